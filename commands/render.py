@@ -1,0 +1,100 @@
+"""Text output for training: a live table on a TTY, one plain line per epoch otherwise."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+HEADER = f"{'epoch':>7}  {'train_loss':>10}  {'train_acc':>9}  {'val_loss':>8}  {'val_acc':>7}  {'lr':>8}  {'time':>6}"
+
+
+def pct(v) -> str:
+    return "    -" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}%"
+
+
+def num(v, width=8, digits=4) -> str:
+    return f"{'-':>{width}}" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:>{width}.{digits}f}"
+
+
+def table_row(e) -> str:
+    """One fixed-width row of the epoch table."""
+    mark = "*" if getattr(e, "best", False) else " "
+    ep = f"{e.epoch}/{e.epochs}"
+    return (f"{ep:>7}  {num(e.train_loss, 10)}  {pct(e.train_acc):>9}  {num(e.val_loss)}  {pct(e.val_acc):>7}"
+            f"  {e.lr:>8.2e}  {e.seconds:>5.1f}s{mark}")
+
+
+def plain_line(e) -> str:
+    """One grep-friendly line per epoch for logs."""
+    return (f"epoch {e.epoch}/{e.epochs} train_loss={e.train_loss:.4f} train_acc={e.train_acc:.4f} "
+            f"val_loss={e.val_loss:.4f} val_acc={e.val_acc:.4f} lr={e.lr:.3g} time={e.seconds:.2f}s"
+            + (" best" if e.best else ""))
+
+
+def start_line(e) -> str:
+    sizes = e.dataset.get("sizes", {})
+    c, h, w = e.dataset.get("input_shape", ["?"] * 3)
+    cfg = e.config
+    what = "resuming" if e.start_epoch > 1 else "run"
+    return (f"{what} {e.run_dir}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
+            f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
+            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}")
+
+
+def end_line(e) -> str:
+    h = e.history
+    parts = [f"{e.status}:"]
+    if h.best_epoch is not None:
+        parts.append(f"best epoch {h.best_epoch} val_acc={h.best_val_acc:.4f}")
+    if e.test:
+        parts.append(f"test_acc={e.test['accuracy']:.4f} test_loss={e.test['loss']:.4f}")
+    parts.append(f"-> {h.run_dir}")
+    return " ".join(parts)
+
+
+class TrainPrinter:
+    """Event callback for `lab train`: mode is 'tty', 'plain' or 'quiet'."""
+
+    def __init__(self, mode: str, out=None):
+        self.mode = mode
+        self.out = out or sys.stdout
+        self.progress = None
+        self.task = None
+
+    def _print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, highlight=False, markup=False)
+        else:
+            print(text, file=self.out, flush=True)
+
+    def __call__(self, event) -> None:
+        if self.mode == "quiet":
+            return
+        kind = type(event).__name__
+        if kind == "RunStarted":
+            self._print(start_line(event))
+            if self.mode == "tty":
+                self._start_progress()
+                self._print(HEADER)
+        elif kind == "BatchEnded" and self.progress is not None:
+            self.progress.update(self.task, total=event.steps, completed=event.step,
+                                 description=f"epoch {event.epoch}", loss=f"loss {event.loss:.4f}")
+        elif kind == "EpochEnded":
+            self._print(table_row(event) if self.mode == "tty" else plain_line(event))
+            if self.progress is not None:
+                self.progress.reset(self.task)
+        elif kind == "RunEnded":
+            self.close()
+            self._print(end_line(event))
+
+    def _start_progress(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[loss]}"), TimeRemainingColumn(), transient=True)
+        self.task = self.progress.add_task("epoch", total=None, loss="")
+        self.progress.start()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,32 @@
+"""lab's engine: data sets, models, training, evaluation and checkpoints. No UI imports.
+
+Attributes load lazily (PEP 562) so that `import engine.config` does not pull in torch.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "TrainConfig": "engine.config",
+    "LabError": "engine.errors", "ConfigError": "engine.errors", "DataError": "engine.errors",
+    "CheckpointError": "engine.errors",
+    "resolve_device": "engine.device",
+    "load_dataset": "engine.data", "read_source": "engine.data", "Dataset": "engine.data",
+    "create_model": "engine.models", "list_models": "engine.models", "register_model": "engine.models",
+    "train": "engine.training.trainer", "resume_config": "engine.training.trainer",
+    "History": "engine.training.events", "RunStarted": "engine.training.events",
+    "BatchEnded": "engine.training.events", "EpochEnded": "engine.training.events",
+    "RunEnded": "engine.training.events",
+    "load_checkpoint": "engine.training.checkpoint", "save_checkpoint": "engine.training.checkpoint",
+    "list_runs": "engine.training.runs", "read_metrics": "engine.training.runs",
+    "predict": "engine.evaluation",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -1,0 +1,170 @@
+"""Data sources: each returns a RawData of numpy arrays (train, optional test, class names)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .formats import cifar_batch_arrays, check_arrays, read_cifar_pickle, read_idx
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+# where torchvision's download puts each set under the root, then the folders people use by hand
+SEARCH = {"mnist": ("MNIST/raw", "mnist", "."), "fashion": ("FashionMNIST/raw", "fashion", "fashion-mnist", ".")}
+
+
+@dataclass
+class RawData:
+    """Images (N,H,W) or (N,H,W,C) and int64 labels; test arrays are None when the source has none."""
+
+    name: str
+    classes: list[str]
+    train_x: np.ndarray
+    train_y: np.ndarray
+    test_x: np.ndarray | None = None
+    test_y: np.ndarray | None = None
+    origin: str = ""
+
+
+def default_data_dir() -> Path:
+    """LAB_DATA_DIR, else the user's cache folder."""
+    if os.environ.get("LAB_DATA_DIR"):
+        return Path(os.environ["LAB_DATA_DIR"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "lab" / "data"
+
+
+def load_digits() -> RawData:
+    """scikit-learn's 8x8 digits, embedded in the package: the default that needs no download."""
+    from sklearn.datasets import load_digits as sk_digits
+    d = sk_digits()
+    images = np.round(d.images * (255.0 / 16.0)).astype(np.uint8)
+    return RawData("digits", [str(i) for i in range(10)], images, d.target.astype(np.int64), origin="sklearn")
+
+
+def _find_idx(root: Path, folders: tuple[str, ...], split: str) -> tuple[Path, Path] | None:
+    for folder in folders:
+        d = root / folder
+        found = []
+        for stem in IDX_FILES[split]:
+            hit = next((d / (stem + ext) for ext in ("", ".gz") if (d / (stem + ext)).is_file()), None)
+            found.append(hit)
+        if all(found):
+            return found[0], found[1]
+    return None
+
+
+def load_idx_pair(images_path, labels_path) -> tuple[np.ndarray, np.ndarray]:
+    """Read an IDX images/labels pair and check that they agree."""
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    return check_arrays(images, labels, f"{images_path} + {labels_path}")
+
+
+def load_mnist_like(name: str, root: Path, download: bool) -> RawData:
+    """MNIST or Fashion-MNIST from torchvision's raw IDX files under root."""
+    folders = SEARCH[name]
+    if download and _find_idx(root, folders, "train") is None:
+        _download(name, root)
+    found = {s: _find_idx(root, folders, s) for s in ("train", "test")}
+    if found["train"] is None or found["test"] is None:
+        where = ", ".join(str(root / f) for f in folders)
+        files = ", ".join(f + "[.gz]" for pair in IDX_FILES.values() for f in pair)
+        raise DataError(f"{name}: expected {files} in one of: {where} "
+                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    train_x, train_y = load_idx_pair(*found["train"])
+    test_x, test_y = load_idx_pair(*found["test"])
+    classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
+    return RawData(name, classes, train_x, train_y, test_x, test_y, origin=str(found["train"][0].parent))
+
+
+def load_cifar10(root: Path, download: bool) -> RawData:
+    """CIFAR-10 from torchvision's python pickle batches under root/cifar-10-batches-py."""
+    folders = [root / "cifar-10-batches-py", root / "cifar10", root]
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    folder = next((d for d in folders if all((d / n).is_file() for n in names)), None)
+    if folder is None and download:
+        _download("cifar10", root)
+        folder = next((d for d in folders if all((d / n).is_file() for n in names)), None)
+    if folder is None:
+        raise DataError(f"cifar10: expected {', '.join(names)} in one of: {', '.join(map(str, folders))} "
+                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    parts = [cifar_batch_arrays(folder / n) for n in names[:5]]
+    test_x, test_y = cifar_batch_arrays(folder / "test_batch")
+    classes = CIFAR10_CLASSES
+    if (folder / "batches.meta").is_file():
+        meta = read_cifar_pickle(folder / "batches.meta")
+        if "label_names" in meta:
+            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in meta["label_names"]]
+    return RawData("cifar10", classes, np.concatenate([p[0] for p in parts]),
+                   np.concatenate([p[1] for p in parts]), test_x, test_y, origin=str(folder))
+
+
+def _download(name: str, root: Path) -> None:
+    try:
+        import torchvision.datasets as tvd
+    except ImportError:
+        raise DataError("--download needs torchvision") from None
+    cls = {"mnist": tvd.MNIST, "fashion": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for train in (True, False):
+            cls(str(root), train=train, download=True)
+    except Exception as e:  # network errors come in many types; all mean the same to the user
+        raise DataError(f"{name}: download into {root} failed ({type(e).__name__}: {e})") from None
+
+
+def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels") -> RawData:
+    """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group."""
+    import h5py
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--data {path}: file not found")
+    try:
+        with h5py.File(path, "r") as f:
+            for key in (images_key, labels_key):
+                if key not in f or not isinstance(f[key], h5py.Dataset):
+                    raise DataError(f"--data {path}: no dataset {key!r} (found: {', '.join(f.keys()) or 'none'})")
+            train_x, train_y = check_arrays(f[images_key][()], f[labels_key][()], f"{path}")
+            test_x = test_y = None
+            if "test" in f and isinstance(f["test"], h5py.Group):
+                g = f["test"]
+                if images_key in g and labels_key in g:
+                    test_x, test_y = check_arrays(g[images_key][()], g[labels_key][()], f"{path}:test")
+            names = f.attrs.get("class_names")
+    except DataError:
+        raise
+    except (OSError, KeyError, ValueError) as e:
+        raise DataError(f"--data {path}: not a readable HDF5 file ({e})") from None
+    n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
+    if names is not None:
+        classes = [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
+        if len(classes) < n_classes:
+            raise DataError(f"--data {path}: labels go up to {n_classes - 1} but only {len(classes)} class names")
+    else:
+        classes = [str(i) for i in range(n_classes)]
+    if test_x is not None and test_x.shape[1:] != train_x.shape[1:]:
+        raise DataError(f"--data {path}: test images {test_x.shape[1:]} differ from train images {train_x.shape[1:]}")
+    return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
+
+
+def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
+                images_key: str = "images", labels_key: str = "labels") -> RawData:
+    """Dispatch to the reader for an HDF5 file or a named data set."""
+    if data:
+        return load_hdf5(data, images_key, labels_key)
+    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    if dataset == "digits":
+        return load_digits()
+    if dataset in ("mnist", "fashion"):
+        return load_mnist_like(dataset, root, download)
+    if dataset == "cifar10":
+        return load_cifar10(root, download)
+    raise DataError(f"--dataset: expected one of digits, mnist, fashion, cifar10, got {dataset!r}")

@@ -1,0 +1,61 @@
+"""Optimizers, schedulers and the explicit L1/L2 penalties."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..errors import ConfigError
+
+
+def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
+    """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
+    params = model.parameters()
+    name = cfg.optimizer
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
+                               weight_decay=cfg.weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    raise ConfigError(f"--optimizer: expected one of sgd, adam, adamw, rmsprop, got {name!r}")
+
+
+def make_scheduler(opt: torch.optim.Optimizer, cfg, steps_per_epoch: int):
+    """none | step | plateau | cosine | onecycle. Returns (scheduler or None, steps per batch?)."""
+    name = cfg.scheduler
+    if name == "none":
+        return None
+    if name == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
+    if name == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=2)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
+                                                   steps_per_epoch=steps_per_epoch)
+    raise ConfigError(f"--scheduler: expected one of none, step, plateau, cosine, onecycle, got {name!r}")
+
+
+def steps_per_batch(cfg) -> bool:
+    """OneCycle advances every batch; the others once per epoch."""
+    return cfg.scheduler == "onecycle"
+
+
+def penalty_params(model: nn.Module) -> list[torch.Tensor]:
+    """Weights that L1/L2 act on: matrices and kernels, not biases or norm scales."""
+    return [p for p in model.parameters() if p.ndim > 1]
+
+
+def penalty(params: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor | float:
+    """l1 * sum|w| + l2 * sum w^2 over the given weights (0.0 when both are off)."""
+    total = 0.0
+    if l1:
+        total = total + l1 * sum(p.abs().sum() for p in params)
+    if l2:
+        total = total + l2 * sum(p.pow(2).sum() for p in params)
+    return total
