@@ -1,0 +1,56 @@
+"""Shared fixtures: tiny data files written in the real formats, and the real MNIST when present."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+sys.path.insert(0, str(ROOT))
+
+
+def lab_cmd(*args) -> list[str]:
+    """The `lab` command line, run through the interpreter that runs the tests."""
+    return [sys.executable, "-m", "commands", *map(str, args)]
+
+
+@pytest.fixture
+def mnist_dir():
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST not found in {MNIST_DIR}")
+    return MNIST_DIR
+
+
+def make_images(n=120, h=8, w=8, c=None, classes=3, seed=0):
+    """Separable synthetic images: class k lights up row band k, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    shape = (n, h, w) if c is None else (n, h, w, c)
+    images = rng.integers(0, 60, size=shape).astype(np.uint8)
+    band = max(1, h // classes)
+    for i, k in enumerate(labels):
+        images[i, k * band:(k + 1) * band] = 250
+    return images, labels.astype(np.int64)
+
+
+def write_h5(path, images, labels, test=None, class_names=None, images_key="images", labels_key="labels"):
+    import h5py
+    with h5py.File(path, "w") as f:
+        f.create_dataset(images_key, data=images)
+        f.create_dataset(labels_key, data=labels)
+        if test is not None:
+            g = f.create_group("test")
+            g.create_dataset(images_key, data=test[0])
+            g.create_dataset(labels_key, data=test[1])
+        if class_names is not None:
+            f.attrs["class_names"] = class_names
+    return path
+
+
+@pytest.fixture
+def tiny_h5(tmp_path):
+    images, labels = make_images()
+    test = make_images(30, seed=1)
+    return write_h5(tmp_path / "tiny.h5", images, labels, test=test, class_names=["a", "b", "c"])
