@@ -10,12 +10,14 @@ except ImportError:  # pragma: no cover
     from click import ClickException
 
 from .errors import EXIT_BAD_INPUT
+from .eval import eval_command
 from .models import models_command
 from .train import train_command
 
 app = typer.Typer(name="lab", help="lab: train, evaluate, inspect and export image classifiers.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.command("train", context_settings={"max_content_width": 100})(train_command)
+app.command("eval")(eval_command)
 app.command("models")(models_command)
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -35,3 +40,169 @@ def loss_acc_confusion(model, split, num_classes: int) -> tuple[float, float, li
     acc = cm.diagonal().sum() / len(split)
     stats = torch.stack([loss.double(), acc.double()]).tolist()
     return stats[0], stats[1], cm.tolist()
+
+
+@dataclass
+class EvalReport:
+    """Everything `lab eval` shows and writes, as numbers (numpy arrays and plain lists)."""
+
+    split: str
+    classes: list[str]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    probs: np.ndarray  # (N, K) softmax probabilities
+    losses: np.ndarray  # per-sample cross-entropy
+    index: np.ndarray  # each sample's position in its source split
+    threshold: float | None = None  # binary tasks: P(class 1) >= threshold predicts class 1
+    _roc: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.y_true == self.y_pred).mean())
+
+    @property
+    def loss(self) -> float:
+        return float(self.losses.mean())
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probs[np.arange(len(self.y_pred)), self.y_pred]
+
+    def confusion(self, normalize: bool = False) -> np.ndarray:
+        from sklearn.metrics import confusion_matrix as sk_confusion
+        labels = list(range(len(self.classes)))
+        return sk_confusion(self.y_true, self.y_pred, labels=labels, normalize="true" if normalize else None)
+
+    def per_class(self) -> dict:
+        """precision, recall, f1, support per class plus macro and weighted averages (scikit-learn)."""
+        from sklearn.metrics import precision_recall_fscore_support as prfs
+        labels = list(range(len(self.classes)))
+        p, r, f, s = prfs(self.y_true, self.y_pred, labels=labels, zero_division=0)
+        rows = [{"class": c, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                 "support": int(s[i])} for i, c in enumerate(self.classes)]
+        avgs = {}
+        for avg in ("macro", "weighted"):
+            ap, ar, af, _ = prfs(self.y_true, self.y_pred, labels=labels, average=avg, zero_division=0)
+            avgs[avg] = {"precision": float(ap), "recall": float(ar), "f1": float(af), "support": int(s.sum())}
+        return {"classes": rows, **avgs}
+
+    def most_confused(self, k: int = 5) -> list[tuple[int, int, int]]:
+        """Top-k (true, predicted, count) off-diagonal pairs."""
+        cm = self.confusion()
+        np.fill_diagonal(cm, 0)
+        order = np.argsort(cm, axis=None, kind="stable")[::-1][:k]
+        pairs = [(int(i // cm.shape[1]), int(i % cm.shape[1])) for i in order]
+        return [(t, p, int(cm[t, p])) for t, p in pairs if cm[t, p] > 0]
+
+    def roc(self) -> dict:
+        """One-vs-rest ROC per class: {class index: (fpr, tpr, thresholds, auc)}; auc is NaN for absent classes."""
+        if self._roc is None:
+            self._roc = self._compute_roc()
+        return self._roc
+
+    def _compute_roc(self) -> dict:
+        from sklearn.metrics import roc_auc_score, roc_curve
+        out = {}
+        for k in range(len(self.classes)):
+            positive = self.y_true == k
+            if positive.all() or not positive.any():
+                out[k] = (np.array([]), np.array([]), np.array([]), float("nan"))
+                continue
+            fpr, tpr, thr = roc_curve(positive, self.probs[:, k])
+            out[k] = (fpr, tpr, thr, float(roc_auc_score(positive, self.probs[:, k])))
+        return out
+
+    def macro_auc(self) -> float:
+        aucs = [v[3] for v in self.roc().values() if not np.isnan(v[3])]
+        return float(np.mean(aucs)) if aucs else float("nan")
+
+    def youden(self) -> dict | None:
+        """Binary tasks: the threshold on P(class 1) that maximises TPR - FPR."""
+        if len(self.classes) != 2:
+            return None
+        fpr, tpr, thr, auc = self.roc()[1]
+        if len(thr) == 0:
+            return None
+        i = int(np.argmax(tpr - fpr))
+        return {"threshold": float(min(thr[i], 1.0)), "tpr": float(tpr[i]), "fpr": float(fpr[i]),
+                "j": float(tpr[i] - fpr[i])}
+
+    def top_losses(self, n: int) -> list[int]:
+        """Row numbers of the n highest-loss samples."""
+        return [int(i) for i in np.argsort(-self.losses, kind="stable")[:n]]
+
+    def gallery(self, k: int) -> dict[str, list[int]]:
+        """Row numbers of true positives, false positives and false negatives of class k, most confident first."""
+        conf = self.confidence
+        pick = {"true positives": (self.y_true == k) & (self.y_pred == k),
+                "false positives": (self.y_true != k) & (self.y_pred == k),
+                "false negatives": (self.y_true == k) & (self.y_pred != k)}
+        return {name: [int(i) for i in np.flatnonzero(m)[np.argsort(-conf[m], kind="stable")]]
+                for name, m in pick.items()}
+
+    def metrics(self) -> dict:
+        """The content of metrics.json."""
+        roc = self.roc()
+        out = {"split": self.split, "samples": int(len(self.y_true)), "accuracy": self.accuracy, "loss": self.loss,
+               "classes": self.classes, "per_class": self.per_class(),
+               "confusion": self.confusion().tolist(),
+               "most_confused": [{"true": self.classes[t], "predicted": self.classes[p], "count": c}
+                                 for t, p, c in self.most_confused(10)],
+               "roc_auc": {self.classes[k]: v[3] for k, v in roc.items()}, "roc_auc_macro": self.macro_auc()}
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
+        y = self.youden()
+        if y is not None:
+            out["youden"] = y
+        return out
+
+
+def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "test",
+             threshold: float | None = None) -> EvalReport:
+    """Run a split through the model in large batches without gradients."""
+    logits = predict(model, split.x).float()
+    probs = torch.softmax(logits, 1)
+    losses = F.cross_entropy(logits, split.y, reduction="none")
+    probs_np = probs.cpu().numpy()
+    if threshold is not None and len(classes) == 2:
+        y_pred = (probs_np[:, 1] >= threshold).astype(np.int64)
+    else:
+        y_pred = probs_np.argmax(1)
+    return EvalReport(name, list(classes), split.y.cpu().numpy(), y_pred, probs_np, losses.cpu().numpy(),
+                      split.index.cpu().numpy(), threshold)
+
+
+def write_report(report: EvalReport, out_dir: str | Path) -> Path:
+    """metrics.json, per_class.csv, confusion.csv, roc.csv and predictions.csv under out_dir."""
+    from .training.runs import write_json
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", report.metrics())
+    pc = report.per_class()
+    with open(out / "per_class.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["class", "precision", "recall", "f1", "support"])
+        for r in pc["classes"]:
+            w.writerow([r["class"], f"{r['precision']:.6f}", f"{r['recall']:.6f}", f"{r['f1']:.6f}", r["support"]])
+        for avg in ("macro", "weighted"):
+            r = pc[avg]
+            w.writerow([f"{avg} avg", f"{r['precision']:.6f}", f"{r['recall']:.6f}", f"{r['f1']:.6f}", r["support"]])
+    with open(out / "confusion.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["true\\predicted", *report.classes])
+        for name, row in zip(report.classes, report.confusion()):
+            w.writerow([name, *row.tolist()])
+    with open(out / "roc.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["class", "fpr", "tpr", "threshold"])
+        for k, (fpr, tpr, thr, _) in report.roc().items():
+            for a, b, c in zip(fpr, tpr, thr):
+                w.writerow([report.classes[k], f"{a:.6f}", f"{b:.6f}", f"{min(c, 1.0):.6f}"])
+    with open(out / "predictions.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["index", "true", "predicted", "confidence", "loss"])
+        conf = report.confidence
+        for i in range(len(report.y_true)):
+            w.writerow([int(report.index[i]), int(report.y_true[i]), int(report.y_pred[i]), f"{conf[i]:.6f}",
+                        f"{report.losses[i]:.6f}"])
+    return out

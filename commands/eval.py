@@ -1,0 +1,163 @@
+"""`lab eval`: metrics, confusion matrix, ROC and error analysis for a trained model."""
+
+import json
+import math
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import fail
+from .textviz import confusion_grid, image_grid, table, to_display
+
+
+def f4(v) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4f}"
+
+
+def render_report(r, top_k: int = 5, normalize: bool = False) -> str:
+    """The text report of one EvalReport."""
+    out = [f"{r.split}: {len(r.y_true)} samples  accuracy {r.accuracy:.4f}  mean loss {r.loss:.4f}"]
+    if r.threshold is not None:
+        out[0] += f"  (threshold {r.threshold:g} on P({r.classes[1]}))"
+    roc = r.roc()
+    pc = r.per_class()
+    rows = [[c["class"], f4(c["precision"]), f4(c["recall"]), f4(c["f1"]), c["support"], f4(roc[i][3])]
+            for i, c in enumerate(pc["classes"])]
+    for avg in ("macro", "weighted"):
+        a = pc[avg]
+        rows.append([f"{avg} avg", f4(a["precision"]), f4(a["recall"]), f4(a["f1"]), a["support"],
+                     f4(r.macro_auc()) if avg == "macro" else ""])
+    out += ["", table(rows, ["class", "precision", "recall", "f1", "support", "roc_auc"])]
+    out += ["", confusion_grid(r.confusion(normalize), r.classes, normalize)]
+    pairs = r.most_confused(top_k)
+    if pairs:
+        out += ["", "most confused (true -> predicted: count): "
+                + ", ".join(f"{r.classes[t]}->{r.classes[p]}: {c}" for t, p, c in pairs)]
+    out.append(f"ROC AUC (one-vs-rest) macro average: {f4(r.macro_auc())}")
+    y = r.youden()
+    if y is not None:
+        fpr, tpr, thr, _ = roc[1]
+        picks = sorted(set(int(i) for i in range(0, len(thr), max(1, len(thr) // 8))) | {len(thr) - 1})
+        pts = [[f"{min(thr[i], 1.0):.4f}", f4(float(tpr[i])), f4(float(fpr[i]))] for i in picks]
+        out += ["", f"ROC operating points (positive class {r.classes[1]!r}):",
+                table(pts, ["threshold", "tpr", "fpr"], ">>>"),
+                f"Youden's J is largest ({y['j']:.4f}) at threshold {y['threshold']:.4f}: "
+                f"tpr {y['tpr']:.4f}, fpr {y['fpr']:.4f}  (apply it with --threshold {y['threshold']:.4f})"]
+    return "\n".join(out)
+
+
+def _images(ds_split, data, rows):
+    x = data.denormalize(ds_split.x[rows]).cpu().numpy()
+    return [to_display(im) for im in x]
+
+
+def _print_lines(lines):
+    from rich.console import Console
+    console = Console(highlight=False, soft_wrap=True)
+    for line in lines:
+        if isinstance(line, str):
+            print(line)
+        else:
+            console.print(line)
+
+
+def _color_ok() -> bool:
+    from rich.console import Console
+    return Console().color_system is not None
+
+
+def eval_command(
+    target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint (.pt, .safetensors)"),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    split: str = typer.Option("test", "--split", help="train, val or test"),
+    splits: Optional[str] = typer.Option(None, "--splits", help="several splits, e.g. train,val,test"),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="evaluate on another data set"),
+    data: Optional[str] = typer.Option(None, "--data", help="evaluate on an HDF5 file"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="folder of torchvision-format data sets"),
+    classes: Optional[str] = typer.Option(None, "--classes", help="with --dataset/--data: use these classes"),
+    normalize: bool = typer.Option(False, "--normalize", help="row-normalise the confusion matrix"),
+    top_k: int = typer.Option(5, "--top-k", help="how many most-confused pairs to list"),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="two-class tasks: P(class 1) threshold"),
+    top_losses: int = typer.Option(0, "--top-losses", help="list the N highest-loss samples"),
+    gallery: Optional[str] = typer.Option(None, "--gallery", help="TP/FP/FN images of a class (index or name)"),
+    png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here (needs lab[plots])"),
+    json_out: bool = typer.Option(False, "--json", help="print metrics.json to stdout instead of tables"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+):
+    """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
+    from engine.config import parse_int_list
+    from engine.device import resolve_device
+    from engine.evaluation import evaluate, write_report
+    from engine.inference import load_eval_data, load_model
+
+    if checkpoint not in ("best", "last"):
+        fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
+    names = [s.strip() for s in (splits or split).split(",") if s.strip()]
+    bad = [s for s in names if s not in ("train", "val", "test")]
+    if bad or not names:
+        fail(f"--split{'s' if splits else ''}: expected train, val or test, got {bad[0] if bad else ''!r}")
+    if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    dev = resolve_device(device)
+    loaded = load_model(target, checkpoint, dev, runs_dir)
+    data = load_eval_data(loaded, dev, dataset, data, data_dir, parse_int_list(classes, "classes"))
+    if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
+        fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
+    base = (loaded.run_dir or loaded.path.with_name(loaded.path.stem + "-eval")) / "eval"
+    reports = {}
+    for name in names:
+        reports[name] = evaluate(loaded.model, data.split(name), data.classes, name, threshold)
+        write_report(reports[name], base / name)
+    if json_out:
+        metrics = {n: r.metrics() for n, r in reports.items()}
+        print(json.dumps(metrics[names[0]] if len(names) == 1 else metrics, indent=2))
+        return
+    epoch = f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""
+    print(f"model {loaded.path}{epoch}: {loaded.config.model} on {data.name}, {data.num_classes} classes")
+    for name, r in reports.items():
+        print()
+        print(render_report(r, top_k, normalize))
+    if len(reports) > 1:
+        rows = [[n, f4(r.accuracy), f4(r.loss), f4(r.per_class()["macro"]["f1"])] for n, r in reports.items()]
+        print("\n" + table(rows, ["split", "accuracy", "loss", "macro f1"]))
+    last = reports[names[-1]]
+    split_data = data.split(names[-1])
+    if top_losses > 0:
+        rows_i = last.top_losses(top_losses)
+        rows = [[int(last.index[i]), data.classes[last.y_true[i]], data.classes[last.y_pred[i]],
+                 f4(float(last.probs[i, last.y_true[i]])), f4(float(last.losses[i]))] for i in rows_i]
+        print("\n" + f"top {len(rows)} losses ({names[-1]}):")
+        print(table(rows, ["index", "true", "predicted", "p(true)", "loss"]))
+        caps = [f"#{r[0]} {r[1]}->{r[2]}" for r in rows]
+        _print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], _color_ok()))
+    if gallery is not None:
+        k = _class_index(gallery, data.classes)
+        for title, rows_i in last.gallery(k).items():
+            print(f"\n{title} of {data.classes[k]!r} ({len(rows_i)}):")
+            shown = rows_i[:6]
+            caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
+                    f"{last.confidence[i]:.2f}" for i in shown]
+            _print_lines(image_grid(_images(split_data, data, shown), caps, _color_ok()) or ["(none)"])
+    if png is not None:
+        from .png import save_eval_figures
+        files = save_eval_figures(last, png, data, split_data,
+                                  None if gallery is None else _class_index(gallery, data.classes))
+        print(f"\nwrote {len(files)} PNG files to {png}")
+    print(f"\nwrote {base}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, roc.csv, predictions.csv")
+
+
+def _class_index(value: str, classes: list[str]) -> int:
+    if value in classes:
+        return classes.index(value)
+    try:
+        k = int(value)
+    except ValueError:
+        k = -1
+    if not 0 <= k < len(classes):
+        fail(f"--gallery: expected a class index 0..{len(classes) - 1} or a name ({', '.join(classes)}), got {value!r}")
+    return k

@@ -1,0 +1,81 @@
+"""PNG figures for `--png` (matplotlib, from the optional `lab[plots]` extra)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from .textviz import to_display
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[Path]:
+    """Confusion matrix, ROC curves, confidence histograms and (optionally) a class gallery."""
+    plt = _plt()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cm = report.confusion(normalize=True)
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(report.classes)), report.classes, rotation=90)
+    ax.set_yticks(range(len(report.classes)), report.classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(im)
+    files.append(_save(fig, out / f"confusion_{report.split}.png"))
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for k, (fpr, tpr, _, auc) in report.roc().items():
+        if len(fpr):
+            ax.plot(fpr, tpr, label=f"{report.classes[k]} ({auc:.3f})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.5)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(fontsize=7)
+    files.append(_save(fig, out / f"roc_{report.split}.png"))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    right = report.y_true == report.y_pred
+    ax.hist([report.confidence[right], report.confidence[~right]], bins=20, label=["correct", "wrong"])
+    ax.set_xlabel("confidence of the prediction")
+    ax.legend()
+    files.append(_save(fig, out / f"confidence_{report.split}.png"))
+    if gallery_class is not None:
+        groups = report.gallery(gallery_class)
+        fig, axes = plt.subplots(3, 8, figsize=(12, 5))
+        for row, (title, rows) in zip(axes, groups.items()):
+            images = data.denormalize(split.x[rows[:8]]).cpu().numpy() if rows else []
+            for j, ax in enumerate(row):
+                ax.axis("off")
+                if j < len(images):
+                    ax.imshow(to_display(images[j]), cmap="gray", vmin=0, vmax=1)
+                    ax.set_title(f"{report.classes[report.y_pred[rows[j]]]}", fontsize=7)
+            row[0].set_title(title, fontsize=8, loc="left")
+        files.append(_save(fig, out / f"gallery_{report.classes[gallery_class]}_{report.split}.png".replace("/", "-")))
+    return files
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _plt().close(fig)
+    return path
+
+
+def save_array_grid(arrays: list[np.ndarray], titles: list[str], path: Path, cmap="gray") -> Path:
+    """A grid of 2-D arrays (filters, feature maps) as one PNG."""
+    plt = _plt()
+    n = len(arrays)
+    cols = min(8, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.5, rows * 1.6), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(arrays[i], cmap=cmap)
+            ax.set_title(titles[i], fontsize=7)
+    return _save(fig, Path(path))

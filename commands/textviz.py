@@ -1,0 +1,105 @@
+"""Text renderings shared by the commands: aligned grids and images as terminal block art."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+
+RAMP = " .:-=+*#%@"
+
+
+def short(name: str, width: int) -> str:
+    return name if len(name) <= width else name[: width - 1] + "~"
+
+
+def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False) -> str:
+    """Rows = true class, columns = predicted class, with class names on both axes."""
+    k = len(classes)
+    cell = max(4, min(7, max(len(c) for c in classes)) + 1) if not normalize else 6
+    if not normalize:
+        cell = max(cell, len(str(int(cm.max()))) + 1 if cm.size else 4)
+    row_w = min(14, max(len(c) for c in classes))
+    head = " " * (row_w + 1) + "".join(f"{short(c, cell - 1):>{cell}}" for c in classes)
+    lines = ["true \\ predicted", head]
+    for i in range(k):
+        cells = "".join(f"{cm[i, j]:>{cell}.2f}" if normalize else f"{int(cm[i, j]):>{cell}d}" for j in range(k))
+        lines.append(f"{short(classes[i], row_w):<{row_w}} {cells}")
+    return "\n".join(lines)
+
+
+def table(rows: list[list], header: list[str], aligns: str | None = None) -> str:
+    """A plain aligned table; aligns is a string of '<' and '>' per column."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    aligns = aligns or "<" + ">" * (len(header) - 1)
+    out = []
+    for n, r in enumerate(cells):
+        out.append("  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, aligns, widths)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def to_display(x: np.ndarray) -> np.ndarray:
+    """(C,H,W) array in [0,1] -> (H,W) gray or (H,W,3) colour, clipped."""
+    x = np.clip(np.asarray(x, dtype=np.float32), 0, 1)
+    if x.ndim == 3 and x.shape[0] == 1:
+        return x[0]
+    if x.ndim == 3:
+        return np.moveaxis(x[:3], 0, -1)
+    return x
+
+
+def block_art(img: np.ndarray, color: bool = False, max_width: int = 28):
+    """An image as lines of text: a grayscale ramp (two pixel rows per line), or colour half-blocks.
+
+    Returns a list of rich Text objects when `color` and the image is RGB, else a list of str.
+    """
+    h, w = img.shape[:2]
+    step = max(1, int(np.ceil(w / max_width)))
+    img = img[::step, ::step]
+    if img.shape[0] % 2:
+        img = np.concatenate([img, np.zeros_like(img[:1])])
+    if color and img.ndim == 3:
+        from rich.text import Text
+        lines = []
+        for r in range(0, img.shape[0], 2):
+            t = Text()
+            for c in range(img.shape[1]):
+                top, bottom = (img[r, c] * 255).astype(int), (img[r + 1, c] * 255).astype(int)
+                t.append("\u2580", style=f"rgb({top[0]},{top[1]},{top[2]}) on rgb({bottom[0]},{bottom[1]},{bottom[2]})")
+            lines.append(t)
+        return lines
+    gray = img.mean(-1) if img.ndim == 3 else img
+    pairs = (gray[0::2] + gray[1::2]) / 2
+    idx = np.clip((pairs * (len(RAMP) - 1)).round().astype(int), 0, len(RAMP) - 1)
+    return ["".join(RAMP[i] for i in row) for row in idx]
+
+
+def image_grid(images: list[np.ndarray], captions: list[str], color: bool = False, width: int | None = None):
+    """Several images per row with captions below; returns lines (str or rich Text)."""
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    arts = [block_art(im, color) for im in images]
+    if not arts:
+        return []
+    cell = max(max(len(a[0]) for a in arts), max(map(len, captions), default=0)) + 2
+    per_row = max(1, width // cell)
+    out = []
+    for start in range(0, len(arts), per_row):
+        group, caps = arts[start:start + per_row], captions[start:start + per_row]
+        height = max(len(a) for a in group)
+        for r in range(height):
+            if any(not isinstance(a[0], str) for a in group):
+                from rich.text import Text
+                line = Text()
+                for a in group:
+                    piece = a[r] if r < len(a) else " " * len(a[0])
+                    line.append(piece if isinstance(piece, Text) else Text(piece))
+                    line.append(" " * (cell - len(a[0])))
+                out.append(line)
+            else:
+                out.append("".join(f"{(a[r] if r < len(a) else ''):<{cell}}" for a in group).rstrip())
+        out.append("".join(f"{short(c, cell - 1):<{cell}}" for c in caps).rstrip())
+        out.append("")
+    return out

@@ -1,0 +1,93 @@
+"""Load a trained model (and the data it was trained on) from a run folder or a checkpoint file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig
+from .data import Dataset, build_dataset, read_source
+from .errors import CheckpointError, DataError
+from .models import create_model, model_options
+from .training.checkpoint import load_checkpoint
+from .training.runs import resolve_checkpoint
+
+
+@dataclass
+class LoadedModel:
+    """A model in eval mode with the config and data facts it was trained with."""
+
+    model: torch.nn.Module
+    config: TrainConfig
+    facts: dict  # classes, input_shape, mean, std, ...
+    path: Path
+    run_dir: Path | None
+    epoch: int | None = None
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.facts["classes"])
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.facts["input_shape"])
+
+
+def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
+    """load_state_dict with a one-line error naming the first tensor that does not fit."""
+    own = model.state_dict()
+    for name, tensor in own.items():
+        if name not in state:
+            raise CheckpointError(f"{where}: does not match the model: tensor {name!r} is missing")
+        if tuple(state[name].shape) != tuple(tensor.shape):
+            raise CheckpointError(f"{where}: does not match the model: tensor {name!r} has shape "
+                                  f"{tuple(state[name].shape)}, the model expects {tuple(tensor.shape)}")
+    extra = [k for k in state if k not in own]
+    if extra:
+        raise CheckpointError(f"{where}: does not match the model: unexpected tensor {extra[0]!r}")
+    model.load_state_dict(state)
+
+
+def load_model(ref: str | Path, which: str = "best", device: torch.device | str = "cpu",
+               runs_dir: str | Path = "runs") -> LoadedModel:
+    """A model from a run folder ('best'/'last' checkpoint), 'latest', or a checkpoint file."""
+    path, run_dir = resolve_checkpoint(ref, which, runs_dir)
+    if path.suffix == ".safetensors":
+        from .export import load_safetensors
+        return load_safetensors(path, device)
+    state = load_checkpoint(path, map_location=device)
+    if "config" not in state or "data" not in state:
+        raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
+    cfg = TrainConfig.from_dict(state["config"])
+    facts = state["data"]
+    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], **model_options(cfg))
+    load_state_into(model, state["model_state_dict"], path)
+    model.to(device).eval()
+    return LoadedModel(model, cfg, facts, path, run_dir, state.get("epoch"))
+
+
+def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", dataset: str | None = None,
+                   data: str | None = None, data_dir: str | None = None,
+                   classes: list[int] | None = None) -> Dataset:
+    """The data set a model was trained on (or another one given), normalised with the model's statistics.
+
+    With the run's own source and seed, the val split is the one the run validated on.
+    """
+    cfg = loaded.config
+    other = dataset is not None or data is not None
+    if other:
+        cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None,
+                          classes=classes if classes is not None else None)
+    if data_dir is not None:
+        cfg = cfg.replace(data_dir=data_dir)
+    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key)
+    ds = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes, seed=cfg.seed,
+                       device=device, stats=(loaded.facts["mean"], loaded.facts["std"]))
+    if ds.input_shape != loaded.input_shape:
+        raise DataError(f"{raw.name}: images are {'x'.join(map(str, ds.input_shape))} but the model expects "
+                        f"{'x'.join(map(str, loaded.input_shape))}")
+    if ds.num_classes != len(loaded.classes):
+        raise DataError(f"{raw.name}: has {ds.num_classes} classes but the model predicts {len(loaded.classes)}")
+    return ds
