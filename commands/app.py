@@ -9,6 +9,8 @@ try:  # typer >= 0.20 vendors click
 except ImportError:  # pragma: no cover
     from click import ClickException
 
+from .convert import convert_command
+from .data import data_command
 from .errors import EXIT_BAD_INPUT
 from .eval import eval_command
 from .models import models_command
@@ -18,6 +20,8 @@ app = typer.Typer(name="lab", help="lab: train, evaluate, inspect and export ima
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.command("train", context_settings={"max_content_width": 100})(train_command)
 app.command("eval")(eval_command)
+app.command("convert")(convert_command)
+app.command("data")(data_command)
 app.command("models")(models_command)
 
 

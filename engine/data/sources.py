@@ -121,8 +121,12 @@ def _download(name: str, root: Path) -> None:
         raise DataError(f"{name}: download into {root} failed ({type(e).__name__}: {e})") from None
 
 
-def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels") -> RawData:
-    """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group."""
+def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels",
+              strict: bool = True) -> RawData:
+    """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group.
+
+    strict=False names labels beyond the file's class names instead of refusing them (for `lab data`).
+    """
     import h5py
     path = Path(path)
     if not path.is_file():
@@ -146,7 +150,9 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
     if names is not None:
         classes = [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
-        if len(classes) < n_classes:
+        if len(classes) < n_classes and not strict:
+            classes += [str(i) for i in range(len(classes), n_classes)]
+        elif len(classes) < n_classes:
             raise DataError(f"--data {path}: labels go up to {n_classes - 1} but only {len(classes)} class names")
     else:
         classes = [str(i) for i in range(n_classes)]

@@ -1,0 +1,58 @@
+"""`lab convert SOURCE OUT.h5`: any supported image classification source into one HDF5 file."""
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import fail
+
+
+def parse_size(text: Optional[str]):
+    if text is None:
+        return None
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+        if h < 1 or w < 1:
+            raise ValueError
+        return h, w
+    except ValueError:
+        fail(f"--size: expected HxW such as 28x28, got {text!r}")
+
+
+def convert_command(
+    source: str = typer.Argument(..., help="data set name, IDX/CIFAR/ImageFolder folder, or .npz/.npy file"),
+    out: Path = typer.Argument(..., help="the HDF5 file to write"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="dataset, idx, cifar, imagefolder, npz [default: detect]"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where named data sets live"),
+    size: Optional[str] = typer.Option(None, "--size", help="ImageFolder: resize to HxW"),
+    grayscale: bool = typer.Option(False, "--grayscale", help="ImageFolder: convert to grayscale"),
+    images_key: str = typer.Option("images", "--images-key", help="npz/npy: the images array"),
+    labels_key: str = typer.Option("labels", "--labels-key", help="npz/npy: the labels array"),
+    force: bool = typer.Option(False, "--force", help="overwrite OUT if it exists"),
+    json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+):
+    """Convert a data set into HDF5 (images, labels, test/ group, class names), verified by reading it back."""
+    from engine.convert import detect_source
+    from engine.h5file import write_h5
+
+    src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key)
+    progress = None
+    if sys.stdout.isatty() and not json_out:
+        from rich.progress import Progress
+        progress = Progress(transient=True)
+        progress.start()
+        tasks = {k: progress.add_task(f"{k}", total=v.count) for k, v in src.splits.items()}
+    try:
+        summary = write_h5(src, out, force,
+                           on_progress=(lambda s, d, t: progress.update(tasks[s], completed=d)) if progress else None)
+    finally:
+        if progress is not None:
+            progress.stop()
+    if json_out:
+        import json
+        print(json.dumps(summary, indent=2))
+        return
+    counts = ", ".join(f"{k} {v:,} x {'x'.join(map(str, summary['shapes'][k][1:]))}" for k, v in summary["counts"].items())
+    print(f"wrote {out} ({summary['bytes'] / 1e6:.1f} MB): {counts}, {len(src.classes)} classes; verified")

@@ -1,0 +1,229 @@
+"""Convert image classification sources into one HDF5 file (`images`, `labels`, optional `test/` group).
+
+Sources stream in chunks, so memory stays bounded; the file is written to a temp name, verified by reading
+it back (counts and a SHA-256 per dataset), and only then renamed into place.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, read_cifar_pickle
+from .data.sources import CIFAR10_CLASSES, FASHION_CLASSES, SEARCH, default_data_dir, load_digits
+from .errors import DataError
+
+FORMAT_VERSION = 1
+CHUNK = 10_000
+FORMATS = ("dataset", "idx", "cifar", "imagefolder", "npz")
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+Chunks = Iterator[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class SplitSource:
+    """A split as a count and a generator of (images, labels) chunks."""
+
+    count: int
+    chunks: Callable[[], Chunks]
+
+
+@dataclass
+class Source:
+    kind: str
+    name: str
+    classes: list[str]
+    splits: dict[str, SplitSource] = field(default_factory=dict)
+
+
+# ---------- IDX, streamed ----------
+
+def _idx_header(f, path) -> tuple[np.dtype, tuple[int, ...]]:
+    head = f.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_DTYPES or head[3] == 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
+    dims = f.read(4 * head[3])
+    if len(dims) < 4 * head[3]:
+        raise DataError(f"{path}: IDX header is truncated")
+    shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+    return np.dtype(IDX_DTYPES[head[2]]), shape
+
+
+def idx_count(path: Path) -> int:
+    with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
+        try:
+            return _idx_header(f, path)[1][0]
+        except (OSError, EOFError) as e:
+            raise DataError(f"{path}: cannot read IDX file ({e})") from None
+
+
+def iter_idx(path: Path, chunk: int = CHUNK) -> Iterator[np.ndarray]:
+    """Items of an IDX file, `chunk` at a time; the length must agree with the header."""
+    try:
+        with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
+            dtype, shape = _idx_header(f, path)
+            item = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+            for start in range(0, shape[0], chunk):
+                n = min(chunk, shape[0] - start)
+                buf = f.read(n * item)
+                if len(buf) != n * item:
+                    raise DataError(f"{path}: header says {shape[0]} items but the file ends after "
+                                    f"{start + len(buf) // max(item, 1)}")
+                yield np.frombuffer(buf, dtype=dtype).reshape((n, *shape[1:])).astype(dtype.newbyteorder("="))
+            if f.read(1):
+                raise DataError(f"{path}: file is longer than its header's {shape[0]} items")
+    except (OSError, EOFError) as e:
+        raise DataError(f"{path}: cannot read IDX file ({e})") from None
+
+
+def _idx_split(images: Path, labels: Path) -> SplitSource:
+    n_img, n_lab = idx_count(images), idx_count(labels)
+    if n_img != n_lab:
+        raise DataError(f"{images} has {n_img} images but {labels} has {n_lab} labels")
+
+    def chunks():
+        for x, y in zip(iter_idx(images), iter_idx(labels)):
+            yield check_arrays(x, y, str(images))
+    return SplitSource(n_img, chunks)
+
+
+def _find_idx_files(folder: Path) -> dict[str, tuple[Path, Path]]:
+    """Pairs `<prefix>-images-idx3-ubyte[.gz]` + `<prefix>-labels-idx1-ubyte[.gz]`; t10k/test prefixes are test."""
+    found = {}
+    for images in sorted(folder.glob("*-images-idx3-ubyte*")):
+        if images.suffix not in ("", ".gz"):
+            continue
+        prefix = images.name.split("-images-idx3-ubyte")[0]
+        labels = next((folder / f"{prefix}-labels-idx1-ubyte{ext}" for ext in ("", ".gz")
+                       if (folder / f"{prefix}-labels-idx1-ubyte{ext}").is_file()), None)
+        if labels is None:
+            raise DataError(f"{images}: no matching {prefix}-labels-idx1-ubyte[.gz] beside it")
+        split = "test" if ("t10k" in prefix or "test" in prefix) else "train"
+        found.setdefault(split, (images, labels))
+    return {k: found[k] for k in ("train", "test") if k in found}
+
+
+# ---------- other sources ----------
+
+def _cifar_source(folder: Path) -> Source:
+    names = {"train": [folder / f"data_batch_{i}" for i in range(1, 6)], "test": [folder / "test_batch"]}
+    missing = [str(p) for ps in names.values() for p in ps if not p.is_file()]
+    if missing:
+        raise DataError(f"{folder}: CIFAR-10 batches missing: {', '.join(missing)}")
+    classes = CIFAR10_CLASSES
+    if (folder / "batches.meta").is_file():
+        meta = read_cifar_pickle(folder / "batches.meta")
+        classes = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get("label_names", classes)]
+
+    def split(paths):
+        return SplitSource(10_000 * len(paths), lambda: (cifar_batch_arrays(p) for p in paths))
+    src = Source("cifar", "cifar10", classes, {k: split(v) for k, v in names.items()})
+    for k, paths in names.items():  # counts from the files themselves (test files may be small)
+        src.splits[k].count = sum(len(cifar_batch_arrays(p)[1]) for p in paths)
+    return src
+
+
+def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool) -> Source:
+    from PIL import Image
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    files = [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).rglob("*"))
+             if p.suffix.lower() in IMAGE_EXTS]
+    if not files:
+        raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
+
+    def load(path):
+        try:
+            with Image.open(path) as im:
+                im = im.convert("L" if grayscale else "RGB")
+                if size is not None:
+                    im = im.resize((size[1], size[0]), Image.BILINEAR)
+                return np.asarray(im, dtype=np.uint8)
+        except OSError as e:
+            raise DataError(f"{path}: cannot read image ({e})") from None
+
+    first = load(files[0][0])
+
+    def chunks():
+        for start in range(0, len(files), 1000):
+            part = files[start:start + 1000]
+            arrays = [load(p) for p, _ in part]
+            for (p, _), a in zip(part, arrays):
+                if a.shape != first.shape:
+                    raise DataError(f"{p}: image is {a.shape[1]}x{a.shape[0]}, the first was "
+                                    f"{first.shape[1]}x{first.shape[0]}: pass --size HxW")
+            yield np.stack(arrays), np.array([i for _, i in part], dtype=np.int64)
+    return Source("imagefolder", root.name, classes, {"train": SplitSource(len(files), chunks)})
+
+
+def _array_source(path: Path, images_key: str, labels_key: str) -> Source:
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                if images_key not in z or labels_key not in z:
+                    raise DataError(f"{path}: expected arrays {images_key!r} and {labels_key!r}, found {list(z.keys())}")
+                images, labels = z[images_key], z[labels_key]
+        else:  # a pair of .npy files: X.npy holds images, its labels sit beside it
+            other = path.with_name(path.name.replace(images_key, labels_key))
+            if other == path or not other.is_file():
+                raise DataError(f"{path}: expected a labels file {other.name} beside it (--labels-key)")
+            images, labels = np.load(path, mmap_mode="r", allow_pickle=False), np.load(other, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: cannot read numpy file ({e})") from None
+    images, labels = check_arrays(images, labels, str(path))
+    n = int(labels.max()) + 1
+
+    def chunks():
+        for s in range(0, len(labels), CHUNK):
+            yield np.ascontiguousarray(images[s:s + CHUNK]), labels[s:s + CHUNK]
+    return Source("npz", path.stem, [str(i) for i in range(n)], {"train": SplitSource(len(labels), chunks)})
+
+
+def detect_source(source: str, fmt: str | None = None, data_dir: str | None = None,
+                  size: tuple[int, int] | None = None, grayscale: bool = False,
+                  images_key: str = "images", labels_key: str = "labels") -> Source:
+    """Work out what `source` is (or use `fmt`) and return a streaming Source."""
+    if fmt is not None and fmt not in FORMATS:
+        raise DataError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    path = Path(source)
+    if fmt in (None, "dataset") and source in ("digits", "mnist", "fashion", "cifar10") and not path.exists():
+        return _dataset_source(source, Path(data_dir).expanduser() if data_dir else default_data_dir())
+    if not path.exists():
+        raise DataError(f"{source}: no such file or folder, and not a data set name (digits, mnist, fashion, cifar10)")
+    if path.is_file():
+        if fmt == "npz" or path.suffix in (".npz", ".npy"):
+            return _array_source(path, images_key, labels_key)
+        raise DataError(f"{path}: cannot tell the format of this file (use an .npz/.npy file, or a folder)")
+    if fmt in (None, "cifar") and (path / "data_batch_1").is_file():
+        return _cifar_source(path)
+    if fmt in (None, "idx"):
+        found = _find_idx_files(path)
+        if "train" in found:
+            splits = {k: _idx_split(*v) for k, v in found.items()}
+            return Source("idx", path.name, [str(i) for i in range(10)], splits)
+        if fmt == "idx":
+            raise DataError(f"{path}: expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]")
+    if fmt in (None, "imagefolder"):
+        return _imagefolder_source(path, size, grayscale)
+    raise DataError(f"{path}: not a {fmt} source")
+
+
+def _dataset_source(name: str, root: Path) -> Source:
+    if name == "digits":
+        raw = load_digits()
+        return Source("dataset", "digits", raw.classes,
+                      {"train": SplitSource(len(raw.train_y), lambda: iter([(raw.train_x, raw.train_y)]))})
+    if name == "cifar10":
+        for folder in (root / "cifar-10-batches-py", root / "cifar10", root):
+            if (folder / "data_batch_1").is_file():
+                return _cifar_source(folder)
+        raise DataError(f"cifar10: no CIFAR-10 batches under {root} (set --data-dir or LAB_DATA_DIR)")
+    for folder in SEARCH[name]:
+        found = _find_idx_files(root / folder)
+        if "train" in found and "test" in found:
+            classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
+            return Source("dataset", name, classes, {k: _idx_split(*v) for k, v in found.items()})
+    raise DataError(f"{name}: no IDX files under {', '.join(str(root / f) for f in SEARCH[name])}")

@@ -1,0 +1,124 @@
+"""Write a converted Source to HDF5 atomically and verify it by reading it back."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .convert import FORMAT_VERSION, Source
+from .errors import DataError
+
+READ_CHUNK = 10_000
+
+
+def _create(group, name, first: np.ndarray, count: int):
+    shape = (count, *first.shape[1:])
+    chunk_rows = max(1, min(count, 1024 if first.ndim > 1 else 65536))
+    return group.create_dataset(name, shape=shape, dtype=first.dtype, chunks=(chunk_rows, *first.shape[1:]),
+                                compression="gzip", compression_opts=4, shuffle=True)
+
+
+def write_h5(source: Source, out: str | Path, force: bool = False,
+             on_progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Write `source` to `out` (temp file, verify, rename); returns a summary dict."""
+    import h5py
+    out = Path(out)
+    if out.exists() and not force:
+        raise DataError(f"{out}: already exists (pass --force to overwrite)")
+    if not out.parent.is_dir():
+        raise DataError(f"{out}: folder {out.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        checksums, counts, shapes = {}, {}, {}
+        with h5py.File(tmp, "w") as f:
+            for split, src in source.splits.items():
+                group = f if split == "train" else f.require_group(split)
+                img_hash, lab_hash = hashlib.sha256(), hashlib.sha256()
+                images = labels = None
+                done = 0
+                for x, y in src.chunks():
+                    x = _as_uint8(x)
+                    if images is None:
+                        images = _create(group, "images", x, src.count)
+                        labels = _create(group, "labels", y.astype(np.int64), src.count)
+                    if x.shape[1:] != images.shape[1:]:
+                        raise DataError(f"{source.name}: {split} images change shape from {images.shape[1:]} to "
+                                        f"{x.shape[1:]}")
+                    if done + len(y) > src.count:
+                        raise DataError(f"{source.name}: {split} has more samples than its header says")
+                    images[done:done + len(y)] = x
+                    labels[done:done + len(y)] = y.astype(np.int64)
+                    img_hash.update(np.ascontiguousarray(x).tobytes())
+                    lab_hash.update(y.astype("<i8").tobytes())
+                    done += len(y)
+                    if on_progress:
+                        on_progress(split, done, src.count)
+                if images is None or done == 0:
+                    raise DataError(f"{source.name}: {split} split is empty")
+                if done != src.count:
+                    raise DataError(f"{source.name}: {split} has {done} samples, expected {src.count}")
+                if int(labels[()].max()) >= len(source.classes):
+                    raise DataError(f"{source.name}: {split} label {int(labels[()].max())} out of range for "
+                                    f"{len(source.classes)} classes")
+                images.attrs["sha256"] = img_hash.hexdigest()
+                labels.attrs["sha256"] = lab_hash.hexdigest()
+                checksums[split] = (img_hash.hexdigest(), lab_hash.hexdigest())
+                counts[split] = done
+                shapes[split] = list(images.shape)
+            f.attrs["class_names"] = np.array(source.classes, dtype=h5py.string_dtype())
+            f.attrs["source"] = f"{source.kind}:{source.name}"
+            f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            f.attrs["format_version"] = FORMAT_VERSION
+        verify_h5(tmp, counts)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"path": str(out), "classes": source.classes, "counts": counts, "shapes": shapes,
+            "sha256": {k: {"images": v[0], "labels": v[1]} for k, v in checksums.items()},
+            "bytes": out.stat().st_size}
+
+
+def _as_uint8(x: np.ndarray) -> np.ndarray:
+    if x.dtype == np.uint8:
+        return x
+    if np.issubdtype(x.dtype, np.floating) and x.size and x.max() <= 1.0 and x.min() >= 0.0:
+        return np.round(x * 255).astype(np.uint8)
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise DataError(f"images have values in [{x.min()}, {x.max()}], expected 0..255 or floats in [0, 1]")
+    return x.astype(np.uint8)
+
+
+def verify_h5(path: str | Path, counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Re-read every dataset, checking counts and the SHA-256 stored with it; returns the counts."""
+    import h5py
+    found = {}
+    try:
+        with h5py.File(path, "r") as f:
+            for split in ("train", "test"):
+                group = f if split == "train" else f.get("test")
+                if group is None or "images" not in group:
+                    continue
+                for key in ("images", "labels"):
+                    d = group[key]
+                    h = hashlib.sha256()
+                    for s in range(0, d.shape[0], READ_CHUNK):
+                        block = d[s:s + READ_CHUNK]
+                        h.update((block.astype("<i8") if key == "labels" else block).tobytes())
+                    if "sha256" in d.attrs and d.attrs["sha256"] != h.hexdigest():
+                        raise DataError(f"{path}: checksum of {d.name} does not match (file is damaged)")
+                found[split] = group["labels"].shape[0]
+                if group["images"].shape[0] != found[split]:
+                    raise DataError(f"{path}: {split} has {group['images'].shape[0]} images but {found[split]} labels")
+    except OSError as e:
+        raise DataError(f"{path}: not a readable HDF5 file ({e})") from None
+    if counts is not None and found != counts:
+        raise DataError(f"{path}: read back counts {found}, wrote {counts}")
+    return found
