@@ -44,6 +44,8 @@ def histogram_chart(counts: list[float], edges: list[float], title: str = "", wi
         import math
         counts = [math.log10(c + 1) for c in counts]
     plt.bar(centres, counts, width=0.9)
+    ticks = [edges[0] + (edges[-1] - edges[0]) * i / 4 for i in range(5)]
+    plt.xticks(ticks, [f"{t:.3g}" for t in ticks])
     return _finish(plt, title, width, height)
 
 

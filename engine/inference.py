@@ -50,6 +50,16 @@ def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
     model.load_state_dict(state)
 
 
+def _is_torchscript(path: Path) -> bool:
+    # TorchScript archives hold code/ and constants.pkl; a torch.save checkpoint holds data.pkl only
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("constants.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def load_model(ref: str | Path, which: str = "best", device: torch.device | str = "cpu",
                runs_dir: str | Path = "runs") -> LoadedModel:
     """A model from a run folder ('best'/'last' checkpoint), 'latest', or a checkpoint file."""
@@ -57,6 +67,9 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
     if path.suffix == ".safetensors":
         from .export import load_safetensors
         return load_safetensors(path, device)
+    if path.name.endswith(".torchscript.pt") or _is_torchscript(path):
+        from .export import load_torchscript
+        return load_torchscript(path, device)
     state = load_checkpoint(path, map_location=device)
     if "config" not in state or "data" not in state:
         raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")

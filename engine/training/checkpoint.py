@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import zipfile
 from pathlib import Path
 
 import torch
@@ -44,12 +45,15 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsupported content"
-        raise CheckpointError(f"{path}: refused: the file holds more than tensors and plain data "
-                              f"(weights_only load failed: {first[:160]})") from None
+        lines = [line.strip() for line in str(e).splitlines() if "GLOBAL" in line.upper() and ("unsupported" in line.lower() or "blocked" in line)]
+        why = lines[0] if lines else "content other than tensors and plain data"
+        raise CheckpointError(f"{path}: refused: the file holds more than tensors and plain data ({why[:160]})") \
+            from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path}: not a readable checkpoint ({msg[:160]})") from None

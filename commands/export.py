@@ -1,0 +1,34 @@
+"""`lab export`: TorchScript, torch.export (.pt2), ONNX or safetensors, verified against the model."""
+
+from typing import Optional
+
+import typer
+
+from .errors import fail
+
+
+def export_command(
+    target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint file"),
+    fmt: str = typer.Option(..., "--format", "-f", help="torchscript, export, onnx or safetensors"),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="output file [default: RUN_DIR/export/model.*]"),
+    method: str = typer.Option("trace", "--method", help="torchscript: trace or script"),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    batch: int = typer.Option(16, "--batch", help="test images used to verify the export"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing export"),
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+):
+    """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
+    from engine.export import FORMATS, export_model
+    from engine.inference import load_eval_data, load_model
+
+    if fmt not in FORMATS:
+        fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if batch < 1:
+        fail(f"--batch: expected an integer >= 1, got {batch}")
+    loaded = load_model(target, checkpoint, "cpu", runs_dir)
+    data = load_eval_data(loaded, "cpu")
+    x = data.test.x[:batch]
+    result = export_model(loaded, fmt, x, out, force, method)
+    detail = f", {result.detail}" if result.detail else ""
+    print(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB{detail}); verified on {len(x)} test images: "
+          f"max |difference| {result.max_diff:.2e}")

@@ -1,0 +1,131 @@
+"""`lab inspect-weights`: statistics, histograms, comparisons, filters and feature maps of a model."""
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import fail
+from .plots import histogram_chart, use_color
+from .textviz import image_grid, table
+
+OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto"}  # flags whose value may be left out
+
+
+def g(v) -> str:
+    return f"{v:.4g}"
+
+
+def stats_rows(tensors):
+    return [[t["name"], "x".join(map(str, t["shape"])) or "-", f"{t['count']:,}", g(t["mean"]), g(t["std"]),
+             g(t["min"]), g(t["max"]), g(t["l2"]), f"{100 * t['near_zero']:.1f}%"] for t in tensors]
+
+
+def inspect_command(
+    target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint file"),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    hist: Optional[str] = typer.Option(None, "--hist", help="value histograms: all layers, or the named one"),
+    compare: Optional[str] = typer.Option(None, "--compare", help="another run or checkpoint to compare with"),
+    filters: Optional[str] = typer.Option(None, "--filters", help="first-layer filters as images (or a layer name)"),
+    feature_maps: Optional[int] = typer.Option(None, "--feature-maps", help="conv activation maps of test image INDEX"),
+    png: Optional[Path] = typer.Option(None, "--png", help="also save the figures as PNG files (needs lab[plots])"),
+    json_out: bool = typer.Option(False, "--json", help="print the statistics as JSON"),
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+):
+    """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
+    from engine.inference import load_model
+    from engine.weights import compare_states, weight_table
+
+    if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    loaded = load_model(target, checkpoint, "cpu", runs_dir)
+    state = loaded.model.state_dict()
+    if compare is not None:
+        other = load_model(compare, checkpoint, "cpu", runs_dir)
+        rows = compare_states(state, other.model.state_dict())
+        if json_out:
+            print(json.dumps(rows, indent=2))
+            return
+        print(f"A = {loaded.path}\nB = {other.path}")
+        print(table([[r["name"], g(r["a"]["mean"]), g(r["b"]["mean"]), g(r["a"]["std"]), g(r["b"]["std"]),
+                      g(r["a"]["l2"]), g(r["b"]["l2"]), g(r["diff_l2"]), f"{r['cosine']:.4f}",
+                      f"{100 * r['a']['near_zero']:.1f}%", f"{100 * r['b']['near_zero']:.1f}%"] for r in rows],
+                    ["tensor", "mean A", "mean B", "std A", "std B", "L2 A", "L2 B", "L2(A-B)", "cosine",
+                     "~0 A", "~0 B"]))
+        return
+    info = weight_table(state)
+    if json_out:
+        print(json.dumps(info, indent=2))
+        return
+    print(f"{loaded.path}: {loaded.config.model}, {info['total']['count']:,} parameters")
+    print(table(stats_rows(info["tensors"] + [info["total"]]),
+                ["tensor", "shape", "count", "mean", "std", "min", "max", "L2", "|w|<1e-3"]))
+    params = {t["name"] for t in info["tensors"]}
+    if hist is not None:
+        _histograms(state, hist, params, png)
+    if filters is not None:
+        _filters(loaded, None if filters == "auto" else filters, png)
+    if feature_maps is not None:
+        _feature_maps(loaded, feature_maps, png)
+
+
+def _histograms(state, which, params, png):
+    import numpy as np
+    names = sorted(params, key=list(state).index) if which == "all" else [which]
+    if which != "all" and which not in params:
+        fail(f"--hist: no parameter tensor {which!r} (have: {', '.join(sorted(params))})")
+    for name in names:
+        values = state[name].detach().double().flatten().numpy()
+        counts, edges = np.histogram(values, bins=30)
+        print()
+        print(histogram_chart(counts.tolist(), edges.tolist(), f"{name} ({len(values):,} values)", height=10))
+        if png is not None:
+            _png_hist(values, name, png)
+
+
+def _png_hist(values, name, png):
+    from .png import _plt, _save
+    plt = _plt()
+    Path(png).mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(values, bins=60)
+    ax.set_title(name)
+    _save(fig, Path(png) / f"hist_{name}.png")
+
+
+def _filters(loaded, layer, png):
+    from engine.weights import filters
+    name, arr = filters(loaded.model, loaded.input_shape, layer)
+    shown = arr[:32]
+    print(f"\nfilters of {name} ({len(arr)}, each scaled to its own range; first {len(shown)} shown):")
+    images = [a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0) for a in shown]
+    _show(images, [f"{name.split('.')[-1]}[{i}]" for i in range(len(shown))], png, f"filters_{name}.png")
+
+
+def _feature_maps(loaded, index, png):
+    from engine.inference import load_eval_data
+    from engine.weights import feature_maps
+    data = load_eval_data(loaded, "cpu")
+    if not 0 <= index < len(data.test):
+        fail(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")
+    maps = feature_maps(loaded.model, data.test.x[index:index + 1])
+    if not maps:
+        fail(f"--feature-maps: {loaded.config.model} has no conv layers")
+    label = data.classes[int(data.test.y[index])]
+    print(f"\nfeature maps of test image {index} (class {label!r}):")
+    for name, acts in maps:
+        print(f"\n{name}: {acts.shape[0]} maps of {acts.shape[1]}x{acts.shape[2]} (first 16 shown)")
+        _show(list(acts[:16]), [f"{i}" for i in range(min(16, len(acts)))], png, f"maps_{name}.png")
+
+
+def _show(images, captions, png, filename):
+    from .eval import _print_lines
+    _print_lines(image_grid(images, captions, use_color()))
+    if png is not None:
+        from .png import save_array_grid
+        Path(png).mkdir(parents=True, exist_ok=True)
+        save_array_grid(images, captions, Path(png) / filename)
