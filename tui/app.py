@@ -1,5 +1,143 @@
-"""labtui entry point (the dashboard lands with the TUI issue)."""
+"""labtui: the Textual dashboard. `make_app` builds it; tests pass a tiny trainer and a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from textual.app import App
+from textual.binding import Binding
+
+from engine.config import TrainConfig
+
+from .screens.confirm import ConfirmScreen
+from .screens.new_run import NewRunScreen
+from .screens.run import RunScreen
+from .screens.runs import RunsScreen
+
+QUIT_WAIT = 30.0  # seconds to let a cancelled run write last.pt and results.json before leaving
 
 
-def main() -> None:
-    raise SystemExit("labtui: not built yet")
+class LabApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "lab"
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, initial: TrainConfig, trainer: Callable, clock: Callable[[], float] = time.monotonic,
+                 start: str = "form", watch: str | Path | None = None) -> None:
+        super().__init__()
+        self.initial = initial
+        self.trainer = trainer
+        self.clock = clock
+        self.start = start
+        self.watch_dir = watch
+
+    def on_mount(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no signals on this platform
+        if self.watch_dir is not None:
+            self.push_screen(RunScreen("watch", run_dir=self.watch_dir, clock=self.clock))
+        elif self.start == "runs":
+            self.push_screen(RunsScreen(self.initial.runs_dir))
+        else:
+            self.push_screen(NewRunScreen(self.initial))
+
+    def on_unmount(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def start_run(self, cfg: TrainConfig) -> None:
+        self.push_screen(RunScreen("live", config=cfg, trainer=self.trainer, clock=self.clock))
+
+    def action_show_runs(self) -> None:
+        self.push_screen(RunsScreen(self.initial.runs_dir))
+
+    def action_new_run(self) -> None:
+        self.push_screen(NewRunScreen(self.initial))
+
+    def active_runs(self) -> list[RunScreen]:
+        return [s for s in self.screen_stack if isinstance(s, RunScreen) and s.active]
+
+    async def action_quit(self) -> None:
+        if not self.active_runs():
+            self.exit()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._stop_runs()
+                self.exit()
+        self.push_screen(ConfirmScreen("A run is active. Cancel it (last.pt is kept) and quit?"), answered)
+
+    async def _stop_runs(self) -> None:
+        for screen in self.active_runs():
+            screen.control.cancel()
+        for worker in list(self.workers):
+            if worker.group == "training":
+                try:
+                    await asyncio.wait_for(worker.wait(), QUIT_WAIT)
+                except Exception:  # cancelled, failed or too slow: leaving is what the user asked
+                    pass
+
+    def _on_sigterm(self) -> None:
+        async def stop() -> None:
+            await self._stop_runs()
+            self.exit(return_code=128 + signal.SIGTERM)
+        self.call_later(stop)
+
+
+def make_app(config: TrainConfig | None = None, trainer: Callable | None = None,
+             clock: Callable[[], float] = time.monotonic, start: str = "form",
+             watch: str | Path | None = None) -> LabApp:
+    """The app; `trainer` defaults to engine.train (tests pass a fake or tiny one)."""
+    if trainer is None:
+        from engine.training.trainer import train as trainer
+    return LabApp(config or TrainConfig(), trainer, clock, start, watch)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """labtui [TRAIN FLAGS] [--watch RUN_DIR] [--runs]"""
+    import typer
+
+    from commands.options import config_from_options, with_train_options
+    from engine.errors import LabError
+
+    @with_train_options
+    def labtui(
+        watch: Optional[str] = typer.Option(None, "--watch", help="follow a run folder that another process writes"),
+        runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
+        **options,
+    ):
+        """The lab dashboard: start a run from a form (prefilled by the flags), watch it live, browse runs."""
+        cfg = config_from_options(options)
+        if watch is not None and not (Path(watch) / "config.json").is_file():
+            raise LabError(f"--watch {watch}: not a run folder (no config.json)")
+        app = make_app(cfg, start="runs" if runs else "form", watch=watch)
+        app.run()
+        raise SystemExit(app.return_code or 0)
+
+    cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    cli.command()(labtui)
+    try:
+        rc = cli(args=sys.argv[1:] if argv is None else argv, standalone_mode=False, prog_name="labtui")
+    except LabError as e:
+        sys.stderr.write(f"error: {e}\n")
+        raise SystemExit(2) from None
+    except typer.Exit as e:
+        raise SystemExit(e.exit_code) from None
+    except Exception as e:
+        from commands.app import ClickException
+        if isinstance(e, ClickException):
+            sys.stderr.write(f"error: {e.format_message()}\n")
+            raise SystemExit(2) from None
+        raise
+    if isinstance(rc, int) and rc:
+        raise SystemExit(rc)

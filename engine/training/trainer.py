@@ -161,6 +161,8 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
                    "val_acc": val_acc, "lr": lr, "seconds": time.perf_counter() - t0}
             history.rows.append(row)
             metrics.append(row)
+            write_json(run_dir / "confusion.json", {"epoch": epoch, "split": "val" if len(data.val) else "train",
+                                                    "classes": data.classes, "matrix": confusion})
             ckpt = checkpoint(epoch)
             if improved:
                 save_checkpoint(run_dir / "best.pt", ckpt)

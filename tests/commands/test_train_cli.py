@@ -29,7 +29,8 @@ def test_train_writes_the_run_folder_and_one_line_per_epoch(tmp_path):
     epoch_lines = [line for line in r.stdout.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
     run_dir = only_run(tmp_path)
-    assert {p.name for p in run_dir.iterdir()} == {"config.json", "metrics.csv", "results.json", "best.pt", "last.pt"}
+    assert {p.name for p in run_dir.iterdir()} == {"config.json", "metrics.csv", "results.json", "best.pt", "last.pt",
+                                                   "confusion.json"}
     assert len((run_dir / "metrics.csv").read_text().splitlines()) == 4
     assert run_dir.name.startswith("digits-mlp-")
 

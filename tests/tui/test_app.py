@@ -1,0 +1,160 @@
+"""The dashboard driven by Textual's Pilot, with the real engine on digits."""
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from engine.config import TrainConfig
+from engine.training.runs import METRICS_HEADER
+from tui.app import make_app
+from tui.screens.compare import CompareScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.run import RunScreen
+from tui.widgets.confusion_view import ConfusionView
+from tui.widgets.epoch_table import EpochTable
+from tui.widgets.runs_table import RunsTable
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+async def wait_for(pilot, predicate, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause(0.05)
+        if predicate():
+            return
+    raise AssertionError("timed out waiting for the app")
+
+
+async def test_start_a_two_epoch_digits_run_from_the_form(tmp_path):
+    app = make_app(TrainConfig(epochs=2, runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
+        screen = app.screen
+        assert screen.query_one(EpochTable).row_count == 2
+        confusion = str(screen.query_one(ConfusionView).render())
+        assert "validation, epoch 2" in confusion and "(predicted)" in confusion
+        run_dir = screen.run_dir
+    assert (run_dir / "best.pt").is_file()
+    assert json.loads((run_dir / "results.json").read_text())["status"] == "completed"
+
+
+async def test_form_rejects_bad_values_and_accepts_fixed_ones(tmp_path):
+    app = make_app(TrainConfig(epochs=1, runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#f-lr").value = "-1"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "--lr" in str(app.screen.query_one("#form-error").render())
+        assert app.screen.query_one("#f-lr").has_class("invalid")
+        app.screen.query_one("#f-hidden").value = "12,x"
+        app.screen.query_one("#f-lr").value = "0.01"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "hidden" in str(app.screen.query_one("#form-error").render())
+        app.screen.query_one("#f-hidden").value = "16"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
+        assert app.screen.config.hidden == [16] and app.screen.config.lr == 0.01
+
+
+async def test_cancel_mid_run_keeps_last_pt(tmp_path):
+    app = make_app(TrainConfig(epochs=200, batch_size=4, runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and len(app.screen.rows) >= 1)
+        await pilot.press("p")
+        assert app.screen.control.paused
+        await pilot.press("p")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.screen.state == "cancelled")
+        run_dir = app.screen.run_dir
+        assert len(app.screen.rows) < 200
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["status"] == "cancelled" and (run_dir / "last.pt").is_file()
+
+
+async def test_quit_asks_first_while_a_run_is_active(tmp_path):
+    app = make_app(TrainConfig(epochs=500, batch_size=4, runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run_dir is not None)
+        run_dir = app.screen.run_dir
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.screen.active
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.is_running, timeout=60)
+    assert json.loads((run_dir / "results.json").read_text())["status"] == "cancelled"
+
+
+def make_run(root, name, accs, status="completed"):
+    from engine.training.runs import write_json
+    d = root / name
+    d.mkdir(parents=True)
+    write_json(d / "config.json", {"config": {"model": "mlp", "epochs": 3, "dataset": "digits"},
+                                   "data": {"source": "digits", "classes": ["a", "b"]}, "device": "cpu"})
+    lines = [",".join(METRICS_HEADER)]
+    for i, acc in enumerate(accs, 1):
+        lines.append(f"{i},{1 / i:.4f},{acc:.4f},{1.1 / i:.4f},{acc - 0.01:.4f},0.001,1.0")
+    (d / "metrics.csv").write_text("\n".join(lines) + "\n")
+    write_json(d / "confusion.json", {"epoch": len(accs), "classes": ["a", "b"], "matrix": [[9, 1], [2, 8]]})
+    if status:
+        write_json(d / "results.json", {"status": status, "test": {"accuracy": accs[-1] - 0.02, "loss": 0.3}})
+    return d
+
+
+async def test_runs_browser_opens_and_compares(tmp_path):
+    make_run(tmp_path / "runs", "alpha", [0.5, 0.7, 0.9])
+    make_run(tmp_path / "runs", "beta", [0.6, 0.65], status="cancelled")
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), start="runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(RunsTable)
+        assert table.row_count == 2
+        names = {r.name: r for r in table.infos.values()}
+        assert names["alpha"].status == "completed" and names["beta"].status == "cancelled"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.screen.mode == "view"
+        assert app.screen.query_one(EpochTable).row_count == len(app.screen.rows) > 0
+        assert "epoch" in str(app.screen.query_one(ConfusionView).render())
+        await pilot.press("escape")
+        await pilot.press("space", "down", "space", "m")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 2
+
+
+async def test_watch_mode_follows_a_growing_metrics_file(tmp_path, monkeypatch):
+    import tui.screens.run as run_mod
+    monkeypatch.setattr(run_mod, "WATCH_INTERVAL", 0.1)
+    run_dir = make_run(tmp_path / "runs", "cluster", [0.5], status=None)
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), watch=run_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and len(app.screen.rows) == 1)
+        assert app.screen.state == "running"
+        with open(run_dir / "metrics.csv", "a") as f:
+            f.write("2,0.4,0.8,0.45,0.78,0.001,1.0\n3,0.3,0.85,0.4,0.81,0.001,1.0\n4,0.2")  # last line half-written
+        await wait_for(pilot, lambda: len(app.screen.rows) == 3)
+        assert app.screen.query_one(EpochTable).row_count == 3
+        (run_dir / "results.json").write_text(json.dumps({"status": "completed", "test": {"accuracy": 0.8}}))
+        await wait_for(pilot, lambda: app.screen.state == "completed")
+
+
+def test_labtui_rejects_bad_flags(capsys):
+    from tui.app import main
+    with pytest.raises(SystemExit) as e:
+        main(["--model", "vit"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--model" in err[0]
+    with pytest.raises(SystemExit) as e:
+        main(["--watch", "/nonexistent"])
+    assert e.value.code == 2

@@ -1,0 +1,58 @@
+"""Snapshots of the main screens at 80x24 with deterministic data (fake trainer, fixed clock).
+
+Regenerate after an intended change of the layout: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+import pytest
+
+from engine.config import TrainConfig
+from fake import fake_train
+from test_app import make_run, wait_for
+from tui.app import make_app
+from tui.screens.run import RunScreen
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def app_for(**kw):
+    return make_app(TrainConfig(epochs=3, **kw), trainer=fake_train, clock=lambda: 0.0)
+
+
+def finished(pilot):
+    async def run_before(pilot):
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.state == "completed")
+    return run_before
+
+
+def test_form(snap_compare):
+    assert snap_compare(app_for(dataset="fashion", dropout=0.4), terminal_size=(80, 24))
+
+
+def test_run_epochs(snap_compare):
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=finished(None))
+
+
+def test_run_curves(snap_compare):
+    async def run_before(pilot):
+        await finished(None)(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_run_confusion(snap_compare):
+    async def run_before(pilot):
+        await finished(None)(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_runs_browser(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_run(tmp_path / "runs", "alpha", [0.5, 0.7, 0.9])
+    make_run(tmp_path / "runs", "beta", [0.6, 0.65], status="cancelled")
+    import os
+    os.utime(tmp_path / "runs" / "alpha" / "config.json", (1, 1))  # a fixed order: beta is newer
+    assert snap_compare(make_app(TrainConfig(), start="runs", clock=lambda: 0.0), terminal_size=(80, 24))

@@ -1,0 +1,36 @@
+"""Cancel and pause for a run in a background thread: the trainer polls `should_stop` between batches."""
+
+import threading
+
+
+class RunControl:
+    """Thread-safe flags; pausing blocks the trainer inside should_stop, so no engine change is needed."""
+
+    def __init__(self) -> None:
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()  # a paused run must wake up to see the cancel
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns True when now paused."""
+        if self._running.is_set():
+            self._running.clear()
+            return True
+        self._running.set()
+        return False
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def should_stop(self):
+        self._running.wait()
+        return "cancelled" if self._cancel.is_set() else None

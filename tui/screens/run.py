@@ -1,0 +1,190 @@
+"""The run dashboard: live (a worker thread trains), watch (a metrics.csv that grows) or view (a past run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, TabPane
+
+from engine.errors import LabError
+from engine.runinfo import read_run
+
+from ..control import RunControl
+from ..messages import TrainingEvent, TrainingFailed
+from ..widgets.confusion_view import ConfusionView
+from ..widgets.curve_plot import CurvePlot
+from ..widgets.epoch_table import EpochTable
+from ..widgets.status_line import StatusLine
+
+WATCH_INTERVAL = 1.0
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("c", "cancel", "Cancel run"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("1", "tab('epochs')", "Epochs", show=False),
+        Binding("2", "tab('curves')", "Curves", show=False),
+        Binding("3", "tab('confusion')", "Confusion", show=False),
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, mode: str, config=None, run_dir: str | Path | None = None, trainer=None, clock=None) -> None:
+        super().__init__()
+        self.mode = mode  # 'live', 'watch' or 'view'
+        self.config = config
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.trainer = trainer
+        self.clock = clock
+        self.control = RunControl()
+        self.active = False
+        self.state = "starting" if mode == "live" else mode
+        self.facts: dict = {}
+        self.rows: list[dict] = []
+        self.device, self.params, self.epochs, self.started = "-", 0, 0, None
+        self._watch_stamp = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield StatusLine(id="status")
+        yield ProgressBar(id="progress", show_eta=False)
+        with TabbedContent(initial="epochs", id="tabs"):
+            with TabPane("1 Epochs", id="epochs"):
+                yield EpochTable(id="table")
+            with TabPane("2 Curves", id="curves"):
+                yield CurvePlot("loss", "loss", id="loss-plot")
+                yield CurvePlot("acc", "accuracy", id="acc-plot")
+            with TabPane("3 Confusion", id="confusion"):
+                yield ConfusionView("no confusion matrix yet", id="confusion-view")
+        yield Static("", id="run-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "lab"
+        if self.mode == "live":
+            self.sub_title = f"{self.config.source} / {self.config.model}"
+            self.active = True
+            self.train_worker()
+        else:
+            self.sub_title = f"{'watching' if self.mode == 'watch' else 'run'} {self.run_dir}"
+            self.query_one("#progress").display = self.mode == "watch"
+            self.load_files()
+            if self.mode == "watch":
+                self.set_interval(WATCH_INTERVAL, self.load_files)
+        self.refresh_status()
+
+    # ---- live mode: the engine runs in a thread and posts its events here ----
+    @work(thread=True, exclusive=True, group="training")
+    def train_worker(self) -> None:
+        try:
+            self.trainer(self.config, on_event=lambda e: self.post_message(TrainingEvent(e)),
+                         should_stop=self.control.should_stop)
+        except LabError as e:
+            self.post_message(TrainingFailed(str(e)))
+        except Exception as e:  # a bug or out-of-memory: show it rather than die with the thread
+            self.post_message(TrainingFailed(f"{type(e).__name__}: {e}"))
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        e = message.event
+        kind = type(e).__name__
+        if kind == "RunStarted":
+            self.run_dir, self.facts = Path(e.run_dir), e.dataset
+            self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
+            self.started = self.clock()
+            self.state = "running"
+            self.sub_title = f"{e.run_dir}"
+        elif kind == "BatchEnded":
+            bar = self.query_one("#progress", ProgressBar)
+            bar.update(total=e.steps, progress=e.step)
+        elif kind == "EpochEnded":
+            row = {k: getattr(e, k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+                                               "seconds")}
+            self.rows.append(row)
+            self.query_one(EpochTable).add_row_dict(row, best=e.best)
+            self.update_curves()
+            self.query_one(ConfusionView).show(e.confusion, self.facts.get("classes", []),
+                                               f"validation, epoch {e.epoch}")
+        elif kind == "RunEnded":
+            self.query_one("#progress", ProgressBar).update(total=1, progress=1)
+            self.active = False
+            self.state = e.status
+            test = f"  test acc {100 * e.test['accuracy']:.2f}%" if e.test else ""
+            self.query_one("#run-message", Static).update(f"[b]{e.status}[/b]{test}  ->  {e.history.run_dir}")
+        self.refresh_status()
+
+    def on_training_failed(self, message: TrainingFailed) -> None:
+        self.active = False
+        self.state = "failed"
+        self.query_one("#run-message", Static).update(f"[b red]error:[/] {message.error}")
+        self.refresh_status()
+
+    # ---- watch and view modes read the run folder ----
+    def load_files(self) -> None:
+        metrics = self.run_dir / "metrics.csv"
+        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                      for p in (metrics, self.run_dir / "results.json", self.run_dir / "confusion.json"))
+        if stamp == self._watch_stamp:
+            return
+        self._watch_stamp = stamp
+        info = read_run(self.run_dir)
+        self.facts, self.epochs = info.data, info.epochs
+        self.device = info.device
+        self.state = info.status if self.mode == "watch" else f"{info.status} (past run)"
+        if info.rows != self.rows:
+            self.rows = info.rows
+            self.query_one(EpochTable).set_rows(self.rows)
+            self.update_curves()
+            if self.mode == "watch" and self.epochs:
+                self.query_one("#progress", ProgressBar).update(total=self.epochs, progress=len(self.rows))
+        if info.confusion:
+            self.query_one(ConfusionView).show(info.confusion["matrix"], info.confusion["classes"],
+                                               f"{info.confusion.get('split', 'val')}, epoch {info.confusion['epoch']}")
+        if info.results:
+            test = info.test_acc
+            self.query_one("#run-message", Static).update(
+                f"[b]{info.status}[/b]" + (f"  test acc {100 * test:.2f}%" if test is not None else ""))
+        self.refresh_status()
+
+    # ---- shared ----
+    def update_curves(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.set_rows(self.rows)
+
+    def refresh_status(self) -> None:
+        elapsed = sum(r["seconds"] for r in self.rows)
+        if self.mode == "live" and self.started is not None:
+            elapsed = self.clock() - self.started
+        eta = None
+        if self.rows and self.epochs:
+            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
+            eta = per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
+        state = "paused" if self.control.paused and self.active else self.state
+        self.query_one(StatusLine).set_status(state, self.device, self.params,
+                                              self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed, eta)
+
+    def action_cancel(self) -> None:
+        if self.mode == "live" and self.active:
+            self.control.cancel()
+            self.state = "cancelling"
+            self.refresh_status()
+        else:
+            self.notify("no active run to cancel")
+
+    def action_pause(self) -> None:
+        if self.mode == "live" and self.active:
+            self.control.toggle_pause()
+            self.refresh_status()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_back(self) -> None:
+        if self.active:
+            self.notify("a run is active: cancel it (c) before leaving")
+            return
+        self.app.pop_screen()

@@ -1,0 +1,43 @@
+"""The validation confusion matrix as a coloured grid with class names (readable without colour too)."""
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 80) -> Text:
+    """Counts with rows = true class; the diagonal in green, errors in red, shaded by share of the row."""
+    k = len(classes)
+    if not matrix:
+        return Text("no confusion matrix yet")
+    biggest = max(max(r) for r in matrix) if matrix else 0
+    cell = max(len(str(biggest)) + 1, 4)
+    label_w = min(max(len(c) for c in classes), 12)
+    cell = min(max(cell, min(max(len(c) for c in classes), 5) + 1), max(4, (width - label_w - 2) // max(k, 1)))
+    t = Text()
+    t.append(" " * (label_w + 1) + "".join(f"{c[:cell - 1]:>{cell}}" for c in classes) + "  (predicted)\n",
+             style="bold")
+    for i, row in enumerate(matrix):
+        t.append(f"{classes[i][:label_w]:<{label_w}} ", style="bold")
+        total = sum(row) or 1
+        for j, v in enumerate(row):
+            share = v / total
+            if v == 0:
+                style = "dim"
+            elif i == j:
+                style = "bold black on green" if share > 0.5 else "black on yellow"
+            else:
+                style = "bold white on red" if share > 0.1 else "bold red"
+            t.append(f"{v:>{cell}}", style=style)
+        t.append("\n")
+    t.append("rows: true class", style="dim")
+    return t
+
+
+class ConfusionView(Static):
+    """Shows the latest confusion matrix it was given."""
+
+    def show(self, matrix: list[list[int]], classes: list[str], caption: str = "") -> None:
+        text = render_confusion(matrix, classes, self.size.width or 80)
+        if caption:
+            text = Text(caption + "\n", style="bold") + text
+        self.update(text)

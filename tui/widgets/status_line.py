@@ -1,0 +1,20 @@
+"""One line: run state, device, parameters, epoch, elapsed time and ETA."""
+
+from textual.widgets import Static
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
+
+
+class StatusLine(Static):
+    """Rendered from plain fields so tests and snapshots control every value."""
+
+    def set_status(self, state: str, device: str = "-", params: int = 0, epoch: int = 0, epochs: int = 0,
+                   elapsed: float = 0.0, eta: float | None = None) -> None:
+        eta_text = _hms(eta) if eta is not None else "-"
+        self.update(f"[b]{state}[/b]  {device}  {params:,} params  epoch {epoch}/{epochs}  "
+                    f"elapsed {_hms(elapsed)}  ETA {eta_text}")
