@@ -21,6 +21,7 @@ from ..widgets.epoch_table import EpochTable
 from ..widgets.status_line import StatusLine
 
 WATCH_INTERVAL = 1.0
+PROGRESS_HZ = 2
 
 
 class RunScreen(Screen):
@@ -48,6 +49,7 @@ class RunScreen(Screen):
         self.rows: list[dict] = []
         self.device, self.params, self.epochs, self.started = "-", 0, 0, None
         self._watch_stamp = None
+        self._last_progress = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -99,8 +101,13 @@ class RunScreen(Screen):
             self.state = "running"
             self.sub_title = f"{e.run_dir}"
         elif kind == "BatchEnded":
-            bar = self.query_one("#progress", ProgressBar)
-            bar.update(total=e.steps, progress=e.step)
+            # only the bar moves between epochs, at most PROGRESS_HZ times a second: each repaint on the UI
+            # thread takes CPU from the training thread
+            now = self.clock()
+            if now - self._last_progress >= 1 / PROGRESS_HZ or e.step == e.steps:
+                self._last_progress = now
+                self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
+            return
         elif kind == "EpochEnded":
             row = {k: getattr(e, k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
                                                "seconds")}
