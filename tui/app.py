@@ -77,9 +77,9 @@ class LabApp(App):
                 self.exit()
         self.push_screen(ConfirmScreen("A run is active. Cancel it (last.pt is kept) and quit?"), answered)
 
-    async def _stop_runs(self) -> None:
+    async def _stop_runs(self, reason: str = "cancelled") -> None:
         for screen in self.active_runs():
-            screen.control.cancel()
+            screen.control.cancel(reason)
         for worker in list(self.workers):
             if worker.group == "training":
                 try:
@@ -89,7 +89,7 @@ class LabApp(App):
 
     def _on_sigterm(self) -> None:
         async def stop() -> None:
-            await self._stop_runs()
+            await self._stop_runs("interrupted")
             self.exit(return_code=128 + signal.SIGTERM)
         self.call_later(stop)
 

@@ -8,10 +8,13 @@ class RunControl:
 
     def __init__(self) -> None:
         self._cancel = threading.Event()
+        self._reason = "cancelled"
         self._running = threading.Event()
         self._running.set()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run before its next batch; `reason` becomes its status ('interrupted' for signals)."""
+        self._reason = reason
         self._cancel.set()
         self._running.set()  # a paused run must wake up to see the cancel
 
@@ -33,4 +36,4 @@ class RunControl:
 
     def should_stop(self):
         self._running.wait()
-        return "cancelled" if self._cancel.is_set() else None
+        return self._reason if self._cancel.is_set() else None
