@@ -135,3 +135,15 @@ def test_eval_bad_input(trained, tmp_path):
     write_h5(tmp_path / "three.h5", *make_images(60, 8, 8, classes=3))
     assert "3 classes but the model predicts 10" in err("runs/d", "--data", str(tmp_path / "three.h5"))
     assert "--threshold" in err("runs/d", "--threshold", "0.5")
+
+
+def test_png_figures(trained, tmp_path):
+    pytest.importorskip("matplotlib")
+    r = run("eval", "runs/d", "--gallery", "3", "--png", tmp_path / "figs", cwd=trained)
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert names == ["confidence_test.png", "confusion_test.png", "gallery_3_test.png", "roc_test.png"]
+    assert all((tmp_path / "figs" / n).read_bytes()[:4] == b"\x89PNG" for n in names)
+    r = run("inspect-weights", "runs/d", "--hist", "1.weight", "--filters", "--png", tmp_path / "w", cwd=trained)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["filters_1.png", "hist_1.weight.png"]
