@@ -119,7 +119,7 @@ def eval_command(
         return
     epoch = f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""
     print(f"model {loaded.path}{epoch}: {loaded.config.model} on {data.name}, {data.num_classes} classes")
-    for name, r in reports.items():
+    for r in reports.values():
         print()
         print(render_report(r, top_k, normalize))
     if len(reports) > 1:

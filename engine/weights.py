@@ -14,7 +14,7 @@ NEAR_ZERO = 1e-3
 
 def tensor_stats(t: torch.Tensor) -> dict:
     """count, mean, std, min, max, L2 norm and share of |w| < 1e-3 of one tensor (float64 math)."""
-    x = t.detach().double().flatten().cpu()
+    x = t.detach().cpu().double().flatten()
     n = x.numel()
     return {"shape": list(t.shape), "count": n, "mean": x.mean().item() if n else 0.0,
             "std": x.std(unbiased=False).item() if n else 0.0, "min": x.min().item() if n else 0.0,
@@ -33,7 +33,7 @@ def weight_table(state: dict) -> dict:
     params = parameters_of(state)
     rows = [{"name": k, **tensor_stats(v)} for k, v in params.items()]
     if params:
-        everything = torch.cat([v.detach().double().flatten().cpu() for v in params.values()])
+        everything = torch.cat([v.detach().cpu().double().flatten() for v in params.values()])
         total = {"name": "total", **tensor_stats(everything)}
         total["shape"] = []
     else:
@@ -53,7 +53,7 @@ def compare_states(a: dict, b: dict) -> list[dict]:
         raise CheckpointError(f"the models differ at tensor {name!r}: only one of them has it")
     rows = []
     for k in pa:
-        x, y = pa[k].double().flatten().cpu(), pb[k].double().flatten().cpu()
+        x, y = pa[k].detach().cpu().double().flatten(), pb[k].detach().cpu().double().flatten()
         denom = x.norm().item() * y.norm().item()
         rows.append({"name": k, "a": tensor_stats(pa[k]), "b": tensor_stats(pb[k]),
                      "diff_l2": (x - y).norm().item(),

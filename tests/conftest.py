@@ -16,6 +16,24 @@ def lab_cmd(*args) -> list[str]:
     return [sys.executable, "-m", "commands", *map(str, args)]
 
 
+def run_lab(*args, cwd):
+    """Run `lab ARGS` in cwd; returns the CompletedProcess with text stdout and stderr."""
+    import os
+    import subprocess
+    return subprocess.run(lab_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def write_idx(path, array, gz=False, magic_type=0x08):
+    """An IDX file as MNIST ships them (big-endian header, uint8 payload)."""
+    import gzip
+    import struct
+    header = bytes([0, 0, magic_type, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+    return path
+
+
 @pytest.fixture
 def mnist_dir():
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():

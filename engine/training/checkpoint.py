@@ -50,7 +50,8 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        lines = [line.strip() for line in str(e).splitlines() if "GLOBAL" in line.upper() and ("unsupported" in line.lower() or "blocked" in line)]
+        lines = [line.strip() for line in str(e).splitlines()
+                 if "GLOBAL" in line and ("unsupported" in line.lower() or "blocked" in line)]
         why = lines[0] if lines else "content other than tensors and plain data"
         raise CheckpointError(f"{path}: refused: the file holds more than tensors and plain data ({why[:160]})") \
             from None

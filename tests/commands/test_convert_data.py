@@ -1,28 +1,19 @@
-import gzip
 import json
-import os
 import pickle
-import struct
-import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, lab_cmd, make_images, write_h5
+from conftest import make_images, run_lab, write_h5, write_idx
 from engine.convert import detect_source
 from engine.errors import DataError
 from engine.h5file import write_h5 as convert_to_h5
 
 
-def run(*args, cwd):
-    return subprocess.run(lab_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+run = run_lab
 
 
-def write_idx(path, array, gz=False):
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
-    (gzip.open if gz else open)(path, "wb").write(header + array.astype(np.uint8).tobytes())
 
 
 def idx_folder(tmp_path, gz=True):

@@ -1,18 +1,14 @@
 import json
-import os
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd, make_images, write_h5
+from conftest import run_lab, make_images, write_h5
 from engine.evaluation import EvalReport
 
 
-def run(*args, cwd):
-    return subprocess.run(lab_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+run = run_lab
 
 
 def report(y_true, y_pred, probs=None, classes=("a", "b", "c")):

@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd
+from conftest import ROOT, lab_cmd, run_lab
 from engine.export import FORMATS, export_model
 from engine.inference import load_model
 from engine.models import list_models
 from engine.weights import compare_states, tensor_stats, weight_table
 
 
-def run(*args, cwd):
-    return subprocess.run(lab_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+run = run_lab
 
 
 def test_statistics_match_numpy():

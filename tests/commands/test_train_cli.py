@@ -6,14 +6,12 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, lab_cmd
+from conftest import ROOT, lab_cmd, run_lab
 
 ESC = re.compile(r"\x1b\[")
 
 
-def run(*args, cwd, **kw):
-    return subprocess.run(lab_cmd(*args), cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
+run = run_lab
 
 
 def only_run(cwd):

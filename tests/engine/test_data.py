@@ -1,12 +1,10 @@
-import gzip
 import pickle
-import struct
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import make_images, write_h5
+from conftest import make_images, write_h5, write_idx
 from engine.config import TrainConfig
 from engine.data import build_dataset, load_dataset, read_idx, read_source
 from engine.data.formats import read_cifar_pickle
@@ -14,11 +12,6 @@ from engine.data.sources import load_cifar10
 from engine.errors import DataError
 
 
-def write_idx(path, array, magic_type=0x08, gz=False):
-    header = bytes([0, 0, magic_type, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
-    data = header + array.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(data)
-    return path
 
 
 def test_digits_default_splits_and_normalisation():

@@ -1,6 +1,5 @@
 """The dashboard driven by Textual's Pilot, with the real engine on digits."""
 
-import asyncio
 import json
 import time
 
