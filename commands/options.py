@@ -43,6 +43,7 @@ TRAIN_OPTIONS = [
     ("step_size", int, [], "step scheduler: epochs between decays"),
     ("gamma", float, [], "step/plateau scheduler: decay factor"),
     ("epochs", int, ["-e"], "number of epochs"),
+    ("augment", str, [], "on-device augmentation: none, flip, crop or flip,crop (for natural images)"),
     ("batch_size", int, ["-b"], "batch size"),
     ("patience", int, [], "stop after N epochs without validation-loss improvement"),
     ("seed", int, [], "random seed (splits, init, shuffling)"),

@@ -13,6 +13,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
 ACTIVATIONS = ("relu", "tanh", "lrelu", "gelu")
 INITS = ("default", "kaiming", "xavier")
+AUGMENTS = ("flip", "crop")
 
 
 @dataclass
@@ -52,6 +53,7 @@ class TrainConfig:
     step_size: int = 10
     gamma: float = 0.1
     epochs: int = 10
+    augment: str = "none"  # none, flip, crop or flip,crop: on-device, per batch
     batch_size: int = 64
     patience: int | None = None
     seed: int = 0
@@ -94,6 +96,7 @@ class TrainConfig:
         for flag, ok, expected in checks:
             if not ok:
                 raise ConfigError(f"--{flag}: expected {expected}, got {getattr(self, flag.replace('-', '_'))!r}")
+        parse_augment(self.augment)
         for flag in ("hidden", "channels"):
             values = getattr(self, flag)
             if values is not None and (not values or any(v < 1 for v in values)):
@@ -133,3 +136,14 @@ def parse_int_list(text: str | None, flag: str) -> list[int] | None:
         return [int(p) for p in str(text).replace(" ", "").split(",") if p != ""]
     except ValueError:
         raise ConfigError(f"--{flag}: expected a comma-separated list of integers, got {text!r}") from None
+
+
+def parse_augment(text: str | None) -> tuple[str, ...]:
+    """'none' | 'flip' | 'crop' | 'flip,crop' -> the augmentations to apply."""
+    if not text or text == "none":
+        return ()
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in kinds if k not in AUGMENTS]
+    if bad:
+        raise ConfigError(f"--augment: expected none or a list of {', '.join(AUGMENTS)}, got {text!r}")
+    return kinds

@@ -16,6 +16,7 @@ from ..data import Dataset, load_dataset
 from ..device import resolve_device
 from ..evaluation import loss_acc_confusion
 from ..models import create_model, model_options
+from .augment import augment, parse_augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
 from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
@@ -103,6 +104,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
 
     status, epoch = "completed", start_epoch - 1
     weights = penalty_params(model)
+    kinds = parse_augment(cfg.augment)
     x, y = data.train.x, data.train.y
     monitor = data.val if len(data.val) else data.train
     try:
@@ -120,7 +122,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
                 idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 if len(idx) < 2 and seen:  # a batch of one breaks batchnorm; it is dropped
                     continue
-                xb, yb = x[idx], y[idx]
+                xb, yb = augment(x[idx], kinds, gen), y[idx]
                 out = model(xb)
                 loss = F.cross_entropy(out, yb)
                 total = loss + penalty(weights, cfg.l1, cfg.l2)

@@ -188,3 +188,24 @@ def test_real_mnist_logistic_one_epoch(tmp_path, mnist_dir):
     h = train(cfg(tmp_path, dataset="mnist", data_dir=str(mnist_dir), model="logistic", epochs=1, subset=None,
                   batch_size=128))
     assert h.test_acc > 0.9 and math.isfinite(h.test_loss)
+
+
+def test_augment_flips_and_shifts_on_device():
+    from engine.training.augment import augment, parse_augment
+    x = torch.arange(64 * 8 * 8, dtype=torch.float32).view(64, 1, 8, 8)
+    f = augment(x, ("flip",), torch.Generator().manual_seed(0))
+    flipped = [torch.equal(f[i], x[i].flip(2)) for i in range(64)]
+    assert all(flipped[i] or torch.equal(f[i], x[i]) for i in range(64))
+    assert 16 < sum(flipped) < 48  # about half, drawn per image
+    shifted = augment(x, ("crop",), torch.Generator().manual_seed(1))
+    assert shifted.shape == x.shape and not torch.equal(shifted, x)
+    # a shift moves whole pixels: every value is either an original pixel or the zero border
+    assert set(shifted.unique().tolist()) <= set(x.unique().tolist()) | {0.0}
+    assert parse_augment("none") == () and parse_augment("flip,crop") == ("flip", "crop")
+    with pytest.raises(ConfigError, match="--augment"):
+        parse_augment("rotate")
+
+
+def test_training_with_augmentation(tmp_path):
+    h = train(cfg(tmp_path, epochs=2, augment="crop", model="cnn", channels=[4, 8]))
+    assert h.status == "completed" and h.rows[-1]["train_acc"] > 0.3
