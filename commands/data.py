@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from .plots import bar_chart, histogram_chart, use_color
-from .textviz import image_grid
+from .textviz import image_grid, print_lines
 
 
 def data_command(
@@ -54,8 +54,7 @@ def data_command(
             for im in imgs:
                 images.append(im)
                 caps.append(raw.classes[k])
-        from .eval import _print_lines
-        _print_lines(image_grid(images, caps, use_color()))
+        print_lines(image_grid(images, caps, use_color()))
     if info["warnings"]:
         print("warnings:")
         for w in info["warnings"]:

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from .errors import fail
-from .textviz import confusion_grid, image_grid, table, to_display
+from .plots import use_color
+from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
 
 def f4(v) -> str:
@@ -50,21 +51,6 @@ def render_report(r, top_k: int = 5, normalize: bool = False) -> str:
 def _images(ds_split, data, rows):
     x = data.denormalize(ds_split.x[rows]).cpu().numpy()
     return [to_display(im) for im in x]
-
-
-def _print_lines(lines):
-    from rich.console import Console
-    console = Console(highlight=False, soft_wrap=True)
-    for line in lines:
-        if isinstance(line, str):
-            print(line)
-        else:
-            console.print(line)
-
-
-def _color_ok() -> bool:
-    from rich.console import Console
-    return Console().color_system is not None
 
 
 def eval_command(
@@ -134,7 +120,7 @@ def eval_command(
         print("\n" + f"top {len(rows)} losses ({names[-1]}):")
         print(table(rows, ["index", "true", "predicted", "p(true)", "loss"]))
         caps = [f"#{r[0]} {r[1]}->{r[2]}" for r in rows]
-        _print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], _color_ok()))
+        print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], use_color()))
     if gallery is not None:
         k = _class_index(gallery, data.classes)
         for title, rows_i in last.gallery(k).items():
@@ -142,7 +128,7 @@ def eval_command(
             shown = rows_i[:6]
             caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
                     f"{last.confidence[i]:.2f}" for i in shown]
-            _print_lines(image_grid(_images(split_data, data, shown), caps, _color_ok()) or ["(none)"])
+            print_lines(image_grid(_images(split_data, data, shown), caps, use_color()) or ["(none)"])
     if png is not None:
         from .png import save_eval_figures
         files = save_eval_figures(last, png, data, split_data,

@@ -8,7 +8,7 @@ import typer
 
 from .errors import fail
 from .plots import histogram_chart, use_color
-from .textviz import image_grid, table
+from .textviz import image_grid, print_lines, table
 
 OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto"}  # flags whose value may be left out
 
@@ -123,8 +123,7 @@ def _feature_maps(loaded, index, png):
 
 
 def _show(images, captions, png, filename):
-    from .eval import _print_lines
-    _print_lines(image_grid(images, captions, use_color()))
+    print_lines(image_grid(images, captions, use_color()))
     if png is not None:
         from .png import save_array_grid
         Path(png).mkdir(parents=True, exist_ok=True)

@@ -103,3 +103,16 @@ def image_grid(images: list[np.ndarray], captions: list[str], color: bool = Fals
         out.append("".join(f"{short(c, cell - 1):<{cell}}" for c in caps).rstrip())
         out.append("")
     return out
+
+
+def print_lines(lines) -> None:
+    """Print str lines as they are and rich Text lines (colour block art) through rich."""
+    console = None
+    for line in lines:
+        if isinstance(line, str):
+            print(line)
+            continue
+        if console is None:
+            from rich.console import Console
+            console = Console(highlight=False, soft_wrap=True)
+        console.print(line)
