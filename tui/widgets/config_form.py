@@ -6,19 +6,22 @@ from textual.containers import Grid
 from textual.widgets import Input, Label, Select
 
 from commands.options import TRAIN_OPTIONS
-from engine.config import ACTIVATIONS, DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainConfig
+from engine.config import ACTIVATIONS, DATASETS, INITS, MODELS, OPTIMIZERS, SCHEDULERS, TrainConfig
 from engine.device import DEVICES
 from engine.errors import ConfigError
 
 CHOICES = {"dataset": DATASETS, "model": MODELS, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS,
-           "scheduler": SCHEDULERS, "device": DEVICES}
-FORM_FIELDS = ["dataset", "data", "model", "hidden", "channels", "dropout", "activation", "epochs", "batch_size",
-               "optimizer", "lr", "l1", "l2", "weight_decay", "scheduler", "device", "seed", "name"]
+           "scheduler": SCHEDULERS, "device": DEVICES, "init": INITS}
+FORM_FIELDS = ["dataset", "data", "model", "hidden", "channels", "layers_per_block", "pool_every", "activation",
+               "dropout", "init", "epochs", "batch_size", "optimizer", "lr", "l1", "l2", "weight_decay", "scheduler",
+               "patience", "device", "seed", "name"]
 TYPES = {name: typ for name, typ, _, _ in TRAIN_OPTIONS}
 HELP = {name: text for name, _, _, text in TRAIN_OPTIONS}
 LISTS = ("hidden", "channels")
 PLACEHOLDERS = {"data": "HDF5 file (optional)", "hidden": "model default", "channels": "model default",
-                "name": "automatic"}
+                "layers_per_block": "model default", "patience": "off", "name": "automatic"}
+LABELS = {"layers_per_block": "layers/block", "weight_decay": "weight decay", "batch_size": "batch size"}
+OPTIONAL = ("data", "name", "hidden", "channels", "layers_per_block", "patience")  # empty means None
 
 
 def _text(value) -> str:
@@ -39,7 +42,7 @@ class ConfigForm(Grid):
     def compose(self):
         defaults = {f.name: f.default for f in fields(TrainConfig)}
         for name in FORM_FIELDS:
-            yield Label(name.replace("_", " "), classes="form-label")
+            yield Label(LABELS.get(name, name.replace("_", " ")), classes="form-label")
             value = getattr(self.initial, name)
             if name in CHOICES:
                 yield Select([(c, c) for c in CHOICES[name]], value=value, allow_blank=False, compact=True,
@@ -68,7 +71,7 @@ class ConfigForm(Grid):
                 continue
             text = str(raw).strip()
             if text == "":
-                changes[name] = None if name in ("data", "name", "hidden", "channels") else getattr(TrainConfig, name)
+                changes[name] = None if name in OPTIONAL else getattr(TrainConfig, name)
                 continue
             try:
                 if name in LISTS:
