@@ -18,6 +18,7 @@ from ..evaluation import loss_acc_confusion
 from ..models import create_model, model_options
 from .augment import augment, parse_augment
 from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import Distributed
 from .events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
 from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
 from .runs import MetricsWriter, create_run_dir, default_run_name, read_json, resolve_run, write_json
@@ -59,8 +60,17 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     ('cancelled' by default, 'interrupted' for signals). `resume` is a run folder to continue from last.pt.
     """
     cfg.validate()
-    emit = on_event or (lambda event: None)
-    device = resolve_device(cfg.device)
+    dist = Distributed(resolve_device(cfg.device))
+    try:
+        return _train(cfg, on_event, should_stop, resume, dataset, dist)
+    finally:
+        dist.close()
+
+
+def _train(cfg, on_event, should_stop, resume, dataset, dist: Distributed) -> History:
+    device = dist.device
+    main = dist.is_main  # only rank 0 reports, writes files and evaluates the test split
+    emit = on_event if (on_event and main) else (lambda event: None)
     state = None
     if resume is not None:
         run_dir = resolve_run(resume, cfg.runs_dir)
@@ -70,7 +80,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     data = dataset or load_dataset(cfg, device, stats=stats)
     model = build_model(cfg, data, device)
     opt = make_optimizer(model, cfg)
-    steps = max(1, math.ceil(len(data.train) / cfg.batch_size))
+    steps = max(1, math.ceil(len(dist.shard(torch.arange(len(data.train)))) / cfg.batch_size))
     sched = make_scheduler(opt, cfg, steps)
     gen = torch.Generator().manual_seed(cfg.seed)
     history = History()
@@ -85,13 +95,18 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         start_epoch = state["epoch"] + 1
         best_acc, best_loss = state["best_accuracy"], state.get("best_val_loss", math.inf)
         bad_epochs, global_step = state.get("bad_epochs", 0), state.get("step", 0)
-    else:
+    elif main:
         run_dir = create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model))
         write_json(run_dir / "config.json", {"config": cfg.to_dict(), "data": data.facts,
-                                             "device": str(device), "torch": torch.__version__})
+                                             "device": str(device), "world_size": dist.world,
+                                             "torch": torch.__version__})
+    else:
+        run_dir = None
+    run_dir = Path(dist.broadcast(str(run_dir)))
     history.run_dir = str(run_dir)
     history.status = "running"
-    metrics = MetricsWriter(run_dir / "metrics.csv", keep_epochs=start_epoch - 1 if state else None)
+    if main:
+        metrics = MetricsWriter(run_dir / "metrics.csv", keep_epochs=start_epoch - 1 if state else None)
     n_params = sum(p.numel() for p in model.parameters())
     emit(RunStarted(cfg.to_dict(), str(run_dir), n_params, str(device), data.facts, start_epoch))
 
@@ -106,24 +121,25 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     weights = penalty_params(model)
     kinds = parse_augment(cfg.augment)
     x, y = data.train.x, data.train.y
+    net = dist.wrap(model)
     monitor = data.val if len(data.val) else data.train
     try:
         for epoch in range(start_epoch, cfg.epochs + 1):
             t0 = time.perf_counter()
             model.train()
-            perm = torch.randperm(len(y), generator=gen).to(device)
+            perm = dist.shard(torch.randperm(len(y), generator=gen)).to(device)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
             seen, last_emit, stop = 0, time.monotonic(), None
             for step in range(steps):
-                stop = should_stop() if should_stop else None
+                stop = dist.stop(should_stop() if should_stop else None)
                 if stop:
                     break
                 idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
                 if len(idx) < 2 and seen:  # a batch of one breaks batchnorm; it is dropped
                     continue
                 xb, yb = augment(x[idx], kinds, gen), y[idx]
-                out = model(xb)
+                out = net(xb)
                 loss = F.cross_entropy(out, yb)
                 total = loss + penalty(weights, cfg.l1, cfg.l2)
                 opt.zero_grad(set_to_none=True)
@@ -143,8 +159,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
                 status = stop if isinstance(stop, str) else "cancelled"
                 epoch -= 1  # the interrupted epoch did not complete
                 break
-            train_loss = (loss_sum / max(seen, 1)).item()
-            train_acc = correct.item() / max(seen, 1)
+            seen_t = torch.tensor(float(seen), device=device)
+            loss_sum, correct, seen_t = dist.sum(loss_sum, correct, seen_t)
+            seen = max(int(seen_t.item()), 1)
+            train_loss, train_acc = (loss_sum / seen).item(), correct.item() / seen
             if not math.isfinite(train_loss):
                 status = "diverged"
                 break
@@ -162,24 +180,28 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
                    "val_acc": val_acc, "lr": lr, "seconds": time.perf_counter() - t0}
             history.rows.append(row)
-            metrics.append(row)
-            write_json(run_dir / "confusion.json", {"epoch": epoch, "split": "val" if len(data.val) else "train",
-                                                    "classes": data.classes, "matrix": confusion})
-            ckpt = checkpoint(epoch)
-            if improved:
-                save_checkpoint(run_dir / "best.pt", ckpt)
-            save_checkpoint(run_dir / "last.pt", ckpt)
+            if main:
+                metrics.append(row)
+                write_json(run_dir / "confusion.json", {"epoch": epoch, "split": "val" if len(data.val) else "train",
+                                                        "classes": data.classes, "matrix": confusion})
+                ckpt = checkpoint(epoch)
+                if improved:
+                    save_checkpoint(run_dir / "best.pt", ckpt)
+                save_checkpoint(run_dir / "last.pt", ckpt)
             emit(EpochEnded(epochs=cfg.epochs, confusion=confusion, best=improved, **row))
             if cfg.patience and bad_epochs >= cfg.patience and epoch < cfg.epochs:
                 status = "early-stopped"
                 break
     except BaseException as e:
         history.status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
-        _finish(run_dir, cfg, data, history, {}, error="".join(traceback.format_exception_only(e)).strip())
+        if main:
+            _finish(run_dir, cfg, data, history, {}, error="".join(traceback.format_exception_only(e)).strip())
         raise
+    history.status = status
+    if not main:
+        return history
     if status in ("cancelled", "interrupted", "diverged"):
         save_checkpoint(run_dir / "last.pt", checkpoint(max(epoch, start_epoch - 1)))
-    history.status = status
     test = {}
     if (run_dir / "best.pt").is_file() and len(data.test):
         best = load_checkpoint(run_dir / "best.pt", map_location=device)

@@ -105,3 +105,17 @@ def test_models_lists_the_registry(tmp_path):
     r = run("models", cwd=tmp_path)
     assert r.returncode == 0
     assert [line.split()[0] for line in r.stdout.splitlines()] == ["logistic", "mlp", "cnn", "convnet", "resnet"]
+
+
+def test_torchrun_two_processes_write_one_run(tmp_path):
+    import sys
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "commands", "train", "--epochs", "2", "--name", "ddp"]
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [line.split()[1] for line in r.stdout.splitlines() if line.startswith("epoch ")] == ["1/2", "2/2"]
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
+    cfg = json.loads((tmp_path / "runs" / "ddp" / "config.json").read_text())
+    results = json.loads((tmp_path / "runs" / "ddp" / "results.json").read_text())
+    assert cfg["world_size"] == 2 and results["status"] == "completed" and results["test"]["accuracy"] > 0.5
