@@ -18,7 +18,9 @@ _EXPORTS = {
     "RunEnded": "engine.training.events",
     "load_checkpoint": "engine.training.checkpoint", "save_checkpoint": "engine.training.checkpoint",
     "list_runs": "engine.training.runs", "read_metrics": "engine.training.runs",
-    "predict": "engine.evaluation",
+    "predict": "engine.evaluation", "evaluate": "engine.evaluation", "EvalReport": "engine.evaluation",
+    "load_model": "engine.inference", "load_eval_data": "engine.inference",
+    "export_model": "engine.export", "weight_table": "engine.weights",
 }
 
 __all__ = sorted(_EXPORTS)
