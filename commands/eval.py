@@ -95,6 +95,9 @@ def eval_command(
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
         fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     base = (loaded.run_dir or loaded.path.with_name(loaded.path.stem + "-eval")) / "eval"
+    for name in names:
+        if len(data.split(name)) == 0:
+            fail(f"--split {name}: the split is empty (the run used --val-split 0?)")
     reports = {}
     for name in names:
         reports[name] = evaluate(loaded.model, data.split(name), data.classes, name, threshold)

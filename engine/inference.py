@@ -91,8 +91,9 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
     cfg = loaded.config
     other = dataset is not None or data is not None
     if other:
-        cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None,
-                          classes=classes if classes is not None else None)
+        same_source = data is None and cfg.data is None and dataset == cfg.dataset
+        keep = classes if classes is not None else (cfg.classes if same_source else None)
+        cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None, classes=keep)
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
     raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key)

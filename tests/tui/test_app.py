@@ -157,3 +157,15 @@ def test_labtui_rejects_bad_flags(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--watch", "/nonexistent"])
     assert e.value.code == 2
+
+
+async def test_a_run_that_cannot_start_shows_the_error(tmp_path):
+    app = make_app(TrainConfig(dataset="mnist", data_dir=str(tmp_path), runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "failed")
+        message = str(app.screen.query_one("#run-message").render())
+        assert "error" in message and "train-images-idx3-ubyte" in message
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen)  # back at the form to fix it
