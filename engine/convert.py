@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, read_cifar_pickle
+from .data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle
 from .data.sources import CIFAR10_CLASSES, FASHION_CLASSES, SEARCH, default_data_dir, load_digits
 from .errors import DataError
 
@@ -89,22 +89,6 @@ def _idx_split(images: Path, labels: Path) -> SplitSource:
         for x, y in zip(iter_idx(images), iter_idx(labels)):
             yield check_arrays(x, y, str(images))
     return SplitSource(n_img, chunks)
-
-
-def _find_idx_files(folder: Path) -> dict[str, tuple[Path, Path]]:
-    """Pairs `<prefix>-images-idx3-ubyte[.gz]` + `<prefix>-labels-idx1-ubyte[.gz]`; t10k/test prefixes are test."""
-    found = {}
-    for images in sorted(folder.glob("*-images-idx3-ubyte*")):
-        if images.suffix not in ("", ".gz"):
-            continue
-        prefix = images.name.split("-images-idx3-ubyte")[0]
-        labels = next((folder / f"{prefix}-labels-idx1-ubyte{ext}" for ext in ("", ".gz")
-                       if (folder / f"{prefix}-labels-idx1-ubyte{ext}").is_file()), None)
-        if labels is None:
-            raise DataError(f"{images}: no matching {prefix}-labels-idx1-ubyte[.gz] beside it")
-        split = "test" if ("t10k" in prefix or "test" in prefix) else "train"
-        found.setdefault(split, (images, labels))
-    return {k: found[k] for k in ("train", "test") if k in found}
 
 
 # ---------- other sources ----------
@@ -200,7 +184,7 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
     if fmt in (None, "cifar") and (path / "data_batch_1").is_file():
         return _cifar_source(path)
     if fmt in (None, "idx"):
-        found = _find_idx_files(path)
+        found = find_idx_files(path)
         if "train" in found:
             splits = {k: _idx_split(*v) for k, v in found.items()}
             return Source("idx", path.name, [str(i) for i in range(10)], splits)
@@ -222,7 +206,7 @@ def _dataset_source(name: str, root: Path) -> Source:
                 return _cifar_source(folder)
         raise DataError(f"cifar10: no CIFAR-10 batches under {root} (set --data-dir or LAB_DATA_DIR)")
     for folder in SEARCH[name]:
-        found = _find_idx_files(root / folder)
+        found = find_idx_files(root / folder)
         if "train" in found and "test" in found:
             classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
             return Source("dataset", name, classes, {k: _idx_split(*v) for k, v in found.items()})

@@ -109,3 +109,19 @@ def check_arrays(images, labels, where: str) -> tuple[np.ndarray, np.ndarray]:
     if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
         raise DataError(f"{where}: images contain NaN or infinite values")
     return images, labels
+
+
+def find_idx_files(folder: Path) -> dict[str, tuple[Path, Path]]:
+    """Pairs `<prefix>-images-idx3-ubyte[.gz]` + `<prefix>-labels-idx1-ubyte[.gz]`; t10k/test prefixes are test."""
+    found = {}
+    for images in sorted(folder.glob("*-images-idx3-ubyte*")):
+        if images.suffix not in ("", ".gz"):
+            continue
+        prefix = images.name.split("-images-idx3-ubyte")[0]
+        labels = next((folder / f"{prefix}-labels-idx1-ubyte{ext}" for ext in ("", ".gz")
+                       if (folder / f"{prefix}-labels-idx1-ubyte{ext}").is_file()), None)
+        if labels is None:
+            raise DataError(f"{images}: no matching {prefix}-labels-idx1-ubyte[.gz] beside it")
+        split = "test" if ("t10k" in prefix or "test" in prefix) else "train"
+        found.setdefault(split, (images, labels))
+    return {k: found[k] for k in ("train", "test") if k in found}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .formats import cifar_batch_arrays, check_arrays, read_cifar_pickle, read_idx
+from .formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -52,13 +52,9 @@ def load_digits() -> RawData:
 
 def _find_idx(root: Path, folders: tuple[str, ...], split: str) -> tuple[Path, Path] | None:
     for folder in folders:
-        d = root / folder
-        found = []
-        for stem in IDX_FILES[split]:
-            hit = next((d / (stem + ext) for ext in ("", ".gz") if (d / (stem + ext)).is_file()), None)
-            found.append(hit)
-        if all(found):
-            return found[0], found[1]
+        found = find_idx_files(root / folder) if (root / folder).is_dir() else {}
+        if split in found:
+            return found[split]
     return None
 
 
