@@ -56,3 +56,17 @@ def test_runs_browser(snap_compare, tmp_path, monkeypatch):
     import os
     os.utime(tmp_path / "runs" / "alpha" / "config.json", (1, 1))  # a fixed order: beta is newer
     assert snap_compare(make_app(TrainConfig(), start="runs", clock=lambda: 0.0), terminal_size=(80, 24))
+
+
+async def test_resizes_cleanly():
+    from tui.widgets.curve_plot import CurvePlot
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(None)(pilot)
+        await pilot.press("2")
+        for size in ((160, 48), (60, 20), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            plots = list(app.screen.query(CurvePlot))
+            assert app.screen.size.width == size[0]
+            assert all(0 < p.size.width <= size[0] // 2 + 1 for p in plots)
