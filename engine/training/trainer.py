@@ -90,6 +90,14 @@ def _train(cfg, on_event, should_stop, resume, dataset, dist: Distributed) -> Hi
         opt.load_state_dict(state["optimizer_state_dict"])
         if sched is not None and state.get("scheduler_state_dict"):
             sched.load_state_dict(state["scheduler_state_dict"])
+            # a resume may ask for more epochs: stretch the schedules that depend on the run's length
+            if cfg.scheduler == "onecycle":
+                sched.total_steps = steps * cfg.epochs
+            elif cfg.scheduler == "cosine":
+                sched.T_max = cfg.epochs
+        if cfg.lr != state["config"].get("lr", cfg.lr):  # an explicit --lr on resume wins over the saved one
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] = cfg.lr
         _set_rng_state(gen, state["rng"])
         history = History.from_dict(state["history"])
         start_epoch = state["epoch"] + 1

@@ -209,3 +209,13 @@ def test_augment_flips_and_shifts_on_device():
 def test_training_with_augmentation(tmp_path):
     h = train(cfg(tmp_path, epochs=2, augment="crop", model="cnn", channels=[4, 8]))
     assert h.status == "completed" and h.rows[-1]["train_acc"] > 0.3
+
+
+def test_resume_with_more_epochs_under_onecycle_and_a_new_lr(tmp_path):
+    first = train(cfg(tmp_path, epochs=2, scheduler="onecycle"))
+    c, run_dir = resume_config(first.run_dir, epochs=4)
+    second = train(c, resume=run_dir)
+    assert [r["epoch"] for r in second.rows] == [1, 2, 3, 4] and second.status == "completed"
+    plain = train(cfg(tmp_path, epochs=1))
+    c, run_dir = resume_config(plain.run_dir, epochs=2, lr=0.01234)
+    assert train(c, resume=run_dir).rows[-1]["lr"] == 0.01234
