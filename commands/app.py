@@ -4,14 +4,9 @@ import sys
 
 import typer
 
-try:  # typer >= 0.20 vendors click
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover
-    from click import ClickException
-
 from .convert import convert_command
 from .data import data_command
-from .errors import EXIT_BAD_INPUT
+from .errors import run_cli
 from .eval import eval_command
 from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
@@ -42,23 +37,5 @@ def fill_optional_values(argv: list[str]) -> list[str]:
 
 def main(argv=None) -> None:
     """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
-    from engine.errors import LabError
-
     argv = fill_optional_values(sys.argv[1:] if argv is None else list(argv))
-    try:
-        rc = app(args=argv or ["--help"], standalone_mode=False, prog_name="lab")
-    except typer.Exit as e:
-        raise SystemExit(e.exit_code) from None
-    except typer.Abort:
-        sys.stderr.write("aborted\n")
-        raise SystemExit(130) from None
-    except ClickException as e:
-        sys.stderr.write(f"error: {e.format_message()}\n")
-        raise SystemExit(EXIT_BAD_INPUT) from None
-    except LabError as e:
-        sys.stderr.write(f"error: {e}\n")
-        raise SystemExit(EXIT_BAD_INPUT) from None
-    except BrokenPipeError:
-        raise SystemExit(0) from None
-    if isinstance(rc, int) and rc:
-        raise SystemExit(rc)
+    run_cli(app, argv or ["--help"], "lab")

@@ -3,6 +3,7 @@
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -62,7 +63,6 @@ def train_command(
     finally:
         printer.close()
     if json_out:
-        from pathlib import Path
         print(json.dumps(json.loads((Path(history.run_dir) / "results.json").read_text()), indent=2))
     if history.status == "interrupted" and stop.signum:
         raise typer.Exit(128 + stop.signum)

@@ -107,6 +107,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     """labtui [TRAIN FLAGS] [--watch RUN_DIR] [--runs]"""
     import typer
 
+    from commands.errors import run_cli
     from commands.options import config_from_options, with_train_options
     from engine.errors import LabError
 
@@ -126,18 +127,4 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     cli.command()(labtui)
-    try:
-        rc = cli(args=sys.argv[1:] if argv is None else argv, standalone_mode=False, prog_name="labtui")
-    except LabError as e:
-        sys.stderr.write(f"error: {e}\n")
-        raise SystemExit(2) from None
-    except typer.Exit as e:
-        raise SystemExit(e.exit_code) from None
-    except Exception as e:
-        from commands.app import ClickException
-        if isinstance(e, ClickException):
-            sys.stderr.write(f"error: {e.format_message()}\n")
-            raise SystemExit(2) from None
-        raise
-    if isinstance(rc, int) and rc:
-        raise SystemExit(rc)
+    run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui")

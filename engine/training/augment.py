@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..config import parse_augment  # noqa: F401  (re-exported for the trainer)
-
 def augment(x: torch.Tensor, kinds: tuple[str, ...], generator: torch.Generator | None = None) -> torch.Tensor:
     """Random horizontal flips and random translations of up to 1/8 of the image (zero-filled borders,
     i.e. the data set mean after normalisation), drawn independently for each image."""

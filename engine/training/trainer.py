@@ -11,12 +11,12 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..config import TrainConfig
+from ..config import TrainConfig, parse_augment
 from ..data import Dataset, load_dataset
 from ..device import resolve_device
 from ..evaluation import loss_acc_confusion
 from ..models import create_model, model_options
-from .augment import augment, parse_augment
+from .augment import augment
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import Distributed
 from .events import BatchEnded, EpochEnded, History, RunEnded, RunStarted

@@ -191,7 +191,8 @@ def test_real_mnist_logistic_one_epoch(tmp_path, mnist_dir):
 
 
 def test_augment_flips_and_shifts_on_device():
-    from engine.training.augment import augment, parse_augment
+    from engine.config import parse_augment
+    from engine.training.augment import augment
     x = torch.arange(64 * 8 * 8, dtype=torch.float32).view(64, 1, 8, 8)
     f = augment(x, ("flip",), torch.Generator().manual_seed(0))
     flipped = [torch.equal(f[i], x[i].flip(2)) for i in range(64)]

@@ -18,10 +18,17 @@ def app_for(**kw):
     return make_app(TrainConfig(epochs=3, **kw), trainer=fake_train, clock=lambda: 0.0)
 
 
-def finished(pilot):
+async def finished(pilot):
+    """Start the fake run from the form and wait until it has completed."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.state == "completed")
+
+
+def on_tab(key):
     async def run_before(pilot):
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.state == "completed")
+        await finished(pilot)
+        await pilot.press(key)
+        await pilot.pause()
     return run_before
 
 
@@ -30,23 +37,15 @@ def test_form(snap_compare):
 
 
 def test_run_epochs(snap_compare):
-    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=finished(None))
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=finished)
 
 
 def test_run_curves(snap_compare):
-    async def run_before(pilot):
-        await finished(None)(pilot)
-        await pilot.press("2")
-        await pilot.pause()
-    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=on_tab("2"))
 
 
 def test_run_confusion(snap_compare):
-    async def run_before(pilot):
-        await finished(None)(pilot)
-        await pilot.press("3")
-        await pilot.pause()
-    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=on_tab("3"))
 
 
 def test_runs_browser(snap_compare, tmp_path, monkeypatch):
@@ -62,7 +61,7 @@ async def test_resizes_cleanly():
     from tui.widgets.curve_plot import CurvePlot
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
-        await finished(None)(pilot)
+        await finished(pilot)
         await pilot.press("2")
         for size in ((160, 48), (60, 20), (80, 24)):
             await pilot.resize_terminal(*size)
