@@ -73,7 +73,7 @@ def eval_command(
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
 ):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
-    from engine.config import parse_int_list
+    from engine.config import SETTINGS_BY_NAME
     from engine.device import resolve_device
     from engine.evaluation import evaluate, write_report
     from engine.inference import load_eval_data, load_model
@@ -91,7 +91,7 @@ def eval_command(
             fail("--png needs matplotlib: pip install 'lab[plots]'")
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir)
-    data = load_eval_data(loaded, dev, dataset, data, data_dir, parse_int_list(classes, "classes"))
+    data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
         fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     base = (loaded.run_dir or loaded.path.with_name(loaded.path.stem + "-eval")) / "eval"

@@ -1,19 +1,50 @@
-"""TrainConfig: the one settings object shared by the CLI, the TUI and the checkpoint."""
+"""TrainConfig: the one settings object shared by the CLI, the TUI and the checkpoint.
+
+Each field declares its flag, help, choices, check and whether it may change on resume once, in its
+metadata; `lab train` options and the `labtui` form are generated from `settings()`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 from .errors import ConfigError
 
-DATASETS = ("digits", "mnist", "fashion", "cifar10")
-MODELS = ("logistic", "mlp", "cnn", "resnet", "convnet")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
 ACTIVATIONS = ("relu", "tanh", "lrelu", "gelu")
 INITS = ("default", "kaiming", "xavier")
 AUGMENTS = ("flip", "crop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _model_names() -> tuple[str, ...]:
+    from .models import list_models  # imports torch: only when a model name is checked
+    return tuple(e.name for e in list_models())
+
+
+def _dataset_names() -> tuple[str, ...]:
+    from .data.sources import list_datasets
+    return tuple(list_datasets())
+
+
+POSITIVE = (lambda v: v > 0, "a positive number")
+AT_LEAST_1 = (lambda v: v >= 1, "an integer >= 1")
+NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
+FRACTION = (lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+
+
+def setting(default, help: str, *, kind: str, short: str | None = None, choices=None, check=None,
+            group: str = "training", resumable: bool = False, form: bool = True, placeholder: str = ""):
+    """A TrainConfig field with its flag metadata. kind: int, float, str, bool, ints or choice."""
+    meta = dict(help=help, kind=kind, short=short, choices=choices, check=check, group=group,
+                resumable=resumable, form=form, placeholder=placeholder)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -21,86 +52,98 @@ class TrainConfig:
     """Every setting of a training run. Field names are the CLI flags with '-' for '_'."""
 
     # data
-    dataset: str = "digits"
-    data: str | None = None  # an HDF5 file; takes precedence over `dataset`
-    data_dir: str | None = None
-    download: bool = False
-    images_key: str = "images"
-    labels_key: str = "labels"
-    val_split: float = 0.1
-    subset: int | None = None
-    classes: list[int] | None = None
-    # model
-    model: str = "mlp"
-    hidden: list[int] | None = None  # None: the model's own default
-    channels: list[int] | None = None
-    layers_per_block: int | None = None
-    pool_every: int = 1
-    activation: str = "relu"
-    dropout: float = 0.0
-    batchnorm: bool = True
-    bottleneck: bool = False
-    init: str = "default"
+    dataset: str = setting("digits", "data set (see `lab data --list`)", kind="choice", short="-d",
+                           choices=_dataset_names, group="data")
+    data: str | None = setting(None, "train from an HDF5 file with images and labels (overrides --dataset)",
+                               kind="str", group="data", placeholder="HDF5 file (optional)")
+    data_dir: str | None = setting(None, "folder of torchvision-format data sets "
+                                   "(default: $LAB_DATA_DIR or ~/.cache/lab/data)", kind="str", group="data",
+                                   resumable=True, placeholder="default")
+    download: bool = setting(False, "download the data set with torchvision if it is missing", kind="bool",
+                             group="data", resumable=True)
+    images_key: str = setting("images", "HDF5 dataset name of the images", kind="str", group="data", form=False)
+    labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data", form=False)
+    val_split: float = setting(0.1, "fraction of the training data held out for validation", kind="float",
+                               check=FRACTION, group="data")
+    subset: int | None = setting(None, "train on the first N samples of a seeded shuffle", kind="int",
+                                 check=AT_LEAST_1, group="data", placeholder="all")
+    classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
+                                        kind="ints", group="data", placeholder="all")
+    # model: shaping fields default to None, so that each model's own defaults apply
+    model: str = setting("mlp", "model (see `lab models`)", kind="choice", short="-m", choices=_model_names,
+                         group="model")
+    hidden: list[int] | None = setting(None, "hidden layer widths, e.g. 128,64 (default: per model)",
+                                       kind="ints", short="-H", group="model", placeholder="model default")
+    channels: list[int] | None = setting(None, "conv channels per block, e.g. 32,64 (default: per model)",
+                                         kind="ints", short="-K", group="model", placeholder="model default")
+    layers_per_block: int | None = setting(None, "conv layers per block (cnn) or blocks per stage (resnet)",
+                                           kind="int", short="-L", check=AT_LEAST_1, group="model",
+                                           placeholder="model default")
+    pool_every: int | None = setting(None, "cnn: pool after every P blocks", kind="int", short="-P",
+                                     check=AT_LEAST_1, group="model", placeholder="model default")
+    activation: str | None = setting(None, "activation function", kind="choice", choices=ACTIVATIONS,
+                                     group="model")
+    dropout: float | None = setting(None, "dropout probability (default: per model)", kind="float",
+                                    check=FRACTION, group="model", placeholder="model default")
+    batchnorm: bool | None = setting(None, "batch normalisation (cnn)", kind="bool", group="model")
+    bottleneck: bool | None = setting(None, "resnet: 1x1-3x3-1x1 bottleneck blocks", kind="bool", group="model")
+    init: str | None = setting(None, "weight init (default: torch's)", kind="choice", choices=INITS,
+                               group="model")
     # optimisation
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    l1: float = 0.0
-    l2: float = 0.0
-    scheduler: str = "none"
-    step_size: int = 10
-    gamma: float = 0.1
-    epochs: int = 10
-    augment: str = "none"  # none, flip, crop or flip,crop: on-device, per batch
-    batch_size: int = 64
-    patience: int | None = None
-    seed: int = 0
-    device: str = "auto"
+    optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
+    lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
+    momentum: float = setting(0.9, "momentum (sgd, rmsprop)", kind="float", check=FRACTION)
+    nesterov: bool = setting(False, "Nesterov momentum (sgd)", kind="bool")
+    weight_decay: float = setting(0.0, "decoupled (adamw) or coupled weight decay", kind="float",
+                                  check=NON_NEGATIVE)
+    l1: float = setting(0.0, "L1 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
+    l2: float = setting(0.0, "L2 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
+    scheduler: str = setting("none", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
+    step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1)
+    gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE)
+    epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True)
+    augment: str = setting("none", "on-device augmentation: none, flip, crop or flip,crop (natural images)",
+                           kind="str")
+    batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
+    patience: int | None = setting(None, "stop after N epochs without validation-loss improvement", kind="int",
+                                   check=AT_LEAST_1, resumable=True, placeholder="off")
+    seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int")
+    device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     # run folder
-    name: str | None = None
-    runs_dir: str = "runs"
+    name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
+                               group="run", resumable=True, placeholder="automatic")
+    runs_dir: str = setting("runs", "folder that holds the run folders", kind="str", group="run",
+                            resumable=True)
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the flag of the first bad value; return self."""
-        def choice(flag, value, options):
-            if value not in options:
-                raise ConfigError(f"--{flag}: expected one of {', '.join(options)}, got {value!r}")
-
-        if self.data is None:
-            choice("dataset", self.dataset, DATASETS)
-        choice("model", self.model, MODELS)
-        choice("optimizer", self.optimizer, OPTIMIZERS)
-        choice("scheduler", self.scheduler, SCHEDULERS)
-        choice("activation", self.activation, ACTIVATIONS)
-        choice("init", self.init, INITS)
-        checks = [
-            ("lr", self.lr > 0, "a positive number"),
-            ("epochs", self.epochs >= 1, "an integer >= 1"),
-            ("batch-size", self.batch_size >= 1, "an integer >= 1"),
-            ("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)"),
-            ("val-split", 0.0 <= self.val_split < 1.0, "a number in [0, 1)"),
-            ("weight-decay", self.weight_decay >= 0, "a number >= 0"),
-            ("l1", self.l1 >= 0, "a number >= 0"),
-            ("l2", self.l2 >= 0, "a number >= 0"),
-            ("momentum", 0.0 <= self.momentum < 1.0, "a number in [0, 1)"),
-            ("subset", self.subset is None or self.subset >= 1, "an integer >= 1"),
-            ("patience", self.patience is None or self.patience >= 1, "an integer >= 1"),
-            ("pool-every", self.pool_every >= 1, "an integer >= 1"),
-            ("layers-per-block", self.layers_per_block is None or self.layers_per_block >= 1, "an integer >= 1"),
-            ("step-size", self.step_size >= 1, "an integer >= 1"),
-            ("gamma", self.gamma > 0, "a positive number"),
-        ]
-        for flag, ok, expected in checks:
-            if not ok:
-                raise ConfigError(f"--{flag}: expected {expected}, got {getattr(self, flag.replace('-', '_'))!r}")
+        for s in settings():
+            value = getattr(self, s.name)
+            if value is None:
+                continue
+            if s.kind == "choice":
+                options = s.options()
+                if s.name == "device" and str(value).startswith("cuda:"):
+                    continue
+                if value not in options:
+                    raise ConfigError(f"{s.flag}: expected one of {', '.join(options)}, got {value!r}"
+                                      + _suggest(value, options))
+            elif s.kind == "ints":
+                if not value or any(not isinstance(v, int) or v < 1 for v in value):
+                    raise ConfigError(f"{s.flag}: expected a comma-separated list of positive integers, "
+                                      f"got {value!r}")
+            elif s.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ConfigError(f"{s.flag}: expected an integer, got {value!r}")
+            elif s.kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                        or not math.isfinite(value)):
+                raise ConfigError(f"{s.flag}: expected a finite number, got {value!r}")
+            elif s.kind in ("str", "choice") and not isinstance(value, str):
+                raise ConfigError(f"{s.flag}: expected text, got {value!r}")
+            if s.check is not None and not s.check[0](value):
+                raise ConfigError(f"{s.flag}: expected {s.check[1]}, got {value!r}")
         parse_augment(self.augment)
-        for flag in ("hidden", "channels"):
-            values = getattr(self, flag)
-            if values is not None and (not values or any(v < 1 for v in values)):
-                raise ConfigError(f"--{flag}: expected a comma-separated list of positive integers, got {values!r}")
+        check_run_name(self.name)
         if self.classes is not None and (len(self.classes) < 2 or len(set(self.classes)) != len(self.classes)):
             raise ConfigError(f"--classes: expected at least two distinct class indices, got {self.classes!r}")
         return self
@@ -118,8 +161,10 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d) -> "TrainConfig":
         """Rebuild from to_dict() output; unknown keys (from newer versions) are ignored."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"saved config: expected a JSON object, got {type(d).__name__}")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -127,15 +172,108 @@ class TrainConfig:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    def resumed_with(self, changes: dict) -> "TrainConfig":
+        """This (saved) config with the changes a resume asks for; refuses fields that may not change."""
+        for name, value in changes.items():
+            s = SETTINGS_BY_NAME.get(name)
+            if s is None or s.resumable or value == getattr(self, name):
+                continue
+            raise ConfigError(f"{s.flag}: cannot change on resume (the run has {getattr(self, name)!r}, "
+                              f"got {value!r}); start a new run. May change: {', '.join(resumable_flags())}")
+        return self.replace(**changes).validate()
 
-def parse_int_list(text: str | None, flag: str) -> list[int] | None:
-    """'128,64' -> [128, 64]; raises ConfigError naming the flag."""
-    if text is None or text == "":
-        return None
-    try:
-        return [int(p) for p in str(text).replace(" ", "").split(",") if p != ""]
-    except ValueError:
-        raise ConfigError(f"--{flag}: expected a comma-separated list of integers, got {text!r}") from None
+
+@dataclass(frozen=True)
+class Setting:
+    """One TrainConfig field as a flag and a form field."""
+
+    name: str
+    kind: str
+    help: str
+    default: Any
+    short: str | None
+    choices: Callable | tuple | None
+    check: tuple | None
+    group: str
+    resumable: bool
+    form: bool
+    placeholder: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def options(self) -> tuple[str, ...]:
+        """The allowed values of a choice field (registries are asked each time: plugins may add to them)."""
+        return tuple(self.choices() if callable(self.choices) else self.choices or ())
+
+    def parse(self, text):
+        """A flag's or form field's text -> the field's value; '' means unset. One error text for both faces."""
+        if text is None or (isinstance(text, str) and text.strip() == "" and self.kind != "str"):
+            return None
+        if self.kind == "bool" or not isinstance(text, str):
+            return text
+        text = text.strip()
+        try:
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                value = float(text)
+                if not math.isfinite(value):
+                    raise ValueError
+                return value
+            if self.kind == "ints":
+                return [int(p) for p in text.replace(" ", "").split(",") if p != ""] or None
+        except ValueError:
+            expected = {"int": "an integer", "float": "a finite number",
+                        "ints": "a comma-separated list of integers"}[self.kind]
+            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}") from None
+        return text or None
+
+
+def settings() -> list[Setting]:
+    """Every flag-backed field of TrainConfig, in declaration order."""
+    out = []
+    for f in fields(TrainConfig):
+        if not f.metadata:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        out.append(Setting(f.name, default=default, **f.metadata))
+    return out
+
+
+SETTINGS_BY_NAME = {s.name: s for s in settings()}
+
+
+def resumable_flags() -> list[str]:
+    return [s.flag for s in settings() if s.resumable]
+
+
+def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConfig:
+    """A validated TrainConfig from {field: text-or-value}; None and '' leave the field as in `base`."""
+    changes = {}
+    for name, raw in values.items():
+        value = SETTINGS_BY_NAME[name].parse(raw)
+        if value is not None:
+            changes[name] = value
+    cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
+    return cfg.validate()
+
+
+def check_run_name(name: str | None) -> None:
+    """A run name is a plain folder name: never a path that leaves --runs-dir."""
+    if name is None:
+        return
+    bad = (not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name
+           or name.startswith("-") or len(name) > 200)
+    if bad:
+        raise ConfigError(f"--name: expected a plain folder name (no '/', '..' or absolute path), got {name!r}")
+
+
+def _suggest(value, options) -> str:
+    import difflib
+    match = difflib.get_close_matches(str(value).lower(), [o.lower() for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def parse_augment(text: str | None) -> tuple[str, ...]:

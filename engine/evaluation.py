@@ -174,7 +174,7 @@ def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "tes
 
 def write_report(report: EvalReport, out_dir: str | Path) -> Path:
     """metrics.json, per_class.csv, confusion.csv, roc.csv and predictions.csv under out_dir."""
-    from .training.runs import write_json
+    from .files import write_json
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "metrics.json", report.metrics())

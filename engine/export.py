@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .config import TrainConfig
 from .errors import CheckpointError, ConfigError, LabError
-from .models import create_model, model_options
+from .inference import load_safetensors, quiet as _quiet
 
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 TOLERANCE = 1e-4
@@ -91,15 +87,6 @@ SAVERS = {"torchscript": _save_torchscript, "export": _save_export, "onnx": _sav
           "safetensors": _save_safetensors}
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Exporters print progress and torch.jit warns that it is deprecated; the engine never prints."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
 def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = None, force: bool = False,
                  method: str = "trace") -> ExportResult:
     """Write `loaded.model` in `fmt`, reload it, compare outputs on batch `x` with the eager model.
@@ -145,46 +132,3 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
         tmp.unlink(missing_ok=True)
         raise
     return ExportResult(out, fmt, diff, out.stat().st_size, getattr(reload, "detail", ""))
-
-
-def load_safetensors(path: str | Path, device="cpu"):
-    """Rebuild a model from a lab .safetensors file (weights + config metadata) through create_model."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from .inference import LoadedModel, load_state_into
-    path = Path(path)
-    try:
-        from safetensors import safe_open
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        state = load_file(str(path), device=str(device))
-    except (SafetensorError, OSError) as e:
-        raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
-    if "lab" not in meta:
-        raise CheckpointError(f"{path}: no lab metadata (config) in this safetensors file")
-    info = json.loads(meta["lab"])
-    cfg = TrainConfig.from_dict(info["config"])
-    facts = info["data"]
-    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], **model_options(cfg))
-    load_state_into(model, state, path)
-    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
-    return LoadedModel(model.to(device).eval(), cfg, facts, path, run_dir, info.get("epoch"))
-
-
-def load_torchscript(path: str | Path, device="cpu"):
-    """A TorchScript file written by `lab export`, with the config and data facts it carries."""
-    from .inference import LoadedModel
-    path = Path(path)
-    extra = {"lab.json": ""}
-    try:
-        with _quiet():
-            module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
-    except (RuntimeError, ValueError) as e:
-        raise CheckpointError(f"{path}: not a readable TorchScript file ({str(e).splitlines()[0][:120]})") from None
-    if not extra["lab.json"]:
-        raise CheckpointError(f"{path}: TorchScript file without lab metadata; export it with `lab export`")
-    info = json.loads(extra["lab.json"])
-    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
-    return LoadedModel(module.eval(), TrainConfig.from_dict(info["config"]), info["data"], path, run_dir,
-                       info.get("epoch"))

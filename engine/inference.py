@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,17 +69,15 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
     """A model from a run folder ('best'/'last' checkpoint), 'latest', or a checkpoint file."""
     path, run_dir = resolve_checkpoint(ref, which, runs_dir)
     if path.suffix == ".safetensors":
-        from .export import load_safetensors
         return load_safetensors(path, device)
     if path.name.endswith(".torchscript.pt") or _is_torchscript(path):
-        from .export import load_torchscript
         return load_torchscript(path, device)
     state = load_checkpoint(path, map_location=device)
     if "config" not in state or "data" not in state:
         raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
     cfg = TrainConfig.from_dict(state["config"])
     facts = state["data"]
-    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], **model_options(cfg))
+    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state["model_state_dict"], path)
     model.to(device).eval()
     return LoadedModel(model, cfg, facts, path, run_dir, state.get("epoch"))
@@ -105,3 +107,53 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
     if ds.num_classes != len(loaded.classes):
         raise DataError(f"{raw.name}: has {ds.num_classes} classes but the model predicts {len(loaded.classes)}")
     return ds
+
+
+@contextlib.contextmanager
+def quiet():
+    """Exporters print progress and torch.jit warns that it is deprecated; the engine never prints."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def load_safetensors(path: str | Path, device="cpu"):
+    """Rebuild a model from a lab .safetensors file (weights + config metadata) through create_model."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        from safetensors import safe_open
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path), device=str(device))
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
+    if "lab" not in meta:
+        raise CheckpointError(f"{path}: no lab metadata (config) in this safetensors file")
+    info = json.loads(meta["lab"])
+    cfg = TrainConfig.from_dict(info["config"])
+    facts = info["data"]
+    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
+    load_state_into(model, state, path)
+    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
+    return LoadedModel(model.to(device).eval(), cfg, facts, path, run_dir, info.get("epoch"))
+
+
+def load_torchscript(path: str | Path, device="cpu"):
+    """A TorchScript file written by `lab export`, with the config and data facts it carries."""
+    path = Path(path)
+    extra = {"lab.json": ""}
+    try:
+        with quiet():
+            module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+    except (RuntimeError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a readable TorchScript file ({str(e).splitlines()[0][:120]})") from None
+    if not extra["lab.json"]:
+        raise CheckpointError(f"{path}: TorchScript file without lab metadata; export it with `lab export`")
+    info = json.loads(extra["lab.json"])
+    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
+    return LoadedModel(module.eval(), TrainConfig.from_dict(info["config"]), info["data"], path, run_dir,
+                       info.get("epoch"))

@@ -27,3 +27,75 @@ def test_lab_help_does_not_import_torch():
     code = "import sys; from commands.app import app; print('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def _imports(path, package_root):
+    """The engine modules a file imports (absolute and relative, at any depth in the file)."""
+    import ast
+    rel = path.relative_to(package_root.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    here = parts if path.name == "__init__.py" else parts[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = (here[: len(here) - node.level + 1] if node.level else []) + (node.module or "").split(".")
+            base = [p for p in base if p]
+            if node.level == 0 and base[:1] != ["engine"]:
+                continue
+            # `from . import x` names modules; `from .mod import name` names one module
+            names = [".".join(base + [a.name]) for a in node.names] if node.module is None else [".".join(base)]
+            found.update(names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "engine")
+    return found
+
+
+def test_engine_has_no_import_cycles():
+    root = ROOT / "engine"
+    modules = {}
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.parts[-1] == "__init__" else rel.parts)
+        modules[name] = path
+    # a package import is an import of its __init__; edges into a package's own __init__ from inside are
+    # how registration works (models/__init__ imports its families), so edges go module -> module only
+    graph = {m: {d for d in _imports(p, root) if d in modules and d != m and not m.startswith(d + ".")}
+             for m, p in modules.items()}
+    for m in graph:
+        graph[m] -= {d for d in graph[m] if d == "engine"}
+    seen, stack, cycles = set(), [], []
+
+    def visit(m):
+        if m in stack:
+            cycles.append(stack[stack.index(m):] + [m])
+            return
+        if m in seen:
+            return
+        seen.add(m)
+        stack.append(m)
+        for d in sorted(graph[m]):
+            visit(d)
+        stack.pop()
+    for m in sorted(graph):
+        visit(m)
+    assert not cycles, cycles
+
+
+def test_tui_does_not_import_commands():
+    for path in (ROOT / "tui").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            words = line.strip().split()
+            if words[:1] in (["import"], ["from"]) and len(words) > 1:
+                assert words[1].split(".")[0] != "commands", f"{path}: {line}"
+
+
+def test_engine_functions_fit_on_a_screen():
+    import ast
+    long = []
+    for path in (ROOT / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not long, long

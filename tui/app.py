@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from textual.app import App
 from textual.binding import Binding
@@ -101,30 +100,3 @@ def make_app(config: TrainConfig | None = None, trainer: Callable | None = None,
     if trainer is None:
         from engine.training.trainer import train as trainer
     return LabApp(config or TrainConfig(), trainer, clock, start, watch)
-
-
-def main(argv: Optional[list[str]] = None) -> None:
-    """labtui [TRAIN FLAGS] [--watch RUN_DIR] [--runs]"""
-    import typer
-
-    from commands.errors import run_cli
-    from commands.options import config_from_options, with_train_options
-    from engine.errors import LabError
-
-    @with_train_options
-    def labtui(
-        watch: Optional[str] = typer.Option(None, "--watch", help="follow a run folder that another process writes"),
-        runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
-        **options,
-    ):
-        """The lab dashboard: start a run from a form (prefilled by the flags), watch it live, browse runs."""
-        cfg = config_from_options(options)
-        if watch is not None and not (Path(watch) / "config.json").is_file():
-            raise LabError(f"--watch {watch}: not a run folder (no config.json)")
-        app = make_app(cfg, start="runs" if runs else "form", watch=watch)
-        app.run()
-        raise SystemExit(app.return_code or 0)
-
-    cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    cli.command()(labtui)
-    run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui")

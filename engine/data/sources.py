@@ -157,16 +157,35 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
 
 
+# name -> loader(root, download) -> RawData; register_dataset adds one (plugins included)
+_DATASETS: dict = {}
+
+
+def register_dataset(name: str):
+    """Decorator: register `loader(root: Path, download: bool) -> RawData` as a named data set."""
+    def deco(fn):
+        _DATASETS[name] = fn
+        return fn
+    return deco
+
+
+def list_datasets() -> list[str]:
+    """Registered data set names, in registration order."""
+    return list(_DATASETS)
+
+
+register_dataset("digits")(lambda root, download: load_digits())
+register_dataset("mnist")(lambda root, download: load_mnist_like("mnist", root, download))
+register_dataset("fashion")(lambda root, download: load_mnist_like("fashion", root, download))
+register_dataset("cifar10")(load_cifar10)
+
+
 def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
                 images_key: str = "images", labels_key: str = "labels") -> RawData:
-    """Dispatch to the reader for an HDF5 file or a named data set."""
+    """Dispatch to the reader for an HDF5 file or a registered data set."""
     if data:
         return load_hdf5(data, images_key, labels_key)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
-    if dataset == "digits":
-        return load_digits()
-    if dataset in ("mnist", "fashion"):
-        return load_mnist_like(dataset, root, download)
-    if dataset == "cifar10":
-        return load_cifar10(root, download)
-    raise DataError(f"--dataset: expected one of digits, mnist, fashion, cifar10, got {dataset!r}")
+    if dataset not in _DATASETS:
+        raise DataError(f"--dataset: expected one of {', '.join(_DATASETS)}, got {dataset!r}")
+    return _DATASETS[dataset](root, download)

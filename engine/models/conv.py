@@ -15,7 +15,7 @@ def _pool_if_possible(h: int, w: int) -> tuple[list[nn.Module], int, int]:
 
 @register_model("cnn", "[(CONV->ACT)*L->POOL every P blocks]->(FC->ACT)*M->FC, -K 32,64 -L 2 -P 1 -H 128")
 def cnn(input_shape, num_classes, channels=None, layers_per_block=None, pool_every=1, hidden=None,
-        activation="relu", dropout=0.0, batchnorm=True, **_):
+        activation="relu", dropout=0.0, batchnorm=True):
     channels = [32, 64] if channels is None else list(channels)
     per_block = 2 if layers_per_block is None else layers_per_block
     hidden = [128] if hidden is None else list(hidden)
@@ -43,7 +43,7 @@ def _act(name: str) -> nn.Module:
 
 
 @register_model("convnet", "classic small MNIST net: conv32->conv64->pool->dropout->FC128->FC")
-def convnet(input_shape, num_classes, hidden=None, activation="relu", dropout=0.25, **_):
+def convnet(input_shape, num_classes, hidden=None, activation="relu", dropout=0.25):
     hidden = [128] if hidden is None else list(hidden)
     c, h, w = input_shape
     pool, _, _ = _pool_if_possible(h, w)

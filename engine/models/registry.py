@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,22 +38,57 @@ def list_models() -> list[ModelEntry]:
 
 
 def model_options(cfg) -> dict:
-    """The model-shaping fields of a TrainConfig (or its dict)."""
+    """The model-shaping fields of a TrainConfig (or its dict) that are set (None: the model's default)."""
     get = cfg.get if isinstance(cfg, dict) else lambda k, d=None: getattr(cfg, k, d)
     return {k: get(k) for k in MODEL_OPTIONS if get(k) is not None}
 
 
-def create_model(name: str, input_shape, num_classes: int, **options) -> nn.Module:
-    """Build a registered model for images of `input_shape` (C,H,W) and `num_classes` outputs."""
+def accepted_options(name: str) -> list[str]:
+    """The model-shaping options a registered model's builder takes (init applies to every model)."""
+    params = inspect.signature(_REGISTRY[name].builder).parameters
+    return [k for k in MODEL_OPTIONS if k in params or k == "init"]
+
+
+def create_model(name: str, input_shape, num_classes: int, strict: bool = True, **options) -> nn.Module:
+    """Build a registered model for images of `input_shape` (C,H,W) and `num_classes` outputs.
+
+    Options set to None take the model's own default. With strict (the default), an option the model does
+    not take is a ConfigError naming the flag; strict=False drops it (checkpoints of older versions).
+    """
     if name not in _REGISTRY:
         raise ConfigError(f"--model: expected one of {', '.join(_REGISTRY)}, got {name!r}")
     unknown = set(options) - set(MODEL_OPTIONS)
     if unknown:
         raise ConfigError(f"{name}: unknown model options {sorted(unknown)}")
+    takes = accepted_options(name)
+    options = {k: v for k, v in options.items() if v is not None}
+    for k in list(options):
+        if k not in takes:
+            if strict:
+                flag = "--" + k.replace("_", "-")
+                raise ConfigError(f"{flag}: model {name} does not take this option "
+                                  f"(it takes: {', '.join('--' + t.replace('_', '-') for t in takes)})")
+            del options[k]
     init = options.pop("init", "default")
     model = _REGISTRY[name].builder(tuple(input_shape), int(num_classes), **options)
     initialize(model, init)
     return model
+
+
+def load_plugins() -> None:
+    """Import the modules named in $LAB_PLUGINS (comma-separated) and the `lab.plugins` entry points, so
+    that models and data sets they register work in `lab train`, `lab models` and the form."""
+    import importlib
+    import os
+    from importlib.metadata import entry_points
+    names = [n.strip() for n in os.environ.get("LAB_PLUGINS", "").split(",") if n.strip()]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise ConfigError(f"LAB_PLUGINS: cannot import {name!r} ({e})") from None
+    for ep in entry_points(group="lab.plugins"):
+        ep.load()
 
 
 def initialize(model: nn.Module, scheme: str) -> None:

@@ -37,7 +37,7 @@ class ResidualBlock(nn.Module):
 
 @register_model("resnet", "residual network: stem->[blocks]*stages->avgpool->FC, -K 16,32,64 -L 2, --bottleneck")
 def resnet(input_shape, num_classes, channels=None, layers_per_block=None, activation="relu", dropout=0.0,
-           bottleneck=False, **_):
+           bottleneck=False):
     channels = [16, 32, 64] if channels is None else list(channels)
     blocks = 2 if layers_per_block is None else layers_per_block
     c, h, w = input_shape

@@ -2,42 +2,81 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import pickle
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 
 import torch
 
 from ..errors import CheckpointError
+from ..files import TMP_SUFFIX, _fsync_dir, read_json, write_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
+CHECKSUMS = "checkpoints.json"
 
 
-def atomic_write(path: str | Path, write) -> None:
-    """Call write(tmp_path) on a temp file in the target's folder, then rename it over the target.
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
-    A crash midway leaves the previous file intact: a good checkpoint is never replaced by a partial one.
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """torch.save a checkpoint dict crash-safely and record its SHA-256 in the folder's checkpoints.json.
+
+    Order: temp file written and fsynced, then the new hash recorded (the old one kept as `previous`), then
+    the rename and a folder fsync. A crash at any point leaves a file that matches one of the two hashes.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    state = {**state, "format_version": FORMAT_VERSION}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    data = buf.getvalue()
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
     try:
-        write(tmp)
+        with open(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        sums = read_checksums(path.parent)
+        old = sums.get(path.name, {}).get("sha256")
+        sums[path.name] = {"sha256": _sha256(data), "previous": old, "bytes": len(data),
+                           "epoch": state.get("epoch"), "epoch_step": state.get("epoch_step", 0)}
+        write_json(path.parent / CHECKSUMS, sums)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: cannot write checkpoint ({e.strerror or e}); "
+                              f"the previous {path.name} is kept") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def save_checkpoint(path: str | Path, state: dict) -> None:
-    """torch.save a checkpoint dict atomically."""
-    state = {**state, "format_version": FORMAT_VERSION}
+def read_checksums(folder: str | Path) -> dict:
+    """{file name: {sha256, previous, ...}} from a run folder's checkpoints.json ({} when absent or unreadable)."""
     try:
-        atomic_write(path, lambda tmp: torch.save(state, tmp))
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot write checkpoint ({e.strerror or e})") from None
+        sums = read_json(Path(folder) / CHECKSUMS)
+    except CheckpointError:
+        return {}
+    return {k: v for k, v in sums.items() if isinstance(v, dict)}
+
+
+def verify_checksum(path: Path) -> None:
+    """Raise CheckpointError if the folder's checkpoints.json records other hashes for this file."""
+    entry = read_checksums(path.parent).get(path.name)
+    if not entry:
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    if h.hexdigest() not in (entry.get("sha256"), entry.get("previous")):
+        raise CheckpointError(f"{path}: checksum mismatch (sha256 {h.hexdigest()[:12]}..., "
+                              f"expected {str(entry.get('sha256'))[:12]}... from {CHECKSUMS}); the file is damaged")
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
@@ -45,6 +84,7 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    verify_checksum(path)
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"{path}: not a readable checkpoint (not a file written by torch.save)")
     try:

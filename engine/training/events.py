@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "diverged", "failed")
+# the columns of metrics.csv and of every epoch row, declared once
+METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
+
+
+def best_row(rows: list[dict]) -> dict | None:
+    """The epoch row with the highest val_acc (the first of equals): what best.pt holds."""
+    best = None
+    for r in rows:
+        acc = r.get("val_acc")
+        if isinstance(acc, (int, float)) and acc == acc and (best is None or acc > best["val_acc"]):
+            best = r
+    return best
 
 
 @dataclass(frozen=True)
@@ -15,6 +27,9 @@ class RunStarted:
     device: str
     dataset: dict  # facts: classes, sizes, input shape, normalisation
     start_epoch: int = 1
+    start_step: int = 0  # batches of start_epoch already done (a resume from a mid-epoch checkpoint)
+    rows: tuple = ()  # the epoch rows a resumed run already has
+    resumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,14 @@ class BatchEnded:
     step: int
     steps: int
     loss: float
+
+
+@dataclass(frozen=True)
+class CheckpointReady:
+    """A consistent training state to save as last.pt (and best.pt when `best`)."""
+
+    state: dict
+    best: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,11 @@ class EpochEnded:
     seconds: float
     confusion: list[list[int]] = field(default_factory=list)  # validation split, rows = true class
     best: bool = False
+    monitor: str = "val"  # the split that val_loss/val_acc come from: 'val', or 'train' without --val-split
+
+    def row(self) -> dict:
+        """The metrics.csv row of this epoch."""
+        return {k: getattr(self, k) for k in METRICS_HEADER}
 
 
 @dataclass(frozen=True)
@@ -44,6 +72,8 @@ class RunEnded:
     status: str
     history: "History"
     test: dict  # {"loss": .., "accuracy": ..} or {} when not evaluated
+    error: str = ""
+    diverged_at: dict | None = None  # {"epoch", "step", "loss"} when the loss stopped being finite or exploded
 
 
 @dataclass
@@ -57,6 +87,7 @@ class History:
     test_loss: float | None = None
     test_acc: float | None = None
     run_dir: str | None = None
+    monitor: str = "val"  # split of val_loss/val_acc: 'train' when there is no validation split
 
     def column(self, key: str) -> list[float]:
         return [r[key] for r in self.rows]
@@ -64,9 +95,9 @@ class History:
     def to_dict(self) -> dict:
         return {"rows": self.rows, "status": self.status, "best_epoch": self.best_epoch,
                 "best_val_acc": self.best_val_acc, "test_loss": self.test_loss, "test_acc": self.test_acc,
-                "run_dir": self.run_dir}
+                "run_dir": self.run_dir, "monitor": self.monitor}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
         return cls(**{k: d.get(k) for k in ("status", "best_epoch", "best_val_acc", "test_loss", "test_acc",
-                                              "run_dir")}, rows=list(d.get("rows", [])))
+                                              "run_dir")}, monitor=d.get("monitor") or "val", rows=list(d.get("rows", [])))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
-import json
-import math
+import os
+import socket
 import time
 from pathlib import Path
 
 from ..errors import CheckpointError
-from .checkpoint import atomic_write
+from ..files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for the faces)
+from .events import METRICS_HEADER
 
-METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
+LOCK_FILE = ".lock"
 
 
 def create_run_dir(runs_dir: str | Path, name: str) -> Path:
@@ -35,35 +36,6 @@ def default_run_name(source: str, model: str) -> str:
     return f"{source}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def _clean(obj):
-    # JSON has no NaN/inf; write them as null so every reader can parse the file
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def write_json(path: str | Path, data) -> None:
-    """Write JSON atomically (readers such as `labtui --watch` never see half a file)."""
-    text = json.dumps(_clean(data), indent=2)
-
-    def write(tmp):
-        Path(tmp).write_text(text + "\n")
-    atomic_write(path, write)
-
-
-def read_json(path: str | Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: not found") from None
-    except (OSError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
-
-
 class MetricsWriter:
     """Appends one row per epoch to metrics.csv and flushes it at once, so `tail -f` can follow."""
 
@@ -81,13 +53,20 @@ class MetricsWriter:
                 w = csv.writer(f)
                 w.writerow(METRICS_HEADER)
                 for r in rows:
-                    w.writerow([r[k] for k in METRICS_HEADER])
+                    w.writerow([_fmt(r[k]) for k in METRICS_HEADER])
         atomic_write(self.path, write)
 
+    def rewrite(self, rows: list[dict]) -> None:
+        """Replace the file with these rows (a resume restores the rows its checkpoint describes)."""
+        self._rewrite(rows)
+
     def append(self, row: dict) -> None:
+        """One whole line in one write, flushed and fsynced: a crash leaves no half row behind."""
         with open(self.path, "a", newline="") as f:
-            csv.writer(f).writerow([_fmt(row[k]) for k in METRICS_HEADER])
+            w = csv.writer(f)
+            w.writerow([_fmt(row[k]) for k in METRICS_HEADER])
             f.flush()
+            os.fsync(f.fileno())
 
 
 def _fmt(v):
@@ -98,14 +77,14 @@ def read_metrics(path: str | Path) -> list[dict]:
     """Rows of a metrics.csv as dicts of numbers; a half-written last line is skipped."""
     rows = []
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
             for r in csv.DictReader(f):
                 try:
                     rows.append({k: (int(r[k]) if k == "epoch" else float(r[k])) for k in METRICS_HEADER})
                 except (TypeError, ValueError, KeyError):
                     continue
-    except FileNotFoundError:
-        return []
+    except (OSError, csv.Error):
+        return rows
     return rows
 
 
@@ -119,13 +98,15 @@ def list_runs(runs_dir: str | Path = "runs") -> list[Path]:
 
 
 def resolve_run(ref: str | Path, runs_dir: str | Path = "runs") -> Path:
-    """A run folder from a path or 'latest'."""
+    """A run folder from a path, a run name under runs_dir, or 'latest'."""
     if str(ref) == "latest":
         runs = list_runs(runs_dir)
         if not runs:
             raise CheckpointError(f"latest: no runs in {runs_dir}/")
         return runs[0]
     path = Path(ref)
+    if not path.is_dir() and (Path(runs_dir) / str(ref)).is_dir() and "/" not in str(ref):
+        path = Path(runs_dir) / str(ref)
     if not path.is_dir():
         raise CheckpointError(f"{path}: run folder not found")
     if not (path / "config.json").is_file():
@@ -147,3 +128,45 @@ def resolve_checkpoint(ref: str | Path, which: str = "best", runs_dir: str | Pat
             return other, run
         raise CheckpointError(f"{run}: no {which}.pt checkpoint")
     return ckpt, run
+
+
+class RunLock:
+    """An exclusive lock on a run folder while a process trains in it (flock on `.lock`).
+
+    The kernel drops a flock when its process dies, even by kill -9, so a stale lock is taken over by
+    the next writer with no clean-up; the file records the holder's pid and host for the error message.
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.path = Path(run_dir) / LOCK_FILE
+        self.fd = None
+
+    def acquire(self) -> "RunLock":
+        import fcntl
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise CheckpointError(f"{self.path.parent}: cannot lock the run folder ({e.strerror or e})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            os.close(fd)
+            who = f"pid {holder[0]} on {holder[1]}" if len(holder) >= 2 else "another process"
+            raise CheckpointError(f"{self.path.parent}: run folder is in use by {who}; "
+                                  f"wait for it to finish or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock; the file stays (removing it would race a new writer)
+            self.fd = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()

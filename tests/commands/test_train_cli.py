@@ -28,7 +28,7 @@ def test_train_writes_the_run_folder_and_one_line_per_epoch(tmp_path):
     assert [line.split()[1] for line in epoch_lines] == ["1/3", "2/3", "3/3"]
     run_dir = only_run(tmp_path)
     assert {p.name for p in run_dir.iterdir()} == {"config.json", "metrics.csv", "results.json", "best.pt", "last.pt",
-                                                   "confusion.json"}
+                                                   "confusion.json", "progress.json", "checkpoints.json", ".lock"}
     assert len((run_dir / "metrics.csv").read_text().splitlines()) == 4
     assert run_dir.name.startswith("digits-mlp-")
 

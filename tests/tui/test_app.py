@@ -53,7 +53,8 @@ async def test_form_rejects_bad_values_and_accepts_fixed_ones(tmp_path):
         app.screen.query_one("#f-lr").value = "0.01"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "hidden" in str(app.screen.query_one("#form-error").render())
+        form_error = str(app.screen.query_one("#form-error").render())
+        assert "--hidden: expected a comma-separated list of integers, got '12,x'" in form_error
         app.screen.query_one("#f-hidden").value = "16"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
@@ -148,7 +149,7 @@ async def test_watch_mode_follows_a_growing_metrics_file(tmp_path, monkeypatch):
 
 
 def test_labtui_rejects_bad_flags(capsys):
-    from tui.app import main
+    from commands.labtui import main
     with pytest.raises(SystemExit) as e:
         main(["--model", "vit"])
     assert e.value.code == 2
@@ -169,3 +170,39 @@ async def test_a_run_that_cannot_start_shows_the_error(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, RunScreen)  # back at the form to fix it
+
+
+@pytest.mark.parametrize("field, value", [("hidden", "12,x"), ("lr", "-1"), ("epochs", "0"), ("name", "../x")])
+async def test_form_and_cli_give_the_same_error_text(tmp_path, capsys, field, value):
+    from commands.app import main
+    with pytest.raises(SystemExit):
+        main(["train", f"--{field.replace('_', '-')}", value, "--runs-dir", str(tmp_path / "runs")])
+    cli = capsys.readouterr().err.strip().removeprefix("error: ")
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one(f"#f-{field}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert str(app.screen.query_one("#form-error").render()) == cli
+        assert app.screen.query_one(f"#f-{field}").has_class("invalid")
+
+
+async def test_a_model_registered_in_code_is_offered_by_the_form(tmp_path):
+    import torch.nn as nn
+
+    from engine.models import register_model
+    from engine.models.registry import _REGISTRY
+
+    @register_model("formtiny", "a model registered by a test")
+    def formtiny(input_shape, num_classes):
+        return nn.Sequential(nn.Flatten(), nn.Linear(64, num_classes))
+    try:
+        app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs"), epochs=1))
+        async with app.run_test(size=(80, 24)) as pilot:
+            select = app.screen.query_one("#f-model")
+            assert "formtiny" in [value for _, value in select._options]
+            select.value = "formtiny"
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
+    finally:
+        del _REGISTRY["formtiny"]

@@ -1,5 +1,6 @@
 """New run: the TrainConfig form; Enter starts the run."""
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -54,7 +55,7 @@ class NewRunScreen(Screen):
         try:
             cfg = form.config()
         except LabError as e:
-            error.update(f"[b red]{e}[/]")
+            error.update(Text(str(e), style="bold red"))  # a value may hold [brackets]
             form.mark_invalid(str(e))
             return
         error.update("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 
 from engine.errors import LabError
+from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
 from engine.runinfo import read_run
 
 from ..control import RunControl
@@ -42,7 +44,7 @@ class RunScreen(Screen):
         self.run_dir = Path(run_dir) if run_dir else None
         self.trainer = trainer
         self.clock = clock
-        self.control = RunControl()
+        self.control = RunControl(clock) if clock else RunControl()
         self.active = False
         self.state = "starting" if mode == "live" else mode
         self.facts: dict = {}
@@ -93,14 +95,13 @@ class RunScreen(Screen):
 
     def on_training_event(self, message: TrainingEvent) -> None:
         e = message.event
-        kind = type(e).__name__
-        if kind == "RunStarted":
+        if isinstance(e, RunStarted):
             self.run_dir, self.facts = Path(e.run_dir), e.dataset
             self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
             self.started = self.clock()
             self.state = "running"
             self.sub_title = f"{e.run_dir}"
-        elif kind == "BatchEnded":
+        elif isinstance(e, BatchEnded):
             # only the bar moves between epochs, at most PROGRESS_HZ times a second: each repaint on the UI
             # thread takes CPU from the training thread
             now = self.clock()
@@ -108,26 +109,25 @@ class RunScreen(Screen):
                 self._last_progress = now
                 self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
             return
-        elif kind == "EpochEnded":
-            row = {k: getattr(e, k) for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
-                                               "seconds")}
+        elif isinstance(e, EpochEnded):
+            row = e.row()
             self.rows.append(row)
             self.query_one(EpochTable).add_row_dict(row, best=e.best)
             self.update_curves()
             self.query_one(ConfusionView).show(e.confusion, self.facts.get("classes", []),
                                                f"validation, epoch {e.epoch}")
-        elif kind == "RunEnded":
+        elif isinstance(e, RunEnded):
             self.query_one("#progress", ProgressBar).update(total=1, progress=1)
             self.active = False
             self.state = e.status
             test = f"  test acc {100 * e.test['accuracy']:.2f}%" if e.test else ""
-            self.query_one("#run-message", Static).update(f"[b]{e.status}[/b]{test}  ->  {e.history.run_dir}")
+            self.query_one("#run-message", Static).update(Text.assemble((e.status, "bold"), f"{test}  ->  {e.history.run_dir}"))
         self.refresh_status()
 
     def on_training_failed(self, message: TrainingFailed) -> None:
         self.active = False
         self.state = "failed"
-        self.query_one("#run-message", Static).update(f"[b red]error:[/] {message.error}")
+        self.query_one("#run-message", Static).update(Text.assemble(("error:", "bold red"), f" {message.error}"))
         self.refresh_status()
 
     # ---- watch and view modes read the run folder ----
@@ -165,7 +165,7 @@ class RunScreen(Screen):
     def refresh_status(self) -> None:
         elapsed = sum(r["seconds"] for r in self.rows)
         if self.mode == "live" and self.started is not None:
-            elapsed = self.clock() - self.started
+            elapsed = self.clock() - self.started - self.control.paused_seconds
         eta = None
         if self.rows and self.epochs:
             per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)

@@ -1,27 +1,17 @@
-"""The New-run form, built from TrainConfig: one compact input or select per field."""
-
-from dataclasses import fields
+"""The New-run form, generated from TrainConfig's field metadata: one input or select per setting."""
 
 from textual.containers import Grid
 from textual.widgets import Input, Label, Select
 
-from commands.options import TRAIN_OPTIONS
-from engine.config import ACTIVATIONS, DATASETS, INITS, MODELS, OPTIMIZERS, SCHEDULERS, TrainConfig
-from engine.device import DEVICES
-from engine.errors import ConfigError
+from engine.config import TrainConfig, settings
 
-CHOICES = {"dataset": DATASETS, "model": MODELS, "activation": ACTIVATIONS, "optimizer": OPTIMIZERS,
-           "scheduler": SCHEDULERS, "device": DEVICES, "init": INITS}
-FORM_FIELDS = ["dataset", "data", "model", "hidden", "channels", "layers_per_block", "pool_every", "activation",
-               "dropout", "init", "epochs", "batch_size", "optimizer", "lr", "l1", "l2", "weight_decay", "scheduler",
-               "patience", "device", "seed", "name"]
-TYPES = {name: typ for name, typ, _, _ in TRAIN_OPTIONS}
-HELP = {name: text for name, _, _, text in TRAIN_OPTIONS}
-LISTS = ("hidden", "channels")
-PLACEHOLDERS = {"data": "HDF5 file (optional)", "hidden": "model default", "channels": "model default",
-                "layers_per_block": "model default", "patience": "off", "name": "automatic"}
-LABELS = {"layers_per_block": "layers/block", "weight_decay": "weight decay", "batch_size": "batch size"}
-OPTIONAL = ("data", "name", "hidden", "channels", "layers_per_block", "patience")  # empty means None
+UNSET = ""  # a select's value for "the model's own default"
+LABELS = {"layers_per_block": "layers/block", "weight_decay": "weight decay"}  # fit the label column
+
+
+def form_settings():
+    """The settings the form shows: every flag-backed field marked for the form."""
+    return [s for s in settings() if s.form]
 
 
 def _text(value) -> str:
@@ -32,65 +22,59 @@ def _text(value) -> str:
     return str(value)
 
 
+def _select_options(s) -> list[tuple[str, object]]:
+    if s.kind == "bool":
+        options = [("off", False), ("on", True)]
+    else:
+        options = [(c, c) for c in s.options()]
+    if s.default is None:
+        options.insert(0, ("model default" if s.group == "model" else "default", UNSET))
+    return options
+
+
 class ConfigForm(Grid):
-    """Edits the FORM_FIELDS of a TrainConfig; every other field is kept from the initial config."""
+    """Edits the form's settings of a TrainConfig; every other field is kept from the initial config."""
 
     def __init__(self, initial: TrainConfig, **kw) -> None:
         super().__init__(**kw)
         self.initial = initial
+        self.fields = form_settings()
 
     def compose(self):
-        defaults = {f.name: f.default for f in fields(TrainConfig)}
-        for name in FORM_FIELDS:
-            yield Label(LABELS.get(name, name.replace("_", " ")), classes="form-label")
-            value = getattr(self.initial, name)
-            if name in CHOICES:
-                yield Select([(c, c) for c in CHOICES[name]], value=value, allow_blank=False, compact=True,
-                             id=f"f-{name}", tooltip=HELP[name])
+        for s in self.fields:
+            yield Label(LABELS.get(s.name, s.name.replace("_", " ")), classes="form-label")
+            value = getattr(self.initial, s.name)
+            if s.kind in ("choice", "bool"):
+                options = _select_options(s)
+                current = UNSET if value is None else value
+                if current not in [v for _, v in options]:
+                    options.append((str(current), current))  # e.g. a model from a plugin, or cuda:1
+                yield Select(options, value=current, allow_blank=False, compact=True, id=f"f-{s.name}",
+                             tooltip=s.help)
             else:
-                typ = TYPES[name]
-                kind = "integer" if typ is int else "number" if typ is float else "text"
-                placeholder = PLACEHOLDERS.get(name, "") if value is None and defaults.get(name) is None else ""
-                yield Input(_text(value), placeholder=placeholder, type=kind, compact=True, id=f"f-{name}",
-                            tooltip=HELP[name])
+                kind = {"int": "integer", "float": "number"}.get(s.kind, "text")
+                yield Input(_text(value), placeholder=s.placeholder, type=kind, compact=True, id=f"f-{s.name}",
+                            tooltip=s.help)
 
     def values(self) -> dict:
-        """The raw field values, as strings or choices."""
-        out = {}
-        for name in FORM_FIELDS:
-            widget = self.query_one(f"#f-{name}")
-            out[name] = widget.value
-        return out
+        """The raw field values, as text or choices."""
+        return {s.name: self.query_one(f"#f-{s.name}").value for s in self.fields}
 
     def config(self) -> TrainConfig:
-        """A validated TrainConfig, or ConfigError naming the field."""
+        """A validated TrainConfig, or a ConfigError with the same text as the CLI's for that value.
+
+        An empty field or an unset select takes the field's default (for model fields: the model's own)."""
         changes = {}
-        for name, raw in self.values().items():
-            if name in CHOICES:
-                changes[name] = raw
-                continue
-            text = str(raw).strip()
-            if text == "":
-                changes[name] = None if name in OPTIONAL else getattr(TrainConfig, name)
-                continue
-            try:
-                if name in LISTS:
-                    value = [int(v) for v in text.split(",") if v.strip()]
-                else:
-                    value = TYPES[name](text)
-            except ValueError:
-                kind = "a comma-separated list of integers" if name in LISTS else \
-                    "an integer" if TYPES[name] is int else "a number"
-                raise ConfigError(f"{name.replace('_', ' ')}: expected {kind}, got {text!r}") from None
-            changes[name] = value
+        for s, raw in zip(self.fields, self.values().values()):
+            value = None if raw in (UNSET, None) else s.parse(raw)
+            changes[s.name] = s.default if value is None else value
         return self.initial.replace(**changes).validate()
 
     def mark_invalid(self, message: str) -> None:
-        """Highlight the field a ConfigError names (by its flag or label)."""
-        for name in FORM_FIELDS:
-            widget = self.query_one(f"#f-{name}")
-            flag = "--" + name.replace("_", "-")
-            bad = message.startswith(flag + ":") or message.startswith(name.replace("_", " ") + ":")
+        """Highlight the field a ConfigError names by its flag."""
+        for s in self.fields:
+            widget = self.query_one(f"#f-{s.name}")
+            bad = message.startswith(s.flag + ":") or message.startswith(s.flag + " ")
             widget.set_class(bad, "invalid")
             if bad:
                 widget.focus()

@@ -1,0 +1,280 @@
+"""The training loop, in named parts: restore, one epoch, validation, early stopping, snapshot, finish.
+
+It computes and emits typed events; it does not touch files (the RunWriter does).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..config import TrainConfig, parse_augment
+from ..data import Dataset
+from ..data.batches import batch_indices, steps_per_epoch
+from ..errors import CheckpointError, ConfigError
+from ..evaluation import loss_acc_confusion
+from .augment import augment
+from .distributed import Distributed
+from .events import BatchEnded, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
+from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
+
+EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
+EXPLODE_FACTOR = 1e4  # a batch loss above this many times the chance-level loss counts as diverged
+
+
+@dataclass
+class EpochAccum:
+    """Running sums of one epoch, kept on the device (read back only at log intervals and the end)."""
+
+    loss_sum: torch.Tensor
+    correct: torch.Tensor
+    seen: int = 0
+    seconds: float = 0.0
+    bad_step: torch.Tensor | None = None  # first global step whose loss was not finite or exploded, else -1
+
+    @classmethod
+    def zeros(cls, device) -> "EpochAccum":
+        return cls(torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long), 0, 0.0,
+                   torch.full((), -1, device=device, dtype=torch.long))
+
+    def to_state(self) -> dict:
+        return {"loss_sum": self.loss_sum.cpu(), "correct": self.correct.cpu(), "seen": self.seen,
+                "seconds": self.seconds}
+
+    @classmethod
+    def from_state(cls, d: dict, device) -> "EpochAccum":
+        acc = cls.zeros(device)
+        acc.loss_sum, acc.correct = d["loss_sum"].to(device), d["correct"].to(device)
+        acc.seen, acc.seconds = int(d["seen"]), float(d["seconds"])
+        return acc
+
+
+class TrainLoop:
+    """One run's training state and the steps that advance it."""
+
+    def __init__(self, cfg: TrainConfig, data: Dataset, model: torch.nn.Module, dist: Distributed,
+                 emit: Callable, should_stop: Callable | None, run_dir: str):
+        self.cfg, self.data, self.model, self.dist = cfg, data, model, dist
+        self.device = dist.device
+        self.emit, self.should_stop, self.run_dir = emit, should_stop, run_dir
+        self.net = dist.wrap(model)
+        self.opt = make_optimizer(model, cfg)
+        self.steps = steps_per_epoch(len(dist.shard(torch.arange(len(data.train)))), cfg.batch_size)
+        self.sched = make_scheduler(self.opt, cfg, self.steps)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.history = History(run_dir=run_dir, monitor="val" if len(data.val) else "train")
+        self.epoch, self.global_step = 0, 0  # last completed epoch, optimizer steps so far
+        self.best_acc, self.best_loss, self.bad_epochs = -1.0, math.inf, 0
+        self.best_state: dict | None = None
+        self.perm: torch.Tensor | None = None  # the current epoch's shuffle, None between epochs
+        self.position, self.accum = 0, None  # batches done in the current epoch, and their sums
+        self.resumed = False
+        self.limit = EXPLODE_FACTOR * max(1.0, math.log(max(data.num_classes, 2)))
+        self.weights = penalty_params(model)
+        self.kinds = parse_augment(cfg.augment)
+        self.paused = 0.0
+
+    # ---- restore and snapshot ----
+    def restore(self, state: dict, path, best: dict | None = None) -> None:
+        """Continue from a checkpoint dict: weights, optimizer, scheduler, RNG, counters, epoch position."""
+        cfg = self.cfg
+        done = int(state.get("epoch", 0))
+        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step")):
+            raise ConfigError(f"--epochs {cfg.epochs}: the run already has {done} epochs; "
+                              f"ask for more (e.g. --epochs {done + 5}) to continue it")
+        try:
+            self.model.load_state_dict(state["model_state_dict"])
+            self.opt.load_state_dict(state["optimizer_state_dict"])
+            if self.sched is not None and state.get("scheduler_state_dict"):
+                self.sched.load_state_dict(state["scheduler_state_dict"])
+            _set_rng_state(self.gen, state["rng"])
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise CheckpointError(f"{path}: does not match this run's model or optimizer ({first[:160]})") from None
+        self._stretch_schedule(state)
+        self.history = History.from_dict(state["history"])
+        self.history.run_dir = self.run_dir
+        self.epoch, self.global_step = done, int(state.get("step", 0))
+        self.best_acc, self.best_loss = state["best_accuracy"], state.get("best_val_loss", math.inf)
+        self.bad_epochs = state.get("bad_epochs", 0)
+        self.best_state = best
+        if state.get("epoch_step") is not None and state.get("epoch_perm") is not None:
+            self.perm, self.position = state["epoch_perm"], int(state["epoch_step"])
+            self.accum = EpochAccum.from_state(state["epoch_accum"], self.device)
+        self.resumed = True
+
+    def _stretch_schedule(self, state: dict) -> None:
+        # a resume may ask for more epochs or another lr: adapt the schedules that depend on them
+        cfg, sched = self.cfg, self.sched
+        if sched is not None and cfg.scheduler == "onecycle":
+            sched.total_steps = self.steps * cfg.epochs
+        elif sched is not None and cfg.scheduler == "cosine":
+            sched.T_max = cfg.epochs
+        if cfg.lr != state["config"].get("lr", cfg.lr):
+            for group in self.opt.param_groups:
+                group["lr"] = group["initial_lr"] = cfg.lr
+
+    def snapshot(self) -> dict:
+        """A consistent checkpoint dict: at an epoch's end, or mid-epoch with the position to continue from."""
+        state = {"model_state_dict": self.model.state_dict(), "optimizer_state_dict": self.opt.state_dict(),
+                 "scheduler_state_dict": self.sched.state_dict() if self.sched is not None else {},
+                 "epoch": self.epoch, "best_accuracy": self.best_acc, "best_val_loss": self.best_loss,
+                 "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
+                 "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
+                 "rng": _rng_state(self.gen), "epoch_step": 0}
+        if self.perm is not None:
+            state.update(epoch_step=self.position, epoch_perm=self.perm.cpu(), epoch_accum=self.accum.to_state())
+        return state
+
+    # ---- the run ----
+    def run(self) -> History:
+        """Train from the current position to cfg.epochs; returns the History."""
+        cfg = self.cfg
+        self.emit(RunStarted(cfg.to_dict(), self.run_dir, sum(p.numel() for p in self.model.parameters()),
+                             str(self.device), self.data.facts, self.epoch + 1, self.position,
+                             tuple(self.history.rows), self.resumed))
+        status, error, diverged = "completed", "", None
+        try:
+            for epoch in range(self.epoch + 1, cfg.epochs + 1):
+                stop = self.train_epoch(epoch)
+                if stop is None:
+                    diverged = self._diverged(epoch)
+                    stop = "diverged" if diverged else None
+                if stop:
+                    status = stop
+                    break
+                self.end_epoch(epoch)
+                if cfg.patience and self.bad_epochs >= cfg.patience and epoch < cfg.epochs:
+                    status = "early-stopped"
+                    break
+            if status in ("cancelled", "interrupted", "diverged") and diverged is None:
+                diverged = self._diverged(self.epoch + 1)  # a stop may come before the check saw it
+                status = "diverged" if diverged else status
+            if status in ("cancelled", "interrupted"):
+                self.emit(CheckpointReady(self.snapshot()))  # mid-epoch: resumable at this batch
+        except BaseException as e:
+            status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            error = (str(e).strip().splitlines() or [type(e).__name__])[0][:300] if status == "failed" else ""
+            try:
+                self._finish(status, error=error, evaluate=False)
+            except Exception:  # the original error is the one to report (a full disk fails both)
+                pass
+            raise
+        return self._finish(status, diverged=diverged)
+
+    def train_epoch(self, epoch: int) -> str | None:
+        """Train one epoch from self.position; returns a stop reason, or None when the epoch completed."""
+        if self.perm is None:
+            self.perm, self.position = torch.randperm(len(self.data.train), generator=self.gen), 0
+            self.accum = EpochAccum.zeros(self.device)
+        self.model.train()
+        acc, cfg, x, y = self.accum, self.cfg, self.data.train.x, self.data.train.y
+        perm = self.dist.shard(self.perm).to(self.device)
+        t0, paused0, last_emit = time.perf_counter(), self.paused, time.monotonic()
+        stop = None
+        for step, idx in batch_indices(perm, cfg.batch_size, self.position):
+            stop = self._poll()
+            if stop:
+                break
+            xb, yb = augment(x[idx], self.kinds, self.gen), y[idx]
+            out = self.net(xb)
+            loss = F.cross_entropy(out, yb)
+            self.opt.zero_grad(set_to_none=True)
+            (loss + penalty(self.weights, cfg.l1, cfg.l2)).backward()
+            self.opt.step()
+            if self.sched is not None and steps_per_batch(cfg):
+                self.sched.step()
+            self._accumulate(acc, loss, out, yb)
+            self.position = step + 1
+            now = time.monotonic()
+            if now - last_emit >= EVENT_INTERVAL or self.position == self.steps:
+                last_emit = now
+                self.emit(BatchEnded(epoch, self.position, self.steps, loss.item()))
+                if acc.bad_step.item() >= 0:
+                    stop = "diverged"
+                    break
+        acc.seconds += time.perf_counter() - t0 - (self.paused - paused0)
+        return stop
+
+    def _accumulate(self, acc: EpochAccum, loss, out, yb) -> None:
+        n = len(yb)
+        detached = loss.detach()
+        bad = ~torch.isfinite(detached) | (detached > self.limit)
+        acc.bad_step = torch.where((acc.bad_step < 0) & bad, self.global_step, acc.bad_step)
+        self.global_step += 1
+        acc.seen += n
+        acc.loss_sum += detached * n
+        acc.correct += (out.argmax(1) == yb).sum()
+
+    def _poll(self) -> str | None:
+        # time spent inside should_stop is a pause (labtui blocks there), not training time
+        t = time.perf_counter()
+        value = self.should_stop() if self.should_stop else None
+        self.paused += time.perf_counter() - t
+        value = self.dist.stop(value)
+        return (value if isinstance(value, str) else "cancelled") if value else None
+
+    def _diverged(self, epoch: int) -> dict | None:
+        """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
+        bad = int(self.accum.bad_step.item()) if self.accum is not None else -1
+        if bad < 0:
+            return None
+        return {"epoch": epoch, "step": bad - (self.global_step - self.position) + 1, "global_step": bad + 1,
+                "limit": self.limit}
+
+    def end_epoch(self, epoch: int) -> None:
+        """Reduce the epoch's sums, validate, step the schedule, track the best, checkpoint, report."""
+        acc, dist = self.accum, self.dist
+        seen_t = torch.tensor(float(acc.seen), device=self.device)
+        loss_sum, correct, seen_t = dist.sum(acc.loss_sum.clone(), acc.correct.clone(), seen_t)
+        seen = max(int(seen_t.item()), 1)
+        monitor = self.data.val if len(self.data.val) else self.data.train
+        val_loss, val_acc, confusion = loss_acc_confusion(self.model, monitor, self.data.num_classes)
+        lr = self.opt.param_groups[0]["lr"]
+        if self.sched is not None and not steps_per_batch(self.cfg):
+            self.sched.step(val_loss) if self.cfg.scheduler == "plateau" else self.sched.step()
+        improved = val_acc > self.best_acc
+        if improved:
+            self.best_acc, self.history.best_epoch, self.history.best_val_acc = val_acc, epoch, val_acc
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if val_loss < self.best_loss - 1e-6:
+            self.best_loss, self.bad_epochs = val_loss, 0
+        else:
+            self.bad_epochs += 1
+        event = EpochEnded(epoch, self.cfg.epochs, (loss_sum / seen).item(), correct.item() / seen, val_loss,
+                           val_acc, lr, acc.seconds, confusion, improved, self.history.monitor)
+        self.history.rows.append(event.row())
+        self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
+        self.emit(CheckpointReady(self.snapshot(), best=improved))  # saved before the row it backs
+        self.emit(event)
+
+    def _finish(self, status: str, error: str = "", diverged: dict | None = None, evaluate: bool = True) -> History:
+        """Evaluate the best weights on the test split and report the end of the run."""
+        self.history.status = status
+        test = {}
+        if evaluate and self.dist.is_main and self.best_state is not None and len(self.data.test):
+            self.model.load_state_dict(self.best_state)
+            test_loss, test_acc, _ = loss_acc_confusion(self.model, self.data.test, self.data.num_classes)
+            self.history.test_loss, self.history.test_acc = test_loss, test_acc
+            test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch}
+        self.emit(RunEnded(status, self.history, test, error, diverged))
+        return self.history
+
+
+def _rng_state(gen: torch.Generator) -> dict:
+    state = {"torch": torch.get_rng_state(), "generator": gen.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(gen: torch.Generator, state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    gen.set_state(state["generator"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,0 +1,111 @@
+"""The run folder's one writer: it consumes the trainer's events, like the CLI printer and the TUI do.
+
+Order of writes, so that the folder never lies: a checkpoint is saved before the metrics row that it
+backs; progress.json is a heartbeat that tells a live run from a dead one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+from ..files import read_json, write_json
+from ..errors import CheckpointError
+from .checkpoint import save_checkpoint
+from .events import BatchEnded, CheckpointReady, EpochEnded, RunEnded, RunStarted, best_row
+from .runs import MetricsWriter
+
+PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
+
+
+class RunWriter:
+    """Writes config.json, metrics.csv, confusion.json, progress.json, best.pt, last.pt and results.json."""
+
+    def __init__(self, run_dir: str | Path, meta: dict | None = None):
+        self.dir = Path(run_dir)
+        self.meta = meta or {}  # device, world size, torch version: recorded in config.json
+        self.metrics = MetricsWriter(self.dir / "metrics.csv")
+        self.epochs = 0
+        self.config: dict = {}
+        self.data: dict = {}
+        self.started = time.time()
+        self._last_progress = 0.0
+        self.progress: dict = {}
+
+    def __call__(self, event) -> None:
+        match event:
+            case RunStarted():
+                self._started(event)
+            case BatchEnded():
+                self._batch(event)
+            case CheckpointReady():
+                if event.best:
+                    save_checkpoint(self.dir / "best.pt", event.state)
+                save_checkpoint(self.dir / "last.pt", event.state)
+            case EpochEnded():
+                self._epoch(event)
+            case RunEnded():
+                self._ended(event)
+
+    def _started(self, e: RunStarted) -> None:
+        self.epochs, self.config, self.data = e.config["epochs"], e.config, e.dataset
+        record = {"config": e.config, "data": e.dataset, "device": e.device, **self.meta}
+        if e.resumed:
+            try:
+                old = read_json(self.dir / "config.json")
+            except CheckpointError:
+                old = {}
+            before = old.get("config") if isinstance(old.get("config"), dict) else {}
+            changes = {k: v for k, v in e.config.items() if before.get(k) != v}
+            resumes = old.get("resumes") if isinstance(old.get("resumes"), list) else []
+            resumes.append({"time": _now(), "epoch": e.start_epoch - 1, "step": e.start_step, "changes": changes,
+                            "pid": os.getpid(), "host": socket.gethostname()})
+            record = {**old, **record, "resumes": resumes}
+        else:
+            record["created"] = _now()
+        write_json(self.dir / "config.json", record)
+        self.metrics.rewrite(list(e.rows))
+        self._write_progress({"status": "running", "epoch": e.start_epoch, "step": e.start_step}, force=True)
+
+    def _batch(self, e: BatchEnded) -> None:
+        self._write_progress({"status": "running", "epoch": e.epoch, "step": e.step, "steps": e.steps,
+                              "loss": e.loss})
+
+    def _epoch(self, e: EpochEnded) -> None:
+        self.metrics.append(e.row())
+        write_json(self.dir / "confusion.json", {"epoch": e.epoch, "split": e.monitor,
+                                                 "classes": self.data.get("classes", []), "matrix": e.confusion},
+                   durable=False)
+        self._write_progress({"status": "running", "epoch": e.epoch, "step": 0}, force=True)
+
+    def _ended(self, e: RunEnded) -> None:
+        h = e.history
+        best = best_row(h.rows)
+        results = {"status": e.status, "config": self.config, "data": self.data,
+                   "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
+                   "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
+                   "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
+                   "ended": _now()}
+        if best is not None and h.best_epoch is None:
+            results["best_epoch"], results["best_val_acc"] = best["epoch"], best["val_acc"]
+        if e.error:
+            results["error"] = e.error
+        if e.diverged_at:
+            results["diverged_at"] = e.diverged_at
+        write_json(self.dir / "results.json", results)
+        self._write_progress({"status": e.status}, force=True)
+
+    def _write_progress(self, fields: dict, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        self.progress = {"pid": os.getpid(), "host": socket.gethostname(), "epochs": self.epochs,
+                         "started": self.started, **fields, "time": now}
+        write_json(self.dir / "progress.json", self.progress, durable=False)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
