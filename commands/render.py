@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
+import time
 
 HEADER = f"{'epoch':>7}  {'train_loss':>10}  {'train_acc':>9}  {'val_loss':>8}  {'val_acc':>7}  {'lr':>8}  {'time':>6}"
 
@@ -35,7 +37,8 @@ def start_line(e) -> str:
     sizes = e.dataset.get("sizes", {})
     c, h, w = e.dataset.get("input_shape", ["?"] * 3)
     cfg = e.config
-    what = "resuming" if e.start_epoch > 1 else "run"
+    what = (f"resuming at epoch {e.start_epoch} batch {e.start_step + 1}" if e.start_step else
+            f"resuming at epoch {e.start_epoch}") if e.resumed else "run"
     return (f"{what} {e.run_dir}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
             f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}")
@@ -44,6 +47,10 @@ def start_line(e) -> str:
 def end_line(e) -> str:
     h = e.history
     parts = [f"{e.status}:"]
+    if e.diverged_at:
+        parts.append(f"at epoch {e.diverged_at['epoch']} step {e.diverged_at['step']}")
+    if e.error:
+        parts.append(e.error)
     if h.best_epoch is not None:
         parts.append(f"best epoch {h.best_epoch} val_acc={h.best_val_acc:.4f}")
     if e.test:
@@ -52,40 +59,72 @@ def end_line(e) -> str:
     return " ".join(parts)
 
 
-class TrainPrinter:
-    """Event callback for `lab train`: mode is 'tty', 'plain' or 'quiet'."""
+def event_json(event) -> str:
+    """One JSON line for an event (--json-lines): its fields, minus the checkpoint's tensors."""
+    from engine.training.events import CheckpointReady, RunEnded
+    if isinstance(event, CheckpointReady):
+        d = {"best": event.best, "epoch": event.state.get("epoch"), "epoch_step": event.state.get("epoch_step")}
+    elif isinstance(event, RunEnded):
+        h = event.history
+        d = {"status": event.status, "test": event.test, "run_dir": h.run_dir, "best_epoch": h.best_epoch,
+             "best_val_acc": h.best_val_acc, "epochs_completed": len(h.rows), "error": event.error,
+             "diverged_at": event.diverged_at}
+    else:
+        d = {k: v for k, v in vars(event).items() if k != "rows"}
+    return json.dumps({"event": type(event).__name__, "time": round(time.time(), 3), **d}, default=str)
 
-    def __init__(self, mode: str, out=None):
+
+class TrainPrinter:
+    """Event callback for `lab train`: mode is 'tty', 'plain', 'jsonl' or 'quiet'; `log` (a text file)
+    gets the plain lines whatever the mode."""
+
+    def __init__(self, mode: str, out=None, log=None):
         self.mode = mode
         self.out = out or sys.stdout
+        self.log = log
         self.progress = None
         self.task = None
 
     def _print(self, text: str) -> None:
-        if self.progress is not None:
-            self.progress.console.print(text, highlight=False, markup=False)
-        else:
-            print(text, file=self.out, flush=True)
+        try:
+            if self.progress is not None:
+                self.progress.console.print(text, highlight=False, markup=False)
+            else:
+                print(text, file=self.out, flush=True)
+        except OSError:  # the terminal went away (EIO, EPIPE): the run goes on; the run folder has it all
+            self.mode, self.progress = "quiet", None
+
+    def _log(self, text: str) -> None:
+        if self.log is not None:
+            self.log.write(text + "\n")
+            self.log.flush()
 
     def __call__(self, event) -> None:
-        if self.mode == "quiet":
-            return
-        kind = type(event).__name__
-        if kind == "RunStarted":
-            self._print(start_line(event))
-            if self.mode == "tty":
-                self._start_progress()
-                self._print(HEADER)
-        elif kind == "BatchEnded" and self.progress is not None:
-            self.progress.update(self.task, total=event.steps, completed=event.step,
-                                 description=f"epoch {event.epoch}", loss=f"loss {event.loss:.4f}")
-        elif kind == "EpochEnded":
-            self._print(table_row(event) if self.mode == "tty" else plain_line(event))
-            if self.progress is not None:
-                self.progress.reset(self.task)
-        elif kind == "RunEnded":
-            self.close()
-            self._print(end_line(event))
+        from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
+        if self.mode == "jsonl":
+            self._print(event_json(event))
+        match event:
+            case RunStarted():
+                self._log(start_line(event))
+                if self.mode in ("tty", "plain"):
+                    self._print(start_line(event))
+                if self.mode == "tty":
+                    self._start_progress()
+                    self._print(HEADER)
+            case BatchEnded() if self.progress is not None:
+                self.progress.update(self.task, total=event.steps, completed=event.step,
+                                     description=f"epoch {event.epoch}", loss=f"loss {event.loss:.4f}")
+            case EpochEnded():
+                self._log(plain_line(event))
+                if self.mode in ("tty", "plain"):
+                    self._print(table_row(event) if self.mode == "tty" else plain_line(event))
+                if self.progress is not None:
+                    self.progress.reset(self.task)
+            case RunEnded():
+                self.close()
+                self._log(end_line(event))
+                if self.mode in ("tty", "plain"):
+                    self._print(end_line(event))
 
     def _start_progress(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -1,7 +1,6 @@
 """`lab train`: flags -> TrainConfig -> engine.train, with a table, log lines or JSON on stdout."""
 
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -10,32 +9,7 @@ import typer
 
 from .options import RESUME_HELP, config_from_options, options_given, with_train_options
 from .render import TrainPrinter
-
-
-class StopFlag:
-    """Turns SIGTERM/SIGINT into a clean stop between batches; a second Ctrl-C aborts at once."""
-
-    def __init__(self):
-        self.signum = None
-        self._old = {}
-
-    def __enter__(self):
-        for s in (signal.SIGINT, signal.SIGTERM):
-            self._old[s] = signal.signal(s, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signum = signum
-        sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping after this batch (last.pt is kept)\n")
-
-    def __call__(self):
-        return "interrupted" if self.signum is not None else None
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            signal.signal(s, h)
+from .signals import StopFlag, parse_duration
 
 
 def resolve_resume(resume: str | None, given: dict) -> str | None:
@@ -56,6 +30,12 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
 def train_command(
     resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN"),
     json_out: bool = typer.Option(False, "--json", help="print results.json (and the run folder) to stdout at the end"),
+    json_lines: bool = typer.Option(False, "--json-lines", help="print one JSON object per event (for log collectors)"),
+    log_file: Optional[Path] = typer.Option(None, "--log-file", help="also append the plain per-epoch lines here",
+                                            dir_okay=False),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", metavar="DURATION",
+                                             help="stop with a checkpoint after this wall-clock time, e.g. 3h50m "
+                                                  "(exit 75; resume with --resume)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
     **options,
 ):
@@ -63,25 +43,40 @@ def train_command(
     from engine.training.trainer import resume_config, train
 
     given = options_given(options)
+    limit = parse_duration(time_limit)
     resume = resolve_resume(resume, given)
     run_dir = None
     if resume:
         cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **given)
     else:
         cfg = config_from_options(options)
-    mode = "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
-    printer = TrainPrinter(mode)
+    mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
+    log = open_log(log_file)
+    printer = TrainPrinter(mode, log=log)
     try:
-        with StopFlag() as stop:
+        with StopFlag(limit) as stop:
             history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir)
     finally:
         printer.close()
+        if log is not None:
+            log.close()
     if json_out:
         results = json.loads((Path(history.run_dir) / "results.json").read_text())
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
-    if history.status == "interrupted" and stop.signum:
-        raise typer.Exit(128 + stop.signum)
+    if history.status == "interrupted" and stop.reason:
+        raise typer.Exit(stop.exit_code())
     if history.status == "diverged":
         sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
                          "the last good checkpoint is kept; try a lower --lr\n")
         raise typer.Exit(1)
+
+
+def open_log(path: Path | None):
+    """The --log-file, opened for appending (a requeued job adds to the same log)."""
+    if path is None:
+        return None
+    from engine.errors import ConfigError
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"--log-file {path}: cannot write ({e.strerror or e})") from None

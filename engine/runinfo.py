@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .training.events import best_row
 from .training.runs import list_runs, read_metrics
 
 STALE_SECONDS = 300  # a run without results.json whose metrics have not moved for this long is 'stopped?'
@@ -47,8 +48,8 @@ class RunInfo:
 
     @property
     def best_val_acc(self) -> float | None:
-        accs = [r["val_acc"] for r in self.rows if r["val_acc"] == r["val_acc"]]
-        return max(accs) if accs else None
+        best = best_row(self.rows)
+        return None if best is None else best["val_acc"]
 
     @property
     def test_acc(self) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import torch
 import torch.distributed as torch_dist
@@ -10,10 +11,42 @@ import torch.distributed as torch_dist
 STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
 
 
+def slurm_hosts(nodelist: str) -> list[str]:
+    """Expand a Slurm node list ('node[01-03,7],gpu5') into host names, as `scontrol show hostnames` does."""
+    hosts = []
+    for part in re.findall(r"[^,\[]+(?:\[[^\]]*\])?[^,]*", nodelist):
+        m = re.fullmatch(r"([^\[]*)\[([^\]]*)\](.*)", part)
+        if not m:
+            hosts.append(part)
+            continue
+        prefix, ranges, suffix = m.groups()
+        for r in ranges.split(","):
+            lo, _, hi = r.partition("-")
+            for i in range(int(lo), int(hi or lo) + 1):
+                hosts.append(f"{prefix}{str(i).zfill(len(lo))}{suffix}")
+    return hosts
+
+
+def env_from_slurm(env=os.environ) -> dict:
+    """torch.distributed's variables from srun's, when srun started several tasks and torchrun did not."""
+    if "WORLD_SIZE" in env or int(env.get("SLURM_NTASKS", "1")) <= 1 or "SLURM_PROCID" not in env:
+        return {}
+    nodes = slurm_hosts(env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or "localhost")
+    job = int(env.get("SLURM_JOB_ID", "0") or 0)
+    return {"WORLD_SIZE": env["SLURM_NTASKS"], "RANK": env["SLURM_PROCID"],
+            "LOCAL_RANK": env.get("SLURM_LOCALID", "0"),
+            "MASTER_ADDR": env.get("MASTER_ADDR", nodes[0] if nodes else "localhost"),
+            "MASTER_PORT": env.get("MASTER_PORT", str(20000 + job % 20000))}
+
+
 class Distributed:
-    """Rank facts and the few collectives the trainer needs; every method works with one process too."""
+    """Rank facts and the few collectives the trainer needs; every method works with one process too.
+
+    Ranks come from torchrun (WORLD_SIZE, RANK, LOCAL_RANK) or from srun (SLURM_NTASKS, SLURM_PROCID,
+    SLURM_LOCALID, the master address from the node list)."""
 
     def __init__(self, device: torch.device):
+        os.environ.update(env_from_slurm())
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -57,6 +90,22 @@ class Distributed:
         code = torch.tensor([STOP_CODES.get(value, 1) if value else 0], device=self.device)
         torch_dist.all_reduce(code, op=torch_dist.ReduceOp.MAX)
         return {v: k for k, v in STOP_CODES.items()}[int(code.item())]
+
+    def gather(self, value) -> list:
+        """Every rank's value, in rank order (each rank's RNG state, for an exact multi-process resume)."""
+        if not self.active:
+            return [value]
+        out = [None] * self.world
+        torch_dist.all_gather_object(out, value)
+        return out
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when it is true on any."""
+        if not self.active:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        torch_dist.all_reduce(t, op=torch_dist.ReduceOp.MAX)
+        return bool(t.item())
 
     def broadcast(self, value: str | None) -> str | None:
         if not self.active:

@@ -93,6 +93,8 @@ class TrainLoop:
             if self.sched is not None and state.get("scheduler_state_dict"):
                 self.sched.load_state_dict(state["scheduler_state_dict"])
             _set_rng_state(self.gen, state["rng"])
+            if self.dist.active and len(state.get("rank_rng") or []) == self.dist.world:
+                torch.set_rng_state(state["rank_rng"][self.dist.rank])
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise CheckpointError(f"{path}: does not match this run's model or optimizer ({first[:160]})") from None
@@ -127,6 +129,8 @@ class TrainLoop:
                  "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
                  "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
                  "rng": _rng_state(self.gen), "epoch_step": 0}
+        if self.dist.active:  # each rank draws its own dropout masks
+            state["rank_rng"] = self.dist.gather(torch.get_rng_state())
         if self.perm is not None:
             state.update(epoch_step=self.position, epoch_perm=self.perm.cpu(), epoch_accum=self.accum.to_state())
         return state
@@ -157,7 +161,8 @@ class TrainLoop:
                 status = "diverged" if diverged else status
             if status in ("cancelled", "interrupted"):
                 self.emit(CheckpointReady(self.snapshot()))  # mid-epoch: resumable at this batch
-        except BaseException as e:
+            return self._finish(status, diverged=diverged)
+        except BaseException as e:  # a bug, a full disk, or a second Ctrl-C during the clean-up
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             error = (str(e).strip().splitlines() or [type(e).__name__])[0][:300] if status == "failed" else ""
             try:
@@ -165,7 +170,6 @@ class TrainLoop:
             except Exception:  # the original error is the one to report (a full disk fails both)
                 pass
             raise
-        return self._finish(status, diverged=diverged)
 
     def train_epoch(self, epoch: int) -> str | None:
         """Train one epoch from self.position; returns a stop reason, or None when the epoch completed."""
@@ -195,7 +199,7 @@ class TrainLoop:
             if now - last_emit >= EVENT_INTERVAL or self.position == self.steps:
                 last_emit = now
                 self.emit(BatchEnded(epoch, self.position, self.steps, loss.item()))
-                if acc.bad_step.item() >= 0:
+                if not self.dist.active and acc.bad_step.item() >= 0:  # ranks check together at the end
                     stop = "diverged"
                     break
         acc.seconds += time.perf_counter() - t0 - (self.paused - paused0)
@@ -222,8 +226,10 @@ class TrainLoop:
     def _diverged(self, epoch: int) -> dict | None:
         """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
         bad = int(self.accum.bad_step.item()) if self.accum is not None else -1
-        if bad < 0:
+        if not self.dist.any(bad >= 0):
             return None
+        if bad < 0:  # another rank saw it
+            return {"epoch": epoch, "step": None, "global_step": None, "limit": self.limit}
         return {"epoch": epoch, "step": bad - (self.global_step - self.position) + 1, "global_step": bad + 1,
                 "limit": self.limit}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..files import read_json, write_json
 from ..errors import CheckpointError
 from .checkpoint import save_checkpoint
-from .events import BatchEnded, CheckpointReady, EpochEnded, RunEnded, RunStarted, best_row
+from .events import BatchEnded, CheckpointReady, EpochEnded, RunEnded, RunStarted
 from .runs import MetricsWriter
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
@@ -82,14 +82,11 @@ class RunWriter:
 
     def _ended(self, e: RunEnded) -> None:
         h = e.history
-        best = best_row(h.rows)
         results = {"status": e.status, "config": self.config, "data": self.data,
                    "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
                    "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
                    "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
                    "ended": _now()}
-        if best is not None and h.best_epoch is None:
-            results["best_epoch"], results["best_val_acc"] = best["epoch"], best["val_acc"]
         if e.error:
             results["error"] = e.error
         if e.diverged_at:
