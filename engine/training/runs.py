@@ -16,7 +16,10 @@ LOCK_FILE = ".lock"
 
 
 def create_run_dir(runs_dir: str | Path, name: str) -> Path:
-    """Make runs_dir/name, or name-2, name-3... if taken: an existing run is never overwritten."""
+    """Make runs_dir/name, or name-2, name-3... if taken: an existing run is never overwritten.
+
+    A folder that holds nothing but a lock (its writer died before writing config.json) is not a run and
+    is taken again, so that a killed and restarted job keeps its name."""
     root = Path(runs_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -26,6 +29,8 @@ def create_run_dir(runs_dir: str | Path, name: str) -> Path:
                 path.mkdir()
                 return path
             except FileExistsError:
+                if path.is_dir() and {p.name for p in path.iterdir()} <= {LOCK_FILE}:
+                    return path
                 continue
     except OSError as e:
         raise CheckpointError(f"--runs-dir {root}: cannot create a run folder ({e.strerror or e})") from None
@@ -62,11 +67,14 @@ class MetricsWriter:
 
     def append(self, row: dict) -> None:
         """One whole line in one write, flushed and fsynced: a crash leaves no half row behind."""
-        with open(self.path, "a", newline="") as f:
-            w = csv.writer(f)
-            w.writerow([_fmt(row[k]) for k in METRICS_HEADER])
-            f.flush()
-            os.fsync(f.fileno())
+        line = ",".join(str(_fmt(row[k])) for k in METRICS_HEADER) + "\n"
+        try:
+            with open(self.path, "a", newline="") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            raise CheckpointError(f"{self.path}: cannot append a row ({e.strerror or e})") from None
 
 
 def _fmt(v):

@@ -101,7 +101,10 @@ class RunWriter:
         self._last_progress = now
         self.progress = {"pid": os.getpid(), "host": socket.gethostname(), "epochs": self.epochs,
                          "started": self.started, **fields, "time": now}
-        write_json(self.dir / "progress.json", self.progress, durable=False)
+        try:
+            write_json(self.dir / "progress.json", self.progress, durable=False)
+        except CheckpointError:
+            pass  # a heartbeat that cannot be written must not stop the run; the next one may succeed
 
 
 def _now() -> str:
