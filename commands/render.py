@@ -37,9 +37,10 @@ def start_line(e) -> str:
     sizes = e.dataset.get("sizes", {})
     c, h, w = e.dataset.get("input_shape", ["?"] * 3)
     cfg = e.config
-    what = (f"resuming at epoch {e.start_epoch} batch {e.start_step + 1}" if e.start_step else
-            f"resuming at epoch {e.start_epoch}") if e.resumed else "run"
-    return (f"{what} {e.run_dir}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
+    where = ""
+    if e.resumed:
+        where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
+    return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
             f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}")
 
@@ -105,6 +106,8 @@ class TrainPrinter:
             self._print(event_json(event))
         match event:
             case RunStarted():
+                for warning in event.dataset.get("warnings") or []:
+                    sys.stderr.write(f"warning: {warning}\n")
                 self._log(start_line(event))
                 if self.mode in ("tty", "plain"):
                     self._print(start_line(event))

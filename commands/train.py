@@ -47,7 +47,8 @@ def train_command(
     resume = resolve_resume(resume, given)
     run_dir = None
     if resume:
-        cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **given)
+        changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
+        cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
     else:
         cfg = config_from_options(options)
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")

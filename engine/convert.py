@@ -7,6 +7,8 @@ it back (counts and a SHA-256 per dataset), and only then renamed into place.
 from __future__ import annotations
 
 import gzip
+import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -111,23 +113,33 @@ def _cifar_source(folder: Path) -> Source:
     return src
 
 
+def _shown(path: Path) -> str:
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool) -> Source:
     from PIL import Image
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).rglob("*"))
+    folders = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    # a folder name that is not UTF-8 still names its class (with a replacement character)
+    classes = [os.fsencode(c).decode("utf-8", "replace") for c in folders]
+    files = [(p, i) for i, c in enumerate(folders) for p in sorted((root / c).rglob("*"))
              if p.suffix.lower() in IMAGE_EXTS]
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
 
     def load(path):
         try:
-            with Image.open(path) as im:
-                im = im.convert("L" if grayscale else "RGB")
-                if size is not None:
-                    im = im.resize((size[1], size[0]), Image.BILINEAR)
-                return np.asarray(im, dtype=np.uint8)
-        except OSError as e:
-            raise DataError(f"{path}: cannot read image ({e})") from None
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)  # 89+ megapixels: refuse
+                with Image.open(path) as im:
+                    im = im.convert("L" if grayscale else "RGB")
+                    if size is not None:
+                        im = im.resize((size[1], size[0]), Image.BILINEAR)
+                    return np.asarray(im, dtype=np.uint8)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise DataError(f"{_shown(path)}: refused, too many pixels ({str(e).split(',')[0]})") from None
+        except (OSError, ValueError, SyntaxError) as e:
+            raise DataError(f"{_shown(path)}: cannot read image ({e})") from None
 
     first = load(files[0][0])
 

@@ -26,6 +26,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def create_temp(path: str | Path) -> Path:
+    """A new empty temp file beside `path`, mode 0666 less the umask (mkstemp's 0600 would hide the result
+    from the other users of a shared folder)."""
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    return tmp
+
+
 def atomic_write(path: str | Path, write, durable: bool = True) -> None:
     """Call write(tmp_path) on a temp file in the target's folder, fsync it, rename it over the target and
     fsync the folder. A crash at any moment leaves either the old or the new file, never a partial one.
@@ -34,9 +43,8 @@ def atomic_write(path: str | Path, write, durable: bool = True) -> None:
     new file would (mkstemp's 0600 would hide runs from the other users of a shared folder).
     """
     path = Path(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+    tmp = create_temp(path)
     try:
-        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         write(tmp)
         if durable:
             fd = os.open(tmp, os.O_RDONLY)

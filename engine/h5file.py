@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -13,6 +12,7 @@ import numpy as np
 
 from .convert import FORMAT_VERSION, Source
 from .errors import DataError
+from .files import create_temp
 
 READ_CHUNK = 10_000
 
@@ -24,17 +24,26 @@ def _create(group, name, first: np.ndarray, count: int):
                                 compression="gzip", compression_opts=4, shuffle=True)
 
 
+def _temp_for(out: Path, force: bool) -> Path:
+    """The temp file to write `out` through, after checking that `out` may be written."""
+    if out.exists() and not force:
+        raise DataError(f"{out}: already exists (pass --force to overwrite)")
+    if out.is_dir():
+        raise DataError(f"{out}: is a folder; expected the path of the HDF5 file to write")
+    if not out.parent.is_dir():
+        raise DataError(f"{out}: folder {out.parent} does not exist")
+    try:
+        return create_temp(out)
+    except OSError as e:
+        raise DataError(f"{out}: cannot write in {out.parent} ({e.strerror or e})") from None
+
+
 def write_h5(source: Source, out: str | Path, force: bool = False,
              on_progress: Callable[[str, int, int], None] | None = None) -> dict:
     """Write `source` to `out` (temp file, verify, rename); returns a summary dict."""
     import h5py
     out = Path(out)
-    if out.exists() and not force:
-        raise DataError(f"{out}: already exists (pass --force to overwrite)")
-    if not out.parent.is_dir():
-        raise DataError(f"{out}: folder {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    tmp = _temp_for(out, force)
     try:
         checksums, counts, shapes = {}, {}, {}
         with h5py.File(tmp, "w") as f:
@@ -78,6 +87,9 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
             f.attrs["format_version"] = FORMAT_VERSION
         verify_h5(tmp, counts)
         os.replace(tmp, out)
+    except OSError as e:  # a full disk, a read-only folder, a folder where the file should go
+        Path(tmp).unlink(missing_ok=True)
+        raise DataError(f"{out}: cannot write ({e.strerror or e})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

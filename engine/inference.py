@@ -13,7 +13,7 @@ import torch
 
 from .config import TrainConfig
 from .data import Dataset, build_dataset, read_source
-from .errors import CheckpointError, DataError
+from .errors import CheckpointError, DataError, LabError
 from .models import create_model, model_options
 from .training.checkpoint import load_checkpoint
 from .training.runs import resolve_checkpoint
@@ -133,9 +133,13 @@ def load_safetensors(path: str | Path, device="cpu"):
         raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
     if "lab" not in meta:
         raise CheckpointError(f"{path}: no lab metadata (config) in this safetensors file")
-    info = json.loads(meta["lab"])
-    cfg = TrainConfig.from_dict(info["config"])
-    facts = info["data"]
+    try:
+        info = json.loads(meta["lab"])
+        cfg, facts = TrainConfig.from_dict(info["config"]), info["data"]
+        facts["input_shape"], facts["num_classes"]
+    except (ValueError, TypeError, KeyError, LabError) as e:
+        raise CheckpointError(f"{path}: its lab metadata is not a JSON object with config and data "
+                              f"({str(e)[:80]})") from None
     model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state, path)
     run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None

@@ -72,6 +72,18 @@ def _select_classes(x, y, classes: list[int], where: str):
     return x[keep], np.array([remap[int(v)] for v in y[keep]], dtype=np.int64), np.flatnonzero(keep)
 
 
+def _check_classes(name: str, names: list[str], used_y, train_y, test_y) -> list[str]:
+    """Refuse a one-class training set; warn about test classes that training never shows."""
+    present = np.unique(used_y)
+    if len(present) < 2:
+        raise DataError(f"{name}: the training data has only one class ({names[int(present[0])]!r}); "
+                        f"a classifier needs at least two")
+    unseen = sorted(set(np.unique(test_y).tolist()) - set(np.unique(train_y).tolist()))
+    if unseen:
+        return [f"{name}: test labels {unseen} never occur in the training data; the model cannot learn them"]
+    return []
+
+
 def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = None,
                   classes: list[int] | None = None, seed: int = 0, device: torch.device | str = "cpu",
                   stats: tuple[list[float], list[float]] | None = None) -> Dataset:
@@ -107,6 +119,7 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
     val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     if len(train_rows) == 0:
         raise DataError(f"{raw.name}: no training samples left after --subset/--val-split/--classes")
+    warnings = _check_classes(raw.name, names, train_y[train_rows], train_y, test_y)
     x_train = _scaled(train_x[train_rows])
     if stats is None:
         mean = x_train.mean(dim=(0, 2, 3))
@@ -128,7 +141,8 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
     facts = {"source": raw.name, "origin": raw.origin, "classes": names, "input_shape": [c, h, w],
              "num_classes": len(names), "mean": stats[0], "std": stats[1],
              "sizes": {"train": len(train), "val": len(val), "test": len(test)},
-             "test_split": "source" if raw.test_x is not None else f"held out {TEST_FRACTION:.0%} (seed {TEST_SEED})"}
+             "test_split": "source" if raw.test_x is not None else f"held out {TEST_FRACTION:.0%} (seed {TEST_SEED})",
+             "warnings": warnings}
     return Dataset(raw.name, names, (c, h, w), stats[0], stats[1], train, val, test, facts)
 
 

@@ -11,7 +11,7 @@ import torch
 from ..config import TrainConfig
 from ..data import Dataset, load_dataset
 from ..device import resolve_device
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from ..files import read_json, remove_temp_files
 from ..models import create_model, model_options
 from .checkpoint import load_checkpoint
@@ -20,6 +20,9 @@ from .events import History
 from .loop import TrainLoop
 from .runs import RunLock, create_run_dir, default_run_name, resolve_run
 from .writer import RunWriter
+
+RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
+               "best_accuracy")
 
 
 def resume_config(run: str | Path, runs_dir: str | Path = "runs", **overrides) -> tuple[TrainConfig, Path]:
@@ -73,6 +76,9 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         state = best = None
         if run_dir is not None and (run_dir / "last.pt").is_file():
             state = load_checkpoint(run_dir / "last.pt", map_location=dist.device)
+            missing = [k for k in RESUME_KEYS if k not in state]
+            if missing:
+                raise CheckpointError(f"{run_dir / 'last.pt'}: cannot resume from it (no {', '.join(missing)})")
             if (run_dir / "best.pt").is_file():
                 best = load_checkpoint(run_dir / "best.pt", map_location=dist.device)["model_state_dict"]
         torch.manual_seed(cfg.seed)

@@ -87,7 +87,7 @@ def test_resume_auto_starts_a_run_then_continues_it(tmp_path):
     r1 = subprocess.run(lab_cmd(*args, "--epochs", "1"), cwd=tmp_path, env=env(), capture_output=True, text=True)
     r2 = subprocess.run(lab_cmd(*args, "--epochs", "2"), cwd=tmp_path, env=env(), capture_output=True, text=True)
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
-    assert "resuming at epoch 2" in r2.stdout
+    assert "resuming runs/auto at epoch 2:" in r2.stdout
     assert [r["epoch"] for r in read_metrics(tmp_path / "runs" / "auto" / "metrics.csv")] == [1, 2]
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["auto"]
 
