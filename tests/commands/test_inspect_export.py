@@ -86,15 +86,27 @@ def test_feature_maps_of_a_cnn(tmp_path):
     assert "0.0: 4 maps of 8x8" in r.stdout and "0.4: 6 maps of 4x4" in r.stdout
 
 
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    """One run per model, shared by every export format (training is the slow part)."""
+    from engine import TrainConfig, train
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = train(TrainConfig(model=name, epochs=1, subset=100,
+                                            runs_dir=str(tmp_path_factory.mktemp("exports")),
+                                            channels=[4, 8] if name in ("cnn", "resnet") else None)).run_dir
+        return cache[name]
+    return get
+
+
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("name", [m.name for m in list_models()])
-def test_every_model_exports_and_round_trips(tmp_path, name, fmt):
-    from engine import TrainConfig, train
-    h = train(TrainConfig(model=name, epochs=1, subset=100, runs_dir=str(tmp_path), channels=[4, 8]
-                          if name in ("cnn", "resnet") else None))
-    loaded = load_model(h.run_dir)
+def test_every_model_exports_and_round_trips(trained_once, tmp_path, name, fmt):
+    loaded = load_model(trained_once(name))
     x = torch.randn(5, 1, 8, 8)
-    result = export_model(loaded, fmt, x)
+    result = export_model(loaded, fmt, x, out=tmp_path / ("model" + FORMATS[fmt]))
     assert result.path.is_file() and result.max_diff <= 1e-4 and result.bytes > 0
     back = load_model(result.path) if fmt in ("safetensors", "torchscript") else None
     if back is not None:
