@@ -72,3 +72,10 @@ def tiny_h5(tmp_path):
     images, labels = make_images()
     test = make_images(30, seed=1)
     return write_h5(tmp_path / "tiny.h5", images, labels, test=test, class_names=["a", "b", "c"])
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that read the real MNIST are slow: `pytest -m "not slow"` skips them."""
+    for item in items:
+        if "mnist_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -88,6 +88,7 @@ def test_files_get_the_permissions_of_the_umask_and_temp_files_are_cleaned(tmp_p
     assert not list(run.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_sigterm_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     args = ["train", "--epochs", "6", "--model", "cnn", "-K", "8", "-H", "16", "--batch-size", "4",
             "--subset", "600"]

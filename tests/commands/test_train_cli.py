@@ -107,6 +107,7 @@ def test_models_lists_the_registry(tmp_path):
     assert [line.split()[0] for line in r.stdout.splitlines()] == ["logistic", "mlp", "cnn", "convnet", "resnet"]
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_write_one_run(tmp_path):
     import sys
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
