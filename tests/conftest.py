@@ -24,6 +24,22 @@ def run_lab(*args, cwd):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+def lab_here(*args, cwd):
+    """Run `lab ARGS` in this process (no interpreter or torch start-up): the fast way for bad-input cases.
+    Returns what run_lab returns; an uncaught exception (a traceback) propagates and fails the test."""
+    import contextlib
+    import io
+    import subprocess
+    from commands.app import main
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as e:
+            code = e.code or 0
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def write_idx(path, array, gz=False, magic_type=0x08):
     """An IDX file as MNIST ships them (big-endian header, uint8 payload)."""
     import gzip

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_lab, make_images, write_h5
+from conftest import lab_here, make_images, run_lab, write_h5
 from engine.evaluation import EvalReport
 
 
@@ -114,7 +114,7 @@ def test_two_class_threshold_cli(tmp_path):
 
 def test_eval_bad_input(trained, tmp_path):
     def err(*args):
-        r = run("eval", *args, cwd=trained)
+        r = lab_here("eval", *args, cwd=trained)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
         return lines[0]

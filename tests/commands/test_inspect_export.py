@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd, run_lab
+from conftest import ROOT, lab_cmd, lab_here, run_lab
 from engine.export import FORMATS, export_model
 from engine.inference import load_model
 from engine.models import list_models
@@ -69,13 +69,13 @@ def test_inspect_compare_l2(runs):
 
 
 def test_inspect_errors(runs, tmp_path):
-    assert run("train", "-e", "1", "--subset", "100", "--model", "logistic", "--name", "lg", cwd=runs).returncode == 0
-    r = run("inspect-weights", "runs/plain", "--compare", "runs/lg", cwd=runs)
+    assert lab_here("train", "-e", "1", "--subset", "100", "--model", "logistic", "--name", "lg", cwd=runs).returncode == 0
+    r = lab_here("inspect-weights", "runs/plain", "--compare", "runs/lg", cwd=runs)
     assert r.returncode == 2 and "differ at tensor" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
-    r = run("inspect-weights", str(tmp_path / "bad.pt"), cwd=runs)
+    r = lab_here("inspect-weights", str(tmp_path / "bad.pt"), cwd=runs)
     assert r.returncode == 2 and "not a readable checkpoint" in r.stderr and "Traceback" not in r.stderr
-    r = run("inspect-weights", "runs/plain", "--feature-maps", "0", cwd=runs)
+    r = lab_here("inspect-weights", "runs/plain", "--feature-maps", "0", cwd=runs)
     assert r.returncode == 2 and "no conv layers" in r.stderr
 
 
