@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .errors import CheckpointError
+
 EVAL_BATCH = 2048
 
 
@@ -174,9 +176,17 @@ def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "tes
 
 def write_report(report: EvalReport, out_dir: str | Path) -> Path:
     """metrics.json, per_class.csv, confusion.csv, roc.csv and predictions.csv under out_dir."""
-    from .files import write_json
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_report_files(report, out)
+    except OSError as e:
+        raise CheckpointError(f"{out}: cannot write the evaluation files ({e.strerror or e})") from None
+    return out
+
+
+def _write_report_files(report: EvalReport, out: Path) -> None:
+    from .files import write_json
     write_json(out / "metrics.json", report.metrics())
     pc = report.per_class()
     with open(out / "per_class.csv", "w", newline="") as f:
@@ -205,4 +215,3 @@ def write_report(report: EvalReport, out_dir: str | Path) -> Path:
         for i in range(len(report.y_true)):
             w.writerow([int(report.index[i]), int(report.y_true[i]), int(report.y_pred[i]), f"{conf[i]:.6f}",
                         f"{report.losses[i]:.6f}"])
-    return out

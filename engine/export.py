@@ -87,6 +87,12 @@ SAVERS = {"torchscript": _save_torchscript, "export": _save_export, "onnx": _sav
           "safetensors": _save_safetensors}
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = None, force: bool = False,
                  method: str = "trace") -> ExportResult:
     """Write `loaded.model` in `fmt`, reload it, compare outputs on batch `x` with the eager model.
@@ -109,8 +115,12 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
     x = x.cpu()
     with torch.no_grad():
         expected = model(x)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=FORMATS[fmt], dir=out.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=FORMATS[fmt], dir=out.parent)
+    except OSError as e:
+        raise CheckpointError(f"{out}: cannot write in {out.parent} ({e.strerror or e})") from None
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the export from the other users
     tmp = Path(tmp)
     try:
         reload = SAVERS[fmt](model, x, tmp, _meta(loaded), method)

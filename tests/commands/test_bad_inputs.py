@@ -183,3 +183,61 @@ def test_test_labels_unseen_in_training_are_a_warning(tmp_path, capsys):
     write_h5(tmp_path / "t.h5", images, labels % 2, test=(images[:10], np.full(10, 2)))
     code, err = lab(["train", "--data", tmp_path / "t.h5", "--epochs", "1", "--runs-dir", tmp_path / "runs"], capsys)
     assert code == 0 and "warning: t: test labels [2] never occur in the training data" in err
+
+
+@pytest.fixture
+def readonly_dir(tmp_path):
+    """A folder nobody may write into, root included (chattr +i), or a skip where that is not possible."""
+    import os
+    import subprocess
+    d = tmp_path / "ro"
+    d.mkdir()
+    made = subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode == 0
+    if not made:
+        d.chmod(0o555)
+    try:
+        (d / "probe").touch()
+        (d / "probe").unlink()
+        pytest.skip("cannot make a read-only folder here")
+    except OSError:
+        pass
+    yield d
+    if made:
+        subprocess.run(["chattr", "-i", str(d)])
+    d.chmod(0o755)
+    assert not os.listdir(d)
+
+
+def test_writing_into_a_read_only_folder_is_one_line_and_leaves_nothing(corpus, readonly_dir, capsys):
+    cases = [
+        (["convert", corpus / "ok.npz", readonly_dir / "out.h5"], "out.h5: cannot write"),
+        (["export", corpus / "runs" / "good", "--format", "safetensors", "--out", readonly_dir / "m.safetensors"],
+         "m.safetensors"),
+        (["train", "--epochs", "1", "--runs-dir", readonly_dir], "cannot create a run folder"),
+    ]
+    for args, expected in cases:
+        code, err = lab(args, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and expected in lines[0], (args, err)
+
+
+def test_a_checkpoint_whose_config_is_a_list(tmp_path, corpus, capsys):
+    state = torch.load(corpus / "runs" / "good" / "best.pt", weights_only=True)
+    state["config"] = [1, 2]
+    torch.save(state, tmp_path / "odd.pt")
+    code, err = lab(["eval", tmp_path / "odd.pt"], capsys)
+    assert code == 2 and "expected a JSON object" in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_of_a_run_in_a_read_only_folder(tmp_path, corpus, capsys):
+    import shutil
+    import subprocess
+    run = tmp_path / "good"
+    shutil.copytree(corpus / "runs" / "good", run)
+    if subprocess.run(["chattr", "+i", str(run)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        code, err = lab(["eval", run], capsys)
+    finally:
+        subprocess.run(["chattr", "-i", str(run)])
+    assert code == 2 and "cannot write the evaluation files" in err and len(err.strip().splitlines()) == 1
