@@ -13,15 +13,48 @@ from .inspect import OPTIONAL_VALUE, inspect_command
 from .models import models_command
 from .train import train_command
 
+EXAMPLES = {
+    "train": ["lab train --dataset fashion --dropout 0.4",
+              "lab train --dataset mnist --model cnn -K 32,64 --epochs 5",
+              "lab train --name exp1 --resume auto --time-limit 3h50m    # a cluster job"],
+    "eval": ["lab eval latest", "lab eval runs/NAME --splits train,val,test", "lab eval runs/NAME --json | jq .accuracy"],
+    "convert": ["lab convert ../shared/data/mnist data/mnist.h5", "lab convert photos/ pets.h5 --size 64x64"],
+    "data": ["lab data data/mnist.h5", "lab data ../shared/data/mnist"],
+    "inspect-weights": ["lab inspect-weights latest", "lab inspect-weights runs/l2 --compare runs/plain --hist"],
+    "export": ["lab export latest --format onnx", "lab export runs/NAME --format safetensors --out model.safetensors"],
+    "models": ["lab models"],
+}
+
+
+def _epilog(name: str) -> str:
+    # \b keeps click from re-wrapping the lines
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            print(f"lab {version('lab')}")
+        except PackageNotFoundError:
+            print("lab (not installed)")
+        raise typer.Exit()
+
+
 app = typer.Typer(name="lab", help="lab: train, evaluate, inspect and export image classifiers.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-app.command("train", context_settings={"max_content_width": 100})(train_command)
-app.command("eval")(eval_command)
-app.command("convert")(convert_command)
-app.command("data")(data_command)
-app.command("inspect-weights")(inspect_command)
-app.command("export")(export_command)
-app.command("models")(models_command)
+                  no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True,
+                                       callback=_version)):
+    """lab: train, evaluate, inspect and export image classifiers."""
+
+
+for _name, _fn in [("train", train_command), ("eval", eval_command), ("convert", convert_command),
+                   ("data", data_command), ("inspect-weights", inspect_command), ("export", export_command),
+                   ("models", models_command)]:
+    app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100})(_fn)
 
 
 def fill_optional_values(argv: list[str]) -> list[str]:

@@ -13,13 +13,13 @@ PANELS = {"data": "Data", "model": "Model", "training": "Training", "run": "Run 
 
 def _help(s) -> str:
     text = s.help
-    if s.kind == "choice" and not callable(s.choices):
+    if s.kind == "choice" and s.name != "model":  # listing models would import torch into --help
         text += f"; one of: {', '.join(s.options())}"
     if s.default not in (None, False, "", [], {}):
         text += f" (default: {s.default})"
     if s.resumable:
         text += " (may change on --resume)"
-    return text.replace("[", "\\[")  # rich markup would swallow bracketed text
+    return text
 
 
 def _parameter(s) -> inspect.Parameter:

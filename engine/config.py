@@ -52,7 +52,7 @@ class TrainConfig:
     """Every setting of a training run. Field names are the CLI flags with '-' for '_'."""
 
     # data
-    dataset: str = setting("digits", "data set (see `lab data --list`)", kind="choice", short="-d",
+    dataset: str = setting("digits", "a registered data set", kind="choice", short="-d",
                            choices=_dataset_names, group="data")
     data: str | None = setting(None, "train from an HDF5 file with images and labels (overrides --dataset)",
                                kind="str", group="data", placeholder="HDF5 file (optional)")

@@ -1,8 +1,26 @@
-"""Data sets as tensors on the training device."""
+"""Data sets as tensors on the training device.
 
-from .dataset import Dataset, Split, build_dataset, load_dataset
-from .formats import check_arrays, read_cifar_pickle, read_idx
-from .sources import RawData, default_data_dir, read_source
+Attributes load lazily (PEP 562): `engine.data.sources` (names, readers) does not pull in torch, so that
+`lab train --help` can list the data sets and stay instant.
+"""
 
-__all__ = ["Dataset", "Split", "RawData", "build_dataset", "load_dataset", "read_source",
-           "default_data_dir", "read_idx", "read_cifar_pickle", "check_arrays"]
+from importlib import import_module
+
+_EXPORTS = {
+    "Dataset": "engine.data.dataset", "Split": "engine.data.dataset", "build_dataset": "engine.data.dataset",
+    "load_dataset": "engine.data.dataset",
+    "read_idx": "engine.data.formats", "read_cifar_pickle": "engine.data.formats",
+    "check_arrays": "engine.data.formats",
+    "RawData": "engine.data.sources", "default_data_dir": "engine.data.sources", "read_source": "engine.data.sources",
+    "list_datasets": "engine.data.sources", "register_dataset": "engine.data.sources",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'engine.data' has no attribute {name!r}")
