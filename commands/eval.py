@@ -53,6 +53,16 @@ def _images(ds_split, data, rows):
     return [to_display(im) for im in x]
 
 
+def eval_folder(loaded) -> Path:
+    """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
+    evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
+    if loaded.run_dir is None:
+        return loaded.path.with_name(loaded.path.name + "-eval")
+    if loaded.path == loaded.run_dir / "best.pt":
+        return loaded.run_dir / "eval"
+    return loaded.run_dir / "eval" / loaded.path.name
+
+
 def eval_command(
     target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint (.pt, .safetensors)"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
@@ -94,7 +104,7 @@ def eval_command(
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
         fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
-    base = (loaded.run_dir or loaded.path.with_name(loaded.path.stem + "-eval")) / "eval"
+    base = eval_folder(loaded)
     for name in names:
         if len(data.split(name)) == 0:
             fail(f"--split {name}: the split is empty (the run used --val-split 0?)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,16 +113,14 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
     except OSError as e:
         raise CheckpointError(f"{out.parent}: cannot create folder ({e.strerror})") from None
     model = loaded.model.cpu().eval()
-    x = x.cpu()
+    x = x.cpu().clone()  # a slice keeps its whole data set as storage: torch.export would save all of it
     with torch.no_grad():
         expected = model(x)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=FORMATS[fmt], dir=out.parent)
+    try:  # a temp folder holding the file under its final name (an archive's root folder is its stem)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as e:
         raise CheckpointError(f"{out}: cannot write in {out.parent} ({e.strerror or e})") from None
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the export from the other users
-    tmp = Path(tmp)
+    tmp = work / out.name
     try:
         reload = SAVERS[fmt](model, x, tmp, _meta(loaded), method)
         with torch.no_grad():
@@ -130,15 +129,13 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
         if not diff <= TOLERANCE:
             raise LabError(f"{fmt} export failed verification: outputs differ from the model by {diff:.3g} "
                            f"(> {TOLERANCE}); nothing was written")
+        os.chmod(tmp, 0o666 & ~_umask())  # exporters may create 0600 files; others should read them
         os.replace(tmp, out)
     except LabError:
-        tmp.unlink(missing_ok=True)
         raise
     except Exception as e:
-        tmp.unlink(missing_ok=True)
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise LabError(f"{fmt} export failed: {type(e).__name__}: {first[:200]}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return ExportResult(out, fmt, diff, out.stat().st_size, getattr(reload, "detail", ""))

@@ -68,6 +68,10 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
                runs_dir: str | Path = "runs") -> LoadedModel:
     """A model from a run folder ('best'/'last' checkpoint), 'latest', or a checkpoint file."""
     path, run_dir = resolve_checkpoint(ref, which, runs_dir)
+    if path.suffix == ".pt2":
+        return load_exported_program(path, device)
+    if path.suffix == ".onnx":
+        return load_onnx(path, device)
     if path.suffix == ".safetensors":
         return load_safetensors(path, device)
     if path.name.endswith(".torchscript.pt") or _is_torchscript(path):
@@ -161,3 +165,73 @@ def load_torchscript(path: str | Path, device="cpu"):
     run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
     return LoadedModel(module.eval(), TrainConfig.from_dict(info["config"]), info["data"], path, run_dir,
                        info.get("epoch"))
+
+
+class ExportedModule(torch.nn.Module):
+    """An exported model (an ExportedProgram or an ONNX session, both on the CPU) behind the nn.Module
+    interface that evaluation uses; train()/eval() switch only this wrapper."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.__dict__["fn"] = fn  # not a registered submodule: an exported graph refuses train()/eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x.detach().cpu().float().contiguous()).to(x.device)
+
+
+def _lab_meta(text: str, path: Path) -> dict:
+    try:
+        info = json.loads(text)
+        TrainConfig.from_dict(info["config"])
+        info["data"]["input_shape"], info["data"]["num_classes"]
+        return info
+    except (ValueError, TypeError, KeyError, LabError) as e:
+        raise CheckpointError(f"{path}: its lab metadata is not a JSON object with config and data "
+                              f"({str(e)[:80]})") from None
+
+
+def _run_dir_of(path: Path) -> Path | None:
+    return path.parent.parent if (path.parent.parent / "config.json").is_file() else None
+
+
+def load_exported_program(path: str | Path, device="cpu") -> LoadedModel:
+    """A `torch.export` archive (.pt2) written by `lab export`, with the config and data facts it carries."""
+    path = Path(path)
+    extra = {"lab.json": ""}
+    try:
+        with quiet():
+            program = torch.export.load(str(path), extra_files=extra)
+    except Exception as e:  # a damaged archive fails in many ways inside torch.export
+        raise CheckpointError(f"{path}: not a readable torch.export archive ({str(e).splitlines()[0][:120]})") \
+            from None
+    if not extra["lab.json"]:
+        raise CheckpointError(f"{path}: torch.export archive without lab metadata; export it with `lab export`")
+    info = _lab_meta(extra["lab.json"], path)
+    module = program.module()
+    return LoadedModel(ExportedModule(module), TrainConfig.from_dict(info["config"]), info["data"], path,
+                       _run_dir_of(path), info.get("epoch"))
+
+
+def load_onnx(path: str | Path, device="cpu") -> LoadedModel:
+    """An ONNX file written by `lab export`, run with onnxruntime on the CPU."""
+    path = Path(path)
+    try:
+        import onnx
+        import onnxruntime as ort
+    except ImportError as e:
+        raise LabError(f"{path}: reading ONNX needs onnx and onnxruntime ({e.name} is missing): "
+                       f"pip install 'lab[onnx]'") from None
+    try:
+        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnx and onnxruntime raise their own types for a damaged file
+        raise CheckpointError(f"{path}: not a readable ONNX file ({str(e).splitlines()[0][:120]})") from None
+    if "lab" not in meta:
+        raise CheckpointError(f"{path}: ONNX file without lab metadata; export it with `lab export`")
+    info = _lab_meta(meta["lab"], path)
+    name = session.get_inputs()[0].name
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {name: x.numpy()})[0])
+    return LoadedModel(ExportedModule(run), TrainConfig.from_dict(info["config"]), info["data"], path,
+                       _run_dir_of(path), info.get("epoch"))

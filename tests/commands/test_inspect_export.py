@@ -154,3 +154,25 @@ def test_missing_onnx_dependency_is_one_line(runs, tmp_path):
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 2 and "pip install 'lab[onnx]'" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
+
+
+def test_exports_hold_only_the_model_and_eval_reads_every_format_into_its_own_folder(tmp_path):
+    import zipfile
+    assert lab_here("train", "-e", "1", "--model", "logistic", "--name", "lg", cwd=tmp_path).returncode == 0
+    run = tmp_path / "runs" / "lg"
+    r = lab_here("eval", "runs/lg", "--json", cwd=tmp_path)
+    expected = json.loads(r.stdout)["accuracy"]
+    before = (run / "eval" / "test" / "metrics.json").read_bytes()
+    params = sum(v.numel() * v.element_size() for v in torch.load(run / "best.pt")["model_state_dict"].values())
+    for fmt in FORMATS:
+        assert lab_here("export", "runs/lg", "--format", fmt, cwd=tmp_path).returncode == 0
+    pt2 = run / "export" / "model.pt2"
+    # the test images (359 x 8 x 8 floats = 92 kB) must not ride along as the example input
+    assert pt2.stat().st_size < params + 40_000, (pt2.stat().st_size, params)
+    assert {n.split("/")[0] for n in zipfile.ZipFile(pt2).namelist()} == {"model"}  # not the temp name
+    for f in sorted((run / "export").iterdir()):
+        r = lab_here("eval", f, "--json", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["accuracy"] == pytest.approx(expected)
+        assert (run / "eval" / f.name / "test" / "metrics.json").is_file()
+    assert (run / "eval" / "test" / "metrics.json").read_bytes() == before  # the checkpoint's files stay
