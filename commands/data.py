@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from .plots import bar_chart, histogram_chart, use_color
-from .textviz import image_grid, print_lines
+from .plots import histogram_chart, use_color
+from .textviz import count_bars, image_grid, print_lines
 
 
 def data_command(
@@ -19,18 +19,9 @@ def data_command(
     json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set."""
-    from engine.data.sources import load_hdf5, read_source
     from engine.datainfo import describe, samples_per_class
-    from engine.errors import DataError
 
-    path = Path(source)
-    if path.suffix in (".h5", ".hdf5") or path.is_file():
-        raw = load_hdf5(path, images_key, labels_key, strict=False)
-        declared = _declared_classes(path)
-    elif source in ("digits", "mnist", "fashion", "cifar10"):
-        raw, declared = read_source(source, data_dir=data_dir), None
-    else:
-        raise DataError(f"{source}: not an HDF5 file or a data set name (digits, mnist, fashion, cifar10)")
+    raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
     if json_out:
         print(json.dumps(info, indent=2))
@@ -43,7 +34,8 @@ def data_command(
               f"labels {s['label_dtype']}")
         print(f"  pixels (scaled to [0,1]): min {p['min']:.3f}  max {p['max']:.3f}  mean {p['mean']:.4f}  "
               f"std {p['std']:.4f}")
-        print(bar_chart(raw.classes, s["class_counts"], f"{split}: images per class"))
+        print(f"  {split}: images per class")
+        print_lines(count_bars(raw.classes, s["class_counts"]))
         h = s["histogram"]
         print(histogram_chart(h["counts"], h["edges"], f"{split}: pixel values (log10 of count)", height=10, log=True))
     if samples > 0:
@@ -61,6 +53,27 @@ def data_command(
             print(f"  ! {w}")
     else:
         print("no warnings: classes balanced, no duplicates across train/test, no constant images")
+
+
+def read_any(source: str, data_dir, images_key: str, labels_key: str):
+    """(RawData, declared class count) from everything `lab convert` reads: an HDF5 file, a data set name,
+    an IDX, CIFAR or ImageFolder folder, an .npz/.npy file."""
+    import numpy as np
+
+    from engine.convert import detect_source
+    from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
+    path = Path(source)
+    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
+        return load_hdf5(path, images_key, labels_key, strict=False), _declared_classes(path)
+    if source in list_datasets() and not path.exists():
+        return read_source(source, data_dir=data_dir), None
+    src = detect_source(source, None, data_dir, images_key=images_key, labels_key=labels_key)
+    arrays = {}
+    for split, s in src.splits.items():
+        chunks = list(s.chunks())
+        arrays[split] = (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
+    test = arrays.get("test", (None, None))
+    return RawData(src.name, src.classes, *arrays["train"], *test, origin=str(path)), len(src.classes)
 
 
 def _declared_classes(path: Path):

@@ -116,3 +116,16 @@ def print_lines(lines) -> None:
             from rich.console import Console
             console = Console(highlight=False, soft_wrap=True)
         console.print(line)
+
+
+def count_bars(labels: list[str], counts: list[int], width: int = 40) -> list[str]:
+    """One bar per class, drawn to scale (the largest count fills `width`), with the number beside it."""
+    top = max(counts) if counts else 0
+    name_w = min(max((len(str(n)) for n in labels), default=1), 20)
+    lines = []
+    for name, n in zip(labels, counts):
+        eighths = round(8 * width * n / top) if top else 0
+        bar = "\u2588" * (eighths // 8) + ("", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a",
+                                            "\u2589")[eighths % 8]
+        lines.append(f"  {str(name)[:name_w]:>{name_w}} {bar:<{width}} {n:,}")
+    return lines

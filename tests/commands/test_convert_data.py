@@ -195,3 +195,25 @@ def test_real_mnist_counts(tmp_path, mnist_dir):
     with h5py.File(tmp_path / "mnist.h5") as f:
         counts = np.bincount(f["labels"][()]).tolist()
     assert counts == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_lab_data_reads_an_idx_folder_and_draws_counts_to_scale(tmp_path):
+    from conftest import lab_here
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), [40, 10, 20])
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (70, 6, 6)))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
+    r = lab_here("data", tmp_path, "--samples", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import re
+    bars = [line for line in r.stdout.splitlines() if re.fullmatch(r"\s+\S+ [\u2588-\u258f ]+ [\d,]+", line)]
+    assert len(bars) == 10  # one bar per class (IDX files name the ten digits), not one more
+    lengths = [line.count("\u2588") for line in bars]
+    assert [line.split()[-1] for line in bars] == ["40", "10", "20"] + ["0"] * 7
+    assert lengths[0] == 40 and lengths[1] == 10 and lengths[2] == 20  # width 40 = the largest class
+
+
+def test_lab_data_of_a_missing_file_names_the_file_not_a_flag(tmp_path):
+    from conftest import lab_here
+    r = lab_here("data", "nothere.h5", cwd=tmp_path)
+    assert r.returncode == 2 and "nothere.h5" in r.stderr and "--data" not in r.stderr
