@@ -36,21 +36,34 @@ def render_report(r, top_k: int = 5, normalize: bool = False) -> str:
         out += ["", "most confused (true -> predicted: count): "
                 + ", ".join(f"{r.classes[t]}->{r.classes[p]}: {c}" for t, p, c in pairs)]
     out.append(f"ROC AUC (one-vs-rest) macro average: {f4(r.macro_auc())}")
-    y = r.youden()
-    if y is not None:
-        fpr, tpr, thr, _ = roc[1]
-        picks = sorted(set(int(i) for i in range(0, len(thr), max(1, len(thr) // 8))) | {len(thr) - 1})
-        pts = [[f"{min(thr[i], 1.0):.4f}", f4(float(tpr[i])), f4(float(fpr[i]))] for i in picks]
-        out += ["", f"ROC operating points (positive class {r.classes[1]!r}):",
+    y = r.tuned
+    if y is not None and len(roc[1][2]):
+        pts = [[f"{t:.4f}", f4(tpr), f4(fpr)] for t, tpr, fpr in r.operating_points()]
+        here = r.at_threshold(y["threshold"])
+        out += ["", f"ROC operating points on {r.split} (positive class {r.classes[1]!r}):",
                 table(pts, ["threshold", "tpr", "fpr"], ">>>"),
-                f"Youden's J is largest ({y['j']:.4f}) at threshold {y['threshold']:.4f}: "
-                f"tpr {y['tpr']:.4f}, fpr {y['fpr']:.4f}  (apply it with --threshold {y['threshold']:.4f})"]
+                f"Youden's J, chosen on the {y['chosen_on']} split, is largest ({y['j']:.4f}) at threshold "
+                f"{y['threshold']:.4f}; on {r.split} it gives tpr {f4(here['tpr'])}, fpr {f4(here['fpr'])}  "
+                f"(apply it with --threshold {y['threshold']:.4f})"]
     return "\n".join(out)
 
 
 def _images(ds_split, data, rows):
     x = data.denormalize(ds_split.x[rows]).cpu().numpy()
     return [to_display(im) for im in x]
+
+
+def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
+    """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
+    asked: choosing it on the split it is then judged on would flatter it."""
+    from engine.evaluation import evaluate, tune_threshold
+    if data.num_classes != 2:
+        return None
+    split = split or ("val" if len(data.val) else "train")
+    if len(data.split(split)) == 0:
+        fail(f"--threshold-split {split}: the split is empty")
+    tune = reports.get(split) or evaluate(model, data.split(split), data.classes, split)
+    return tune_threshold(tune)
 
 
 def eval_folder(loaded) -> Path:
@@ -75,6 +88,9 @@ def eval_command(
     normalize: bool = typer.Option(False, "--normalize", help="row-normalise the confusion matrix"),
     top_k: int = typer.Option(5, "--top-k", help="how many most-confused pairs to list"),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="two-class tasks: P(class 1) threshold"),
+    threshold_split: Optional[str] = typer.Option(None, "--threshold-split",
+                                                  help="two-class tasks: the split that chooses Youden's "
+                                                       "threshold [default: val, or train without one]"),
     top_losses: int = typer.Option(0, "--top-losses", help="list the N highest-loss samples"),
     gallery: Optional[str] = typer.Option(None, "--gallery", help="TP/FP/FN images of a class (index or name)"),
     png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here (needs lab[plots])"),
@@ -102,6 +118,8 @@ def eval_command(
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
+    if threshold_split is not None and threshold_split not in ("train", "val", "test"):
+        fail(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
         fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     base = eval_folder(loaded)
@@ -111,6 +129,9 @@ def eval_command(
     reports = {}
     for name in names:
         reports[name] = evaluate(loaded.model, data.split(name), data.classes, name, threshold)
+    tuned = _tuned_threshold(loaded.model, data, reports, threshold_split)
+    for name in names:
+        reports[name].tuned = tuned
         write_report(reports[name], base / name)
     if json_out:
         metrics = {n: r.metrics() for n, r in reports.items()}

@@ -28,8 +28,9 @@ def table_row(e) -> str:
 
 def plain_line(e) -> str:
     """One grep-friendly line per epoch for logs."""
+    v = "val" if e.monitor == "val" else "train_eval"  # no validation split: say what was measured
     return (f"epoch {e.epoch}/{e.epochs} train_loss={e.train_loss:.4f} train_acc={e.train_acc:.4f} "
-            f"val_loss={e.val_loss:.4f} val_acc={e.val_acc:.4f} lr={e.lr:.3g} time={e.seconds:.2f}s"
+            f"{v}_loss={e.val_loss:.4f} {v}_acc={e.val_acc:.4f} lr={e.lr:.3g} time={e.seconds:.2f}s"
             + (" best" if e.best else ""))
 
 
@@ -42,7 +43,9 @@ def start_line(e) -> str:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
     return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
-            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}")
+            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}"
+            + ("" if sizes.get("val") else "; no validation split: the val columns are measured on the training "
+               "data and best.pt is chosen on training accuracy"))
 
 
 def end_line(e) -> str:
@@ -53,7 +56,8 @@ def end_line(e) -> str:
     if e.error:
         parts.append(e.error)
     if h.best_epoch is not None:
-        parts.append(f"best epoch {h.best_epoch} val_acc={h.best_val_acc:.4f}")
+        v = "val" if h.monitor == "val" else "train_eval"
+        parts.append(f"best epoch {h.best_epoch} {v}_acc={h.best_val_acc:.4f}")
     if e.test:
         parts.append(f"test_acc={e.test['accuracy']:.4f} test_loss={e.test['loss']:.4f}")
     parts.append(f"-> {h.run_dir}")

@@ -56,6 +56,7 @@ class EvalReport:
     losses: np.ndarray  # per-sample cross-entropy
     index: np.ndarray  # each sample's position in its source split
     threshold: float | None = None  # binary tasks: P(class 1) >= threshold predicts class 1
+    tuned: dict | None = None  # binary tasks: Youden's threshold as chosen on another split (tune_threshold)
     _roc: dict | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -129,6 +130,27 @@ class EvalReport:
         return {"threshold": float(min(thr[i], 1.0)), "tpr": float(tpr[i]), "fpr": float(fpr[i]),
                 "j": float(tpr[i] - fpr[i])}
 
+    def at_threshold(self, t: float) -> dict:
+        """Binary tasks: TPR and FPR of this split when P(class 1) >= t predicts class 1."""
+        pred = self.probs[:, 1] >= t
+        pos, neg = self.y_true == 1, self.y_true == 0
+        return {"tpr": float(pred[pos].mean()) if pos.any() else float("nan"),
+                "fpr": float(pred[neg].mean()) if neg.any() else float("nan")}
+
+    def operating_points(self, n: int = 8) -> list[tuple[float, float, float]]:
+        """About n (threshold, tpr, fpr) rows of the class-1 ROC curve, one per distinct threshold shown;
+        sklearn's leading +inf threshold (nothing predicted positive) is left out."""
+        fpr, tpr, thr, _ = self.roc()[1]
+        keep = np.isfinite(thr)
+        fpr, tpr, thr = fpr[keep], tpr[keep], thr[keep]
+        rows, seen = [], set()
+        for i in sorted(set(range(0, len(thr), max(1, len(thr) // n))) | {len(thr) - 1}):
+            t = round(float(min(thr[i], 1.0)), 4)
+            if t not in seen:
+                seen.add(t)
+                rows.append((t, float(tpr[i]), float(fpr[i])))
+        return rows
+
     def top_losses(self, n: int) -> list[int]:
         """Row numbers of the n highest-loss samples."""
         return [int(i) for i in np.argsort(-self.losses, kind="stable")[:n]]
@@ -153,9 +175,8 @@ class EvalReport:
                "roc_auc": {self.classes[k]: v[3] for k, v in roc.items()}, "roc_auc_macro": self.macro_auc()}
         if self.threshold is not None:
             out["threshold"] = self.threshold
-        y = self.youden()
-        if y is not None:
-            out["youden"] = y
+        if self.tuned is not None:
+            out["youden"] = {**self.tuned, "on_this_split": self.at_threshold(self.tuned["threshold"])}
         return out
 
 
@@ -172,6 +193,12 @@ def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "tes
         y_pred = probs_np.argmax(1)
     return EvalReport(name, list(classes), split.y.cpu().numpy(), y_pred, probs_np, losses.cpu().numpy(),
                       split.index.cpu().numpy(), threshold)
+
+
+def tune_threshold(report: EvalReport) -> dict | None:
+    """Youden's J threshold chosen on `report`'s split (validation, normally), to apply to other splits."""
+    y = report.youden()
+    return None if y is None else {**y, "chosen_on": report.split}
 
 
 def write_report(report: EvalReport, out_dir: str | Path) -> Path:

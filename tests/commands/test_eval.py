@@ -101,15 +101,27 @@ def test_eval_json_and_splits(trained):
     assert r.returncode == 0, r.stderr
     table = r.stdout.split("split")[-1]
     assert all(s in table for s in ("train", "val", "test"))
-    assert {p.name for p in (trained / "runs" / "d" / "eval").iterdir()} == {"train", "val", "test"}
+    # best.pt's files in eval/<split>; last.pt's in their own folder, never over them
+    assert {p.name for p in (trained / "runs" / "d" / "eval").iterdir()} == {"train", "val", "test", "last.pt"}
 
 
 def test_two_class_threshold_cli(tmp_path):
     assert run("train", "-e", "2", "--classes", "3,5", "--name", "b", cwd=tmp_path).returncode == 0
-    r = run("eval", "runs/b", cwd=tmp_path)
-    assert "Youden's J" in r.stdout and "ROC operating points" in r.stdout
-    r = run("eval", "runs/b", "--threshold", "0.9", "--json", cwd=tmp_path)
+    r = lab_here("eval", "runs/b", cwd=tmp_path)
+    assert "Youden's J, chosen on the val split" in r.stdout and "ROC operating points on test" in r.stdout
+    table = r.stdout[r.stdout.index("ROC operating points"):].splitlines()[3:]
+    shown = [line.split()[0] for line in table if line.strip() and line.split()[0][0].isdigit()]
+    assert len(shown) == len(set(shown)) and "inf" not in shown  # no repeated threshold rows
+    m = json.loads(lab_here("eval", "runs/b", "--json", cwd=tmp_path).stdout)
+    y = m["youden"]
+    assert y["chosen_on"] == "val" and set(y["on_this_split"]) == {"tpr", "fpr"}
+    r = lab_here("eval", "runs/b", "--threshold", "0.9", "--json", cwd=tmp_path)
     assert json.loads(r.stdout)["threshold"] == 0.9
+    assert json.loads(lab_here("eval", "runs/b", "--json", "--threshold-split", "test",
+                               cwd=tmp_path).stdout)["youden"]["chosen_on"] == "test"
+    assert lab_here("train", "-e", "1", "--classes", "3,5", "--val-split", "0", "--name", "nv",
+                    cwd=tmp_path).returncode == 0
+    assert json.loads(lab_here("eval", "runs/nv", "--json", cwd=tmp_path).stdout)["youden"]["chosen_on"] == "train"
 
 
 def test_eval_bad_input(trained, tmp_path):

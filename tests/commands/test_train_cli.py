@@ -120,3 +120,12 @@ def test_torchrun_two_processes_write_one_run(tmp_path):
     cfg = json.loads((tmp_path / "runs" / "ddp" / "config.json").read_text())
     results = json.loads((tmp_path / "runs" / "ddp" / "results.json").read_text())
     assert cfg["world_size"] == 2 and results["status"] == "completed" and results["test"]["accuracy"] > 0.5
+
+
+def test_without_a_validation_split_the_metrics_say_they_are_training_metrics(tmp_path):
+    from conftest import lab_here
+    r = lab_here("train", "-e", "1", "--val-split", "0", "--name", "nv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "no validation split" in r.stdout and "train_eval_acc=" in r.stdout and " val_acc=" not in r.stdout
+    assert json.loads((tmp_path / "runs" / "nv" / "results.json").read_text())["monitor"] == "train"
+    assert json.loads((tmp_path / "runs" / "nv" / "confusion.json").read_text())["split"] == "train"
