@@ -118,6 +118,9 @@ def eval_command(
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
+    gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
+    if top_losses < 0 or top_k < 0:
+        fail(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
     if threshold_split is not None and threshold_split not in ("train", "val", "test"):
         fail(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
@@ -156,7 +159,7 @@ def eval_command(
         caps = [f"#{r[0]} {r[1]}->{r[2]}" for r in rows]
         print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], use_color()))
     if gallery is not None:
-        k = _class_index(gallery, data.classes)
+        k = gallery_k
         for title, rows_i in last.gallery(k).items():
             print(f"\n{title} of {data.classes[k]!r} ({len(rows_i)}):")
             shown = rows_i[:6]
@@ -166,7 +169,7 @@ def eval_command(
     if png is not None:
         from .png import save_eval_figures
         files = save_eval_figures(last, png, data, split_data,
-                                  None if gallery is None else _class_index(gallery, data.classes))
+                                  gallery_k)
         print(f"\nwrote {len(files)} PNG files to {png}")
     print(f"\nwrote {base}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, roc.csv, predictions.csv")
 

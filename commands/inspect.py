@@ -58,13 +58,15 @@ def inspect_command(
                      "~0 A", "~0 B"]))
         return
     info = weight_table(state)
+    params = {t["name"] for t in info["tensors"]}
+    if hist not in (None, "all") and hist not in params:  # checked before anything is printed
+        fail(f"--hist: no parameter tensor {hist!r} (have: {', '.join(sorted(params))})")
     if json_out:
         print(json.dumps(info, indent=2))
         return
     print(f"{loaded.path}: {loaded.config.model}, {info['total']['count']:,} parameters")
     print(table(stats_rows(info["tensors"] + [info["total"]]),
                 ["tensor", "shape", "count", "mean", "std", "min", "max", "L2", "|w|<1e-3"]))
-    params = {t["name"] for t in info["tensors"]}
     if hist is not None:
         _histograms(state, hist, params, png)
     if filters is not None:

@@ -166,3 +166,10 @@ def test_two_class_export_evaluates_on_the_same_classes(tmp_path):
     r = run("train", "-e", "1", "--val-split", "0", "--name", "noval", cwd=tmp_path)
     r = run("eval", "runs/noval", "--split", "val", cwd=tmp_path)
     assert r.returncode == 2 and "split is empty" in r.stderr
+
+
+def test_bad_arguments_are_refused_before_any_report_is_printed(trained):
+    r = lab_here("eval", "runs/d", "--gallery", "cat", cwd=trained)
+    assert r.returncode == 2 and "--gallery" in r.stderr and r.stdout == ""
+    r = lab_here("inspect-weights", "runs/d", "--hist", "no.such.layer", cwd=trained)
+    assert r.returncode == 2 and "--hist" in r.stderr and r.stdout == ""
