@@ -53,6 +53,24 @@ def _images(ds_split, data, rows):
     return [to_display(im) for im in x]
 
 
+def _history(loaded) -> list[dict]:
+    """The run's epoch rows (none for a file outside a run folder)."""
+    from engine.training.runs import read_metrics
+    return read_metrics(loaded.run_dir / "metrics.csv") if loaded.run_dir is not None else []
+
+
+def _print_curves(rows: list[dict]) -> None:
+    from .plots import line_chart
+    if not rows:
+        print("\n(no training curves: not a run folder, or no epoch finished)")
+        return
+    x = [r["epoch"] for r in rows]
+    for key, title, scale in (("loss", "loss", 1), ("acc", "accuracy (%)", 100)):
+        series = {"train": [scale * r[f"train_{key}"] for r in rows], "val": [scale * r[f"val_{key}"] for r in rows]}
+        print()
+        print(line_chart(series, title, x=x, height=12))
+
+
 def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
     """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
     asked: choosing it on the split it is then judged on would flatter it."""
@@ -93,7 +111,9 @@ def eval_command(
                                                        "threshold [default: val, or train without one]"),
     top_losses: int = typer.Option(0, "--top-losses", help="list the N highest-loss samples"),
     gallery: Optional[str] = typer.Option(None, "--gallery", help="TP/FP/FN images of a class (index or name)"),
-    png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here (needs lab[plots])"),
+    png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here, the training "
+                                                             "curves as results.png (needs lab[plots])"),
+    curves: bool = typer.Option(False, "--curves", help="draw the run's loss and accuracy curves in the terminal"),
     json_out: bool = typer.Option(False, "--json", help="print metrics.json to stdout instead of tables"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
@@ -166,10 +186,14 @@ def eval_command(
             caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
                     f"{last.confidence[i]:.2f}" for i in shown]
             print_lines(image_grid(_images(split_data, data, shown), caps, use_color()) or ["(none)"])
+    history = _history(loaded)
+    if curves:
+        _print_curves(history)
     if png is not None:
-        from .png import save_eval_figures
-        files = save_eval_figures(last, png, data, split_data,
-                                  gallery_k)
+        from .png import save_curves, save_eval_figures
+        files = save_eval_figures(last, png, data, split_data, gallery_k)
+        if history:
+            files.append(save_curves(history, png / "results.png", str(loaded.run_dir)))
         print(f"\nwrote {len(files)} PNG files to {png}")
     print(f"\nwrote {base}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, roc.csv, predictions.csv")
 

@@ -56,4 +56,7 @@ def line_chart(series: dict[str, list[float]], title: str = "", width: int | Non
     plt.clear_figure()
     for name, ys in series.items():
         plt.plot(x or list(range(1, len(ys) + 1)), ys, label=name)
+    if x and all(isinstance(v, int) for v in x):  # epochs: whole-number ticks only
+        step = max(1, -(-len(x) // 10))
+        plt.xticks(x[::step])
     return _finish(plt, title, width, height)

@@ -79,3 +79,22 @@ def save_array_grid(arrays: list[np.ndarray], titles: list[str], path: Path, cma
             ax.imshow(arrays[i], cmap=cmap)
             ax.set_title(titles[i], fontsize=7)
     return _save(fig, Path(path))
+
+
+def save_curves(rows: list[dict], path: Path, title: str = "") -> Path:
+    """results.png: loss and accuracy (%) per epoch, train against validation, as Ultralytics draws them."""
+    plt = _plt()
+    epochs = [r["epoch"] for r in rows]
+    fig, (loss, acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((loss, "loss", "loss"), (acc, "acc", "accuracy (%)")):
+        scale = 100 if key == "acc" else 1
+        ax.plot(epochs, [scale * r[f"train_{key}"] for r in rows], marker=".", label="train")
+        ax.plot(epochs, [scale * r[f"val_{key}"] for r in rows], marker=".", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, Path(path))

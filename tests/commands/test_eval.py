@@ -150,7 +150,8 @@ def test_png_figures(trained, tmp_path):
     r = run("eval", "runs/d", "--gallery", "3", "--png", tmp_path / "figs", cwd=trained)
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "figs").iterdir())
-    assert names == ["confidence_test.png", "confusion_test.png", "gallery_3_test.png", "roc_test.png"]
+    assert names == ["confidence_test.png", "confusion_test.png", "gallery_3_test.png", "results.png",
+                     "roc_test.png"]
     assert all((tmp_path / "figs" / n).read_bytes()[:4] == b"\x89PNG" for n in names)
     r = run("inspect-weights", "runs/d", "--hist", "1.weight", "--filters", "--png", tmp_path / "w", cwd=trained)
     assert r.returncode == 0, r.stderr
@@ -173,3 +174,9 @@ def test_bad_arguments_are_refused_before_any_report_is_printed(trained):
     assert r.returncode == 2 and "--gallery" in r.stderr and r.stdout == ""
     r = lab_here("inspect-weights", "runs/d", "--hist", "no.such.layer", cwd=trained)
     assert r.returncode == 2 and "--hist" in r.stderr and r.stdout == ""
+
+
+def test_curves_in_the_terminal(trained):
+    r = lab_here("eval", "runs/d", "--curves", cwd=trained)
+    assert r.returncode == 0, r.stderr
+    assert "accuracy (%)" in r.stdout and "loss" in r.stdout and "\x1b" not in r.stdout
