@@ -17,9 +17,11 @@ def g(v) -> str:
     return f"{v:.4g}"
 
 
-def stats_rows(tensors):
-    return [[t["name"], "x".join(map(str, t["shape"])) or "-", f"{t['count']:,}", g(t["mean"]), g(t["std"]),
-             g(t["min"]), g(t["max"]), g(t["l2"]), f"{100 * t['near_zero']:.1f}%"] for t in tensors]
+def stats_rows(tensors, layers: dict | None = None):
+    layers = layers or {}
+    return [[t["name"], layers.get(t["name"], ""), "x".join(map(str, t["shape"])) or "-", f"{t['count']:,}",
+             g(t["mean"]), g(t["std"]), g(t["min"]), g(t["max"]), g(t["l2"]), f"{100 * t['near_zero']:.1f}%"]
+            for t in tensors]
 
 
 def inspect_command(
@@ -35,7 +37,9 @@ def inspect_command(
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
     from engine.inference import load_model
-    from engine.weights import compare_states, weight_table
+    import torch
+
+    from engine.weights import compare_states, layer_names, weight_table
 
     if png is not None:
         try:
@@ -65,8 +69,9 @@ def inspect_command(
         print(json.dumps(info, indent=2))
         return
     print(f"{loaded.path}: {loaded.config.model}, {info['total']['count']:,} parameters")
-    print(table(stats_rows(info["tensors"] + [info["total"]]),
-                ["tensor", "shape", "count", "mean", "std", "min", "max", "L2", "|w|<1e-3"]))
+    layers = layer_names(loaded.model) if isinstance(loaded.model, torch.nn.Module) else {}
+    print(table(stats_rows(info["tensors"] + [info["total"]], layers),
+                ["tensor", "layer", "shape", "count", "mean", "std", "min", "max", "L2", "|w|<1e-3"]))
     if hist is not None:
         _histograms(state, hist, params, png)
     if filters is not None:

@@ -41,6 +41,23 @@ def weight_table(state: dict) -> dict:
     return {"tensors": rows, "total": total}
 
 
+def layer_names(model: torch.nn.Module) -> dict[str, str]:
+    """{parameter name: what its layer is}, e.g. '1.weight' -> 'Linear 64->256', '0.0.weight' -> 'Conv2d 1->32 3x3'."""
+    out = {}
+    for prefix, module in model.named_modules():
+        if isinstance(module, torch.nn.Linear):
+            what = f"Linear {module.in_features}->{module.out_features}"
+        elif isinstance(module, torch.nn.Conv2d):
+            what = f"Conv2d {module.in_channels}->{module.out_channels} {'x'.join(map(str, module.kernel_size))}"
+        elif isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            what = f"{type(module).__name__} {module.num_features}"
+        else:
+            continue
+        for name, _ in module.named_parameters(recurse=False):
+            out[f"{prefix}.{name}" if prefix else name] = what
+    return out
+
+
 def compare_states(a: dict, b: dict) -> list[dict]:
     """Per tensor: both sides' statistics, the L2 norm of the difference and the cosine similarity."""
     pa, pb = parameters_of(a), parameters_of(b)

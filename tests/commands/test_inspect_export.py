@@ -176,3 +176,10 @@ def test_exports_hold_only_the_model_and_eval_reads_every_format_into_its_own_fo
         assert json.loads(r.stdout)["accuracy"] == pytest.approx(expected)
         assert (run / "eval" / f.name / "test" / "metrics.json").is_file()
     assert (run / "eval" / "test" / "metrics.json").read_bytes() == before  # the checkpoint's files stay
+
+
+def test_the_weight_table_says_what_each_layer_is(runs):
+    r = lab_here("inspect-weights", "runs/plain", cwd=runs)
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line for line in r.stdout.splitlines()[2:] if line.strip()}
+    assert "Linear 64->" in rows["1.weight"] and "Linear" in rows["1.bias"]
