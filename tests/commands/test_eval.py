@@ -159,13 +159,13 @@ def test_png_figures(trained, tmp_path):
 
 
 def test_two_class_export_evaluates_on_the_same_classes(tmp_path):
-    assert run("train", "-e", "1", "--classes", "3,5", "--name", "b", cwd=tmp_path).returncode == 0
-    assert run("export", "runs/b", "--format", "safetensors", cwd=tmp_path).returncode == 0
-    r = run("eval", "runs/b/export/model.safetensors", "--dataset", "digits", "--json", cwd=tmp_path)
+    assert lab_here("train", "-e", "1", "--classes", "3,5", "--name", "b", cwd=tmp_path).returncode == 0
+    assert lab_here("export", "runs/b", "--format", "safetensors", cwd=tmp_path).returncode == 0
+    r = lab_here("eval", "runs/b/export/model.safetensors", "--dataset", "digits", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["classes"] == ["3", "5"]
-    r = run("train", "-e", "1", "--val-split", "0", "--name", "noval", cwd=tmp_path)
-    r = run("eval", "runs/noval", "--split", "val", cwd=tmp_path)
+    r = lab_here("train", "-e", "1", "--val-split", "0", "--name", "noval", cwd=tmp_path)
+    r = lab_here("eval", "runs/noval", "--split", "val", cwd=tmp_path)
     assert r.returncode == 2 and "split is empty" in r.stderr
 
 

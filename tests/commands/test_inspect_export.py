@@ -121,15 +121,15 @@ def test_every_model_exports_and_round_trips(trained_once, tmp_path, name, fmt):
 
 
 def test_export_cli_refuses_overwrite_and_eval_reads_exports(runs):
-    r = run("export", "runs/plain", "--format", "safetensors", cwd=runs)
+    r = lab_here("export", "runs/plain", "--format", "safetensors", cwd=runs)
     assert r.returncode == 0 and "max |difference|" in r.stdout, r.stderr
-    r = run("export", "runs/plain", "--format", "safetensors", cwd=runs)
+    r = lab_here("export", "runs/plain", "--format", "safetensors", cwd=runs)
     assert r.returncode == 2 and "--force" in r.stderr
-    assert run("export", "runs/plain", "--format", "safetensors", "--force", cwd=runs).returncode == 0
-    assert run("export", "runs/plain", "--format", "torchscript", "--method", "script", cwd=runs).returncode == 0
-    expected = json.loads(run("eval", "runs/plain", "--json", cwd=runs).stdout)["accuracy"]
+    assert lab_here("export", "runs/plain", "--format", "safetensors", "--force", cwd=runs).returncode == 0
+    assert lab_here("export", "runs/plain", "--format", "torchscript", "--method", "script", cwd=runs).returncode == 0
+    expected = json.loads(lab_here("eval", "runs/plain", "--json", cwd=runs).stdout)["accuracy"]
     for f in ("runs/plain/export/model.safetensors", "runs/plain/export/model-script.torchscript.pt"):
-        r = run("eval", f, "--json", "--dataset", "digits", cwd=runs)
+        r = lab_here("eval", f, "--json", "--dataset", "digits", cwd=runs)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["accuracy"] == pytest.approx(expected)
 
