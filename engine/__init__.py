@@ -3,7 +3,7 @@
 Attributes load lazily (PEP 562) so that `import engine.config` does not pull in torch.
 """
 
-from importlib import import_module
+from engine.lazy import lazy_getattr
 
 _EXPORTS = {
     "TrainConfig": "engine.config",
@@ -21,14 +21,11 @@ _EXPORTS = {
     "predict": "engine.evaluation", "evaluate": "engine.evaluation", "EvalReport": "engine.evaluation",
     "load_model": "engine.inference", "load_eval_data": "engine.inference",
     "export_model": "engine.export", "weight_table": "engine.weights",
+    "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
+    "settings": "engine.config",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+__getattr__ = lazy_getattr(_EXPORTS, globals(), __name__)

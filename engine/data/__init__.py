@@ -4,7 +4,7 @@ Attributes load lazily (PEP 562): `engine.data.sources` (names, readers) does no
 `lab train --help` can list the data sets and stay instant.
 """
 
-from importlib import import_module
+from engine.lazy import lazy_getattr
 
 _EXPORTS = {
     "Dataset": "engine.data.dataset", "Split": "engine.data.dataset", "build_dataset": "engine.data.dataset",
@@ -18,9 +18,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'engine.data' has no attribute {name!r}")
+__getattr__ = lazy_getattr(_EXPORTS, globals(), __name__)
