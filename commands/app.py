@@ -11,6 +11,7 @@ from .eval import eval_command
 from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
 from .models import models_command
+from .runs import runs_command
 from .train import train_command
 
 EXAMPLES = {
@@ -23,6 +24,7 @@ EXAMPLES = {
     "inspect-weights": ["lab inspect-weights latest", "lab inspect-weights runs/l2 --compare runs/plain --hist"],
     "export": ["lab export latest --format onnx", "lab export runs/NAME --format safetensors --out model.safetensors"],
     "models": ["lab models"],
+    "runs": ["lab runs", "lab runs --where model=cnn --sort best", "lab runs --status dead --prune --yes"],
 }
 
 
@@ -53,7 +55,7 @@ def _root(version: bool = typer.Option(False, "--version", help="print the versi
 
 for _name, _fn in [("train", train_command), ("eval", eval_command), ("convert", convert_command),
                    ("data", data_command), ("inspect-weights", inspect_command), ("export", export_command),
-                   ("models", models_command)]:
+                   ("models", models_command), ("runs", runs_command)]:
     app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100})(_fn)
 
 

@@ -22,7 +22,7 @@ _EXPORTS = {
     "load_model": "engine.inference", "load_eval_data": "engine.inference",
     "export_model": "engine.export", "weight_table": "engine.weights",
     "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
-    "settings": "engine.config",
+    "settings": "engine.config", "load_run": "engine.runinfo", "read_runs": "engine.runinfo",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +12,8 @@ from pathlib import Path
 from .training.events import best_row
 from .training.runs import list_runs, read_metrics
 
-STALE_SECONDS = 300  # a run without results.json whose metrics have not moved for this long is 'stopped?'
+STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
+HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death
 
 
 def _json(path: Path) -> dict | None:
@@ -29,6 +32,7 @@ class RunInfo:
     results: dict | None = None
     confusion: dict | None = None
     device: str = "-"
+    progress: dict | None = None
 
     @property
     def name(self) -> str:
@@ -36,11 +40,40 @@ class RunInfo:
 
     @property
     def status(self) -> str:
+        """The run's status; a run whose writer is gone says `dead` instead of `running` forever."""
+        p = self.progress or {}
+        if p.get("status") and p.get("status") != "running":
+            return p["status"]
+        if p.get("status") == "running":
+            return "running" if writer_alive(p) else "dead"
         if self.results and self.results.get("status"):
             return self.results["status"]
         metrics = self.path / "metrics.csv"
-        age = time.time() - (metrics.stat().st_mtime if metrics.exists() else (self.path / "config.json").stat().st_mtime)
+        try:
+            age = time.time() - (metrics if metrics.exists() else self.path / "config.json").stat().st_mtime
+        except OSError:
+            return "dead"
         return "running" if age < STALE_SECONDS else "stopped?"
+
+    @property
+    def history(self) -> list[dict]:
+        """The epoch rows (metrics.csv) as dicts."""
+        return self.rows
+
+    def column(self, key: str) -> list:
+        """One metric over the epochs, e.g. run.column("val_acc")."""
+        return [r.get(key) for r in self.rows]
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(r.get("seconds") or 0 for r in self.rows))
+
+    @property
+    def created(self) -> float:
+        try:
+            return (self.path / "config.json").stat().st_mtime
+        except OSError:
+            return 0.0
 
     @property
     def epochs(self) -> int:
@@ -60,12 +93,44 @@ class RunInfo:
         return self.data.get("source") or self.config.get("dataset", "?")
 
 
+def writer_alive(progress: dict, now: float | None = None) -> bool:
+    """Is the process that writes this progress.json still there? On this host: its pid exists. On another
+    host: its heartbeat is recent."""
+    now = time.time() if now is None else now
+    if progress.get("host") == socket.gethostname() and isinstance(progress.get("pid"), int):
+        try:
+            os.kill(progress["pid"], 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # another user's live process
+    t = progress.get("time")
+    return isinstance(t, (int, float)) and now - t < HEARTBEAT_STALE
+
+
+def load_run(path: str | Path) -> RunInfo:
+    """A run's config, history (epoch rows), results and status in one call, for notebooks:
+    `run = load_run("runs/x"); plt.plot(run.column("epoch"), run.column("val_acc"))`."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        from .errors import CheckpointError
+        raise CheckpointError(f"{path}: not a run folder (no config.json)")
+    return read_run(path)
+
+
 def read_run(path: str | Path) -> RunInfo:
     """Everything a run folder holds that a viewer needs; missing files are simply absent."""
     path = Path(path)
-    cfg = _json(path / "config.json") or {}
-    return RunInfo(path, cfg.get("config", {}), cfg.get("data", {}), read_metrics(path / "metrics.csv"),
-                   _json(path / "results.json"), _json(path / "confusion.json"), cfg.get("device", "-"))
+
+    def obj(name):
+        value = _json(path / name)
+        return value if isinstance(value, dict) else None  # a file of the wrong type counts as absent
+    cfg = obj("config.json") or {}
+    config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
+    data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
+    return RunInfo(path, config, data, read_metrics(path / "metrics.csv"), obj("results.json"),
+                   obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"))
 
 
 def read_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:

@@ -1,0 +1,90 @@
+"""`lab runs`: the run folders under --runs-dir, newest first, live ones told from dead ones."""
+
+import json
+import shutil
+import time
+from typing import List, Optional
+
+import typer
+
+from .errors import fail
+from .textviz import table
+
+SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
+         "best": lambda r: -(r.best_val_acc if r.best_val_acc is not None else -1),
+         "test": lambda r: -(r.test_acc if r.test_acc is not None else -1), "duration": lambda r: -r.seconds}
+PRUNABLE = ("failed", "cancelled", "dead")
+
+
+def _matches(run, where: list[tuple[str, str]]) -> bool:
+    for key, value in where:
+        have = run.config.get(key, run.data.get(key) if key != "dataset" else run.source)
+        text = ",".join(map(str, have)) if isinstance(have, list) else str(have)
+        if text != value:
+            return False
+    return True
+
+
+def _row(r) -> dict:
+    return {"name": r.name, "path": str(r.path), "status": r.status, "dataset": r.source,
+            "model": r.config.get("model"), "epochs": len(r.rows), "of": r.epochs, "best_val_acc": r.best_val_acc,
+            "test_acc": r.test_acc, "seconds": round(r.seconds, 2),
+            "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))}
+
+
+def runs_command(
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="the folder that holds the run folders"),
+    where: Optional[List[str]] = typer.Option(None, "--where", help="FIELD=VALUE of the config, e.g. model=cnn "
+                                                                   "(repeatable)"),
+    status: Optional[str] = typer.Option(None, "--status", help="only runs with this status, e.g. completed, dead"),
+    sort: str = typer.Option("time", "--sort", help=f"one of: {', '.join(SORTS)} [default: time]"),
+    json_out: bool = typer.Option(False, "--json", help="print the list as JSON"),
+    prune: bool = typer.Option(False, "--prune", help="remove failed, cancelled and dead runs (asks first)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="with --prune: do not ask"),
+):
+    """List runs newest first: name, status (running, dead, completed...), data set, model, epochs, accuracy."""
+    from engine.runinfo import read_runs
+
+    if sort not in SORTS:
+        fail(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
+    pairs = []
+    for w in where or []:
+        key, eq, value = w.partition("=")
+        if not eq or not key:
+            fail(f"--where: expected FIELD=VALUE, got {w!r}")
+        pairs.append((key.strip().replace("-", "_"), value.strip()))
+    runs = [r for r in read_runs(runs_dir) if _matches(r, pairs) and (status is None or r.status == status)]
+    runs.sort(key=SORTS[sort])
+    if prune:
+        return _prune(runs, yes)
+    if json_out:
+        print(json.dumps([_row(r) for r in runs], indent=2))
+        return
+    if not runs:
+        print(f"no runs in {runs_dir}/" + (" that match" if pairs or status else ""))
+        return
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
+    rows = [[d["name"], d["status"], d["dataset"], d["model"], f"{d['epochs']}/{d['of']}", pct(d["best_val_acc"]),
+             pct(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
+    print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "test", "train time", "created"]))
+
+
+def _prune(runs, yes: bool) -> None:
+    from engine.errors import CheckpointError
+    from engine.training.runs import RunLock
+    doomed = [r for r in runs if r.status in PRUNABLE]
+    if not doomed:
+        print("nothing to prune (no failed, cancelled or dead runs)")
+        return
+    for r in doomed:
+        print(f"  {r.status:<9} {r.path}")
+    if not yes and not typer.confirm(f"remove these {len(doomed)} run folders?", default=False):
+        raise typer.Exit(1)
+    for r in doomed:
+        try:
+            with RunLock(r.path):  # never remove a folder a live process trains in
+                shutil.rmtree(r.path)
+        except CheckpointError as e:
+            print(f"kept {r.path}: {e}")
+            continue
+        print(f"removed {r.path}")

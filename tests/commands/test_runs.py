@@ -1,0 +1,64 @@
+"""`lab runs` and `engine.load_run`: runs listed newest first, live runs told from dead ones, pruning."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, lab_cmd, lab_here
+from engine import TrainConfig, load_run, train
+from engine.training.runs import read_metrics
+
+
+def _start(tmp_path, name, epochs=400):
+    p = subprocess.Popen(lab_cmd("train", "--epochs", epochs, "--subset", "400", "--name", name), cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not read_metrics(tmp_path / "runs" / name / "metrics.csv") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return p
+
+
+def test_runs_tells_live_from_dead_filters_and_prunes(tmp_path):
+    runs = str(tmp_path / "runs")
+    train(TrainConfig(epochs=1, subset=200, runs_dir=runs, name="done", model="logistic"))
+    train(TrainConfig(epochs=3, subset=200, runs_dir=runs, name="stopped"), should_stop=lambda: "cancelled")
+    killed = _start(tmp_path, "killed")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    live = _start(tmp_path, "live")
+    try:
+        listing = json.loads(lab_here("runs", "--json", cwd=tmp_path).stdout)
+        status = {r["name"]: r["status"] for r in listing}
+        assert status == {"done": "completed", "stopped": "cancelled", "killed": "dead", "live": "running"}
+        assert [r["name"] for r in listing][0] == "live"  # newest first
+        only = json.loads(lab_here("runs", "--json", "--where", "model=logistic", cwd=tmp_path).stdout)
+        assert [r["name"] for r in only] == ["done"]
+        dead = json.loads(lab_here("runs", "--json", "--status", "dead", cwd=tmp_path).stdout)
+        assert [r["name"] for r in dead] == ["killed"]
+        r = lab_here("runs", "--prune", "--yes", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["done", "live"]
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_load_run_gives_config_and_history_in_one_call(tmp_path):
+    h = train(TrainConfig(epochs=3, subset=200, runs_dir=str(tmp_path / "runs"), name="r", l2=1e-3))
+    run = load_run(h.run_dir)
+    assert run.config["l2"] == 1e-3 and run.column("epoch") == [1, 2, 3]
+    assert run.status == "completed" and run.test_acc == h.test_acc and len(run.history) == 3
+
+
+def test_lab_runs_does_not_import_torch(tmp_path):
+    train(TrainConfig(epochs=1, subset=200, runs_dir=str(tmp_path / "runs"), name="r"))
+    code = ("import sys\nfrom commands.app import main\ntry:\n    main(['runs'])\nexcept SystemExit:\n    pass\n"
+            "print('torch imported' if 'torch' in sys.modules else 'no torch')")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert "completed" in r.stdout and r.stdout.strip().endswith("no torch")
