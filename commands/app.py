@@ -4,6 +4,7 @@ import sys
 
 import typer
 
+from .compare import compare_command
 from .convert import convert_command
 from .data import data_command
 from .errors import run_cli
@@ -12,6 +13,7 @@ from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
 from .models import models_command
 from .runs import runs_command
+from .sweep import sweep_command
 from .train import train_command
 
 EXAMPLES = {
@@ -24,6 +26,12 @@ EXAMPLES = {
     "inspect-weights": ["lab inspect-weights latest", "lab inspect-weights runs/l2 --compare runs/plain --hist"],
     "export": ["lab export latest --format onnx", "lab export runs/NAME --format safetensors --out model.safetensors"],
     "models": ["lab models"],
+    "sweep": ["lab sweep l2 --grid l2=0,1e-4,1e-3,1e-2 --model logistic --dataset mnist --jobs 2",
+              "lab sweep cnn --grid channels='32;64;32,64' --grid dropout=0,0.4 --model cnn --epochs 5",
+              "lab sweep l2 --resume ...    # after an interruption: finished points are skipped"],
+    "compare": ["lab compare runs/l2                  # a sweep: its runs, and val_acc against l2",
+                "lab compare runs/a runs/b --metric val_loss --log-y --smooth 0.6",
+                "lab compare runs/l2 --json | jq .differing"],
     "runs": ["lab runs", "lab runs --where model=cnn --sort best", "lab runs --status dead --prune --yes"],
 }
 
@@ -55,7 +63,8 @@ def _root(version: bool = typer.Option(False, "--version", help="print the versi
 
 for _name, _fn in [("train", train_command), ("eval", eval_command), ("convert", convert_command),
                    ("data", data_command), ("inspect-weights", inspect_command), ("export", export_command),
-                   ("models", models_command), ("runs", runs_command)]:
+                   ("models", models_command), ("runs", runs_command), ("sweep", sweep_command),
+                   ("compare", compare_command)]:
     app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100})(_fn)
 
 

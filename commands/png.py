@@ -98,3 +98,43 @@ def save_curves(rows: list[dict], path: Path, title: str = "") -> Path:
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, Path(path))
+
+
+def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, out_dir) -> list[Path]:
+    """compare_<metric>.png (curves overlaid) and, for runs differing in one numeric field, sweep_<field>.png."""
+    from engine.sweep import numeric_axis
+
+    from .compare import smooth
+    plt = _plt()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scale = 100 if metric.endswith("_acc") else 1
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in runs:
+        ys = [scale * v for v in r.column(metric) if v is not None]
+        ax.plot(r.column("epoch")[:len(ys)], smooth(ys, alpha), marker=".", label=r.name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric + (" (%)" if scale == 100 else ""))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    if log_y:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    fig.tight_layout()
+    files = [_save(fig, out / f"compare_{metric}.png")]
+    if len(diff) == 1 and len(runs) > 1:
+        axis = numeric_axis([r.config.get(diff[0]) for r in runs])
+        finals = [r.rows[-1].get(metric) if r.rows else None for r in runs]
+        if axis is not None and None not in finals:
+            xs, log = axis
+            pairs = sorted(zip(xs, [scale * v for v in finals]))
+            fig, ax = plt.subplots(figsize=(6, 4))
+            ax.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="o")
+            if log:
+                ax.set_xscale("log")
+            ax.set_xlabel(diff[0])
+            ax.set_ylabel(f"final {metric}" + (" (%)" if scale == 100 else ""))
+            ax.grid(alpha=0.3)
+            fig.tight_layout()
+            files.append(_save(fig, out / f"sweep_{diff[0]}.png"))
+    return files

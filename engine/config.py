@@ -211,7 +211,14 @@ class Setting:
         """A flag's or form field's text -> the field's value; '' means unset. One error text for both faces."""
         if text is None or (isinstance(text, str) and text.strip() == "" and self.kind != "str"):
             return None
-        if self.kind == "bool" or not isinstance(text, str):
+        if self.kind == "bool" and isinstance(text, str):  # from a sweep grid or a form
+            word = text.strip().lower()
+            if word in ("true", "yes", "on", "1"):
+                return True
+            if word in ("false", "no", "off", "0"):
+                return False
+            raise ConfigError(f"{self.flag}: expected true or false, got {text!r}")
+        if not isinstance(text, str):
             return text
         text = text.strip()
         try:

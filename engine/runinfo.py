@@ -36,6 +36,9 @@ class RunInfo:
 
     @property
     def name(self) -> str:
+        """The folder name; 'SWEEP/point' for a run of a sweep."""
+        if (self.path.parent / "sweep.json").is_file():
+            return f"{self.path.parent.name}/{self.path.name}"
         return self.path.name
 
     @property

@@ -97,12 +97,24 @@ def read_metrics(path: str | Path) -> list[dict]:
 
 
 def list_runs(runs_dir: str | Path = "runs") -> list[Path]:
-    """Run folders (those with a config.json), newest first."""
+    """Run folders (those with a config.json), newest first; the runs of a sweep (a folder with sweep.json)
+    are listed too."""
     root = Path(runs_dir)
     if not root.is_dir():
         return []
-    runs = [p for p in root.iterdir() if (p / "config.json").is_file()]
-    return sorted(runs, key=lambda p: (p / "config.json").stat().st_mtime, reverse=True)
+    runs = []
+    for p in root.iterdir():
+        if (p / "config.json").is_file():
+            runs.append(p)
+        elif (p / "sweep.json").is_file():
+            runs += [q for q in p.iterdir() if (q / "config.json").is_file()]
+
+    def created(p: Path) -> float:
+        try:
+            return (p / "config.json").stat().st_mtime
+        except OSError:
+            return 0.0
+    return sorted(runs, key=created, reverse=True)
 
 
 def resolve_run(ref: str | Path, runs_dir: str | Path = "runs") -> Path:

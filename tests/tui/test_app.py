@@ -206,3 +206,24 @@ async def test_a_model_registered_in_code_is_offered_by_the_form(tmp_path):
             await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
     finally:
         del _REGISTRY["formtiny"]
+
+
+async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path):
+    sweep = tmp_path / "runs" / "l2"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text(json.dumps({"points": ["l2=0", "l2=1e-3", "l2=1e-2"]}))
+    for i, point in enumerate(["l2=0", "l2=1e-3", "l2=1e-2"]):
+        make_run(sweep, point, [0.5 + 0.1 * i, 0.6 + 0.1 * i])
+    make_run(tmp_path / "runs", "solo", [0.4, 0.5])
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), start="runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(RunsTable)
+        assert table.row_count == 5  # the sweep's header, its three runs, the lone run
+        keys = [str(k.value) for k in table.rows]
+        header = keys.index(f"sweep:{sweep}")
+        assert all(k.startswith(str(sweep)) for k in keys[header + 1:header + 4])
+        table.move_cursor(row=header)
+        await pilot.press("space", "m")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 3
+        assert "l2=" in str(app.screen.query_one("#compare-legend").render())

@@ -1,5 +1,6 @@
-"""Two runs' curves on the same axes, with their key numbers."""
+"""Any number of runs' curves on the same axes, with their key numbers and the config fields that differ."""
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,12 +20,15 @@ class CompareScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
+        keys = sorted({k for r in self.runs for k in r.config} - {"name", "runs_dir", "extra", "device"})
+        diff = [k for k in keys if len({repr(r.config.get(k)) for r in self.runs}) > 1]
         lines = []
         for i, r in enumerate(self.runs, 1):
             best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
             test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
-            lines.append(f"[b]{i}[/b] {r.name}: {r.config.get('model')} on {r.source}, best val {best}, test {test}")
-        yield Static("\n".join(lines), id="compare-legend")
+            differs = " ".join(f"{k}={r.config.get(k)}" for k in diff)
+            lines.append(f"{i} {r.name}: {differs or r.config.get('model')}  best val {best}  test {test}")
+        yield Static(Text("\n".join(lines)), id="compare-legend")
         yield CurvePlot("loss", "loss (1:, 2:)", id="cmp-loss")
         yield CurvePlot("acc", "accuracy", id="cmp-acc")
         yield Footer()
@@ -33,5 +37,6 @@ class CompareScreen(Screen):
         self.title = "lab: compare"
         for plot in self.query(CurvePlot):
             plot.clear_series()
+            splits = ("train", "val") if len(self.runs) <= 2 else ("val",)  # more runs: validation only
             for i, r in enumerate(self.runs, 1):
-                plot.set_rows(r.rows, prefix=f"{i}:")
+                plot.set_rows(r.rows, prefix=f"{i}:", splits=splits)

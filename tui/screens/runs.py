@@ -1,4 +1,4 @@
-"""Runs browser: every run folder under runs/, open one, or compare two."""
+"""Runs browser: every run folder under runs/ (a sweep's runs grouped), open one, or compare any number."""
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +14,7 @@ class RunsScreen(Screen):
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("space", "mark", "Mark"),
-        Binding("m", "compare", "Compare 2"),
+        Binding("m", "compare", "Compare"),
         Binding("w", "watch", "Watch"),
         Binding("n", "app.new_run", "New run"),
         Binding("f5", "reload", "Reload"),
@@ -43,7 +43,8 @@ class RunsScreen(Screen):
     def action_reload(self) -> None:
         runs = read_runs(self.runs_dir)
         self.query_one(RunsTable).set_runs(runs)
-        hint = "space marks two runs, m compares them" if runs else f"no runs in {self.runs_dir}/ yet: n starts one"
+        hint = ("space marks runs (on a sweep: all of its runs), m compares them" if runs
+                else f"no runs in {self.runs_dir}/ yet: n starts one")
         self.query_one("#runs-hint", Static).update(hint)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -66,8 +67,8 @@ class RunsScreen(Screen):
 
     def action_compare(self) -> None:
         table = self.query_one(RunsTable)
-        if len(table.marked) != 2:
-            self.notify("mark two runs with space first")
+        if len(table.marked) < 2:
+            self.notify("mark two or more runs with space first")
             return
         from .compare import CompareScreen
         self.app.push_screen(CompareScreen([read_run(p) for p in table.marked]))

@@ -15,10 +15,10 @@ class CurvePlot(PlotextPlot):
     def on_mount(self) -> None:
         self.draw()
 
-    def set_rows(self, rows: list[dict], prefix: str = "") -> None:
+    def set_rows(self, rows: list[dict], prefix: str = "", splits=("train", "val")) -> None:
         """Train and validation lines from metrics rows; `prefix` labels a run when comparing."""
         x = [r["epoch"] for r in rows]
-        for split in ("train", "val"):
+        for split in splits:
             self.series[f"{prefix}{split}"] = (x, [r[f"{split}_{self.metric}"] for r in rows])
         self.draw()
 

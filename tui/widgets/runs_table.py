@@ -1,4 +1,4 @@
-"""The list of past runs: name, data, model, epochs, best val acc, test acc, status."""
+"""The list of past runs, the runs of a sweep grouped under it: name, data, model, epochs, accuracy, status."""
 
 from textual.widgets import DataTable
 
@@ -12,7 +12,8 @@ def _pct(v):
 
 
 class RunsTable(DataTable):
-    """Rows keyed by run path; space marks up to two runs for comparison."""
+    """Rows keyed by run path (a sweep's header row by 'sweep:' + its path); space marks runs to compare,
+    and on a sweep's row marks all of its runs."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -20,18 +21,34 @@ class RunsTable(DataTable):
         self.add_columns(*COLUMNS)
         self.marked: list[str] = []
         self.infos: dict[str, RunInfo] = {}
+        self.groups: dict[str, list[str]] = {}
 
     def set_runs(self, runs: list[RunInfo]) -> None:
         self.clear()
         self.infos = {str(r.path): r for r in runs}
         self.marked = [m for m in self.marked if m in self.infos]
+        self.groups: dict[str, list[str]] = {}
+        order: list[str] = []  # groups in the order of their newest run
         for r in runs:
-            done = r.rows[-1]["epoch"] if r.rows else 0
-            self.add_row(self._mark(str(r.path)), r.name, r.source, r.config.get("model", "?"),
-                         f"{done}/{r.epochs}", _pct(r.best_val_acc), _pct(r.test_acc), r.status, key=str(r.path))
+            group = str(r.path.parent) if (r.path.parent / "sweep.json").is_file() else str(r.path)
+            if group not in self.groups:
+                self.groups[group] = []
+                order.append(group)
+            self.groups[group].append(str(r.path))
+        for group in order:
+            members = self.groups[group]
+            if members != [group]:  # a sweep: a header row, then its runs indented
+                self.add_row(" ", f"{_name(group)}/ (sweep, {len(members)} runs)", "", "", "", "", "", "",
+                             key=f"sweep:{group}")
+            for key in members:
+                r = self.infos[key]
+                done = r.rows[-1]["epoch"] if r.rows else 0
+                name = f"  {r.path.name}" if members != [group] else r.name
+                self.add_row(self._mark(key), name, r.source, r.config.get("model", "?"), f"{done}/{r.epochs}",
+                             _pct(r.best_val_acc), _pct(r.test_acc), r.status, key=key)
 
     def _mark(self, key: str) -> str:
-        return str(self.marked.index(key) + 1) if key in self.marked else " "
+        return str(self.marked.index(key) + 1) if key in self.marked else " "  # the run's number in compare
 
     def current(self) -> RunInfo | None:
         if not self.row_count:
@@ -39,14 +56,25 @@ class RunsTable(DataTable):
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return self.infos.get(key)
 
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
     def toggle_mark(self) -> None:
-        run = self.current()
-        if run is None:
+        """Mark or unmark the run under the cursor (all the runs of a sweep on its header row)."""
+        key = self.current_key()
+        if key is None:
             return
-        key = str(run.path)
-        if key in self.marked:
-            self.marked.remove(key)
+        keys = self.groups.get(key[len("sweep:"):], []) if key.startswith("sweep:") else [key]
+        if all(k in self.marked for k in keys):
+            self.marked = [m for m in self.marked if m not in keys]
         else:
-            self.marked = (self.marked + [key])[-2:]
+            self.marked += [k for k in keys if k not in self.marked]
         for k in self.infos:
             self.update_cell(k, self.columns[list(self.columns)[0]].key, self._mark(k))
+
+
+def _name(path: str) -> str:
+    from pathlib import Path
+    return Path(path).name

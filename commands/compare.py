@@ -1,0 +1,140 @@
+"""`lab compare RUN_OR_SWEEP...`: runs side by side, their curves overlaid, a sweep's metric against its field."""
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import fail
+from .plots import _finish
+from .textviz import table
+
+CURVES = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
+IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
+
+
+def expand(targets: list[str], runs_dir: str) -> list:
+    """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
+    from engine.files import read_json
+    from engine.runinfo import read_run
+    from engine.sweep import SWEEP_FILE, is_sweep
+    from engine.training.runs import resolve_run
+    runs = []
+    for t in targets:
+        path = Path(t) if Path(t).exists() else Path(runs_dir) / t
+        if is_sweep(path):
+            names = read_json(path / SWEEP_FILE).get("points") or sorted(p.name for p in path.iterdir())
+            runs += [read_run(path / n) for n in names if (path / n / "config.json").is_file()]
+        else:
+            runs.append(read_run(resolve_run(t, runs_dir)))
+    return runs
+
+
+def differing(runs) -> list[str]:
+    keys = sorted({k for r in runs for k in r.config} - set(IGNORED))
+    return [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+
+
+def smooth(values: list[float], alpha: float) -> list[float]:
+    """Exponential moving average (alpha 0: none; 0.9: heavy), as TensorBoard's smoothing slider."""
+    out, last = [], None
+    for v in values:
+        last = v if last is None else alpha * last + (1 - alpha) * v
+        out.append(last)
+    return out
+
+
+def compare_command(
+    targets: List[str] = typer.Argument(..., help="run folders, sweep folders, names under --runs-dir, 'latest'"),
+    metric: str = typer.Option("val_acc", "--metric", help=f"the curve to overlay: {', '.join(CURVES)}"),
+    log_y: bool = typer.Option(False, "--log-y", help="logarithmic y axis"),
+    smoothing: float = typer.Option(0.0, "--smooth", help="EMA smoothing of the curves, 0 (none) to 0.99"),
+    json_out: bool = typer.Option(False, "--json", help="print the comparison as JSON"),
+    png: Optional[Path] = typer.Option(None, "--png", help="also save the plots as PNG files here (needs lab[plots])"),
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="where names and 'latest' are looked up"),
+):
+    """Runs side by side: the config fields that differ, best and final metrics, epochs, time; curves overlaid."""
+    if metric not in CURVES:
+        fail(f"--metric: expected one of {', '.join(CURVES)}, got {metric!r}")
+    if not 0 <= smoothing < 1:
+        fail(f"--smooth: expected a number in [0, 1), got {smoothing}")
+    if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    runs = expand(targets, runs_dir)
+    diff = differing(runs)
+    rows = [{"run": r.name, "path": str(r.path), **{k: r.config.get(k) for k in diff}, "status": r.status,
+             "best_val_acc": r.best_val_acc, "final_val_acc": r.rows[-1]["val_acc"] if r.rows else None,
+             "test_acc": r.test_acc, "epochs": len(r.rows), "seconds": round(r.seconds, 2)} for r in runs]
+    if json_out:
+        print(json.dumps({"differing": diff, "runs": rows,
+                          "curves": {r.name: {"epoch": r.column("epoch"), metric: r.column(metric)} for r in runs}},
+                         indent=2))
+        return
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
+    print(table([[d["run"], *[_text(d[k]) for k in diff], d["status"], pct(d["best_val_acc"]),
+                  pct(d["final_val_acc"]), pct(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"] for d in rows],
+                ["run", *diff, "status", "best val", "final val", "test", "epochs", "time"]))
+    print()
+    print(overlay(runs, metric, log_y, smoothing))
+    sweep_plot = by_field(runs, diff, metric)
+    if sweep_plot:
+        print()
+        print(sweep_plot)
+    if png is not None:
+        from .png import save_compare
+        files = save_compare(runs, diff, metric, log_y, smoothing, png)
+        print(f"\nwrote {len(files)} PNG files to {png}")
+
+
+def _text(v) -> str:
+    return ",".join(map(str, v)) if isinstance(v, list) else str(v)
+
+
+def _scaled(values, metric):
+    return [100 * v for v in values] if metric.endswith("_acc") else values
+
+
+def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
+    """Every run's curve on one terminal plot (braille lines, legend above the plot, integer epochs)."""
+    import plotext as plt
+    plt.clear_figure()
+    epochs = []
+    for r in runs:
+        ys = [v for v in r.column(metric) if v is not None]
+        if ys:
+            x = r.column("epoch")[:len(ys)]
+            plt.plot(x, smooth(_scaled(ys, metric), alpha), label=r.name, marker="braille")
+            epochs = max(epochs, x, key=len)
+    if log_y:
+        plt.yscale("log")
+    if epochs:
+        plt.xticks(epochs[::max(1, -(-len(epochs) // 10))])
+    unit = " (%)" if metric.endswith("_acc") else ""
+    return _finish(plt, f"{metric}{unit} per epoch" + (f", smoothed {alpha:g}" if alpha else ""), None, 16)
+
+
+def by_field(runs, diff: list[str], metric: str) -> str | None:
+    """For runs that differ in one numeric field (an L2 sweep): the final metric against that field."""
+    from engine.sweep import numeric_axis
+    if len(diff) != 1 or len(runs) < 2:
+        return None
+    field = diff[0]
+    axis = numeric_axis([r.config.get(field) for r in runs])
+    finals = [r.rows[-1].get(metric) if r.rows else None for r in runs]
+    if axis is None or any(v is None for v in finals):
+        return None
+    xs, log = axis
+    import plotext as plt
+    plt.clear_figure()
+    pairs = sorted(zip(xs, _scaled(finals, metric)))
+    plt.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="braille")
+    plt.scatter([p[0] for p in pairs], [p[1] for p in pairs], marker="o")
+    if log:
+        plt.xscale("log")
+    note = " (log x; 0 drawn a decade below the smallest value)" if log and 0 in [r.config.get(field) for r in runs] \
+        else (" (log x)" if log else "")
+    return _finish(plt, f"final {metric} against {field}{note}", None, 14)

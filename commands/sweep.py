@@ -1,0 +1,204 @@
+"""`lab sweep NAME --grid FIELD=V1,V2 ... [lab train flags]`: one run per grid point, in parallel processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+import typer
+
+from .errors import fail
+from .options import with_train_options
+from .textviz import table
+
+METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
+DONE = ("completed", "early-stopped")
+
+
+def _train_argv(options: dict) -> list[str]:
+    """lab train flags ({field: text}) as command-line words for a point's process."""
+    from engine.config import SETTINGS_BY_NAME
+    argv = []
+    for name, value in options.items():
+        s = SETTINGS_BY_NAME.get(name)
+        if value is None or s is None or name in ("name", "runs_dir"):
+            continue
+        if s.kind == "bool":
+            argv.append(s.flag if s.parse(value) else f"--no-{s.flag[2:]}")
+        else:
+            argv += [s.flag, str(value)]
+    return argv
+
+
+def _outcome(run_dir: Path) -> dict:
+    from engine.runinfo import read_run
+    if not (run_dir / "config.json").is_file():
+        return {"status": "pending"}
+    r = read_run(run_dir)
+    final = r.rows[-1]["val_acc"] if r.rows else None
+    return {"status": r.status, "best_val_acc": r.best_val_acc, "final_val_acc": final, "test_acc": r.test_acc,
+            "epochs": len(r.rows), "seconds": round(r.seconds, 3), "run_dir": str(run_dir)}
+
+
+@with_train_options
+def sweep_command(
+    sweep_name: str = typer.Argument(..., metavar="NAME", help="the sweep's name: its runs go under RUNS_DIR/NAME/"),
+    grid: List[str] = typer.Option(..., "--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); "
+                                                       "repeat for a cartesian product"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="points trained at once, each in its own process "
+                                                      "(CPU threads split between them, one GPU each)"),
+    resume: bool = typer.Option(False, "--resume", help="continue a sweep: skip finished points, resume the rest"),
+    max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
+    sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
+    json_out: bool = typer.Option(False, "--json", help="print summary.json instead of the table"),
+    **options,
+):
+    """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
+    from engine.config import check_run_name
+    from engine.files import write_json
+    from engine.sweep import SWEEP_FILE, parse_grid, plan, point_name, points
+
+    name = sweep_name
+    check_run_name(name)
+    if options.get("name"):
+        fail("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, got {jobs}")
+    if sort_by not in METRICS:
+        fail(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
+    base = {k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}
+    g = parse_grid(grid)
+    planned = plan(g, base, max_runs)  # every point validated before anything starts
+    folder = Path(options.get("runs_dir") or "runs") / name
+    if (folder / SWEEP_FILE).is_file() and not resume:
+        fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
+    if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
+        fail(f"{folder}: exists and is not a sweep")
+    try:
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"{folder}: cannot create the sweep folder ({e.strerror or e})")
+    argv = _train_argv(options)
+    by_name = {point_name(p): p for p in points(g)}
+    write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
+                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
+            if not (resume and _outcome(folder / p)["status"] in DONE)]
+    code = Runner(folder, jobs, len(planned)).run(todo)
+    rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
+    _write_summary(folder, rows, list(g))
+    if json_out:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, list(g), sort_by)
+    failed = [r["point"] for r in rows if r["status"] not in DONE]
+    if code:
+        raise typer.Exit(code)
+    if failed:
+        sys.stderr.write(f"error: {len(failed)} of {len(rows)} points did not complete: {', '.join(failed)} "
+                         f"(logs in {folder}/logs/)\n")
+        raise typer.Exit(1)
+
+
+class Runner:
+    """Runs `lab train` for each point, `jobs` at a time; signals are passed on to the running points."""
+
+    def __init__(self, folder: Path, jobs: int, total: int):
+        self.folder, self.jobs, self.total = folder, jobs, total
+        self.signum = None
+        self.running: dict = {}
+        self.done = total
+        self.threads = max(1, _cpus() // jobs)
+        self.gpus = _gpu_count() if jobs > 1 else 0
+
+    def run(self, todo: list[tuple[str, list[str]]]) -> int:
+        """0, or 128+signal when the sweep was stopped (its points checkpointed; --resume continues)."""
+        self.done = self.total - len(todo)
+        old = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        running = self.running = {}  # process -> (point, slot)
+        free = list(range(self.jobs))
+        try:
+            while (todo and self.signum is None) or running:
+                while todo and free and self.signum is None:
+                    slot = free.pop(0)
+                    point, argv = todo.pop(0)
+                    running[self._start(point, argv, slot)] = (point, slot)
+                time.sleep(0.1)
+                for proc in [p for p in running if p.poll() is not None]:
+                    point, slot = running.pop(proc)
+                    free.append(slot)
+                    self.done += 1
+                    self._report(point, proc.returncode)
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+        return 128 + self.signum if self.signum else 0
+
+    def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
+        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
+        if self.gpus > 1:
+            env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
+        cmd = [sys.executable, "-m", "commands", "train", *argv, "--runs-dir", str(self.folder),
+               "--name", point, "--resume", "auto", "--log-file", str(self.folder / "logs" / f"{point}.log")]
+        log = open(self.folder / "logs" / f"{point}.out", "ab")
+        # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
+        # it on once, so that each point checkpoints exactly once
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    def _stop(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+            sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping the running points with a checkpoint; "
+                             f"`lab sweep ... --resume` continues\n")
+            for proc in list(self.running):
+                if proc.poll() is None:
+                    proc.send_signal(signum)
+
+    def _report(self, point: str, rc: int) -> None:
+        o = _outcome(self.folder / point)
+        pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
+        status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
+        print(f"[{self.done}/{self.total}] {point}: {status}  best val {pct(o.get('best_val_acc'))}  "
+              f"test {pct(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s", flush=True)
+
+
+def _cpus() -> int:
+    limit = os.environ.get("SLURM_CPUS_PER_TASK")
+    if limit and limit.isdigit():
+        return int(limit)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _gpu_count() -> int:
+    try:
+        import torch
+        return torch.cuda.device_count()
+    except ImportError:
+        return 0
+
+
+def _write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
+    import csv
+    import io
+
+    from engine.files import atomic_write, write_json
+    write_json(folder / "summary.json", rows)
+    cols = ["point", *fields, "status", "best_val_acc", "final_val_acc", "test_acc", "epochs", "seconds", "run_dir"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, cols, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write(folder / "summary.csv", lambda tmp: Path(tmp).write_text(buf.getvalue()))
+
+
+def _print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
+    key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
+    ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
+    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
+    body = [[*[r.get(f) for f in fields], r["status"], pct(r.get("best_val_acc")), pct(r.get("final_val_acc")),
+             pct(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
+    print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))

@@ -1,0 +1,94 @@
+"""Sweeps: a grid of TrainConfig fields, its points, and the summary of the runs they made.
+
+Pure planning and reading; running the points (one process each) is the face's job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+from .config import SETTINGS_BY_NAME, TrainConfig, config_from_text
+from .errors import ConfigError
+
+NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
+SWEEP_FILE = "sweep.json"
+
+
+def parse_grid(specs: list[str]) -> dict[str, list[str]]:
+    """['l2=0,1e-4', 'channels=32;64;32,64'] -> {'l2': ['0', '1e-4'], 'channels': ['32', '64', '32,64']}.
+
+    Values are split on ',' except for list fields (--hidden, --channels, --classes), which split on ';'.
+    Each value is checked by the field's own parser, so a bad one is refused before anything runs."""
+    grid: dict[str, list[str]] = {}
+    for spec in specs:
+        key, eq, text = spec.partition("=")
+        name = key.strip().lstrip("-").replace("-", "_")
+        if not eq or not name:
+            raise ConfigError(f"--grid: expected FIELD=V1,V2,..., got {spec!r}")
+        s = SETTINGS_BY_NAME.get(name)
+        if s is None or name in NOT_SWEPT:
+            raise ConfigError(f"--grid {name}: not a field that a sweep can vary (see `lab train --help`)")
+        if name in grid:
+            raise ConfigError(f"--grid {name}: given twice")
+        values = [v.strip() for v in text.split(";" if s.kind == "ints" else ",") if v.strip()]
+        if not values:
+            raise ConfigError(f"--grid {name}: expected at least one value, got {text!r}")
+        for v in values:
+            try:
+                s.parse(v)
+            except ConfigError as e:
+                raise ConfigError(f"--grid {name}={v}: {str(e).split(': ', 1)[-1]}") from None
+        grid[name] = values
+    return grid
+
+
+def points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
+    """The cartesian product, first field varying slowest."""
+    keys = list(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def point_name(point: dict[str, str]) -> str:
+    """A plain folder name for a point: 'l2=0.0001_dropout=0.4' (lists as 32-64)."""
+    def text(v: str) -> str:
+        return v.replace(",", "-").replace("/", "-").replace(" ", "")
+    return "_".join(f"{k}={text(v)}" for k, v in point.items()) or "base"
+
+
+def plan(grid: dict[str, list[str]], base: dict[str, str], max_runs: int) -> list[tuple[str, TrainConfig]]:
+    """(point name, validated config) for every point; the whole grid is refused if any point is bad."""
+    pts = points(grid)
+    if len(pts) > max_runs:
+        raise ConfigError(f"--grid: {len(pts)} points, more than --max-runs {max_runs}")
+    out = []
+    for p in pts:
+        try:
+            cfg = config_from_text({**base, **p})
+        except ConfigError as e:
+            raise ConfigError(f"--grid point {point_name(p)}: {e}") from None
+        out.append((point_name(p), cfg))
+    return out
+
+
+def numeric_axis(values: list) -> tuple[list[float], bool] | None:
+    """For a sweep over one numeric field: the x values, and whether a log axis suits them (values spanning
+    two decades or more; a zero is drawn a decade below the smallest positive value)."""
+    try:
+        xs = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+    positive = [x for x in xs if x > 0]
+    if len(positive) >= 2 and max(positive) / min(positive) >= 100 and all(x >= 0 for x in xs):
+        floor = min(positive) / 10
+        return [x if x > 0 else floor for x in xs], True
+    return xs, False
+
+
+def is_sweep(path: str | Path) -> bool:
+    return (Path(path) / SWEEP_FILE).is_file()
+
+
+def finite(v) -> float | None:
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
