@@ -88,8 +88,12 @@ def sweep_command(
                                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
             if not (resume and _outcome(folder / p)["status"] in DONE)]
-    code = Runner(folder, jobs, len(planned)).run(todo)
+    runner = Runner(folder, jobs, len(planned))
+    code = runner.run(todo)
     rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
+    for r in rows:
+        if r["point"] in runner.failed and r["status"] == "pending":
+            r["status"] = "failed"  # it stopped before its run folder was written (bad flags, missing data)
     _write_summary(folder, rows, list(g))
     if json_out:
         print(json.dumps(rows, indent=2))
@@ -111,6 +115,7 @@ class Runner:
         self.folder, self.jobs, self.total = folder, jobs, total
         self.signum = None
         self.running: dict = {}
+        self.failed: dict[str, int] = {}  # point -> exit code
         self.done = total
         self.threads = max(1, _cpus() // jobs)
         self.gpus = _gpu_count() if jobs > 1 else 0
@@ -160,6 +165,8 @@ class Runner:
 
     def _report(self, point: str, rc: int) -> None:
         o = _outcome(self.folder / point)
+        if rc not in (0, 75, 130, 143):
+            self.failed[point] = rc
         pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
         status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
         print(f"[{self.done}/{self.total}] {point}: {status}  best val {pct(o.get('best_val_acc'))}  "
