@@ -116,6 +116,7 @@ class Runner:
         self.signum = None
         self.running: dict = {}
         self.failed: dict[str, int] = {}  # point -> exit code
+        self.bar = None
         self.done = total
         self.threads = max(1, _cpus() // jobs)
         self.gpus = _gpu_count() if jobs > 1 else 0
@@ -123,6 +124,7 @@ class Runner:
     def run(self, todo: list[tuple[str, list[str]]]) -> int:
         """0, or 128+signal when the sweep was stopped (its points checkpointed; --resume continues)."""
         self.done = self.total - len(todo)
+        self._start_bar()
         old = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
         running = self.running = {}  # process -> (point, slot)
         free = list(range(self.jobs))
@@ -141,7 +143,18 @@ class Runner:
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
+            if self.bar is not None:
+                self.bar.stop()
         return 128 + self.signum if self.signum else 0
+
+    def _start_bar(self) -> None:
+        """A live overall progress bar on a terminal; logs get one line per finished point only."""
+        self.bar = None
+        if sys.stdout.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            self.task = self.bar.add_task("sweep", total=self.total, completed=self.done)
+            self.bar.start()
 
     def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
         env = {**os.environ, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
@@ -169,8 +182,13 @@ class Runner:
             self.failed[point] = rc
         pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
         status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
-        print(f"[{self.done}/{self.total}] {point}: {status}  best val {pct(o.get('best_val_acc'))}  "
-              f"test {pct(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s", flush=True)
+        line = (f"[{self.done}/{self.total}] {point}: {status}  best val {pct(o.get('best_val_acc'))}  "
+                f"test {pct(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s")
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+            self.bar.update(self.task, completed=self.done)
+        else:
+            print(line, flush=True)
 
 
 def _cpus() -> int:
