@@ -21,7 +21,7 @@ EXAMPLES = {
               "lab train --dataset mnist --model cnn -K 32,64 --epochs 5",
               "lab train --name exp1 --resume auto --time-limit 3h50m    # a cluster job"],
     "eval": ["lab eval latest", "lab eval runs/NAME --splits train,val,test", "lab eval runs/NAME --json | jq .accuracy"],
-    "convert": ["lab convert ../shared/data/mnist data/mnist.h5", "lab convert photos/ pets.h5 --size 64x64"],
+    "convert": ["lab convert ../shared/data/mnist data/mnist.h5", "lab convert photos/ data/pets.h5 --size 64x64"],
     "data": ["lab data data/mnist.h5", "lab data ../shared/data/mnist"],
     "inspect-weights": ["lab inspect-weights latest", "lab inspect-weights runs/l2 --compare runs/plain --hist"],
     "export": ["lab export latest --format onnx", "lab export runs/NAME --format safetensors --out model.safetensors"],
