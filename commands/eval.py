@@ -95,7 +95,8 @@ def eval_folder(loaded) -> Path:
 
 
 def eval_command(
-    target: str = typer.Argument("latest", help="run folder, 'latest', a checkpoint (.pt) or an export (.safetensors, .pt2, .onnx, TorchScript)"),
+    target: str = typer.Argument("latest", help="run folder, 'latest', a checkpoint (.pt) or an export "
+                                                "(.safetensors, .pt2, .onnx, TorchScript)"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
     split: str = typer.Option("test", "--split", help="train, val or test"),
     splits: Optional[str] = typer.Option(None, "--splits", help="several splits, e.g. train,val,test"),
