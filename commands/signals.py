@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import time
 
 from engine.errors import ConfigError
+from engine.process import detach_from_terminal
 
 EXIT_REQUEUED = 0  # the job goes on as a new allocation; this one ended as planned
 EXIT_TIME_LIMIT = 75  # EX_TEMPFAIL: stopped early on purpose, resumable with --resume
@@ -64,7 +64,7 @@ class StopFlag:
 
     def _handle(self, signum, frame):
         if signum == signal.SIGHUP:
-            _detach_from_terminal()
+            detach_from_terminal()
             return
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
@@ -118,17 +118,3 @@ def _say(text: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-
-
-def _detach_from_terminal() -> None:
-    # the terminal is gone: writes to it would fail with EIO and kill the run; files and pipes stay
-    # (isatty fails on a hung-up terminal, so test for a character device instead)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for fd in (1, 2):
-        try:
-            terminal = stat.S_ISCHR(os.fstat(fd).st_mode)
-        except OSError:
-            terminal = True
-        if terminal:
-            os.dup2(devnull, fd)
-    os.close(devnull)

@@ -33,6 +33,7 @@ class RunInfo:
     confusion: dict | None = None
     device: str = "-"
     progress: dict | None = None
+    params: int = 0
 
     @property
     def name(self) -> str:
@@ -133,7 +134,8 @@ def read_run(path: str | Path) -> RunInfo:
     config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
     return RunInfo(path, config, data, read_metrics(path / "metrics.csv"), obj("results.json"),
-                   obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"))
+                   obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"),
+                   cfg.get("n_params") if isinstance(cfg.get("n_params"), int) else 0)
 
 
 def read_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:

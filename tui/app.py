@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from engine.config import TrainConfig
+from engine.process import detach_from_terminal
 
 from .screens.confirm import ConfirmScreen
 from .screens.new_run import NewRunScreen
@@ -37,7 +39,9 @@ class LabApp(App):
 
     def on_mount(self) -> None:
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
         if self.watch_dir is not None:
@@ -49,7 +53,8 @@ class LabApp(App):
 
     def on_unmount(self) -> None:
         try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                asyncio.get_running_loop().remove_signal_handler(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
@@ -86,10 +91,21 @@ class LabApp(App):
                 except Exception:  # cancelled, failed or too slow: leaving is what the user asked
                     pass
 
-    def _on_sigterm(self) -> None:
+    def _on_sigterm(self, signum: int = signal.SIGTERM) -> None:
         async def stop() -> None:
             await self._stop_runs("interrupted")
-            self.exit(return_code=128 + signal.SIGTERM)
+            self.exit(return_code=128 + signum)
+        self.call_later(stop)
+
+    def _on_sighup(self) -> None:
+        """The SSH session closed: the screen is gone, so the run stops at its batch with a checkpoint and is
+        marked `interrupted` (`lab train --resume RUN` continues it exactly); nothing is lost."""
+        detach_from_terminal()
+
+        async def stop() -> None:
+            await self._stop_runs("interrupted")
+            # no terminal to restore: Textual's shutdown would wait forever on its writer to a dead tty
+            os._exit(128 + signal.SIGHUP)
         self.call_later(stop)
 
 

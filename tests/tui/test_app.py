@@ -227,3 +227,35 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 3
         assert "l2=" in str(app.screen.query_one("#compare-legend").render())
+
+
+def _progress(run, pid, **fields):
+    import socket
+    from engine.training.runs import write_json
+    write_json(run / "progress.json", {"pid": pid, "host": socket.gethostname(), "epochs": 3,
+                                       "started": time.time() - 5, "time": time.time(), **fields})
+
+
+async def test_watch_tells_a_dead_writer_without_any_file_changing_and_esc_quits(tmp_path):
+    import os
+    import subprocess
+    import sys
+    run = make_run(tmp_path / "runs", "w", [0.5], status=None)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    _progress(run, os.getpid(), status="running", epoch=2, step=7, steps=20, loss=0.4321)
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), watch=run)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "running")
+        status = str(app.screen.query_one("#status").render())
+        assert "batch loss 0.4321" in status and "ETA" in status
+        bar = app.screen.query_one("#progress")
+        assert (bar.total, bar.progress) == (20, 7)  # within the epoch
+        assert not app.screen.check_action("cancel", ()) and not app.screen.check_action("pause", ())
+        # the writer dies: no file changes, but the next tick sees its pid gone
+        _progress(run, int(dead.stdout), status="running", epoch=2, step=7, steps=20, loss=0.4321)
+        app.screen._watch_stamp = None  # the rewrite above is the test's, not the run's: read it once
+        await wait_for(pilot, lambda: app.screen.state == "dead", timeout=10)
+        assert "dead" in str(app.screen.query_one("#run-message").render())
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_code == 0  # esc left the app instead of a blank screen

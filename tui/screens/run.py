@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -51,6 +52,8 @@ class RunScreen(Screen):
         self.rows: list[dict] = []
         self.device, self.params, self.epochs, self.started = "-", 0, 0, None
         self._watch_stamp = None
+        self.info = None
+        self.batch_loss = None
         self._last_progress = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -102,6 +105,7 @@ class RunScreen(Screen):
             self.state = "running"
             self.sub_title = f"{e.run_dir}"
         elif isinstance(e, BatchEnded):
+            self.batch_loss = e.loss
             # only the bar moves between epochs, at most PROGRESS_HZ times a second: each repaint on the UI
             # thread takes CPU from the training thread
             now = self.clock()
@@ -119,6 +123,7 @@ class RunScreen(Screen):
         elif isinstance(e, RunEnded):
             self.query_one("#progress", ProgressBar).update(total=1, progress=1)
             self.active = False
+            self.refresh_bindings()
             self.state = e.status
             test = f"  test acc {100 * e.test['accuracy']:.2f}%" if e.test else ""
             self.query_one("#run-message", Static).update(Text.assemble((e.status, "bold"), f"{test}  ->  {e.history.run_dir}"))
@@ -126,36 +131,56 @@ class RunScreen(Screen):
 
     def on_training_failed(self, message: TrainingFailed) -> None:
         self.active = False
+        self.refresh_bindings()
         self.state = "failed"
         self.query_one("#run-message", Static).update(Text.assemble(("error:", "bold red"), f" {message.error}"))
         self.refresh_status()
 
     # ---- watch and view modes read the run folder ----
     def load_files(self) -> None:
-        metrics = self.run_dir / "metrics.csv"
-        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                      for p in (metrics, self.run_dir / "results.json", self.run_dir / "confusion.json"))
-        if stamp == self._watch_stamp:
-            return
-        self._watch_stamp = stamp
-        info = read_run(self.run_dir)
+        files = [self.run_dir / n for n in ("metrics.csv", "results.json", "confusion.json", "progress.json")]
+        stamp = tuple(_stamp(p) for p in files)
+        if stamp != self._watch_stamp:
+            self._watch_stamp = stamp
+            self._read_files()
+        if self.mode == "watch":
+            self._watch_tick()  # on every tick: a dead writer shows even when no file changes
+        self.refresh_status()
+
+    def _read_files(self) -> None:
+        info = self.info = read_run(self.run_dir)
         self.facts, self.epochs = info.data, info.epochs
-        self.device = info.device
-        self.state = info.status if self.mode == "watch" else f"{info.status} (past run)"
+        self.device, self.params = info.device, info.params
+        if self.mode != "watch":  # watch mode: _watch_tick sets the state, and notices when it changes
+            self.state = f"{info.status} (past run)"
         if info.rows != self.rows:
             self.rows = info.rows
             self.query_one(EpochTable).set_rows(self.rows)
             self.update_curves()
-            if self.mode == "watch" and self.epochs:
-                self.query_one("#progress", ProgressBar).update(total=self.epochs, progress=len(self.rows))
         if info.confusion:
             self.query_one(ConfusionView).show(info.confusion["matrix"], info.confusion["classes"],
                                                f"{info.confusion.get('split', 'val')}, epoch {info.confusion['epoch']}")
-        if info.results:
+        if info.results and info.status != "running":
             test = info.test_acc
             self.query_one("#run-message", Static).update(
-                f"[b]{info.status}[/b]" + (f"  test acc {100 * test:.2f}%" if test is not None else ""))
-        self.refresh_status()
+                Text.assemble((info.status, "bold"), f"  test acc {100 * test:.2f}%" if test is not None else ""))
+
+    def _watch_tick(self) -> None:
+        """Live, finished or dead (pid and heartbeat of progress.json), the batch within the epoch, the loss."""
+        state = self.info.status
+        if self.state == "running" and state != "running":
+            self.notify(f"the run is {state}", severity="warning" if state == "dead" else "information")
+            if state == "dead":
+                self.query_one("#run-message", Static).update(Text.assemble(
+                    ("dead:", "bold red"), " its process is gone without a word; `lab train --resume RUN` continues it"))
+        self.state = state
+        p = self.info.progress or {}
+        bar = self.query_one("#progress", ProgressBar)
+        if state == "running" and p.get("steps"):
+            bar.update(total=p["steps"], progress=p.get("step", 0))
+            self.batch_loss = p.get("loss")
+        elif self.epochs:
+            bar.update(total=self.epochs, progress=len(self.rows))
 
     # ---- shared ----
     def update_curves(self) -> None:
@@ -164,15 +189,21 @@ class RunScreen(Screen):
 
     def refresh_status(self) -> None:
         elapsed = sum(r["seconds"] for r in self.rows)
+        running = self.state in ("running", "starting", "cancelling") or (self.mode == "live" and self.active)
         if self.mode == "live" and self.started is not None:
             elapsed = self.clock() - self.started - self.control.paused_seconds
+        elif self.mode == "watch" and running and self.info is not None:
+            started = (self.info.progress or {}).get("started")
+            elapsed = time.time() - started if isinstance(started, (int, float)) else elapsed  # a ticking clock
         eta = None
-        if self.rows and self.epochs:
+        if running and self.rows and self.epochs:  # no ETA for a run that has ended
             per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
             eta = per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
         state = "paused" if self.control.paused and self.active else self.state
+        loss = f"  batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
         self.query_one(StatusLine).set_status(state, self.device, self.params,
-                                              self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed, eta)
+                                              self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed, eta,
+                                              loss)
 
     def action_cancel(self) -> None:
         if self.mode == "live" and self.active:
@@ -194,4 +225,21 @@ class RunScreen(Screen):
         if self.active:
             self.notify("a run is active: cancel it (c) before leaving")
             return
+        if len(self.app.screen_stack) <= 2:  # opened directly (labtui --watch): nothing to go back to
+            self.app.exit()
+            return
         self.app.pop_screen()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Cancel and pause only where they work: on a live run that is still going."""
+        if action in ("cancel", "pause"):
+            return self.mode == "live" and self.active
+        return True
+
+
+def _stamp(path: Path):
+    try:
+        st = path.stat()
+        return st.st_mtime_ns, st.st_size
+    except OSError:
+        return None

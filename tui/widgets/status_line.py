@@ -1,5 +1,6 @@
 """One line: run state, device, parameters, epoch, elapsed time and ETA."""
 
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -14,7 +15,8 @@ class StatusLine(Static):
     """Rendered from plain fields so tests and snapshots control every value."""
 
     def set_status(self, state: str, device: str = "-", params: int = 0, epoch: int = 0, epochs: int = 0,
-                   elapsed: float = 0.0, eta: float | None = None) -> None:
+                   elapsed: float = 0.0, eta: float | None = None, extra: str = "") -> None:
         eta_text = _hms(eta) if eta is not None else "-"
-        self.update(f"[b]{state}[/b]  {device}  {params:,} params  epoch {epoch}/{epochs}  "
-                    f"elapsed {_hms(elapsed)}  ETA {eta_text}")
+        params_text = f"{params:,} params  " if params else ""
+        self.update(Text.assemble((state, "bold"), f"  {device}  {params_text}epoch {epoch}/{epochs}  "
+                                  f"elapsed {_hms(elapsed)}  ETA {eta_text}{extra}"))
