@@ -46,12 +46,12 @@ class RunInfo:
     def status(self) -> str:
         """The run's status; a run whose writer is gone says `dead` instead of `running` forever."""
         p = self.progress or {}
-        if p.get("status") and p.get("status") != "running":
-            return p["status"]
+        if isinstance(p.get("status"), str) and p["status"] not in ("", "running"):
+            return p["status"][:20]
         if p.get("status") == "running":
             return "running" if writer_alive(p) else "dead"
-        if self.results and self.results.get("status"):
-            return self.results["status"]
+        if self.results and isinstance(self.results.get("status"), str):
+            return self.results["status"][:20]
         metrics = self.path / "metrics.csv"
         try:
             age = time.time() - (metrics if metrics.exists() else self.path / "config.json").stat().st_mtime
@@ -81,7 +81,8 @@ class RunInfo:
 
     @property
     def epochs(self) -> int:
-        return int(self.config.get("epochs", 0))
+        value = self.config.get("epochs", 0)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
     @property
     def best_val_acc(self) -> float | None:
@@ -90,11 +91,13 @@ class RunInfo:
 
     @property
     def test_acc(self) -> float | None:
-        return ((self.results or {}).get("test") or {}).get("accuracy")
+        test = (self.results or {}).get("test")
+        acc = test.get("accuracy") if isinstance(test, dict) else None
+        return float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else None
 
     @property
     def source(self) -> str:
-        return self.data.get("source") or self.config.get("dataset", "?")
+        return str(self.data.get("source") or self.config.get("dataset", "?"))[:40]
 
 
 def writer_alive(progress: dict, now: float | None = None) -> bool:
@@ -123,8 +126,12 @@ def load_run(path: str | Path) -> RunInfo:
     return read_run(path)
 
 
-def read_run(path: str | Path) -> RunInfo:
-    """Everything a run folder holds that a viewer needs; missing files are simply absent."""
+MAX_ROWS = 2000  # metrics rows a viewer keeps: longer histories are thinned evenly
+
+
+def read_run(path: str | Path, max_rows: int | None = None) -> RunInfo:
+    """Everything a run folder holds that a viewer needs; missing files, and files of the wrong type, are
+    simply absent. `max_rows` thins a very long metrics.csv for drawing."""
     path = Path(path)
 
     def obj(name):
@@ -133,11 +140,11 @@ def read_run(path: str | Path) -> RunInfo:
     cfg = obj("config.json") or {}
     config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
-    return RunInfo(path, config, data, read_metrics(path / "metrics.csv"), obj("results.json"),
+    return RunInfo(path, config, data, read_metrics(path / "metrics.csv", max_rows), obj("results.json"),
                    obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"),
                    cfg.get("n_params") if isinstance(cfg.get("n_params"), int) else 0)
 
 
-def read_runs(runs_dir: str | Path = "runs") -> list[RunInfo]:
+def read_runs(runs_dir: str | Path = "runs", max_rows: int | None = None) -> list[RunInfo]:
     """Every run under runs_dir, newest first."""
-    return [read_run(p) for p in list_runs(runs_dir)]
+    return [read_run(p, max_rows) for p in list_runs(runs_dir)]

@@ -81,18 +81,34 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, float) else v
 
 
-def read_metrics(path: str | Path) -> list[dict]:
-    """Rows of a metrics.csv as dicts of numbers; a half-written last line is skipped."""
-    rows = []
+MAX_FIELD = 64  # characters: a longer "number" is not one (and csv would choke on megabyte fields)
+
+
+def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
+    """Rows of a metrics.csv as dicts of numbers. Lines that are not rows of numbers (a half-written last line,
+    bad bytes, huge fields) are skipped. With max_rows, a longer file is thinned to evenly spaced rows that keep
+    the first and the last, so that a viewer draws millions of epochs without hanging."""
     try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            for r in csv.DictReader(f):
-                try:
-                    rows.append({k: (int(r[k]) if k == "epoch" else float(r[k])) for k in METRICS_HEADER})
-                except (TypeError, ValueError, KeyError):
-                    continue
-    except (OSError, csv.Error):
-        return rows
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
+        return []
+    body = lines[1:]
+    if max_rows is not None and len(body) > max_rows:
+        step = len(body) / max_rows
+        picked = sorted({int(i * step) for i in range(max_rows)} | {len(body) - 2, len(body) - 1})
+        body = [body[i] for i in picked if i >= 0]
+    rows = []
+    for line in body:
+        parts = line.split(b",")
+        if len(parts) != len(METRICS_HEADER) or any(len(p) > MAX_FIELD for p in parts):
+            continue
+        try:
+            row = {k: float(v) for k, v in zip(METRICS_HEADER, parts)}
+            row["epoch"] = int(parts[0])
+        except ValueError:
+            continue
+        rows.append(row)
     return rows
 
 

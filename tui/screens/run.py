@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, 
 
 from engine.errors import LabError
 from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
-from engine.runinfo import read_run
+from engine.runinfo import MAX_ROWS, read_run
 
 from ..control import RunControl
 from ..messages import TrainingEvent, TrainingFailed
@@ -148,7 +148,7 @@ class RunScreen(Screen):
         self.refresh_status()
 
     def _read_files(self) -> None:
-        info = self.info = read_run(self.run_dir)
+        info = self.info = read_run(self.run_dir, MAX_ROWS)
         self.facts, self.epochs = info.data, info.epochs
         self.device, self.params = info.device, info.params
         if self.mode != "watch":  # watch mode: _watch_tick sets the state, and notices when it changes
@@ -158,8 +158,9 @@ class RunScreen(Screen):
             self.query_one(EpochTable).set_rows(self.rows)
             self.update_curves()
         if info.confusion:
-            self.query_one(ConfusionView).show(info.confusion["matrix"], info.confusion["classes"],
-                                               f"{info.confusion.get('split', 'val')}, epoch {info.confusion['epoch']}")
+            c = info.confusion
+            self.query_one(ConfusionView).show(c.get("matrix"), c.get("classes"),
+                                               f"{str(c.get('split', 'val'))[:10]}, epoch {str(c.get('epoch'))[:10]}")
         if info.results and info.status != "running":
             test = info.test_acc
             self.query_one("#run-message", Static).update(

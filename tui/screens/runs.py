@@ -5,7 +5,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from engine.runinfo import read_run, read_runs
+from engine.runinfo import MAX_ROWS, read_run, read_runs
 
 from ..widgets.runs_table import RunsTable
 
@@ -41,7 +41,7 @@ class RunsScreen(Screen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        runs = read_runs(self.runs_dir)
+        runs = read_runs(self.runs_dir, MAX_ROWS)
         self.query_one(RunsTable).set_runs(runs)
         hint = ("space marks runs (on a sweep: all of its runs), m compares them" if runs
                 else f"no runs in {self.runs_dir}/ yet: n starts one")
@@ -71,7 +71,7 @@ class RunsScreen(Screen):
             self.notify("mark two or more runs with space first")
             return
         from .compare import CompareScreen
-        self.app.push_screen(CompareScreen([read_run(p) for p in table.marked]))
+        self.app.push_screen(CompareScreen([read_run(p, MAX_ROWS) for p in table.marked]))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

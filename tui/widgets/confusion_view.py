@@ -33,10 +33,27 @@ def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 8
     return t
 
 
+def problem(matrix, classes) -> str | None:
+    """Why a confusion matrix read from a file cannot be drawn, or None when it can."""
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        return "classes is not a list of names"
+    k = len(classes)
+    if not isinstance(matrix, list) or len(matrix) != k or not all(isinstance(r, list) and len(r) == k
+                                                                     for r in matrix):
+        return f"the matrix is not {k}x{k} for {k} classes"
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for r in matrix for v in r):
+        return "a cell is not a count"
+    return None
+
+
 class ConfusionView(Static):
-    """Shows the latest confusion matrix it was given."""
+    """Shows the latest confusion matrix it was given (or what is wrong with it)."""
 
     def show(self, matrix: list[list[int]], classes: list[str], caption: str = "") -> None:
+        why = problem(matrix, classes)
+        if why is not None:
+            self.update(Text(f"confusion.json cannot be shown: {why}", style="bold red"))
+            return
         text = render_confusion(matrix, classes, self.size.width or 80)
         if caption:
             text = Text(caption + "\n", style="bold") + text
