@@ -162,10 +162,10 @@ class Runner:
             env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
         cmd = [sys.executable, "-m", "commands", "train", *argv, "--runs-dir", str(self.folder),
                "--name", point, "--resume", "auto", "--log-file", str(self.folder / "logs" / f"{point}.log")]
-        log = open(self.folder / "logs" / f"{point}.out", "ab")
         # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
         # it on once, so that each point checkpoints exactly once
-        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with open(self.folder / "logs" / f"{point}.out", "ab") as log:  # the child keeps its own copy
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def _stop(self, signum, frame) -> None:
         if self.signum is None:
