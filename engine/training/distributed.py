@@ -115,5 +115,10 @@ class Distributed:
         return box[0]
 
     def close(self) -> None:
+        """Leave together: a rank that tears the group down while rank 0 still evaluates and writes makes
+        gloo abort the process ("terminate called without an active exception")."""
         if self.active and torch_dist.is_initialized():
-            torch_dist.destroy_process_group()
+            try:
+                torch_dist.barrier()
+            finally:
+                torch_dist.destroy_process_group()
