@@ -8,7 +8,7 @@ import typer
 
 from .errors import fail
 from .plots import _finish
-from .textviz import table
+from .textviz import percent, table
 
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
 IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
@@ -66,17 +66,15 @@ def compare_command(
             fail("--png needs matplotlib: pip install 'lab[plots]'")
     runs = expand(targets, runs_dir)
     diff = differing(runs)
-    rows = [{"run": r.name, "path": str(r.path), **{k: r.config.get(k) for k in diff}, "status": r.status,
-             "best_val_acc": r.best_val_acc, "final_val_acc": r.rows[-1]["val_acc"] if r.rows else None,
-             "test_acc": r.test_acc, "epochs": len(r.rows), "seconds": round(r.seconds, 2)} for r in runs]
+    rows = [{"run": r.name, "path": str(r.path), **{k: r.config.get(k) for k in diff}, **r.summary()}
+            for r in runs]
     if json_out:
         print(json.dumps({"differing": diff, "runs": rows,
                           "curves": {r.name: {"epoch": r.column("epoch"), metric: r.column(metric)} for r in runs}},
                          indent=2))
         return
-    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
-    print(table([[d["run"], *[_text(d[k]) for k in diff], d["status"], pct(d["best_val_acc"]),
-                  pct(d["final_val_acc"]), pct(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"] for d in rows],
+    print(table([[d["run"], *[_text(d[k]) for k in diff], d["status"], percent(d["best_val_acc"]),
+                  percent(d["final_val_acc"]), percent(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"] for d in rows],
                 ["run", *diff, "status", "best val", "final val", "test", "epochs", "time"]))
     print()
     print(overlay(runs, metric, log_y, smoothing))

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from .errors import fail
-from .textviz import table
+from .textviz import percent, table
 
 SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
          "best": lambda r: -(r.best_val_acc if r.best_val_acc is not None else -1),
@@ -26,9 +26,10 @@ def _matches(run, where: list[tuple[str, str]]) -> bool:
 
 
 def _row(r) -> dict:
-    return {"name": r.name, "path": str(r.path), "status": r.status, "dataset": r.source,
-            "model": r.config.get("model"), "epochs": len(r.rows), "of": r.epochs, "best_val_acc": r.best_val_acc,
-            "test_acc": r.test_acc, "seconds": round(r.seconds, 2),
+    s = r.summary()
+    return {"name": r.name, "path": str(r.path), "status": s["status"], "dataset": r.source,
+            "model": r.config.get("model"), "epochs": s["epochs"], "of": r.epochs, "best_val_acc": s["best_val_acc"],
+            "test_acc": s["test_acc"], "seconds": s["seconds"],
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))}
 
 
@@ -63,9 +64,8 @@ def runs_command(
     if not runs:
         print(f"no runs in {runs_dir}/" + (" that match" if pairs or status else ""))
         return
-    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
-    rows = [[d["name"], d["status"], d["dataset"], d["model"], f"{d['epochs']}/{d['of']}", pct(d["best_val_acc"]),
-             pct(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
+    rows = [[d["name"], d["status"], d["dataset"], d["model"], f"{d['epochs']}/{d['of']}", percent(d["best_val_acc"]),
+             percent(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
     print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "test", "train time", "created"]))
 
 

@@ -13,7 +13,7 @@ import typer
 
 from .errors import fail
 from .options import with_train_options
-from .textviz import table
+from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
 DONE = ("completed", "early-stopped")
@@ -38,10 +38,7 @@ def _outcome(run_dir: Path) -> dict:
     from engine.runinfo import read_run
     if not (run_dir / "config.json").is_file():
         return {"status": "pending"}
-    r = read_run(run_dir)
-    final = r.rows[-1]["val_acc"] if r.rows else None
-    return {"status": r.status, "best_val_acc": r.best_val_acc, "final_val_acc": final, "test_acc": r.test_acc,
-            "epochs": len(r.rows), "seconds": round(r.seconds, 3), "run_dir": str(run_dir)}
+    return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
 
 
 @with_train_options
@@ -60,7 +57,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.sweep import SWEEP_FILE, parse_grid, plan, point_name, points
+    from engine.sweep import SWEEP_FILE, parse_grid, plan
 
     name = sweep_name
     check_run_name(name)
@@ -72,7 +69,7 @@ def sweep_command(
         fail(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
     base = {k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}
     g = parse_grid(grid)
-    planned = plan(g, base, max_runs)  # every point validated before anything starts
+    by_name = plan(g, base, max_runs)  # every point validated before anything starts
     folder = Path(options.get("runs_dir") or "runs") / name
     if (folder / SWEEP_FILE).is_file() and not resume:
         fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
@@ -83,12 +80,11 @@ def sweep_command(
     except OSError as e:
         fail(f"{folder}: cannot create the sweep folder ({e.strerror or e})")
     argv = _train_argv(options)
-    by_name = {point_name(p): p for p in points(g)}
     write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
                                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
             if not (resume and _outcome(folder / p)["status"] in DONE)]
-    runner = Runner(folder, jobs, len(planned))
+    runner = Runner(folder, jobs, len(by_name))
     code = runner.run(todo)
     rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
     for r in rows:
@@ -180,10 +176,9 @@ class Runner:
         o = _outcome(self.folder / point)
         if rc not in (0, 75, 130, 143):
             self.failed[point] = rc
-        pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
         status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
-        line = (f"[{self.done}/{self.total}] {point}: {status}  best val {pct(o.get('best_val_acc'))}  "
-                f"test {pct(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s")
+        line = (f"[{self.done}/{self.total}] {point}: {status}  best val {percent(o.get('best_val_acc'))}  "
+                f"test {percent(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s")
         if self.bar is not None:
             self.bar.console.print(line, markup=False, highlight=False)
             self.bar.update(self.task, completed=self.done)
@@ -223,7 +218,6 @@ def _write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
 def _print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
     key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
     ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
-    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
-    body = [[*[r.get(f) for f in fields], r["status"], pct(r.get("best_val_acc")), pct(r.get("final_val_acc")),
-             pct(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
+    body = [[*[r.get(f) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
+             percent(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
     print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))

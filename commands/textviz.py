@@ -129,3 +129,8 @@ def count_bars(labels: list[str], counts: list[int], width: int = 40) -> list[st
                                             "\u2589")[eighths % 8]
         lines.append(f"  {str(name)[:name_w]:>{name_w}} {bar:<{width}} {n:,}")
     return lines
+
+
+def percent(v) -> str:
+    """0.9876 -> '98.76%'; None -> '-'."""
+    return "-" if v is None else f"{100 * v:.2f}%"

@@ -68,6 +68,12 @@ class RunInfo:
         """One metric over the epochs, e.g. run.column("val_acc")."""
         return [r.get(key) for r in self.rows]
 
+    def summary(self) -> dict:
+        """What the run listings show: status, best and final validation accuracy, test accuracy, epochs, time."""
+        return {"status": self.status, "best_val_acc": self.best_val_acc,
+                "final_val_acc": self.rows[-1]["val_acc"] if self.rows else None, "test_acc": self.test_acc,
+                "epochs": len(self.rows), "seconds": round(self.seconds, 3)}
+
     @property
     def seconds(self) -> float:
         return float(sum(r.get("seconds") or 0 for r in self.rows))

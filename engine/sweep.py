@@ -9,7 +9,7 @@ import itertools
 import math
 from pathlib import Path
 
-from .config import SETTINGS_BY_NAME, TrainConfig, config_from_text
+from .config import SETTINGS_BY_NAME, config_from_text
 from .errors import ConfigError
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
@@ -57,19 +57,18 @@ def point_name(point: dict[str, str]) -> str:
     return "_".join(f"{k}={text(v)}" for k, v in point.items()) or "base"
 
 
-def plan(grid: dict[str, list[str]], base: dict[str, str], max_runs: int) -> list[tuple[str, TrainConfig]]:
-    """(point name, validated config) for every point; the whole grid is refused if any point is bad."""
+def plan(grid: dict[str, list[str]], base: dict[str, str], max_runs: int) -> dict[str, dict[str, str]]:
+    """{point name: its grid values}, in grid order, once every point's config has been validated: the whole
+    grid is refused if any point is bad."""
     pts = points(grid)
     if len(pts) > max_runs:
         raise ConfigError(f"--grid: {len(pts)} points, more than --max-runs {max_runs}")
-    out = []
     for p in pts:
         try:
-            cfg = config_from_text({**base, **p})
+            config_from_text({**base, **p})
         except ConfigError as e:
             raise ConfigError(f"--grid point {point_name(p)}: {e}") from None
-        out.append((point_name(p), cfg))
-    return out
+    return {point_name(p): p for p in pts}
 
 
 def numeric_axis(values: list) -> tuple[list[float], bool] | None:

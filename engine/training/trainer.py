@@ -53,6 +53,20 @@ def open_run_folder(cfg: TrainConfig, resume: str | Path | None) -> tuple[Path, 
     return run_dir, RunLock(run_dir).acquire()
 
 
+def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
+    """(last.pt, best.pt's weights) of a run to resume; (None, None) when it stopped before its first save."""
+    if not (run_dir / "last.pt").is_file():
+        return None, None
+    state = load_checkpoint(run_dir / "last.pt", map_location=device)
+    missing = [k for k in RESUME_KEYS if k not in state]
+    if missing:
+        raise CheckpointError(f"{run_dir / 'last.pt'}: cannot resume from it (no {', '.join(missing)})")
+    best = None
+    if (run_dir / "best.pt").is_file():
+        best = load_checkpoint(run_dir / "best.pt", map_location=device)["model_state_dict"]
+    return state, best
+
+
 def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Callable | None = None,
           resume: str | Path | None = None, dataset: Dataset | None = None) -> History:
     """Train per `cfg`, writing a run folder and reporting events to `on_event`; returns the History.
@@ -73,14 +87,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         return Path(dist.broadcast(str(run_dir) if run_dir else None))
     try:
         run_dir = folder(resume) if resume is not None else None
-        state = best = None
-        if run_dir is not None and (run_dir / "last.pt").is_file():
-            state = load_checkpoint(run_dir / "last.pt", map_location=dist.device)
-            missing = [k for k in RESUME_KEYS if k not in state]
-            if missing:
-                raise CheckpointError(f"{run_dir / 'last.pt'}: cannot resume from it (no {', '.join(missing)})")
-            if (run_dir / "best.pt").is_file():
-                best = load_checkpoint(run_dir / "best.pt", map_location=dist.device)["model_state_dict"]
+        state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
         stats = (state["data"]["mean"], state["data"]["std"]) if state else None
         data = dataset or load_dataset(cfg, dist.device, stats=stats)
