@@ -10,7 +10,7 @@ from .errors import fail
 from .plots import histogram_chart, use_color
 from .textviz import image_grid, print_lines, table
 
-OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto"}  # flags whose value may be left out
+OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto", "--recipe": "list"}  # flags whose value may be left out
 
 
 def g(v) -> str:

@@ -1,11 +1,11 @@
-"""`lab models`: the registered models with a one-line description each."""
+"""`lab models`: the registered models with a one-line description each (torch is not imported)."""
 
 
 def models_command():
     """List the registered models."""
-    from engine.models import list_models
+    from engine.config import model_entries
 
-    entries = list_models()
-    width = max(len(e.name) for e in entries)
-    for e in entries:
-        print(f"{e.name:<{width}}  {e.description}")
+    entries = model_entries()
+    width = max(len(name) for name, _ in entries)
+    for name, description in entries:
+        print(f"{name:<{width}}  {description}")

@@ -43,7 +43,9 @@ def start_line(e) -> str:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
     return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
-            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device}"
+            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device} "
+            f"{e.precision}" + (f" {e.threads} threads" if e.device == "cpu" else "")
+            + (f", recipe {cfg['recipe']}" if cfg.get("recipe") else "")
             + ("" if sizes.get("val") else "; no validation split: the val columns are measured on the training "
                "data and best.pt is chosen on training accuracy"))
 
@@ -59,7 +61,8 @@ def end_line(e) -> str:
         v = "val" if h.monitor == "val" else "train_eval"
         parts.append(f"best epoch {h.best_epoch} {v}_acc={h.best_val_acc:.4f}")
     if e.test:
-        parts.append(f"test_acc={e.test['accuracy']:.4f} test_loss={e.test['loss']:.4f}")
+        parts.append(f"test_acc={e.test['accuracy']:.4f} test_loss={e.test['loss']:.4f}"
+                     + (f" test_top5={e.test['top5']:.4f}" if e.test.get("top5") is not None else ""))
     parts.append(f"-> {h.run_dir}")
     return " ".join(parts)
 

@@ -40,6 +40,10 @@ def train_command(
     **options,
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
+    if options.get("recipe") == "list":
+        from engine.recipes import describe_recipes
+        print("\n".join(describe_recipes()))
+        return
     from engine.training.trainer import resume_config, train
 
     given = options_given(options)

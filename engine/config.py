@@ -17,13 +17,29 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
 ACTIVATIONS = ("relu", "tanh", "lrelu", "gelu")
 INITS = ("default", "kaiming", "xavier")
-AUGMENTS = ("flip", "crop")
+AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
+def model_entries() -> list[tuple[str, str]]:
+    """(name, description) of every model. torch is imported only when models beyond the built-in ones
+    may exist: plugins are configured, or code has imported the registry (and may have registered some)."""
+    import sys
+    from .model_catalog import BUILTIN, plugins_configured
+    if "engine.models" in sys.modules or plugins_configured():
+        from .models import list_models
+        return [(e.name, e.description) for e in list_models()]
+    return list(BUILTIN.items())
 
 
 def _model_names() -> tuple[str, ...]:
-    from .models import list_models  # imports torch: only when a model name is checked
-    return tuple(e.name for e in list_models())
+    return tuple(name for name, _ in model_entries())
+
+
+def _recipe_names() -> tuple[str, ...]:
+    from .recipes import RECIPES
+    return tuple(RECIPES)
 
 
 def _dataset_names() -> tuple[str, ...]:
@@ -102,13 +118,30 @@ class TrainConfig:
     step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1)
     gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE)
     epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True)
-    augment: str = setting("none", "on-device augmentation: none, flip, crop or flip,crop (natural images)",
-                           kind="str")
+    augment: str = setting("none", "on-device augmentation: none, or a list of flip, crop (per image, natural "
+                           "images) and shift (the batch moved by up to 2 pixels: cheap, for digits)", kind="str")
+    label_smoothing: float = setting(0.0, "label smoothing of the training loss", kind="float", check=FRACTION)
+    clip_grad: float | None = setting(None, "clip the gradient norm to this value", kind="float", check=POSITIVE,
+                                      resumable=True, placeholder="off")
+    warmup: float = setting(0.0, "epochs of linear learning-rate warm-up (onecycle: its rising part)",
+                            kind="float", check=NON_NEGATIVE)
+    ema: float | None = setting(None, "keep an exponential moving average of the weights with this decay, "
+                                "e.g. 0.999; it is what is evaluated and saved", kind="float", check=FRACTION,
+                                placeholder="off")
     batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
     patience: int | None = setting(None, "stop after N epochs without validation-loss improvement", kind="int",
                                    check=AT_LEAST_1, resumable=True, placeholder="off")
     seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int")
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
+    precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "
+                             "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (evaluation is "
+                             "fp32)", kind="choice", choices=PRECISIONS, group="run")
+    threads: int | None = setting(None, "CPU threads (default: the cores this process may use: affinity, cgroup "
+                                  "quota, SLURM_CPUS_PER_TASK)", kind="int", check=AT_LEAST_1, group="run",
+                                  resumable=True, placeholder="auto")
+    recipe: str | None = setting(None, "start from a tuned recipe (see `lab train --recipe list`); flags given "
+                                 "override its values", kind="choice", choices=_recipe_names, group="run",
+                                 placeholder="none")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")
@@ -263,6 +296,10 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         value = SETTINGS_BY_NAME[name].parse(raw)
         if value is not None:
             changes[name] = value
+    if changes.get("recipe"):  # a recipe's values first, then the fields given override them
+        from .recipes import recipe_values
+        dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
+        changes = {**recipe_values(changes["recipe"], dataset), **changes}
     cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
     return cfg.validate()
 

@@ -32,16 +32,27 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
-def loss_acc_confusion(model, split, num_classes: int) -> tuple[float, float, list[list[int]]]:
-    """Mean cross-entropy, accuracy and confusion matrix of a split (one device sync)."""
+def loss_acc_confusion(model, split, num_classes: int, top5: bool = False):
+    """Mean cross-entropy, accuracy and confusion matrix of a split (one device sync); with top5, also the
+    top-5 accuracy (None for 5 classes or fewer)."""
     if len(split) == 0:
-        return float("nan"), float("nan"), []
+        return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
     logits = predict(model, split.x)
     loss = F.cross_entropy(logits, split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
-    # one transfer for both numbers; float32 because MPS has no float64 (counts stay exact below 2**24)
-    loss_value, correct = torch.stack([loss.float(), cm.diagonal().sum().float()]).tolist()
-    return loss_value, correct / len(split), cm.tolist()
+    in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)
+    # one transfer for all numbers; float32 because MPS has no float64 (counts stay exact below 2**24)
+    loss_value, correct, correct5 = torch.stack([loss.float(), cm.diagonal().sum().float(),
+                                                 in_top5.float()]).tolist()
+    out = (loss_value, correct / len(split), cm.tolist())
+    if top5:
+        out += (correct5 / len(split) if num_classes > 5 else None,)
+    return out
+
+
+def topk_correct(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
+    """How many rows have their true class among the k highest logits."""
+    return (logits.topk(min(k, logits.shape[1]), dim=1).indices == y[:, None]).any(1).sum()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import torch.nn as nn
 
 from .layers import activation, flat_features, mlp_head
+from ..model_catalog import BUILTIN
 from .registry import register_model
 
 
@@ -13,7 +14,7 @@ def _pool_if_possible(h: int, w: int) -> tuple[list[nn.Module], int, int]:
     return [], h, w
 
 
-@register_model("cnn", "[(CONV->ACT)*L->POOL every P blocks]->(FC->ACT)*M->FC, -K 32,64 -L 2 -P 1 -H 128")
+@register_model("cnn", BUILTIN["cnn"])
 def cnn(input_shape, num_classes, channels=None, layers_per_block=None, pool_every=1, hidden=None,
         activation="relu", dropout=0.0, batchnorm=True):
     channels = [32, 64] if channels is None else list(channels)
@@ -42,7 +43,7 @@ def _act(name: str) -> nn.Module:
     return activation(name)
 
 
-@register_model("convnet", "classic small MNIST net: conv32->conv64->pool->dropout->FC128->FC")
+@register_model("convnet", BUILTIN["convnet"])
 def convnet(input_shape, num_classes, hidden=None, activation="relu", dropout=0.25):
     hidden = [128] if hidden is None else list(hidden)
     c, h, w = input_shape
@@ -54,3 +55,21 @@ def convnet(input_shape, num_classes, hidden=None, activation="relu", dropout=0.
     )
     n = flat_features(features, input_shape)
     return nn.Sequential(features, nn.Flatten(), *mlp_head(n, hidden, num_classes, activation, dropout))
+
+
+@register_model("fastcnn", BUILTIN["fastcnn"])
+def fastcnn(input_shape, num_classes, channels=None, activation="relu", dropout=0.0):
+    # pooling before the norm and the activation does their work on a quarter of the pixels; max-pool
+    # commutes with ReLU, so the net is nearly the usual CONV->BN->ReLU->POOL at 0.45x the time (bench/)
+    channels = [16, 32, 64] if channels is None else list(channels)
+    c, h, w = input_shape
+    body: list[nn.Module] = []
+    for width in channels:
+        body.append(nn.Conv2d(c, width, 3, padding=1, bias=False))
+        pool, h, w = _pool_if_possible(h, w)
+        body += [*pool, nn.BatchNorm2d(width), _act(activation)]
+        c = width
+    if dropout > 0:
+        body.append(nn.Dropout(dropout))
+    features = nn.Sequential(*body)
+    return nn.Sequential(features, nn.Flatten(), nn.Linear(flat_features(features, input_shape), num_classes))

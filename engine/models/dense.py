@@ -3,6 +3,7 @@
 import torch.nn as nn
 
 from .layers import mlp_head
+from ..model_catalog import BUILTIN
 from .registry import register_model
 
 
@@ -11,12 +12,12 @@ def _in_features(input_shape) -> int:
     return c * h * w
 
 
-@register_model("logistic", "multinomial logistic regression: one linear layer on the flattened image")
+@register_model("logistic", BUILTIN["logistic"])
 def logistic(input_shape, num_classes):
     return nn.Sequential(nn.Flatten(), nn.Linear(_in_features(input_shape), num_classes))
 
 
-@register_model("mlp", "multilayer perceptron: (FC->ACT->dropout)*M->FC, --hidden 256,128")
+@register_model("mlp", BUILTIN["mlp"])
 def mlp(input_shape, num_classes, hidden=None, activation="relu", dropout=0.0):
     hidden = [256, 128] if hidden is None else list(hidden)
     return nn.Sequential(nn.Flatten(), *mlp_head(_in_features(input_shape), hidden, num_classes, activation, dropout))

@@ -5,9 +5,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+SHIFT = 2  # pixels of the batch shift
+
+
 def augment(x: torch.Tensor, kinds: tuple[str, ...], generator: torch.Generator | None = None) -> torch.Tensor:
     """Random horizontal flips and random translations of up to 1/8 of the image (zero-filled borders,
-    i.e. the data set mean after normalisation), drawn independently for each image."""
+    i.e. the data set mean after normalisation), drawn independently for each image; 'shift' moves the
+    batch as a whole by up to 2 pixels."""
     if not kinds:
         return x
     n = x.shape[0]
@@ -24,4 +28,9 @@ def augment(x: torch.Tensor, kinds: tuple[str, ...], generator: torch.Generator 
         theta[:, :, 2] = 2 * pixels / torch.tensor([w, h])
         grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    if "shift" in kinds:
+        # the whole batch moved by the same (dy, dx) in [-2, 2]: one roll, no per-image work; the pixels that
+        # wrap around are the border, which is background in digit-like data
+        dy, dx = (torch.randint(-SHIFT, SHIFT + 1, (2,), generator=generator)).tolist()
+        x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
     return x

@@ -30,6 +30,8 @@ class RunStarted:
     start_step: int = 0  # batches of start_epoch already done (a resume from a mid-epoch checkpoint)
     rows: tuple = ()  # the epoch rows a resumed run already has
     resumed: bool = False
+    precision: str = "fp32"  # what --precision resolved to on this device
+    threads: int = 0  # torch's intra-op CPU threads
 
 
 @dataclass(frozen=True)

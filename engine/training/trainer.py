@@ -13,6 +13,7 @@ from ..data import Dataset, load_dataset
 from ..device import resolve_device
 from ..errors import CheckpointError, ConfigError
 from ..files import read_json, remove_temp_files
+from ..threads import configure_threads
 from ..models import create_model, model_options
 from .checkpoint import load_checkpoint
 from .distributed import Distributed
@@ -77,6 +78,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     """
     cfg.validate()
     dist = Distributed(resolve_device(cfg.device))
+    configure_threads(cfg.threads)
     locks: list[RunLock] = []
 
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path

@@ -41,6 +41,9 @@ def assert_same_run(a_dir, b_dir):
         for k in sa[i]:
             assert torch.equal(torch.as_tensor(sa[i][k]), torch.as_tensor(sb[i][k])), (i, k)
     assert a["scheduler_state_dict"] == b["scheduler_state_dict"]
+    assert a.get("scaler_state_dict") == b.get("scaler_state_dict") and a.get("ema_updates") == b.get("ema_updates")
+    for k, v in (a.get("raw_model_state_dict") or {}).items():
+        assert torch.equal(v, b["raw_model_state_dict"][k]), k
     assert torch.equal(a["rng"]["torch"], b["rng"]["torch"]) and torch.equal(a["rng"]["generator"],
                                                                               b["rng"]["generator"])
     ra = [{k: r[k] for k in COLUMNS} for r in read_metrics(os.path.join(a_dir, "metrics.csv"))]
@@ -50,7 +53,12 @@ def assert_same_run(a_dir, b_dir):
 
 @pytest.mark.parametrize("extra", [dict(scheduler="onecycle", optimizer="sgd", lr=0.05, nesterov=True),
                                    dict(scheduler="plateau", augment="crop"),
-                                   dict(scheduler="step", step_size=2, model="cnn", channels=[4], hidden=None)])
+                                   dict(scheduler="step", step_size=2, model="cnn", channels=[4], hidden=None),
+                                   # fp16 with its grad scaler, an EMA, clipping, warm-up and label smoothing
+                                   dict(precision="fp16", ema=0.9, clip_grad=0.5, warmup=1.5, label_smoothing=0.1),
+                                   dict(model="fastcnn", channels=[4, 8], hidden=None, dropout=None,
+                                        precision="bf16", augment="shift", ema=0.99, scheduler="onecycle",
+                                        warmup=2.0, optimizer="sgd", lr=0.05)])
 def test_a_run_stopped_mid_epoch_resumes_bitwise_exactly(tmp_path, extra):
     c = cfg(tmp_path, **extra)
     full = train(c.replace(name="full"))

@@ -1,0 +1,25 @@
+"""The built-in models' names and descriptions, without importing torch (for `lab models`, --help, the form).
+
+engine.models registers the builders under these names; a test checks that both agree.
+"""
+
+from __future__ import annotations
+
+import os
+
+BUILTIN: dict[str, str] = {
+    "logistic": "multinomial logistic regression: one linear layer on the flattened image",
+    "mlp": "multilayer perceptron: (FC->ACT->dropout)*M->FC, --hidden 256,128",
+    "cnn": "[(CONV->ACT)*L->POOL every P blocks]->(FC->ACT)*M->FC, -K 32,64 -L 2 -P 1 -H 128",
+    "convnet": "classic small MNIST net: conv32->conv64->pool->dropout->FC128->FC",
+    "fastcnn": "fast small CNN: (CONV->POOL->BN->ReLU)*3->FC, -K 16,32,64 (the fast recipe's model)",
+    "resnet": "residual network: stem->[blocks]*stages->avgpool->FC, -K 16,32,64 -L 2, --bottleneck",
+}
+
+
+def plugins_configured() -> bool:
+    """Whether user modules may register more models ($LAB_PLUGINS or a `lab.plugins` entry point)."""
+    if os.environ.get("LAB_PLUGINS", "").strip():
+        return True
+    from importlib.metadata import entry_points
+    return bool(entry_points(group="lab.plugins"))
