@@ -86,6 +86,7 @@ class TrainLoop:
         self.resumed = False
         self.limit = EXPLODE_FACTOR * max(1.0, math.log(max(data.num_classes, 2)))
         self.weights = penalty_params(model)
+        self.penalized = bool(cfg.l1 or cfg.l2)
         self.kinds = parse_augment(cfg.augment)
         self.paused = 0.0
 
@@ -210,7 +211,7 @@ class TrainLoop:
                 out = self.net(xb)
                 loss = F.cross_entropy(out, yb, label_smoothing=cfg.label_smoothing)
             self.opt.zero_grad(set_to_none=True)
-            self.scaler.scale(loss + penalty(self.weights, cfg.l1, cfg.l2)).backward()
+            self.scaler.scale(loss + penalty(self.weights, cfg.l1, cfg.l2) if self.penalized else loss).backward()
             self._optimizer_step()
             if self.sched is not None and steps_per_batch(cfg):
                 self.sched.step()
@@ -256,8 +257,8 @@ class TrainLoop:
         acc.bad_step = torch.where((acc.bad_step < 0) & bad, self.global_step, acc.bad_step)
         self.global_step += 1
         acc.seen += n
-        acc.loss_sum += detached * n
-        acc.correct += (out.argmax(1) == yb).sum()
+        acc.loss_sum.add_(detached, alpha=n)
+        acc.correct.add_((out.argmax(1) == yb).sum())
 
     def _poll(self) -> str | None:
         # time spent inside should_stop is a pause (labtui blocks there), not training time

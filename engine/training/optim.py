@@ -10,15 +10,17 @@ from ..errors import ConfigError
 
 def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
-    params = model.parameters()
+    params = list(model.parameters())
     name = cfg.optimizer
+    # one fused kernel per step instead of a loop over tensors: ~20% off an MLP step on CPU (bench/README.md)
+    fused = {"fused": True} if params and params[0].device.type in ("cpu", "cuda") else {}
     if name == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
-                               weight_decay=cfg.weight_decay)
+                               weight_decay=cfg.weight_decay, **fused)
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     raise ConfigError(f"--optimizer: expected one of sgd, adam, adamw, rmsprop, got {name!r}")
