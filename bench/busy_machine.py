@@ -48,7 +48,8 @@ def main():
     shutil.rmtree(runs, ignore_errors=True)
     print(f"{os.cpu_count()} CPUs; seconds per MLP epoch, idle and with one busy process")
     for name, *_ in cases:
-        print(f"{name:22} idle {idle[name]:6.2f} s   busy {busy[name]:6.2f} s   busy/idle {busy[name] / idle[name]:5.2f}")
+        print(f"{name:22} idle {idle[name]:6.2f} s   busy {busy[name]:6.2f} s   "
+              f"busy/idle {busy[name] / idle[name]:5.2f}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from .errors import run_cli
 from .eval import eval_command
 from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
+from .lr_find import lr_find_command
+from .predict import predict_command
 from .models import models_command
 from .runs import runs_command
 from .sweep import sweep_command
@@ -26,6 +28,10 @@ EXAMPLES = {
     "inspect-weights": ["lab inspect-weights latest", "lab inspect-weights runs/l2 --compare runs/plain --hist"],
     "export": ["lab export latest --format onnx", "lab export runs/NAME --format safetensors --out model.safetensors"],
     "models": ["lab models"],
+    "lr-find": ["lab lr-find --dataset mnist --model mlp --optimizer adam",
+                "lab lr-find --model cnn --optimizer sgd --json | jq .suggestion"],
+    "predict": ["lab predict latest photo.png", "lab predict runs/NAME digits/ --top 3 --csv predictions.csv",
+                "lab predict model.onnx scans.h5 --json"],
     "sweep": ["lab sweep l2 --grid l2=0,1e-4,1e-3,1e-2 --model logistic --dataset mnist --jobs 2",
               "lab sweep cnn --grid channels='32;64;32,64' --grid dropout=0,0.4 --model cnn --epochs 5",
               "lab sweep l2 --resume ...    # after an interruption: finished points are skipped"],
@@ -64,7 +70,7 @@ def _root(version: bool = typer.Option(False, "--version", help="print the versi
 for _name, _fn in [("train", train_command), ("eval", eval_command), ("convert", convert_command),
                    ("data", data_command), ("inspect-weights", inspect_command), ("export", export_command),
                    ("models", models_command), ("runs", runs_command), ("sweep", sweep_command),
-                   ("compare", compare_command)]:
+                   ("compare", compare_command), ("predict", predict_command), ("lr-find", lr_find_command)]:
     app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100})(_fn)
 
 

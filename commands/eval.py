@@ -115,6 +115,9 @@ def eval_command(
     png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here, the training "
                                                              "curves as results.png (needs lab[plots])"),
     curves: bool = typer.Option(False, "--curves", help="draw the run's loss and accuracy curves in the terminal"),
+    boundary: bool = typer.Option(False, "--boundary", help="2-D point runs (moons, circles, blobs): draw the "
+                                                              "decision regions and the points (two classes: "
+                                                              "also the boundary at the chosen threshold)"),
     json_out: bool = typer.Option(False, "--json", help="print metrics.json to stdout instead of tables"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
@@ -123,6 +126,7 @@ def eval_command(
     from engine.config import SETTINGS_BY_NAME
     from engine.device import resolve_device
     from engine.evaluation import evaluate, write_report
+    from engine.data.points import is_points
     from engine.inference import load_eval_data, load_model
 
     if checkpoint not in ("best", "last"):
@@ -146,6 +150,9 @@ def eval_command(
         fail(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
     if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
         fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
+    if boundary and not is_points(loaded.input_shape):
+        fail(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs of shape "
+             f"{list(loaded.input_shape)}")
     base = eval_folder(loaded)
     for name in names:
         if len(data.split(name)) == 0:
@@ -187,16 +194,40 @@ def eval_command(
             caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
                     f"{last.confidence[i]:.2f}" for i in shown]
             print_lines(image_grid(_images(split_data, data, shown), caps, use_color()) or ["(none)"])
+    grid = _boundary(loaded, data, split_data, last) if boundary else None
     history = _history(loaded)
     if curves:
         _print_curves(history)
     if png is not None:
         from .png import save_curves, save_eval_figures
         files = save_eval_figures(last, png, data, split_data, gallery_k)
+        if grid is not None:
+            from .png import save_boundary
+            files.append(save_boundary(grid, png / "boundary.png", _threshold_of(last), last.threshold))
         if history:
             files.append(save_curves(history, png / "results.png", str(loaded.run_dir)))
         print(f"\nwrote {len(files)} PNG files to {png}")
     print(f"\nwrote {base}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, roc.csv, predictions.csv")
+
+
+def _threshold_of(report) -> float | None:
+    """Two classes: the threshold the report applies (--threshold), else Youden's as tuned on another split."""
+    if len(report.classes) != 2:
+        return None
+    if report.threshold is not None:
+        return report.threshold
+    return report.tuned["threshold"] if report.tuned else None
+
+
+def _boundary(loaded, data, split, report):
+    """Print the decision regions of a 2-D point run over `split`; returns the grid (for --png)."""
+    from engine.boundary import boundary_lines, decision_grid, points_of
+    grid = decision_grid(loaded.model, data.classes, loaded.facts["mean"], loaded.facts["std"],
+                         points_of(split, loaded.facts["mean"], loaded.facts["std"]), split.y.cpu().numpy())
+    t = _threshold_of(report)
+    print(f"\ndecision regions ({report.split} points)" + (f", threshold {t:.3f} and 0.5" if t is not None else ""))
+    print("\n".join(boundary_lines(grid, t, report.threshold)))
+    return grid
 
 
 def _class_index(value: str, classes: list[str]) -> int:

@@ -25,13 +25,20 @@ def main(argv: Optional[list[str]] = None) -> None:
         cfg = config_from_options(options)
         if watch is not None and not (Path(watch) / "config.json").is_file():
             raise LabError(f"--watch {watch}: not a run folder (no config.json)")
-        app = make_app(cfg, start="runs" if runs else "form", watch=watch)
+        app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())
         app.run()
         raise SystemExit(app.return_code or 0)
 
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     cli.command()(labtui)
     run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui")
+
+
+def few_colors() -> bool:
+    """Whether the terminal shows only 16 colours (TERM=xterm, screen, linux...): then labtui uses the
+    terminal's palette (Textual's ANSI theme), which keeps focus and dropdowns visible."""
+    from rich.console import Console
+    return Console().color_system in ("standard", "windows")
 
 
 if __name__ == "__main__":

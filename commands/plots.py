@@ -50,12 +50,18 @@ def histogram_chart(counts: list[float], edges: list[float], title: str = "", wi
 
 
 def line_chart(series: dict[str, list[float]], title: str = "", width: int | None = None, height: int = 14,
-               x: list[float] | None = None) -> str:
+               x: list[float] | None = None, log_x: bool = False) -> str:
     """Several named lines on one plot."""
     import plotext as plt
     plt.clear_figure()
     for name, ys in series.items():
         plt.plot(x or list(range(1, len(ys) + 1)), ys, label=name)
+    if log_x and x:
+        import math
+        plt.xscale("log")
+        lo, hi = math.floor(math.log10(min(x))), math.ceil(math.log10(max(x)))
+        decades = list(range(lo, hi + 1, max(1, (hi - lo) // 8)))
+        plt.xticks([10.0 ** k for k in decades], [f"1e{k}" for k in decades])
     if x and all(isinstance(v, int) for v in x):  # epochs: whole-number ticks only
         step = max(1, -(-len(x) // 10))
         plt.xticks(x[::step])

@@ -138,3 +138,31 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
             fig.tight_layout()
             files.append(_save(fig, out / f"sweep_{diff[0]}.png"))
     return files
+
+
+def save_boundary(grid, path: Path, threshold: float | None = None, decide_at: float | None = None) -> Path:
+    """boundary.png: the predicted regions, the 0.5 boundary (and the threshold's, two classes), the points."""
+    import numpy as np
+    from engine.boundary import predicted
+    plt = _plt()
+    (x0, x1), (y0, y1) = grid.x_range, grid.y_range
+    rows, cols, k = grid.probs.shape
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(predicted(grid.probs), extent=(x0, x1, y0, y1), origin="upper", cmap="Pastel1", vmin=0,
+              vmax=8, aspect="auto", interpolation="nearest")
+    xs = np.linspace(x0, x1, cols)
+    ys = np.linspace(y1, y0, rows)
+    if k == 2:
+        ax.contour(xs, ys, grid.probs[..., 1], levels=[0.5], colors="black", linewidths=1.5)
+        if threshold is not None and threshold != 0.5:
+            cs = ax.contour(xs, ys, grid.probs[..., 1], levels=[threshold], colors="black", linestyles="--")
+            ax.clabel(cs, fmt={threshold: f"t={threshold:.2f}"})
+    ax.scatter(grid.points[:, 0], grid.points[:, 1], c=grid.labels, cmap="Set1", vmin=0, vmax=8, s=12,
+               edgecolors="black", linewidths=0.3)
+    wrong = predicted(grid.point_probs, decide_at) != grid.labels
+    ax.scatter(grid.points[wrong, 0], grid.points[wrong, 1], marker="x", c="black", s=30, label="misclassified")
+    ax.legend(loc="upper right")
+    ax.set_title("decision regions" + (f" (dashed: threshold {threshold:.2f})" if threshold not in (None, 0.5)
+                                       and k == 2 else ""))
+    fig.tight_layout()
+    return _save(fig, Path(path))

@@ -77,6 +77,10 @@ class TrainConfig:
                                    resumable=True, placeholder="default")
     download: bool = setting(False, "download the data set with torchvision if it is missing", kind="bool",
                              group="data", resumable=True)
+    samples: int | None = setting(None, "moons, circles, blobs: number of points to generate (default 1000)",
+                                  kind="int", check=AT_LEAST_1, group="data", placeholder="1000")
+    noise: float | None = setting(None, "moons, circles: noise; blobs: cluster spread (default: per data set)",
+                                  kind="float", check=NON_NEGATIVE, group="data", placeholder="per data set")
     images_key: str = setting("images", "HDF5 dataset name of the images", kind="str", group="data", form=False)
     labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data", form=False)
     val_split: float = setting(0.1, "fraction of the training data held out for validation", kind="float",

@@ -102,7 +102,8 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
         cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None, classes=keep)
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
-    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key)
+    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
+                      cfg.samples, cfg.noise, cfg.seed)
     ds = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes, seed=cfg.seed,
                        device=device, stats=(loaded.facts["mean"], loaded.facts["std"]))
     if ds.input_shape != loaded.input_shape:

@@ -135,9 +135,10 @@ def load_run(path: str | Path) -> RunInfo:
 MAX_ROWS = 2000  # metrics rows a viewer keeps: longer histories are thinned evenly
 
 
-def read_run(path: str | Path, max_rows: int | None = None) -> RunInfo:
+def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | None = None) -> RunInfo:
     """Everything a run folder holds that a viewer needs; missing files, and files of the wrong type, are
-    simply absent. `max_rows` thins a very long metrics.csv for drawing."""
+    simply absent. `max_rows` thins a very long metrics.csv for drawing; `rows` (from a MetricsReader that
+    follows the file) are used instead of reading it."""
     path = Path(path)
 
     def obj(name):
@@ -146,7 +147,8 @@ def read_run(path: str | Path, max_rows: int | None = None) -> RunInfo:
     cfg = obj("config.json") or {}
     config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
-    return RunInfo(path, config, data, read_metrics(path / "metrics.csv", max_rows), obj("results.json"),
+    rows = read_metrics(path / "metrics.csv", max_rows) if rows is None else rows
+    return RunInfo(path, config, data, rows, obj("results.json"),
                    obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"),
                    cfg.get("n_params") if isinstance(cfg.get("n_params"), int) else 0)
 

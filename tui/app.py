@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from engine.config import TrainConfig
 from engine.process import detach_from_terminal
 
 from .screens.confirm import ConfirmScreen
+from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
 from .screens.run import RunScreen
 from .screens.runs import RunsScreen
@@ -26,11 +27,13 @@ QUIT_WAIT = 30.0  # seconds to let a cancelled run write last.pt and results.jso
 class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "lab"
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+                Binding("question_mark", "help", "Help", key_display="?")]
 
     def __init__(self, initial: TrainConfig, trainer: Callable, clock: Callable[[], float] = time.monotonic,
-                 start: str = "form", watch: str | Path | None = None) -> None:
+                 start: str = "form", watch: str | Path | None = None, ansi: bool = False) -> None:
         super().__init__()
+        self.ansi = ansi  # a 16-colour terminal: the terminal's own palette, not truecolor squeezed into it
         self.initial = initial
         self.trainer = trainer
         self.clock = clock
@@ -38,6 +41,8 @@ class LabApp(App):
         self.watch_dir = watch
 
     def on_mount(self) -> None:
+        if self.ansi:
+            self.theme = "ansi-dark"
         try:
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
@@ -60,6 +65,40 @@ class LabApp(App):
 
     def start_run(self, cfg: TrainConfig) -> None:
         self.push_screen(RunScreen("live", config=cfg, trainer=self.trainer, clock=self.clock))
+
+    def get_system_commands(self, screen):
+        """The command palette (ctrl+p): lab's screens first, then Textual's own commands."""
+        yield SystemCommand("New run", "the form that starts a training run", self.action_new_run)
+        yield SystemCommand("Runs", "browse past runs, open, watch or compare them", self.action_show_runs)
+        yield SystemCommand("Watch latest run", "follow the newest run folder as it trains", self.action_watch_latest)
+        yield SystemCommand("Compare latest runs", "overlay the curves of the newest runs (up to 5)",
+                            self.action_compare_latest)
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen.title or "lab", screen_keys(self.screen)))
+
+    def _latest_runs(self, n: int):
+        from engine.runinfo import MAX_ROWS, read_runs
+        runs = sorted(read_runs(self.initial.runs_dir, MAX_ROWS), key=lambda r: r.created, reverse=True)
+        if not runs:
+            self.notify(f"no runs in {self.initial.runs_dir}/ yet")
+        return runs[:n]
+
+    def action_watch_latest(self) -> None:
+        runs = self._latest_runs(1)
+        if runs:
+            self.push_screen(RunScreen("watch", run_dir=runs[0].path, clock=self.clock))
+
+    def action_compare_latest(self) -> None:
+        runs = self._latest_runs(5)
+        if len(runs) >= 2:
+            from .screens.compare import CompareScreen
+            self.push_screen(CompareScreen(runs))
+        elif runs:
+            self.notify("only one run: nothing to compare")
 
     def action_show_runs(self) -> None:
         self.push_screen(RunsScreen(self.initial.runs_dir))
@@ -111,8 +150,14 @@ class LabApp(App):
 
 def make_app(config: TrainConfig | None = None, trainer: Callable | None = None,
              clock: Callable[[], float] = time.monotonic, start: str = "form",
-             watch: str | Path | None = None) -> LabApp:
+             watch: str | Path | None = None, ansi: bool = False) -> LabApp:
     """The app; `trainer` defaults to engine.train (tests pass a fake or tiny one)."""
     if trainer is None:
-        from engine.training.trainer import train as trainer
-    return LabApp(config or TrainConfig(), trainer, clock, start, watch)
+        trainer = _engine_train
+    return LabApp(config or TrainConfig(), trainer, clock, start, watch, ansi)
+
+
+def _engine_train(*args, **kw):
+    """engine.train, imported on first use: on the worker thread, after the first paint (torch takes seconds)."""
+    from engine.training.trainer import train
+    return train(*args, **kw)

@@ -148,6 +148,7 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
 
 def load_dataset(cfg, device: torch.device | str = "cpu", stats=None) -> Dataset:
     """Read the source a TrainConfig names and build its splits on `device`."""
-    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key)
+    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
+                      cfg.samples, cfg.noise, cfg.seed)
     return build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes,
                          seed=cfg.seed, device=device, stats=stats)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .points import POINT_SETS, make_points
 from .formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -66,32 +67,62 @@ def load_idx_pair(images_path, labels_path) -> tuple[np.ndarray, np.ndarray]:
 
 def load_mnist_like(name: str, root: Path, download: bool) -> RawData:
     """MNIST or Fashion-MNIST from torchvision's raw IDX files under root."""
-    folders = SEARCH[name]
-    if download and _find_idx(root, folders, "train") is None:
+    if download and _find_idx(root, SEARCH[name], "train") is None:
         _download(name, root)
-    found = {s: _find_idx(root, folders, s) for s in ("train", "test")}
-    if found["train"] is None or found["test"] is None:
-        where = ", ".join(str(root / f) for f in folders)
-        files = ", ".join(f + "[.gz]" for pair in IDX_FILES.values() for f in pair)
-        raise DataError(f"{name}: expected {files} in one of: {where} "
-                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    found = _mnist_files(name, root)
     train_x, train_y = load_idx_pair(*found["train"])
     test_x, test_y = load_idx_pair(*found["test"])
     classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
     return RawData(name, classes, train_x, train_y, test_x, test_y, origin=str(found["train"][0].parent))
 
 
+def _mnist_files(name: str, root: Path) -> dict:
+    folders = SEARCH[name]
+    found = {s: _find_idx(root, folders, s) for s in ("train", "test")}
+    if found["train"] is None or found["test"] is None:
+        where = ", ".join(str(root / f) for f in folders)
+        files = ", ".join(f + "[.gz]" for pair in IDX_FILES.values() for f in pair)
+        raise DataError(f"{name}: expected {files} in one of: {where} "
+                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    return found
+
+
+def check_source(cfg) -> None:
+    """Cheap checks, before anything loads, that what a config reads is there (the labtui form's check)."""
+    if cfg.data:
+        if not Path(cfg.data).expanduser().is_file():
+            raise DataError(f"--data {cfg.data}: file not found")
+        return
+    if cfg.data_dir and not cfg.download and not Path(cfg.data_dir).expanduser().is_dir():
+        raise DataError(f"--data-dir {cfg.data_dir}: not a folder")
+    root = Path(cfg.data_dir).expanduser() if cfg.data_dir else default_data_dir()
+    if cfg.download:
+        return
+    if cfg.dataset in SEARCH:
+        _mnist_files(cfg.dataset, root)
+    elif cfg.dataset == "cifar10":
+        _cifar_folder(root)
+
+
+def _cifar_folder(root: Path) -> Path:
+    folders = [root / "cifar-10-batches-py", root / "cifar10", root]
+    folder = next((d for d in folders if all((d / n).is_file() for n in CIFAR_FILES)), None)
+    if folder is None:
+        raise DataError(f"cifar10: expected {', '.join(CIFAR_FILES)} in one of: {', '.join(map(str, folders))} "
+                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    return folder
+
+
+CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
 def load_cifar10(root: Path, download: bool) -> RawData:
     """CIFAR-10 from torchvision's python pickle batches under root/cifar-10-batches-py."""
-    folders = [root / "cifar-10-batches-py", root / "cifar10", root]
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    folder = next((d for d in folders if all((d / n).is_file() for n in names)), None)
-    if folder is None and download:
+    names = CIFAR_FILES
+    if download and not any(all((d / n).is_file() for n in names)
+                            for d in (root / "cifar-10-batches-py", root / "cifar10", root)):
         _download("cifar10", root)
-        folder = next((d for d in folders if all((d / n).is_file() for n in names)), None)
-    if folder is None:
-        raise DataError(f"cifar10: expected {', '.join(names)} in one of: {', '.join(map(str, folders))} "
-                        f"(set --data-dir or LAB_DATA_DIR, or pass --download)")
+    folder = _cifar_folder(root)
     parts = [cifar_batch_arrays(folder / n) for n in names[:5]]
     test_x, test_y = cifar_batch_arrays(folder / "test_batch")
     classes = CIFAR10_CLASSES
@@ -178,14 +209,22 @@ register_dataset("digits")(lambda root, download: load_digits())
 register_dataset("mnist")(lambda root, download: load_mnist_like("mnist", root, download))
 register_dataset("fashion")(lambda root, download: load_mnist_like("fashion", root, download))
 register_dataset("cifar10")(load_cifar10)
+for _name in POINT_SETS:  # generated: --samples, --noise and --seed shape them (read_source passes them on)
+    register_dataset(_name)(lambda root, download, _n=_name, **opts: RawData(_n, **make_points(_n, **opts)))
 
 
 def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
-                images_key: str = "images", labels_key: str = "labels") -> RawData:
+                images_key: str = "images", labels_key: str = "labels", samples: int | None = None,
+                noise: float | None = None, seed: int = 0) -> RawData:
     """Dispatch to the reader for an HDF5 file or a registered data set."""
     if data:
         return load_hdf5(data, images_key, labels_key)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     if dataset not in _DATASETS:
         raise DataError(f"--dataset: expected one of {', '.join(_DATASETS)}, got {dataset!r}")
+    if dataset in POINT_SETS:
+        return _DATASETS[dataset](root, download, samples=samples, noise=noise, seed=seed)
+    if samples is not None or noise is not None:
+        raise DataError(f"--samples/--noise: only for the generated data sets ({', '.join(POINT_SETS)}), "
+                        f"not --dataset {dataset}")
     return _DATASETS[dataset](root, download)

@@ -70,6 +70,14 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class BoundaryReady:
+    """2-D point data sets: the decision regions after an epoch (a BoundaryGrid.to_dict())."""
+
+    epoch: int
+    grid: dict
+
+
+@dataclass(frozen=True)
 class RunEnded:
     status: str
     history: "History"

@@ -16,13 +16,14 @@ import torch.nn.functional as F
 from ..config import TrainConfig, parse_augment
 from ..data import Dataset
 from ..data.batches import batch_indices, steps_per_epoch
+from ..data.points import is_points
 from ..errors import CheckpointError, ConfigError
 from ..evaluation import loss_acc_confusion
 from ..precision import autocast, grad_scaler, resolve_precision
 from .augment import augment
 from .distributed import Distributed
 from .ema import EMA
-from .events import BatchEnded, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
+from .events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
 from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
@@ -303,6 +304,15 @@ class TrainLoop:
         self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
         self.emit(CheckpointReady(self.snapshot(), best=improved))  # saved before the row it backs
         self.emit(event)
+        if is_points(self.data.input_shape) and self.dist.is_main:
+            self.emit(BoundaryReady(epoch, self._boundary(epoch)))
+
+    def _boundary(self, epoch: int) -> dict:
+        from ..boundary import decision_grid, points_of
+        d = self.data
+        shown = d.test if len(d.test) else d.train
+        return decision_grid(self.evaluated, d.classes, d.mean, d.std, points_of(shown, d.mean, d.std),
+                             shown.y.cpu().numpy(), epoch=epoch).to_dict()
 
     def _finish(self, status: str, error: str = "", diverged: dict | None = None, evaluate: bool = True) -> History:
         """Evaluate the best weights on the test split and report the end of the run."""

@@ -98,18 +98,81 @@ def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
         step = len(body) / max_rows
         picked = sorted({int(i * step) for i in range(max_rows)} | {len(body) - 2, len(body) - 1})
         body = [body[i] for i in picked if i >= 0]
-    rows = []
-    for line in body:
-        parts = line.split(b",")
-        if len(parts) != len(METRICS_HEADER) or any(len(p) > MAX_FIELD for p in parts):
-            continue
+    return [row for row in map(_parse_row, body) if row is not None]
+
+
+def _parse_row(line: bytes) -> dict | None:
+    parts = line.split(b",")
+    if len(parts) != len(METRICS_HEADER) or any(len(p) > MAX_FIELD for p in parts):
+        return None
+    try:
+        row = {k: float(v) for k, v in zip(METRICS_HEADER, parts)}
+        row["epoch"] = int(parts[0])
+    except ValueError:
+        return None
+    return row
+
+
+class MetricsReader:
+    """A metrics.csv followed as it grows: the first read thins the whole file (read_metrics); later reads
+    parse only the bytes appended since (at most CHUNK per call, so a flood never blocks a viewer), keeping
+    at most max_rows rows by doubling the stride. A file that shrinks or is replaced is read afresh."""
+
+    CHUNK = 4 << 20
+
+    def __init__(self, path: str | Path, max_rows: int = 2000):
+        self.path, self.max_rows = Path(path), max_rows
+        self.rows: list[dict] = []
+        self.offset, self.ident, self.stride, self.count, self.last = 0, None, 1, 0, None
+
+    def read(self) -> list[dict]:
         try:
-            row = {k: float(v) for k, v in zip(METRICS_HEADER, parts)}
-            row["epoch"] = int(parts[0])
-        except ValueError:
-            continue
-        rows.append(row)
-    return rows
+            st = self.path.stat()
+        except OSError:
+            self.__init__(self.path, self.max_rows)
+            return []
+        if self.ident != (st.st_dev, st.st_ino) or st.st_size < self.offset:
+            self._first(st)
+        elif st.st_size > self.offset:
+            self._more()
+        rows = list(self.rows)
+        if self.last is not None and (not rows or rows[-1] is not self.last):
+            rows.append(self.last)  # the newest epoch is always drawn, whatever the stride
+        return rows
+
+    def _first(self, st) -> None:
+        self.ident = (st.st_dev, st.st_ino)
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1  # a half-written last line is read again next time
+        self.offset = end
+        self.rows = read_metrics(self.path, self.max_rows) if end else []
+        self.count = max(data.count(b"\n", 0, end) - 1, 0)
+        self.stride = max(1, -(-self.count // self.max_rows))
+        self.last = self.rows[-1] if self.rows else None
+
+    def _more(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read(self.CHUNK)
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        for line in data[:end].split(b"\n")[:-1]:
+            row = _parse_row(line)
+            if row is None:
+                continue
+            self.count += 1
+            self.last = row
+            if self.count % self.stride == 0:
+                self.rows.append(row)
+                if len(self.rows) > self.max_rows:
+                    self.rows, self.stride = self.rows[::2], self.stride * 2
 
 
 def list_runs(runs_dir: str | Path = "runs") -> list[Path]:

@@ -10,6 +10,7 @@ import torch
 
 from ..config import TrainConfig
 from ..data import Dataset, load_dataset
+from ..data.points import is_points
 from ..device import resolve_device
 from ..errors import CheckpointError, ConfigError
 from ..files import read_json, remove_temp_files
@@ -40,7 +41,11 @@ def resume_config(run: str | Path, runs_dir: str | Path = "runs", **overrides) -
 
 def build_model(cfg: TrainConfig, data: Dataset, device: torch.device) -> torch.nn.Module:
     """The model a config names, sized for the data set, on the device."""
-    return create_model(cfg.model, data.input_shape, data.num_classes, **model_options(cfg)).to(device)
+    model = create_model(cfg.model, data.input_shape, data.num_classes, **model_options(cfg))
+    if is_points(data.input_shape) and any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        raise ConfigError(f"--model {cfg.model}: {data.name} holds 2-D points, not images; use a vector model "
+                          f"(logistic, mlp)")
+    return model.to(device)
 
 
 def open_run_folder(cfg: TrainConfig, resume: str | Path | None) -> tuple[Path, RunLock]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..files import read_json, write_json
 from ..errors import CheckpointError
 from .checkpoint import save_checkpoint
-from .events import BatchEnded, CheckpointReady, EpochEnded, RunEnded, RunStarted
+from .events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
 from .runs import MetricsWriter
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
@@ -46,6 +46,8 @@ class RunWriter:
                 save_checkpoint(self.dir / "last.pt", event.state)
             case EpochEnded():
                 self._epoch(event)
+            case BoundaryReady():
+                write_json(self.dir / "boundary.json", event.grid, durable=False)
             case RunEnded():
                 self._ended(event)
 

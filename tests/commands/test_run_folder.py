@@ -90,8 +90,9 @@ def test_files_get_the_permissions_of_the_umask_and_temp_files_are_cleaned(tmp_p
 
 @pytest.mark.slow
 def test_sigterm_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+    # epochs long enough (~0.5 s) that 0.1 s after epoch 3's row the run is inside epoch 4
     args = ["train", "--epochs", "6", "--model", "cnn", "-K", "8", "-H", "16", "--batch-size", "4",
-            "--subset", "600"]
+            "--subset", "1400"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}  # same threads: same float sums
 
     def lab_run(*more):

@@ -156,3 +156,24 @@ def test_light_commands_do_not_import_torch(tmp_path, argv):
     r = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert r.returncode == 0, r.stderr[-500:]
+
+
+def test_metrics_reader_parses_only_what_was_appended(tmp_path):
+    from engine.training.runs import METRICS_HEADER, MetricsReader
+    path = tmp_path / "metrics.csv"
+
+    def rows(a, b):
+        return "".join(f"{i},1,0.5,1,0.5,0.001,1\n" for i in range(a, b))
+    path.write_text(",".join(METRICS_HEADER) + "\n" + rows(1, 11))
+    reader = MetricsReader(path, max_rows=8)
+    first = reader.read()
+    assert len(first) <= 9 and first[0]["epoch"] == 1 and first[-1]["epoch"] == 10
+    with open(path, "a") as f:
+        f.write(rows(11, 41) + "41,1,0.5")  # a half-written row
+    got = reader.read()
+    assert got[-1]["epoch"] == 40 and len(got) <= 9 + 1
+    with open(path, "a") as f:
+        f.write(",1,0.5,0.001,1\n")
+    assert reader.read()[-1]["epoch"] == 41
+    path.write_text(",".join(METRICS_HEADER) + "\n" + rows(1, 3))  # rewritten (a resume): read afresh
+    assert [r["epoch"] for r in reader.read()] == [1, 2]

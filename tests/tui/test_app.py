@@ -160,13 +160,24 @@ def test_labtui_rejects_bad_flags(capsys):
     assert e.value.code == 2
 
 
-async def test_a_run_that_cannot_start_shows_the_error(tmp_path):
+async def test_missing_data_is_caught_by_the_form_with_the_whole_hint(tmp_path):
     app = make_app(TrainConfig(dataset="mnist", data_dir=str(tmp_path), runs_dir=str(tmp_path / "runs")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunScreen)
+        message = str(app.screen.query_one("#form-error").render())
+        assert "train-images-idx3-ubyte" in message and "or pass --download" in message  # wrapped, not cut
+
+
+async def test_a_run_that_cannot_start_shows_the_error(tmp_path):
+    (tmp_path / "bad.h5").write_bytes(b"not an HDF5 file")  # there (the form's check passes), unreadable
+    app = make_app(TrainConfig(data=str(tmp_path / "bad.h5"), runs_dir=str(tmp_path / "runs")))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "failed")
         message = str(app.screen.query_one("#run-message").render())
-        assert "error" in message and "train-images-idx3-ubyte" in message
+        assert "error" in message and "bad.h5: not a readable HDF5 file" in message
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, RunScreen)  # back at the form to fix it

@@ -28,6 +28,13 @@ CASES = {
     "metrics-huge-field": {"metrics.csv": HEADER + "1," + "9" * 1_000_000 + ",0.8,0.6,0.7,0.001,1.0\n" + ROW},
     "metrics-nan": {"metrics.csv": HEADER + "1,nan,nan,nan,nan,0.001,1.0\n2,0.4,0.8,0.5,0.75,0.001,1.0\n"},
     "metrics-junk": {"metrics.csv": "not,a,header\n\x00\x00\x00\n,,,,,,\n"},
+    "boundary-shape": {"boundary.json": '{"epoch": 1, "x_range": [0, 1], "y_range": [0, 1], "classes": ["a"], '
+                                        '"probs": [[[0.5, 0.5]]], "points": [], "labels": [], "point_probs": []}'},
+    "boundary-types": {"boundary.json": '{"probs": "many", "x_range": null}'},
+    "boundary-nan": {"boundary.json": '{"epoch": 1, "x_range": [0, 1], "y_range": [0, 1], "classes": ["a", "b"], '
+                                      '"probs": [[[NaN, 0.5]]], "points": [[0, 0]], "labels": [7], '
+                                      '"point_probs": [[0.5, 0.5]]}'},
+    "boundary-list": {"boundary.json": "[[1, 2]]"},
     "metrics-million": {"metrics.csv": HEADER + "".join(f"{i},0.5,0.8,0.6,0.7,0.001,1.0\n"
                                                        for i in range(1, 1_000_001))},
 }
@@ -62,9 +69,11 @@ async def test_watch_and_view_survive_a_malformed_run(hostile, name):
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert len(screen.rows) <= 2002
-        for key in ("2", "3", "1"):  # every tab draws
+        for key in ("2", "3", "4", "5", "l", "s", "1"):  # every tab and key draws
             await pilot.press(key)
             await pilot.pause()
         if name in ("confusion-shape", "confusion-cells"):
             assert "cannot be shown" in str(screen.query_one("#confusion-view").render())
+        if name.startswith("boundary"):
+            assert "boundary.json: unreadable" in str(screen.query_one("#boundary-view").render())
         await pilot.press("q")

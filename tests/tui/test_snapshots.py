@@ -69,3 +69,25 @@ async def test_resizes_cleanly():
             plots = list(app.screen.query(CurvePlot))
             assert app.screen.size.width == size[0]
             assert all(0 < p.size.width <= size[0] // 2 + 1 for p in plots)
+
+
+def test_form_16_colours(snap_compare):
+    """A 16-colour terminal (labtui picks Textual's ANSI theme there): the focused button still shows."""
+    app = make_app(TrainConfig(epochs=3), trainer=fake_train, clock=lambda: 0.0, ansi=True)
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_run_confusion_16_colours(snap_compare):
+    app = make_app(TrainConfig(epochs=3), trainer=fake_train, clock=lambda: 0.0, ansi=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=on_tab("3"))
+
+
+def test_form_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(app_for(), terminal_size=(80, 24))
+
+
+def test_run_confusion_no_color(snap_compare, monkeypatch):
+    """Under NO_COLOR the errors of the confusion matrix are reverse video, the best epoch too."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(app_for(), terminal_size=(80, 24), run_before=on_tab("3"))

@@ -12,7 +12,8 @@ from ..widgets.curve_plot import CurvePlot
 
 
 class CompareScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("q", "app.quit", "Quit")]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("l", "log_y", "Log y"),
+                Binding("s", "smooth", "Smooth"), Binding("q", "app.quit", "Quit")]
 
     def __init__(self, runs: list[RunInfo]) -> None:
         super().__init__()
@@ -29,7 +30,8 @@ class CompareScreen(Screen):
             differs = " ".join(f"{k}={r.config.get(k)}" for k in diff)
             lines.append(f"{i} {r.name}: {differs or r.config.get('model')}  best val {best}  test {test}")
         yield Static(Text("\n".join(lines)), id="compare-legend")
-        yield CurvePlot("loss", "loss (1:, 2:)", id="cmp-loss")
+        yield Static("", id="compare-markers")
+        yield CurvePlot("loss", "loss", id="cmp-loss")
         yield CurvePlot("acc", "accuracy", id="cmp-acc")
         yield Footer()
 
@@ -37,6 +39,16 @@ class CompareScreen(Screen):
         self.title = "lab: compare"
         for plot in self.query(CurvePlot):
             plot.clear_series()
+            plot.legend_in_title = False  # many runs: the legend line above the plots, outside them
             splits = ("train", "val") if len(self.runs) <= 2 else ("val",)  # more runs: validation only
             for i, r in enumerate(self.runs, 1):
                 plot.set_rows(r.rows, prefix=f"{i}:", splits=splits)
+        self.query_one("#compare-markers", Static).update(self.query_one("#cmp-loss", CurvePlot).legend())
+
+    def action_log_y(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.toggle_log()
+
+    def action_smooth(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.cycle_smoothing()

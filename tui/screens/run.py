@@ -13,11 +13,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 
 from engine.errors import LabError
-from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
+from engine.training.events import BatchEnded, BoundaryReady, EpochEnded, RunEnded, RunStarted
 from engine.runinfo import MAX_ROWS, read_run
+from engine.training.runs import MetricsReader
 
 from ..control import RunControl
 from ..messages import TrainingEvent, TrainingFailed
+from ..widgets.boundary_view import BoundaryView
+from ..widgets.config_panel import ConfigPanel
 from ..widgets.confusion_view import ConfusionView
 from ..widgets.curve_plot import CurvePlot
 from ..widgets.epoch_table import EpochTable
@@ -34,6 +37,10 @@ class RunScreen(Screen):
         Binding("1", "tab('epochs')", "Epochs", show=False),
         Binding("2", "tab('curves')", "Curves", show=False),
         Binding("3", "tab('confusion')", "Confusion", show=False),
+        Binding("4", "tab('boundary')", "Boundary", show=False),
+        Binding("5", "tab('config')", "Config", show=False),
+        Binding("l", "log_y", "Log y"),
+        Binding("s", "smooth", "Smooth"),
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -51,6 +58,8 @@ class RunScreen(Screen):
         self.facts: dict = {}
         self.rows: list[dict] = []
         self.device, self.params, self.epochs, self.started = "-", 0, 0, None
+        self.opened = 0.0
+        self.metrics = None  # a MetricsReader: watch mode parses only what metrics.csv gained since
         self._watch_stamp = None
         self.info = None
         self.batch_loss = None
@@ -68,14 +77,22 @@ class RunScreen(Screen):
                 yield CurvePlot("acc", "accuracy", id="acc-plot")
             with TabPane("3 Confusion", id="confusion"):
                 yield ConfusionView("no confusion matrix yet", id="confusion-view")
+            with TabPane("4 Boundary", id="boundary"):
+                yield BoundaryView("", id="boundary-view")
+            with TabPane("5 Config", id="config"):
+                yield ConfigPanel("", id="config-view")
         yield Static("", id="run-message")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "lab"
+        self.query_one(TabbedContent).hide_tab("boundary")  # shown once a run turns out to be on 2-D points
         if self.mode == "live":
             self.sub_title = f"{self.config.source} / {self.config.model}"
+            self.query_one(ConfigPanel).show(self.config.to_dict())
             self.active = True
+            self.opened = self.clock()
+            self.set_interval(1.0, self.refresh_status)  # the clock ticks between epochs too
             self.train_worker()
         else:
             self.sub_title = f"{'watching' if self.mode == 'watch' else 'run'} {self.run_dir}"
@@ -103,6 +120,8 @@ class RunScreen(Screen):
             self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
             self.started = self.clock()
             self.state = "running"
+            self.query_one(ConfigPanel).show(e.config, {"precision": e.precision, "threads": e.threads,
+                                                        "run folder": e.run_dir})
             self.sub_title = f"{e.run_dir}"
         elif isinstance(e, BatchEnded):
             self.batch_loss = e.loss
@@ -120,6 +139,8 @@ class RunScreen(Screen):
             self.update_curves()
             self.query_one(ConfusionView).show(e.confusion, self.facts.get("classes", []),
                                                f"validation, epoch {e.epoch}")
+        elif isinstance(e, BoundaryReady):
+            self.show_boundary(e.grid)
         elif isinstance(e, RunEnded):
             self.query_one("#progress", ProgressBar).update(total=1, progress=1)
             self.active = False
@@ -138,7 +159,8 @@ class RunScreen(Screen):
 
     # ---- watch and view modes read the run folder ----
     def load_files(self) -> None:
-        files = [self.run_dir / n for n in ("metrics.csv", "results.json", "confusion.json", "progress.json")]
+        files = [self.run_dir / n for n in ("metrics.csv", "results.json", "confusion.json", "progress.json",
+                                            "boundary.json")]
         stamp = tuple(_stamp(p) for p in files)
         if stamp != self._watch_stamp:
             self._watch_stamp = stamp
@@ -148,9 +170,12 @@ class RunScreen(Screen):
         self.refresh_status()
 
     def _read_files(self) -> None:
-        info = self.info = read_run(self.run_dir, MAX_ROWS)
+        if self.metrics is None:
+            self.metrics = MetricsReader(self.run_dir / "metrics.csv", MAX_ROWS)
+        info = self.info = read_run(self.run_dir, MAX_ROWS, rows=self.metrics.read())
         self.facts, self.epochs = info.data, info.epochs
         self.device, self.params = info.device, info.params
+        self.query_one(ConfigPanel).show(info.config)
         if self.mode != "watch":  # watch mode: _watch_tick sets the state, and notices when it changes
             self.state = f"{info.status} (past run)"
         if info.rows != self.rows:
@@ -161,6 +186,8 @@ class RunScreen(Screen):
             c = info.confusion
             self.query_one(ConfusionView).show(c.get("matrix"), c.get("classes"),
                                                f"{str(c.get('split', 'val'))[:10]}, epoch {str(c.get('epoch'))[:10]}")
+        if (self.run_dir / "boundary.json").exists():
+            self.show_boundary(_read_boundary(self.run_dir / "boundary.json"))
         if info.results and info.status != "running":
             test = info.test_acc
             self.query_one("#run-message", Static).update(
@@ -184,6 +211,10 @@ class RunScreen(Screen):
             bar.update(total=self.epochs, progress=len(self.rows))
 
     # ---- shared ----
+    def show_boundary(self, grid) -> None:
+        self.query_one(TabbedContent).show_tab("boundary")
+        self.query_one(BoundaryView).show(grid)
+
     def update_curves(self) -> None:
         for plot in self.query(CurvePlot):
             plot.set_rows(self.rows)
@@ -191,8 +222,10 @@ class RunScreen(Screen):
     def refresh_status(self) -> None:
         elapsed = sum(r["seconds"] for r in self.rows)
         running = self.state in ("running", "starting", "cancelling") or (self.mode == "live" and self.active)
-        if self.mode == "live" and self.started is not None:
+        if self.mode == "live" and self.started is not None and running:
             elapsed = self.clock() - self.started - self.control.paused_seconds
+        elif self.mode == "live" and self.state == "starting":
+            elapsed = self.clock() - self.opened
         elif self.mode == "watch" and running and self.info is not None:
             started = (self.info.progress or {}).get("started")
             elapsed = time.time() - started if isinstance(started, (int, float)) else elapsed  # a ticking clock
@@ -219,6 +252,14 @@ class RunScreen(Screen):
             self.control.toggle_pause()
             self.refresh_status()
 
+    def action_log_y(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.toggle_log()
+
+    def action_smooth(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.cycle_smoothing()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
@@ -236,6 +277,18 @@ class RunScreen(Screen):
         if action in ("cancel", "pause"):
             return self.mode == "live" and self.active
         return True
+
+
+def _read_boundary(path: Path):
+    """boundary.json, or a marker the view shows as unreadable (never an exception: hostile folders)."""
+    from engine.errors import LabError
+    from engine.files import read_json
+    try:
+        if path.stat().st_size > 5_000_000:
+            return {"unreadable": True}
+        return read_json(path)
+    except (LabError, OSError):
+        return {"unreadable": True}
 
 
 def _stamp(path: Path):

@@ -1,10 +1,17 @@
-"""The New-run form, generated from TrainConfig's field metadata: one input or select per setting."""
+"""The New-run form, generated from TrainConfig's field metadata: one input or select per setting.
 
-from textual.containers import Grid
-from textual.widgets import Input, Label, Select
+The settings most runs change come first; the rarer ones wait in a collapsed "more settings" group.
+"""
+
+from textual.containers import Grid, Vertical
+from textual.widgets import Collapsible, Input, Label, Select
 
 from engine.config import TrainConfig, settings
 
+COMMON = ("dataset", "data", "recipe", "model", "hidden", "channels", "dropout", "optimizer", "lr", "scheduler",
+          "epochs", "batch_size", "augment", "name")
+
+SETTINGS = {s.name: s for s in settings()}
 UNSET = ""  # a select's value for "the model's own default"
 LABELS = {"layers_per_block": "layers/block", "weight_decay": "weight decay"}  # fit the label column
 
@@ -28,11 +35,12 @@ def _select_options(s) -> list[tuple[str, object]]:
     else:
         options = [(c, c) for c in s.options()]
     if s.default is None:
-        options.insert(0, ("model default" if s.group == "model" else "default", UNSET))
+        label = "model default" if s.group == "model" else "none" if s.name == "recipe" else "default"
+        options.insert(0, (label, UNSET))
     return options
 
 
-class ConfigForm(Grid):
+class ConfigForm(Vertical):
     """Edits the form's settings of a TrainConfig; every other field is kept from the initial config."""
 
     def __init__(self, initial: TrainConfig, **kw) -> None:
@@ -41,7 +49,16 @@ class ConfigForm(Grid):
         self.fields = form_settings()
 
     def compose(self):
-        for s in self.fields:
+        with Grid(classes="form-grid", id="form-common"):
+            yield from self._fields([s for s in self.fields if s.name in COMMON])
+        rare = [s for s in self.fields if s.name not in COMMON]
+        with Collapsible(title=f"more settings ({len(rare)}: data, model, optimisation, run)", collapsed=True,
+                         id="form-more"):
+            with Grid(classes="form-grid", id="form-rare"):
+                yield from self._fields(rare)
+
+    def _fields(self, fields):
+        for s in fields:
             yield Label(LABELS.get(s.name, s.name.replace("_", " ")), classes="form-label")
             value = getattr(self.initial, s.name)
             if s.kind in ("choice", "bool"):
@@ -68,7 +85,17 @@ class ConfigForm(Grid):
         for s, raw in zip(self.fields, self.values().values()):
             value = None if raw in (UNSET, None) else s.parse(raw)
             changes[s.name] = s.default if value is None else value
-        return self.initial.replace(**changes).validate()
+        if changes.get("recipe"):  # the recipe's values for the fields left at their defaults
+            from engine.recipes import recipe_values
+            values = recipe_values(changes["recipe"], changes.get("dataset", self.initial.dataset))
+            for name, value in values.items():
+                s = SETTINGS.get(name)
+                if s is None or s.form is False or changes.get(name) == s.default:
+                    changes[name] = value
+        cfg = self.initial.replace(**changes).validate()
+        from engine.data.sources import check_source
+        check_source(cfg)  # a missing file or data set fails here, not after the screen has changed
+        return cfg
 
     def mark_invalid(self, message: str) -> None:
         """Highlight the field a ConfigError names by its flag."""
@@ -77,4 +104,6 @@ class ConfigForm(Grid):
             bad = message.startswith(s.flag + ":") or message.startswith(s.flag + " ")
             widget.set_class(bad, "invalid")
             if bad:
+                if s.name not in COMMON:
+                    self.query_one("#form-more", Collapsible).collapsed = False
                 widget.focus()

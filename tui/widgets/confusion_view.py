@@ -21,12 +21,13 @@ def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 8
         total = sum(row) or 1
         for j, v in enumerate(row):
             share = v / total
+            # the errors stand out by reverse video and bold, not only by colour (NO_COLOR, 16 colours)
             if v == 0:
                 style = "dim"
             elif i == j:
-                style = "bold black on green" if share > 0.5 else "black on yellow"
+                style = "green" if share > 0.5 else "yellow"
             else:
-                style = "bold white on red" if share > 0.1 else "bold red"
+                style = "bold reverse red" if share > 0.1 else "bold red"
             t.append(f"{v:>{cell}}", style=style)
         t.append("\n")
     t.append("rows: true class", style="dim")

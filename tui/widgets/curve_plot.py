@@ -1,16 +1,56 @@
-"""A plotext line chart of training and validation curves (textual-plotext, plotext 5 API)."""
+"""A plotext line chart of per-epoch curves (textual-plotext, plotext 5 API), any number of series.
+
+Markers are braille or plain ASCII (the sextant glyphs of 'fhd'/'hd' are missing from many SSH fonts);
+each series also has its own colour. The legend is drawn outside the plot (the title, or the caller's
+legend) so it never covers the data. `l` toggles a log y axis and `s` cycles EMA smoothing.
+"""
+
+from __future__ import annotations
+
+import math
 
 from textual_plotext import PlotextPlot
 
+MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
+COLORS = ["cyan", "magenta", "green", "yellow", "blue", "red", "white"]
+SMOOTHING = (0.0, 0.6, 0.9)
+
+
+def smooth(ys: list[float], alpha: float) -> list[float]:
+    """Debiased exponential moving average (as TensorBoard draws it); NaN stays NaN and is skipped."""
+    if not alpha:
+        return list(ys)
+    out, avg, n = [], 0.0, 0
+    for y in ys:
+        if y != y:
+            out.append(y)
+            continue
+        n += 1
+        avg = alpha * avg + (1 - alpha) * y
+        out.append(avg / (1 - alpha ** n))
+    return out
+
+
+def epoch_ticks(xs: list[int], most: int = 8) -> list[int]:
+    """Whole-number epoch ticks, at most `most` of them."""
+    if not xs:
+        return []
+    lo, hi = min(xs), max(xs)
+    step = max(1, math.ceil((hi - lo + 1) / most))
+    return list(range(lo, hi + 1, step))
+
 
 class CurvePlot(PlotextPlot):
-    """Lines keyed by label; `metric` is 'loss' or 'acc' and picks the columns of the metrics rows."""
+    """Lines keyed by label; `metric` is 'loss' or 'acc' (drawn in %) and picks the metrics columns."""
 
     def __init__(self, metric: str, title: str, **kw) -> None:
         super().__init__(**kw)
         self.metric = metric
         self.title = title
-        self.series: dict[str, tuple[list[float], list[float]]] = {}
+        self.series: dict[str, tuple[list[int], list[float]]] = {}
+        self.log_y = False
+        self.smoothing = 0.0
+        self.legend_in_title = True
 
     def on_mount(self) -> None:
         self.draw()
@@ -18,26 +58,63 @@ class CurvePlot(PlotextPlot):
     def set_rows(self, rows: list[dict], prefix: str = "", splits=("train", "val")) -> None:
         """Train and validation lines from metrics rows; `prefix` labels a run when comparing."""
         x = [r["epoch"] for r in rows]
+        scale = 100.0 if self.metric == "acc" else 1.0
         for split in splits:
-            self.series[f"{prefix}{split}"] = (x, [r[f"{split}_{self.metric}"] for r in rows])
+            self.series[f"{prefix}{split}"] = (x, [_num(r.get(f"{split}_{self.metric}")) * scale for r in rows])
         self.draw()
 
     def clear_series(self) -> None:
         self.series.clear()
 
+    def toggle_log(self) -> None:
+        self.log_y = not self.log_y
+        self.draw()
+
+    def cycle_smoothing(self) -> None:
+        self.smoothing = SMOOTHING[(SMOOTHING.index(self.smoothing) + 1) % len(SMOOTHING)]
+        self.draw()
+
+    def style_of(self, i: int) -> tuple[str, str]:
+        """(marker, colour) of the i-th series."""
+        return MARKERS[i % len(MARKERS)], COLORS[i % len(COLORS)]
+
+    def legend(self) -> str:
+        return "  ".join(f"{_glyph(self.style_of(i)[0])} {label}" for i, label in enumerate(self.series))
+
+    def heading(self) -> str:
+        unit = " (%)" if self.metric == "acc" else ""
+        mode = (" log" if self.log_y else "") + (f" ema {self.smoothing}" if self.smoothing else "")
+        legend = f"   {self.legend()}" if self.legend_in_title and self.series else ""
+        return f"{self.title}{unit}{mode}{legend}"
+
     def draw(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title)
+        plt.title(self.heading())
         plt.xlabel("epoch")
-        markers = ["braille", "dot", "fhd", "hd"]
-        for i, (label, (x, y)) in enumerate(self.series.items()):
-            pts = [(a, b) for a, b in zip(x, y) if b == b]  # NaN (no validation split) is skipped
+        xs_all: list[int] = []
+        for i, (x, y) in enumerate(self.series.values()):
+            ys = smooth(y, self.smoothing)
+            pts = [(a, b) for a, b in zip(x, ys) if b == b and (b > 0 or not self.log_y)]
             if pts:
-                plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker=markers[i % len(markers)])
-        if not any(self.series.values()):
+                marker, color = self.style_of(i)
+                plt.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color)
+                xs_all += [p[0] for p in pts]
+        if xs_all:
+            plt.xticks(epoch_ticks(xs_all))
+            if self.log_y:
+                plt.yscale("log")
+        else:
             plt.text("waiting for the first epoch", 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
         self.refresh()
+
+
+def _num(v) -> float:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else float("nan")
+
+
+def _glyph(marker: str) -> str:
+    return "⠿" if marker == "braille" else marker

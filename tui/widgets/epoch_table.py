@@ -1,5 +1,6 @@
 """The live epoch table: one row per epoch, the best one marked."""
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 COLUMNS = ("epoch", "train loss", "train acc", "val loss", "val acc", "lr", "sec")
@@ -32,7 +33,7 @@ class EpochTable(DataTable):
             best = self._best is None or (row["val_acc"] == row["val_acc"] and row["val_acc"] > self._best)
         if best:
             self._best = row["val_acc"]
-        epoch = f"{row['epoch']}{'*' if best else ''}"
+        epoch = Text(f"{row['epoch']}*", style="bold reverse") if best else str(row["epoch"])
         self.add_row(epoch, _f(row["train_loss"]), _f(row["train_acc"], True), _f(row["val_loss"]),
                      _f(row["val_acc"], True), f"{row['lr']:.2e}", f"{row['seconds']:.1f}")
         self.move_cursor(row=self.row_count - 1)

@@ -16,6 +16,10 @@ class StatusLine(Static):
 
     def set_status(self, state: str, device: str = "-", params: int = 0, epoch: int = 0, epochs: int = 0,
                    elapsed: float = 0.0, eta: float | None = None, extra: str = "") -> None:
+        if state == "starting":  # data loading takes seconds on big sets: say what is happening
+            self.update(Text.assemble((state, "bold"), f"  loading the data and building the model...  "
+                                                       f"elapsed {_hms(elapsed)}"))
+            return
         eta_text = _hms(eta) if eta is not None else "-"
         params_text = f"{params:,} params  " if params else ""
         self.update(Text.assemble((state, "bold"), f"  {device}  {params_text}epoch {epoch}/{epochs}  "

@@ -1,0 +1,75 @@
+"""`lab predict RUN_OR_EXPORT INPUT...`: top-k classes for image files, with the run's preprocessing."""
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import fail
+
+
+def predict_command(
+    target: str = typer.Argument(..., metavar="RUN_OR_EXPORT",
+                                 help="a run folder, 'latest', a checkpoint or an export (.safetensors, "
+                                      ".torchscript.pt, .pt2, .onnx)"),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...",
+                                       help="PNG/JPEG/NumPy/HDF5 files, or folders of them"),
+    top: int = typer.Option(3, "--top", help="how many classes to show per input"),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="also write the predictions to this CSV file",
+                                           dir_okay=False),
+    json_out: bool = typer.Option(False, "--json", help="print the predictions as JSON instead of lines"),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
+    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+):
+    """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
+    if top < 1:
+        fail(f"--top: expected an integer >= 1, got {top}")
+    if checkpoint not in ("best", "last"):
+        fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
+    from engine.device import resolve_device
+    from engine.inference import load_model
+    from engine.predict import read_inputs, top_k
+
+    dev = resolve_device(device)
+    loaded = load_model(target, checkpoint, dev, runs_dir)
+    facts = loaded.facts
+    got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
+    for line in got.notices:
+        sys.stderr.write(f"notice: {line}\n")
+    for line in got.errors:
+        sys.stderr.write(f"error: {line}\n")
+    idx, probs = top_k(loaded.model, got.x, top, dev)
+    classes = loaded.classes
+    rows = [{"input": name, "top": [{"class": classes[int(i)], "index": int(i), "probability": float(p)}
+                                    for i, p in zip(ii, pp)]} for name, ii, pp in zip(got.names, idx, probs)]
+    if csv_out is not None:
+        _write_csv(csv_out, rows, min(top, len(classes)))
+    if json_out:
+        print(json.dumps({"model": str(loaded.path), "predictions": rows, "errors": got.errors}, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['input']}: " + "  ".join(f"{t['class']} {100 * t['probability']:.1f}%" for t in r["top"]))
+    if got.errors or not rows:
+        if not rows and not got.errors:
+            sys.stderr.write("error: no inputs to predict\n")
+        raise typer.Exit(1)
+
+
+def _write_csv(path: Path, rows: list[dict], k: int) -> None:
+    from engine.errors import ConfigError
+    from engine.files import atomic_write
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["input"] + [f"{name}_{j + 1}" for j in range(k) for name in ("class", "probability")])
+    for r in rows:
+        w.writerow([r["input"]] + [v for t in r["top"] for v in (t["class"], f"{t['probability']:.6f}")])
+    try:
+        atomic_write(path, lambda tmp: Path(tmp).write_text(buf.getvalue(), encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"--csv {path}: cannot write ({e.strerror or e})") from None

@@ -1,0 +1,110 @@
+"""The learning-rate range test (Smith 2015, fastai's lr_find): train a fresh copy of the model for a few
+hundred steps with an exponentially growing lr, and read a good lr off the loss curve.
+
+It builds its own model from the config and never reads or writes a run folder.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data.batches import batch_indices
+from .errors import ConfigError
+
+
+@dataclass
+class LRFindResult:
+    """The curve (lr, raw and smoothed loss per step) and the suggestions read off it."""
+
+    lrs: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    steepest: float | None  # lr where the smoothed loss falls fastest (per unit of log lr)
+    minimum: float  # lr at the smoothed loss's minimum
+    suggestion: float  # minimum / 10: the value to train with
+    stopped: str  # 'exploded' (the loss passed 4x its best) or 'end' (reached --end)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int = 200, beta: float = 0.98,
+            diverge: float = 4.0, dataset=None, should_stop=None) -> LRFindResult:
+    """Run the range test for `cfg` (its model, optimizer, batch size, data, precision)."""
+    from .data import load_dataset
+    from .device import resolve_device
+    from .precision import autocast, resolve_precision
+    from .threads import configure_threads
+    from .training.optim import make_optimizer, penalty, penalty_params
+    from .training.trainer import build_model
+    if not (0 < start < end) or not math.isfinite(end):
+        raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
+    if steps < 10:
+        raise ConfigError(f"--steps: expected at least 10, got {steps}")
+    cfg.validate()
+    device = resolve_device(cfg.device)
+    configure_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    data = dataset or load_dataset(cfg, device)
+    model = build_model(cfg, data, device).train()
+    opt = make_optimizer(model, cfg.replace(lr=start))
+    precision = resolve_precision(cfg.precision, device)
+    weights, gen = penalty_params(model), torch.Generator().manual_seed(cfg.seed)
+    x, y = data.train.x, data.train.y
+    lrs, losses, smoothed = [], [], []
+    avg, best, stopped = 0.0, math.inf, "end"
+    batches = _endless(len(y), cfg.batch_size, gen, device)
+    for i in range(steps):
+        if should_stop is not None and should_stop():
+            stopped = "cancelled"
+            break
+        lr = start * (end / start) ** (i / (steps - 1))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = next(batches)
+        with autocast(precision, device):
+            loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=cfg.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        (loss + penalty(weights, cfg.l1, cfg.l2)).backward()
+        if cfg.clip_grad:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
+        opt.step()
+        value = loss.item()
+        avg = beta * avg + (1 - beta) * value
+        smooth = avg / (1 - beta ** (i + 1))
+        lrs.append(lr), losses.append(value), smoothed.append(smooth)
+        best = min(best, smooth)
+        if not math.isfinite(value) or smooth > diverge * best:
+            stopped = "exploded"
+            break
+    return _suggest(lrs, losses, smoothed, stopped)
+
+
+def _endless(n: int, batch_size: int, gen: torch.Generator, device):
+    while True:
+        perm = torch.randperm(n, generator=gen).to(device)
+        for _, idx in batch_indices(perm, batch_size, 0):
+            yield idx
+
+
+def _suggest(lrs, losses, smoothed, stopped) -> LRFindResult:
+    if len(lrs) < 5:
+        raise ConfigError(f"lr-find: the loss exploded after {len(lrs)} steps; lower --start")
+    sm = np.asarray(smoothed)
+    finite = np.isfinite(sm)
+    i_min = int(np.nanargmin(np.where(finite, sm, np.inf)))
+    # steepest descent before the minimum, past the first tenth where the smoothing is still settling
+    lo = max(1, len(sm) // 10)
+    steepest = None
+    if i_min - lo >= 2:
+        grad = np.gradient(sm[lo:i_min + 1], np.log(np.asarray(lrs[lo:i_min + 1])))
+        steepest = float(lrs[lo + int(np.argmin(grad))])
+    minimum = float(lrs[i_min])
+    return LRFindResult(list(map(float, lrs)), list(map(float, losses)), list(map(float, smoothed)), steepest,
+                        minimum, minimum / 10, stopped)
