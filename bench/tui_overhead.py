@@ -39,8 +39,10 @@ async def under_tui(cfg) -> float:
     app = make_app(cfg)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
+        # plain sleeps: Pilot.pause walks every widget of the screen and posts each a message, a cost of the
+        # test harness (not of labtui) that grows with the screen and competes with training for the GIL
         while not (isinstance(app.screen, RunScreen) and app.screen.state in ("completed", "failed")):
-            await pilot.pause(0.2)
+            await asyncio.sleep(0.5)
         rows = app.screen.rows
     return sum(r["seconds"] for r in rows) / len(rows)
 
@@ -52,8 +54,8 @@ def tui_process(cfg) -> float:
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data" / "mnist"))
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as runs:
         cfg = config(args, runs)

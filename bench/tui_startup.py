@@ -8,13 +8,11 @@ Target (2 cores): under 1.5 s for each labtui screen.
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from startup import best_of  # bench/ is on sys.path when a script in it runs
 MINIMAL = """
 import asyncio
 from textual.app import App
@@ -39,17 +37,6 @@ asyncio.run(main())
 """
 
 
-def best_of(code: str, args: list[str], repeat: int, cwd: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeat", type=int, default=5)
@@ -61,7 +48,8 @@ def main():
     (run / "metrics.csv").write_text("epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n1,1,0.5,1,0.5,0.001,1\n")
     cases = {"minimal Textual app": (MINIMAL, []), "labtui form": (LABTUI, ["form", ""]),
              "labtui --runs": (LABTUI, ["runs", ""]), "labtui --watch": (LABTUI, ["form", str(run)])}
-    results = {name: best_of(code, a, args.repeat, cwd) for name, (code, a) in cases.items()}
+    results = {name: best_of([sys.executable, "-c", code, *a], args.repeat, cwd)
+               for name, (code, a) in cases.items()}
     base = results["minimal Textual app"]
     print(f"best of {args.repeat}, {os.cpu_count()} CPUs, process start to first paint and exit")
     for name, t in results.items():

@@ -18,7 +18,8 @@ def f4(v) -> str:
 
 def render_report(r, top_k: int = 5, normalize: bool = False) -> str:
     """The text report of one EvalReport."""
-    out = [f"{r.split}: {len(r.y_true)} samples  accuracy {r.accuracy:.4f}  mean loss {r.loss:.4f}"]
+    out = [f"{r.split}: {len(r.y_true)} samples  accuracy {r.accuracy:.4f}  mean loss {r.loss:.4f}"
+           + (f"  top-5 accuracy {r.top5:.4f}" if r.top5 is not None else "")]
     if r.threshold is not None:
         out[0] += f"  (threshold {r.threshold:g} on P({r.classes[1]}))"
     roc = r.roc()

@@ -39,7 +39,7 @@ def lr_find_command(
           f"{result.lrs[-1]:.1e} ({ended})")
     if result.steepest is not None:
         print(f"steepest descent of the smoothed loss: lr {result.steepest:.2g}")
-    print(f"minimum of the smoothed loss:          lr {result.minimum:.2g}  (/10 = {result.suggestion:.2g})")
+    print(f"minimum of the smoothed loss:          lr {result.minimum:.2g}  (/10 = {result.minimum / 10:.2g})")
     print(f"\nsuggested: {line}")
 
 

@@ -79,6 +79,14 @@ class EvalReport:
         return float(self.losses.mean())
 
     @property
+    def top5(self) -> float | None:
+        """Share of samples whose true class is among the 5 most probable; None for 5 classes or fewer."""
+        if len(self.classes) <= 5 or len(self.y_true) == 0:
+            return None
+        top = np.argsort(-self.probs, axis=1, kind="stable")[:, :5]
+        return float((top == self.y_true[:, None]).any(1).mean())
+
+    @property
     def confidence(self) -> np.ndarray:
         return self.probs[np.arange(len(self.y_pred)), self.y_pred]
 
@@ -184,6 +192,8 @@ class EvalReport:
                "most_confused": [{"true": self.classes[t], "predicted": self.classes[p], "count": c}
                                  for t, p, c in self.most_confused(10)],
                "roc_auc": {self.classes[k]: v[3] for k, v in roc.items()}, "roc_auc_macro": self.macro_auc()}
+        if self.top5 is not None:
+            out["top5_accuracy"] = self.top5
         if self.threshold is not None:
             out["threshold"] = self.threshold
         if self.tuned is not None:

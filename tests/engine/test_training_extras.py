@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -177,3 +178,33 @@ def test_metrics_reader_parses_only_what_was_appended(tmp_path):
     assert reader.read()[-1]["epoch"] == 41
     path.write_text(",".join(METRICS_HEADER) + "\n" + rows(1, 3))  # rewritten (a resume): read afresh
     assert [r["epoch"] for r in reader.read()] == [1, 2]
+
+
+def test_eval_report_has_top5_for_more_than_five_classes():
+    import numpy as np
+    from engine.evaluation import EvalReport
+    probs = np.array([[0.5, 0.2, 0.1, 0.1, 0.05, 0.05], [0.05, 0.05, 0.1, 0.1, 0.2, 0.5]])
+    r = EvalReport("test", list("abcdef"), np.array([5, 1]), probs.argmax(1), probs, np.zeros(2), np.arange(2))
+    assert r.top5 == 0.0 and r.accuracy == 0.0
+    r = EvalReport("test", list("abcdef"), np.array([4, 0]), probs.argmax(1), probs, np.zeros(2), np.arange(2))
+    assert r.top5 == 1.0 and r.metrics()["top5_accuracy"] == 1.0
+    two = EvalReport("test", ["a", "b"], np.array([0]), np.array([0]), np.array([[0.9, 0.1]]), np.zeros(1),
+                     np.arange(1))
+    assert two.top5 is None and "top5_accuracy" not in two.metrics()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat") or (os.cpu_count() or 1) < 2, reason="needs Linux, 2+ CPUs")
+def test_a_busy_process_takes_a_thread_away(monkeypatch):
+    import engine.threads as th
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)  # let it start spinning
+        assert th._sample(0.5) <= (os.cpu_count() or 1) - 1
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.setattr(th, "available_cpus", lambda: 2)
+        monkeypatch.setattr(th, "_SAMPLED", (-1e9, None))
+        monkeypatch.setattr(th, "_sample", lambda window: 1)
+        assert th.default_threads() == 1 and th.default_threads() == 1  # sampled once, reused
+    finally:
+        spinner.kill()
+        spinner.wait()

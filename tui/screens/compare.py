@@ -8,10 +8,10 @@ from textual.widgets import Footer, Header, Static
 
 from engine.runinfo import RunInfo
 
-from ..widgets.curve_plot import CurvePlot
+from ..widgets.curve_plot import CurveKeys, CurvePlot
 
 
-class CompareScreen(Screen):
+class CompareScreen(CurveKeys, Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("l", "log_y", "Log y"),
                 Binding("s", "smooth", "Smooth"), Binding("q", "app.quit", "Quit")]
 
@@ -45,10 +45,3 @@ class CompareScreen(Screen):
                 plot.set_rows(r.rows, prefix=f"{i}:", splits=splits)
         self.query_one("#compare-markers", Static).update(self.query_one("#cmp-loss", CurvePlot).legend())
 
-    def action_log_y(self) -> None:
-        for plot in self.query(CurvePlot):
-            plot.toggle_log()
-
-    def action_smooth(self) -> None:
-        for plot in self.query(CurvePlot):
-            plot.cycle_smoothing()

@@ -27,7 +27,7 @@ from ..widgets.epoch_table import EpochTable
 from ..widgets.status_line import StatusLine
 
 WATCH_INTERVAL = 1.0
-PROGRESS_HZ = 2
+PROGRESS_HZ = 1
 
 
 class RunScreen(Screen):
@@ -59,6 +59,7 @@ class RunScreen(Screen):
         self.rows: list[dict] = []
         self.device, self.params, self.epochs, self.started = "-", 0, 0, None
         self.opened = 0.0
+        self._curves_stale = False
         self.metrics = None  # a MetricsReader: watch mode parses only what metrics.csv gained since
         self._watch_stamp = None
         self.info = None
@@ -92,7 +93,7 @@ class RunScreen(Screen):
             self.query_one(ConfigPanel).show(self.config.to_dict())
             self.active = True
             self.opened = self.clock()
-            self.set_interval(1.0, self.refresh_status)  # the clock ticks between epochs too
+            self.set_interval(1.0, self._tick)  # the clock ticks while data loads and while paused too
             self.train_worker()
         else:
             self.sub_title = f"{'watching' if self.mode == 'watch' else 'run'} {self.run_dir}"
@@ -131,6 +132,7 @@ class RunScreen(Screen):
             if now - self._last_progress >= 1 / PROGRESS_HZ or e.step == e.steps:
                 self._last_progress = now
                 self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
+                self.refresh_status()  # the clock and the batch loss, in the same repaint as the bar
             return
         elif isinstance(e, EpochEnded):
             row = e.row()
@@ -216,8 +218,22 @@ class RunScreen(Screen):
         self.query_one(BoundaryView).show(grid)
 
     def update_curves(self) -> None:
+        # plotext redraws in Python and holds the GIL the training thread needs: only while the curves show
+        if self.query_one(TabbedContent).active != "curves":
+            self._curves_stale = True
+            return
+        self._curves_stale = False
         for plot in self.query(CurvePlot):
             plot.set_rows(self.rows)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "curves" and self._curves_stale:
+            self.update_curves()
+
+    def _tick(self) -> None:
+        # batches repaint the status line themselves; this covers the seconds without any (loading, pause)
+        if self.clock() - self._last_progress >= 1.0:
+            self.refresh_status()
 
     def refresh_status(self) -> None:
         elapsed = sum(r["seconds"] for r in self.rows)

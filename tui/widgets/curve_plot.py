@@ -118,3 +118,15 @@ def _num(v) -> float:
 
 def _glyph(marker: str) -> str:
     return "⠿" if marker == "braille" else marker
+
+
+class CurveKeys:
+    """Screen mixin: `l` toggles log y and `s` cycles the smoothing of every CurvePlot on the screen."""
+
+    def action_log_y(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.toggle_log()
+
+    def action_smooth(self) -> None:
+        for plot in self.query(CurvePlot):
+            plot.cycle_smoothing()
