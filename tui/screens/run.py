@@ -22,7 +22,7 @@ from ..messages import TrainingEvent, TrainingFailed
 from ..widgets.boundary_view import BoundaryView
 from ..widgets.config_panel import ConfigPanel
 from ..widgets.confusion_view import ConfusionView
-from ..widgets.curve_plot import CurvePlot
+from ..widgets.curve_plot import CurveKeys, CurvePlot
 from ..widgets.epoch_table import EpochTable
 from ..widgets.status_line import StatusLine
 
@@ -30,7 +30,7 @@ WATCH_INTERVAL = 1.0
 PROGRESS_HZ = 1
 
 
-class RunScreen(Screen):
+class RunScreen(CurveKeys, Screen):
     BINDINGS = [
         Binding("c", "cancel", "Cancel run"),
         Binding("p", "pause", "Pause/resume"),
@@ -267,14 +267,6 @@ class RunScreen(Screen):
         if self.mode == "live" and self.active:
             self.control.toggle_pause()
             self.refresh_status()
-
-    def action_log_y(self) -> None:
-        for plot in self.query(CurvePlot):
-            plot.toggle_log()
-
-    def action_smooth(self) -> None:
-        for plot in self.query(CurvePlot):
-            plot.cycle_smoothing()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
