@@ -30,17 +30,23 @@ def lr_find_command(
     line = train_line({**given, "lr": f"{result.suggestion:.2g}"})
     if json_out:
         print(json.dumps({**result.to_dict(), "command": line}, indent=2))
+        if stop.reason:
+            raise typer.Exit(stop.exit_code())
         return
     from .plots import line_chart
     print(line_chart({"loss (smoothed)": result.smoothed}, title="loss against learning rate (log x)",
                      x=result.lrs, log_x=True, height=16))
-    ended = "the loss exploded" if result.stopped == "exploded" else f"{len(result.lrs)} steps"
+    ended = {"exploded": "the loss exploded",
+             "cancelled": f"interrupted after {len(result.lrs)} steps: a partial curve, a rough suggestion"
+             }.get(result.stopped, f"{len(result.lrs)} steps")
     print(f"\n{cfg.model} on {cfg.source}, {cfg.optimizer}, batch {cfg.batch_size}: lr {result.lrs[0]:.1e} .. "
           f"{result.lrs[-1]:.1e} ({ended})")
     if result.steepest is not None:
         print(f"steepest descent of the smoothed loss: lr {result.steepest:.2g}")
     print(f"minimum of the smoothed loss:          lr {result.minimum:.2g}  (/10 = {result.minimum / 10:.2g})")
     print(f"\nsuggested: {line}")
+    if stop.reason:  # Ctrl-C or SIGTERM: the curve so far was shown; the exit status says it was cut short
+        raise typer.Exit(stop.exit_code())
 
 
 def train_line(values: dict) -> str:

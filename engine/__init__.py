@@ -23,6 +23,8 @@ _EXPORTS = {
     "export_model": "engine.export", "weight_table": "engine.weights",
     "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
     "settings": "engine.config", "load_run": "engine.runinfo", "read_runs": "engine.runinfo",
+    "lr_find": "engine.lr_find", "read_inputs": "engine.predict", "top_k": "engine.predict",
+    "decision_grid": "engine.boundary", "recipe_values": "engine.recipes",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -81,8 +81,8 @@ class TrainConfig:
                                   kind="int", check=AT_LEAST_1, group="data", placeholder="1000")
     noise: float | None = setting(None, "moons, circles: noise; blobs: cluster spread (default: per data set)",
                                   kind="float", check=NON_NEGATIVE, group="data", placeholder="per data set")
-    images_key: str = setting("images", "HDF5 dataset name of the images", kind="str", group="data", form=False)
-    labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data", form=False)
+    images_key: str = setting("images", "HDF5 dataset name of the images", kind="str", group="data")
+    labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data")
     val_split: float = setting(0.1, "fraction of the training data held out for validation", kind="float",
                                check=FRACTION, group="data")
     subset: int | None = setting(None, "train on the first N samples of a seeded shuffle", kind="int",

@@ -148,3 +148,21 @@ def test_points_bad_inputs(tmp_path):
     assert "--noise: expected a number >= 0" in err("train", "--dataset", "moons", "--noise", "-1")
     assert lab_here("train", "-e", "1", "--name", "img", cwd=tmp_path).returncode == 0
     assert "--boundary: needs a run on 2-D points" in err("eval", "runs/img", "--boundary")
+
+
+def test_lr_find_stops_when_asked_with_a_partial_curve(tmp_path):
+    from engine.config import TrainConfig
+    from engine.lr_find import lr_find
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return "interrupted" if calls["n"] > 30 else None
+    r = lr_find(TrainConfig(model="logistic", precision="fp32"), steps=200, should_stop=stop)
+    assert r.stopped == "cancelled" and len(r.lrs) == 30
+
+
+def test_the_form_offers_every_setting(tmp_path):
+    from engine.config import settings
+    from tui.widgets.config_form import form_settings
+    assert [s.name for s in form_settings()] == [s.name for s in settings()]
