@@ -11,6 +11,8 @@ from typing import List
 
 import typer
 
+from engine.threads import available_cpus
+
 from .errors import fail
 from .options import with_train_options
 from .textviz import percent, table
@@ -114,7 +116,7 @@ class Runner:
         self.failed: dict[str, int] = {}  # point -> exit code
         self.bar = None
         self.done = total
-        self.threads = max(1, _cpus() // jobs)
+        self.threads = max(1, available_cpus() // jobs)
         self.gpus = _gpu_count() if jobs > 1 else 0
 
     def run(self, todo: list[tuple[str, list[str]]]) -> int:
@@ -184,13 +186,6 @@ class Runner:
             self.bar.update(self.task, completed=self.done)
         else:
             print(line, flush=True)
-
-
-def _cpus() -> int:
-    limit = os.environ.get("SLURM_CPUS_PER_TASK")
-    if limit and limit.isdigit():
-        return int(limit)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _gpu_count() -> int:
