@@ -60,6 +60,7 @@ class RunScreen(CurveKeys, Screen):
         self.device, self.params, self.epochs, self.started = "-", 0, 0, None
         self.opened = 0.0
         self._curves_stale = False
+        self._last_forward = float("-inf")
         self.metrics = None  # a MetricsReader: watch mode parses only what metrics.csv gained since
         self._watch_stamp = None
         self.info = None
@@ -93,7 +94,8 @@ class RunScreen(CurveKeys, Screen):
             self.query_one(ConfigPanel).show(self.config.to_dict())
             self.active = True
             self.opened = self.clock()
-            self.set_interval(1.0, self._tick)  # the clock ticks while data loads and while paused too
+            # the clock ticks while data loads and while paused; during training the batches repaint it
+            self._ticker = self.set_interval(1.0, self._tick)
             self.train_worker()
         else:
             self.sub_title = f"{'watching' if self.mode == 'watch' else 'run'} {self.run_dir}"
@@ -107,12 +109,21 @@ class RunScreen(CurveKeys, Screen):
     @work(thread=True, exclusive=True, group="training")
     def train_worker(self) -> None:
         try:
-            self.trainer(self.config, on_event=lambda e: self.post_message(TrainingEvent(e)),
-                         should_stop=self.control.should_stop)
+            self.trainer(self.config, on_event=self._forward, should_stop=self.control.should_stop)
         except LabError as e:
             self.post_message(TrainingFailed(str(e)))
         except Exception as e:  # a bug or out-of-memory: show it rather than die with the thread
             self.post_message(TrainingFailed(f"{type(e).__name__}: {e}"))
+
+    def _forward(self, event) -> None:
+        """On the training thread: post events to the UI, batch events at most PROGRESS_HZ a second (each
+        message wakes the UI thread, which takes a core from the training's OpenMP threads for a moment)."""
+        if isinstance(event, BatchEnded) and event.step != event.steps:
+            now = time.monotonic()
+            if now - self._last_forward < 1 / PROGRESS_HZ:
+                return
+            self._last_forward = now
+        self.post_message(TrainingEvent(event))
 
     def on_training_event(self, message: TrainingEvent) -> None:
         e = message.event
@@ -121,6 +132,7 @@ class RunScreen(CurveKeys, Screen):
             self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
             self.started = self.clock()
             self.state = "running"
+            self._ticker.pause()
             self.query_one(ConfigPanel).show(e.config, {"precision": e.precision, "threads": e.threads,
                                                         "run folder": e.run_dir})
             self.sub_title = f"{e.run_dir}"
@@ -223,6 +235,7 @@ class RunScreen(CurveKeys, Screen):
             self._curves_stale = True
             return
         self._curves_stale = False
+        self._last_forward = float("-inf")
         for plot in self.query(CurvePlot):
             plot.set_rows(self.rows)
 
@@ -266,6 +279,7 @@ class RunScreen(CurveKeys, Screen):
     def action_pause(self) -> None:
         if self.mode == "live" and self.active:
             self.control.toggle_pause()
+            self._ticker.resume() if self.control.paused else self._ticker.pause()
             self.refresh_status()
 
     def action_tab(self, tab: str) -> None:
