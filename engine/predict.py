@@ -88,7 +88,7 @@ def _as_nchw(a: np.ndarray, channels: int, where: str) -> np.ndarray:
 
 def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray, list[str]]:
     if path.suffix.lower() in ARRAY_EXTS:
-        a, _ = _read_array_raw(path)
+        a = _load_npy(path)
         names = [shown(path)]
     else:
         import h5py
@@ -165,7 +165,7 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
         try:
             if path.suffix.lower() not in ARRAY_EXTS:
                 raise DataError(f"{shown(path)}: this model takes 2-D points: pass a .npy array of shape (N, 2)")
-            a, _ = _read_array_raw(path)
+            a = _load_npy(path)
             if a.shape[-1] != 2 or a.ndim > 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():
                 raise DataError(f"{shown(path)}: expected finite points of shape (N, 2), got {a.shape}")
             a = a.reshape(-1, 2).astype(np.float32)
@@ -178,9 +178,9 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
     return Inputs(x.reshape(-1, 2, 1, 1).astype(np.float32), names, [], errors)
 
 
-def _read_array_raw(path: Path) -> tuple[np.ndarray, None]:
+def _load_npy(path: Path) -> np.ndarray:
     try:
-        return np.load(path, allow_pickle=False), None
+        return np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise DataError(f"{shown(path)}: not a readable .npy file ({str(e).splitlines()[0][:120]})") from None
 

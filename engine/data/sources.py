@@ -118,12 +118,14 @@ CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 
 def load_cifar10(root: Path, download: bool) -> RawData:
     """CIFAR-10 from torchvision's python pickle batches under root/cifar-10-batches-py."""
-    names = CIFAR_FILES
-    if download and not any(all((d / n).is_file() for n in names)
-                            for d in (root / "cifar-10-batches-py", root / "cifar10", root)):
+    try:
+        folder = _cifar_folder(root)
+    except DataError:
+        if not download:
+            raise
         _download("cifar10", root)
-    folder = _cifar_folder(root)
-    parts = [cifar_batch_arrays(folder / n) for n in names[:5]]
+        folder = _cifar_folder(root)
+    parts = [cifar_batch_arrays(folder / n) for n in CIFAR_FILES[:5]]
     test_x, test_y = cifar_batch_arrays(folder / "test_batch")
     classes = CIFAR10_CLASSES
     if (folder / "batches.meta").is_file():

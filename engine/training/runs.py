@@ -90,10 +90,14 @@ def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
     the first and the last, so that a viewer draws millions of epochs without hanging."""
     try:
         with open(path, "rb") as f:
-            lines = f.read().split(b"\n")
+            return parse_metrics(f.read(), max_rows)
     except OSError:
         return []
-    body = lines[1:]
+
+
+def parse_metrics(data: bytes, max_rows: int | None = None) -> list[dict]:
+    """read_metrics on the bytes of a metrics.csv."""
+    body = data.split(b"\n")[1:]
     if max_rows is not None and len(body) > max_rows:
         step = len(body) / max_rows
         picked = sorted({int(i * step) for i in range(max_rows)} | {len(body) - 2, len(body) - 1})
@@ -149,7 +153,8 @@ class MetricsReader:
             return
         end = data.rfind(b"\n") + 1  # a half-written last line is read again next time
         self.offset = end
-        self.rows = read_metrics(self.path, self.max_rows) if end else []
+        # the bytes read once, up to the last whole line: what _more reads next starts exactly there
+        self.rows = parse_metrics(data[:end], self.max_rows) if end else []
         self.count = max(data.count(b"\n", 0, end) - 1, 0)
         self.stride = max(1, -(-self.count // self.max_rows))
         self.last = self.rows[-1] if self.rows else None

@@ -137,14 +137,10 @@ class RunScreen(CurveKeys, Screen):
                                                         "run folder": e.run_dir})
             self.sub_title = f"{e.run_dir}"
         elif isinstance(e, BatchEnded):
-            self.batch_loss = e.loss
-            # only the bar moves between epochs, at most PROGRESS_HZ times a second: each repaint on the UI
-            # thread takes CPU from the training thread
-            now = self.clock()
-            if now - self._last_progress >= 1 / PROGRESS_HZ or e.step == e.steps:
-                self._last_progress = now
-                self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
-                self.refresh_status()  # the clock and the batch loss, in the same repaint as the bar
+            # _forward lets these through at most PROGRESS_HZ times a second: only the bar and the status move
+            self.batch_loss, self._last_progress = e.loss, self.clock()
+            self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
+            self.refresh_status()  # the clock and the batch loss, in the same repaint as the bar
             return
         elif isinstance(e, EpochEnded):
             row = e.row()
