@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .errors import fail
+from .trust import trust_code_option
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
@@ -122,6 +123,7 @@ def eval_command(
     json_out: bool = typer.Option(False, "--json", help="print metrics.json to stdout instead of tables"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+    trust_code: bool = trust_code_option(),
 ):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
@@ -142,7 +144,7 @@ def eval_command(
         except ImportError:
             fail("--png needs matplotlib: pip install 'lab[plots]'")
     dev = resolve_device(device)
-    loaded = load_model(target, checkpoint, dev, runs_dir)
+    loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     if top_losses < 0 or top_k < 0:

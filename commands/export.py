@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from .errors import fail
+from .trust import trust_code_option
 
 
 def export_command(
@@ -16,6 +17,7 @@ def export_command(
     batch: int = typer.Option(16, "--batch", help="test images used to verify the export"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing export"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+    trust_code: bool = trust_code_option(),
 ):
     """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
     from engine.export import FORMATS, export_model
@@ -25,7 +27,7 @@ def export_command(
         fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if batch < 1:
         fail(f"--batch: expected an integer >= 1, got {batch}")
-    loaded = load_model(target, checkpoint, "cpu", runs_dir)
+    loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     data = load_eval_data(loaded, "cpu")
     x = data.test.x[:batch]
     result = export_model(loaded, fmt, x, out, force, method)

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from .errors import fail
+from .trust import trust_code_option
 from .plots import histogram_chart, use_color
 from .textviz import image_grid, print_lines, table
 
@@ -34,6 +35,7 @@ def inspect_command(
     png: Optional[Path] = typer.Option(None, "--png", help="also save the figures as PNG files (needs lab[plots])"),
     json_out: bool = typer.Option(False, "--json", help="print the statistics as JSON"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+    trust_code: bool = trust_code_option(),
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
     from engine.inference import load_model
@@ -46,10 +48,10 @@ def inspect_command(
             import matplotlib  # noqa: F401
         except ImportError:
             fail("--png needs matplotlib: pip install 'lab[plots]'")
-    loaded = load_model(target, checkpoint, "cpu", runs_dir)
+    loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     state = loaded.model.state_dict()
     if compare is not None:
-        other = load_model(compare, checkpoint, "cpu", runs_dir)
+        other = load_model(compare, checkpoint, "cpu", runs_dir, trust_code)
         rows = compare_states(state, other.model.state_dict())
         if json_out:
             print(json.dumps(rows, indent=2))

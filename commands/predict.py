@@ -10,12 +10,13 @@ from typing import List, Optional
 import typer
 
 from .errors import fail
+from .trust import trust_code_option
 
 
 def predict_command(
     target: str = typer.Argument(..., metavar="RUN_OR_EXPORT",
                                  help="a run folder, 'latest', a checkpoint or an export (.safetensors, "
-                                      ".torchscript.pt, .pt2, .onnx)"),
+                                      ".onnx; .torchscript.pt and .pt2 with --trust-code)"),
     inputs: List[str] = typer.Argument(..., metavar="INPUT...",
                                        help="PNG/JPEG/NumPy/HDF5 files, or folders of them"),
     top: int = typer.Option(3, "--top", help="how many classes to show per input"),
@@ -26,6 +27,7 @@ def predict_command(
     images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
     runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
+    trust_code: bool = trust_code_option(),
 ):
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
@@ -37,7 +39,7 @@ def predict_command(
     from engine.predict import read_inputs, top_k
 
     dev = resolve_device(device)
-    loaded = load_model(target, checkpoint, dev, runs_dir)
+    loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     facts = loaded.facts
     got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
     for line in got.notices:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import shutil
@@ -31,12 +33,23 @@ def _meta(loaded) -> dict:
     return {"config": loaded.config.to_dict(), "data": loaded.facts, "epoch": loaded.epoch}
 
 
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write and fsync a file from Python: torch's C++ writers abort the process (exit 134) on a full disk,
+    so every format is serialised in memory first and written here, where ENOSPC is an OSError."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def _save_torchscript(model, x, path, meta, method):
     if method not in ("trace", "script"):
         raise ConfigError(f"--method: expected trace or script, got {method!r}")
+    buf = io.BytesIO()
     with torch.no_grad(), _quiet():
         module = torch.jit.trace(model, x) if method == "trace" else torch.jit.script(model)
-        torch.jit.save(module, str(path), _extra_files={"lab.json": json.dumps(meta)})
+        torch.jit.save(module, buf, _extra_files={"lab.json": json.dumps(meta)})
+    _write_bytes(path, buf.getvalue())
 
     def run(inp):
         with _quiet():
@@ -48,8 +61,15 @@ def _save_export(model, x, path, meta, method):
     batch = torch.export.Dim("batch")
     with _quiet():
         program = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
-    torch.export.save(program, str(path), extra_files={"lab.json": json.dumps(meta)})
-    return lambda inp: torch.export.load(str(path)).module()(inp)
+    buf = io.BytesIO()
+    with _quiet():
+        torch.export.save(program, buf, extra_files={"lab.json": json.dumps(meta)})
+    _write_bytes(path, buf.getvalue())
+
+    def run(inp):  # the file just written to our own temp folder: loading it runs no foreign code
+        with _quiet():
+            return torch.export.load(str(path)).module()(inp)
+    return run
 
 
 def _save_onnx(model, x, path, meta, method):
@@ -67,7 +87,7 @@ def _save_onnx(model, x, path, meta, method):
     import onnx
     proto = program.model_proto
     proto.metadata_props.add(key="lab", value=json.dumps(meta))
-    onnx.save(proto, str(path))
+    _write_bytes(path, proto.SerializeToString())
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
 
     def run(inp):
@@ -78,14 +98,22 @@ def _save_onnx(model, x, path, meta, method):
 
 
 def _save_safetensors(model, x, path, meta, method):
-    from safetensors.torch import save_file
+    from safetensors.torch import save
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"lab": json.dumps(meta), "format": "pt"})
+    _write_bytes(path, save(state, metadata={"lab": json.dumps(meta), "format": "pt"}))
     return lambda inp: load_safetensors(path, "cpu").model(inp)
 
 
 SAVERS = {"torchscript": _save_torchscript, "export": _save_export, "onnx": _save_onnx,
           "safetensors": _save_safetensors}
+
+
+def _write_error(e: OSError, out: Path) -> LabError:
+    """One line for a failed write that names the output, not the temp file; earlier files are kept."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return LabError(f"{out}: no space left on the device (or quota exceeded); nothing was written and "
+                        f"an earlier file there is kept")
+    return LabError(f"{out}: cannot write ({e.strerror or e}); nothing was written")
 
 
 def _umask() -> int:
@@ -116,10 +144,10 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
     x = x.cpu().clone()  # a slice keeps its whole data set as storage: torch.export would save all of it
     with torch.no_grad():
         expected = model(x)
-    try:  # a temp folder holding the file under its final name (an archive's root folder is its stem)
+    try:  # a private temp folder: a crash leaves no partial file under the output's name
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as e:
-        raise CheckpointError(f"{out}: cannot write in {out.parent} ({e.strerror or e})") from None
+        raise _write_error(e, out) from None
     tmp = work / out.name
     try:
         reload = SAVERS[fmt](model, x, tmp, _meta(loaded), method)
@@ -131,10 +159,12 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
                            f"(> {TOLERANCE}); nothing was written")
         os.chmod(tmp, 0o666 & ~_umask())  # exporters may create 0600 files; others should read them
         os.replace(tmp, out)
-    except LabError:
-        raise
+    except LabError as e:  # the temp path means nothing to the user: name the output instead
+        raise type(e)(str(e).replace(str(tmp), str(out)).replace(str(work), str(out.parent))) from None
+    except OSError as e:
+        raise _write_error(e, out) from None
     except Exception as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0].replace(str(tmp), str(out))
         raise LabError(f"{fmt} export failed: {type(e).__name__}: {first[:200]}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +43,14 @@ class LoadedModel:
 
 def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
     """load_state_dict with a one-line error naming the first tensor that does not fit."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{where}: its model_state_dict is not a dict of tensors")
     own = model.state_dict()
     for name, tensor in own.items():
         if name not in state:
             raise CheckpointError(f"{where}: does not match the model: tensor {name!r} is missing")
+        if not torch.is_tensor(state[name]):
+            raise CheckpointError(f"{where}: does not match the model: {name!r} is not a tensor")
         if tuple(state[name].shape) != tuple(tensor.shape):
             raise CheckpointError(f"{where}: does not match the model: tensor {name!r} has shape "
                                   f"{tuple(state[name].shape)}, the model expects {tuple(tensor.shape)}")
@@ -54,33 +60,92 @@ def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
     model.load_state_dict(state)
 
 
-def _is_torchscript(path: Path) -> bool:
-    # TorchScript archives hold code/ and constants.pkl; a torch.save checkpoint holds data.pkl only
+# formats whose loader runs code from the file: torch.export unpickles with weights_only=False, and a
+# TorchScript archive holds compiled code (its __setstate__ runs on load) that may call torch.from_file & co.
+CODE_FORMATS = {"pt2": "a torch.export archive (.pt2)", "torchscript": "a TorchScript archive"}
+SAFE_FORMATS = "safetensors, ONNX or a lab .pt checkpoint"
+
+
+def file_kind(path: Path) -> str:
+    """'pt2', 'torchscript', 'onnx', 'safetensors' or 'checkpoint': by suffix, and for zip archives by content,
+    so that a renamed archive is still recognised."""
     import zipfile
+    if path.suffix == ".onnx":
+        return "onnx"
+    if path.suffix == ".safetensors":
+        return "safetensors"
     try:
         with zipfile.ZipFile(path) as z:
-            return any(n.endswith("constants.pkl") for n in z.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = []
+    if path.suffix == ".pt2" or any(n.endswith("/archive_format") for n in names):
+        return "pt2"
+    # TorchScript archives hold code/ and constants.pkl; a torch.save checkpoint holds data.pkl only
+    if path.name.endswith(".torchscript.pt") or any(n.endswith("constants.pkl") for n in names):
+        return "torchscript"
+    return "checkpoint"
+
+
+def refuse_code(path: Path, kind: str) -> "NoReturn":  # noqa: F821
+    """The one-line refusal of a file whose loading can run code."""
+    raise CheckpointError(f"{path}: {CODE_FORMATS[kind]} can run code when it is loaded; lab loads it only with "
+                          f"--trust-code (safe formats: {SAFE_FORMATS}; `lab export RUN --format safetensors` "
+                          f"or `--format onnx` writes one)")
+
+
+def check_facts(facts, where) -> dict:
+    """The data facts a model file carries (input_shape, classes, mean, std), checked before any use."""
+    def bad(what):
+        raise CheckpointError(f"{where}: its lab metadata is damaged: {what}")
+    if not isinstance(facts, dict):
+        bad("'data' is not an object")
+    shape = facts.get("input_shape")
+    if not (isinstance(shape, list) and len(shape) == 3 and all(type(d) is int and 0 < d <= 1 << 16 for d in shape)):
+        bad(f"input_shape {str(shape)[:40]} is not a list of 3 positive integers")
+    n, classes = facts.get("num_classes"), facts.get("classes")
+    if not (type(n) is int and n >= 1):
+        bad(f"num_classes {str(n)[:40]} is not a positive integer")
+    if not (isinstance(classes, list) and len(classes) == n and all(isinstance(c, (str, int)) for c in classes)):
+        bad(f"classes is not a list of {n} names")
+    for key in ("mean", "std"):
+        v = facts.get(key)
+        if not (isinstance(v, list) and len(v) == shape[0]
+                and all(type(x) in (int, float) and math.isfinite(x) for x in v)):
+            bad(f"{key} is not a list of {shape[0]} numbers (one per channel)")
+    if min(facts["std"]) <= 0:
+        bad("std has a value <= 0")
+    return facts
+
+
+def _config(d, where) -> TrainConfig:
+    try:
+        return TrainConfig.from_dict(d)
+    except LabError as e:
+        raise CheckpointError(f"{where}: its lab metadata holds a bad config ({str(e)[:120]})") from None
+    except Exception as e:  # a config that is not even a dict of settings
+        raise CheckpointError(f"{where}: its lab metadata holds a bad config ({type(e).__name__})") from None
 
 
 def load_model(ref: str | Path, which: str = "best", device: torch.device | str = "cpu",
-               runs_dir: str | Path = "runs") -> LoadedModel:
-    """A model from a run folder ('best'/'last' checkpoint), 'latest', or a checkpoint file."""
+               runs_dir: str | Path = "runs", trust_code: bool = False) -> LoadedModel:
+    """A model from a run folder ('best'/'last' checkpoint), 'latest', a checkpoint file or an export.
+
+    .pt2 and TorchScript files can run code when loaded: they are refused unless `trust_code`.
+    """
     path, run_dir = resolve_checkpoint(ref, which, runs_dir)
-    if path.suffix == ".pt2":
-        return load_exported_program(path, device)
-    if path.suffix == ".onnx":
-        return load_onnx(path, device)
-    if path.suffix == ".safetensors":
-        return load_safetensors(path, device)
-    if path.name.endswith(".torchscript.pt") or _is_torchscript(path):
-        return load_torchscript(path, device)
+    kind = file_kind(path)
+    if kind in CODE_FORMATS and not trust_code:
+        refuse_code(path, kind)
+    loaders = {"pt2": load_exported_program, "onnx": load_onnx, "safetensors": load_safetensors,
+               "torchscript": load_torchscript}
+    if kind in loaders:
+        return loaders[kind](path, device)
     state = load_checkpoint(path, map_location=device)
     if "config" not in state or "data" not in state:
         raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
-    cfg = TrainConfig.from_dict(state["config"])
-    facts = state["data"]
+    cfg = _config(state["config"], path)
+    facts = check_facts(state["data"], path)
     model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state["model_state_dict"], path)
     model.to(device).eval()
@@ -116,11 +181,18 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
 
 @contextlib.contextmanager
 def quiet():
-    """Exporters print progress and torch.jit warns that it is deprecated; the engine never prints."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-            warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    """Exporters print progress and torch.jit warns that it is deprecated; the engine never prints.
+
+    torch.export also logs whole tracebacks through `logging` (to a stream bound before any redirect)."""
+    before = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(before)
 
 
 def load_safetensors(path: str | Path, device="cpu"):
@@ -138,13 +210,8 @@ def load_safetensors(path: str | Path, device="cpu"):
         raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
     if "lab" not in meta:
         raise CheckpointError(f"{path}: no lab metadata (config) in this safetensors file")
-    try:
-        info = json.loads(meta["lab"])
-        cfg, facts = TrainConfig.from_dict(info["config"]), info["data"]
-        facts["input_shape"], facts["num_classes"]
-    except (ValueError, TypeError, KeyError, LabError) as e:
-        raise CheckpointError(f"{path}: its lab metadata is not a JSON object with config and data "
-                              f"({str(e)[:80]})") from None
+    info = _lab_meta(meta["lab"], path)
+    cfg, facts = _config(info["config"], path), info["data"]
     model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state, path)
     run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
@@ -158,63 +225,104 @@ def load_torchscript(path: str | Path, device="cpu"):
     try:
         with quiet():
             module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
-    except (RuntimeError, ValueError) as e:
-        raise CheckpointError(f"{path}: not a readable TorchScript file ({str(e).splitlines()[0][:120]})") from None
+    except Exception as e:  # a damaged archive fails in many ways inside torch.jit
+        raise CheckpointError(f"{path}: not a readable TorchScript file ({_first_line(e)})") from None
     if not extra["lab.json"]:
         raise CheckpointError(f"{path}: TorchScript file without lab metadata; export it with `lab export`")
-    info = json.loads(extra["lab.json"])
-    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
-    return LoadedModel(module.eval(), TrainConfig.from_dict(info["config"]), info["data"], path, run_dir,
+    info = _lab_meta(extra["lab.json"], path)
+    return LoadedModel(module.eval(), _config(info["config"], path), info["data"], path, _run_dir_of(path),
                        info.get("epoch"))
 
 
 class ExportedModule(torch.nn.Module):
     """An exported model (an ExportedProgram or an ONNX session, both on the CPU) behind the nn.Module
-    interface that evaluation uses; train()/eval() switch only this wrapper."""
+    interface that evaluation uses; train()/eval() switch only this wrapper. state_dict() gives the weights
+    the export holds (for inspect-weights and an export to safetensors)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, weights: dict | None = None):
         super().__init__()
         self.__dict__["fn"] = fn  # not a registered submodule: an exported graph refuses train()/eval()
+        self.__dict__["weights"] = dict(weights or {})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fn(x.detach().cpu().float().contiguous()).to(x.device)
 
+    def state_dict(self, *args, **kwargs) -> dict:
+        return dict(self.__dict__["weights"])
+
 
 def _lab_meta(text: str, path: Path) -> dict:
+    """The lab metadata an export carries ({config, data, epoch}), checked: one line when it is damaged."""
     try:
         info = json.loads(text)
-        TrainConfig.from_dict(info["config"])
-        info["data"]["input_shape"], info["data"]["num_classes"]
-        return info
-    except (ValueError, TypeError, KeyError, LabError) as e:
+        if not isinstance(info, dict) or "config" not in info or "data" not in info:
+            raise ValueError("no config or data entry")
+    except (ValueError, TypeError, RecursionError) as e:
         raise CheckpointError(f"{path}: its lab metadata is not a JSON object with config and data "
                               f"({str(e)[:80]})") from None
+    _config(info["config"], path)
+    check_facts(info["data"], path)
+    if not (info.get("epoch") is None or type(info["epoch"]) is int):
+        info["epoch"] = None  # shown only, never used
+    return info
 
 
 def _run_dir_of(path: Path) -> Path | None:
     return path.parent.parent if (path.parent.parent / "config.json").is_file() else None
 
 
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+
+
+def _guarded(fn, path: Path):
+    """fn(x), where a model that does not fit its own metadata's input gives one line, not a traceback."""
+    def run(x: torch.Tensor) -> torch.Tensor:
+        try:
+            return fn(x)
+        except Exception as e:  # onnxruntime and exported graphs raise their own types
+            raise CheckpointError(f"{path}: the model fails on inputs of shape {list(x.shape)} ({_first_line(e)})") \
+                from None
+    return run
+
+
 def load_exported_program(path: str | Path, device="cpu") -> LoadedModel:
-    """A `torch.export` archive (.pt2) written by `lab export`, with the config and data facts it carries."""
+    """A `torch.export` archive (.pt2) written by `lab export` (only with --trust-code: loading it unpickles)."""
     path = Path(path)
     extra = {"lab.json": ""}
     try:
         with quiet():
             program = torch.export.load(str(path), extra_files=extra)
+            module = program.module()
+            weights = {k: v.detach() for k, v in program.state_dict.items() if torch.is_tensor(v)}
     except Exception as e:  # a damaged archive fails in many ways inside torch.export
-        raise CheckpointError(f"{path}: not a readable torch.export archive ({str(e).splitlines()[0][:120]})") \
-            from None
+        raise CheckpointError(f"{path}: not a readable torch.export archive ({_first_line(e)})") from None
     if not extra["lab.json"]:
         raise CheckpointError(f"{path}: torch.export archive without lab metadata; export it with `lab export`")
     info = _lab_meta(extra["lab.json"], path)
-    module = program.module()
-    return LoadedModel(ExportedModule(module), TrainConfig.from_dict(info["config"]), info["data"], path,
-                       _run_dir_of(path), info.get("epoch"))
+    return LoadedModel(ExportedModule(_guarded(module, path), weights), _config(info["config"], path),
+                       info["data"], path, _run_dir_of(path), info.get("epoch"))
+
+
+def _read_onnx(path: Path, onnx):
+    """(file bytes, ModelProto) of a self-contained ONNX file: tensors in external files are refused."""
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+    try:
+        data = path.read_bytes()
+        proto = onnx.load_from_string(data)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise CheckpointError(f"{path}: not a readable ONNX file ({_first_line(e)})") from None
+    external = [t.name for t in _get_all_tensors(proto) if uses_external_data(t)]
+    if external:
+        raise CheckpointError(f"{path}: tensor {external[0][:60]!r} is stored in an external data file; lab reads "
+                              f"only self-contained ONNX files (as `lab export --format onnx` writes)")
+    return data, proto
 
 
 def load_onnx(path: str | Path, device="cpu") -> LoadedModel:
-    """An ONNX file written by `lab export`, run with onnxruntime on the CPU."""
+    """An ONNX file written by `lab export`, run with onnxruntime on the CPU (ONNX holds no Python code)."""
     path = Path(path)
     try:
         import onnx
@@ -222,17 +330,21 @@ def load_onnx(path: str | Path, device="cpu") -> LoadedModel:
     except ImportError as e:
         raise LabError(f"{path}: reading ONNX needs onnx and onnxruntime ({e.name} is missing): "
                        f"pip install 'lab[onnx]'") from None
-    try:
-        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnx and onnxruntime raise their own types for a damaged file
-        raise CheckpointError(f"{path}: not a readable ONNX file ({str(e).splitlines()[0][:120]})") from None
+    data, proto = _read_onnx(path, onnx)
+    meta = {p.key: p.value for p in proto.metadata_props}
     if "lab" not in meta:
         raise CheckpointError(f"{path}: ONNX file without lab metadata; export it with `lab export`")
     info = _lab_meta(meta["lab"], path)
-    name = session.get_inputs()[0].name
+    try:  # from the bytes: with no model path, onnxruntime cannot open any other file
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+    except Exception as e:  # onnxruntime raises its own types for a damaged file
+        raise CheckpointError(f"{path}: not a readable ONNX file ({_first_line(e)})") from None
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+    weights = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy())
+               for t in proto.graph.initializer if t.data_type in floats}
 
     def run(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {name: x.numpy()})[0])
-    return LoadedModel(ExportedModule(run), TrainConfig.from_dict(info["config"]), info["data"], path,
-                       _run_dir_of(path), info.get("epoch"))
+    return LoadedModel(ExportedModule(_guarded(run, path), weights), _config(info["config"], path), info["data"],
+                       path, _run_dir_of(path), info.get("epoch"))

@@ -97,7 +97,10 @@ def filters(model: torch.nn.Module, input_shape, layer: str | None = None) -> tu
             raise CheckpointError(f"--filters: no linear or conv layer {layer!r} (have: {', '.join(names)})")
         name = layer
     else:
-        name = next(n for n, m in modules.items() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)))
+        name = next((n for n, m in modules.items() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))), None)
+        if name is None:  # an exported graph (ONNX, .pt2, TorchScript) keeps weights but no layer objects
+            raise CheckpointError("--filters: this model has no linear or conv layer objects (an export other "
+                                  "than safetensors keeps only its graph): use the run or a .safetensors export")
     m = modules[name]
     w = m.weight.detach().float().cpu().numpy()
     if isinstance(m, torch.nn.Linear):

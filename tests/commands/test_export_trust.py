@@ -63,7 +63,7 @@ def made(tmp_path_factory):
     x = torch.randn(4, 1, 8, 8)
     files = {fmt: export_model(loaded, fmt, x, tmp / f"model{ext}").path
              for fmt, ext in (("export", ".pt2"), ("torchscript", ".torchscript.pt"), ("onnx", ".onnx"))}
-    files["run"] = run
+    files["run"] = Path(run)
     with zipfile.ZipFile(files["export"]) as zin, zipfile.ZipFile(tmp / "evil.pt2", "w") as zout:
         for info in zin.infolist():  # torch.export unpickles the sample inputs with weights_only=False
             data = pickle.dumps(_Touch(tmp / "marker")) if info.filename.endswith("sample_inputs/model.pt") \
