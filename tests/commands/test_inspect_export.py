@@ -108,7 +108,7 @@ def test_every_model_exports_and_round_trips(trained_once, tmp_path, name, fmt):
     x = torch.randn(5, 1, 8, 8)
     result = export_model(loaded, fmt, x, out=tmp_path / ("model" + FORMATS[fmt]))
     assert result.path.is_file() and result.max_diff <= 1e-4 and result.bytes > 0
-    back = load_model(result.path) if fmt in ("safetensors", "torchscript") else None
+    back = load_model(result.path, trust_code=True) if fmt in ("safetensors", "torchscript") else None
     if back is not None:
         assert torch.allclose(back.model(x), loaded.model(x), atol=1e-4)
     if fmt == "export":
@@ -129,7 +129,7 @@ def test_export_cli_refuses_overwrite_and_eval_reads_exports(runs):
     assert lab_here("export", "runs/plain", "--format", "torchscript", "--method", "script", cwd=runs).returncode == 0
     expected = json.loads(lab_here("eval", "runs/plain", "--json", cwd=runs).stdout)["accuracy"]
     for f in ("runs/plain/export/model.safetensors", "runs/plain/export/model-script.torchscript.pt"):
-        r = lab_here("eval", f, "--json", "--dataset", "digits", cwd=runs)
+        r = lab_here("eval", f, "--json", "--dataset", "digits", "--trust-code", cwd=runs)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["accuracy"] == pytest.approx(expected)
 
@@ -169,9 +169,9 @@ def test_exports_hold_only_the_model_and_eval_reads_every_format_into_its_own_fo
     pt2 = run / "export" / "model.pt2"
     # the test images (359 x 8 x 8 floats = 92 kB) must not ride along as the example input
     assert pt2.stat().st_size < params + 40_000, (pt2.stat().st_size, params)
-    assert {n.split("/")[0] for n in zipfile.ZipFile(pt2).namelist()} == {"model"}  # not the temp name
+    assert {n.split("/")[0] for n in zipfile.ZipFile(pt2).namelist()} == {"archive"}  # not the temp name
     for f in sorted((run / "export").iterdir()):
-        r = lab_here("eval", f, "--json", cwd=tmp_path)
+        r = lab_here("eval", f, "--json", "--trust-code", cwd=tmp_path)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["accuracy"] == pytest.approx(expected)
         assert (run / "eval" / f.name / "test" / "metrics.json").is_file()
