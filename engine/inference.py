@@ -230,7 +230,8 @@ def load_torchscript(path: str | Path, device="cpu"):
     if not extra["lab.json"]:
         raise CheckpointError(f"{path}: TorchScript file without lab metadata; export it with `lab export`")
     info = _lab_meta(extra["lab.json"], path)
-    return LoadedModel(module.eval(), _config(info["config"], path), info["data"], path, _run_dir_of(path),
+    model = ExportedModule(_guarded(module.eval(), path), module.state_dict(), on_cpu=False)
+    return LoadedModel(model, _config(info["config"], path), info["data"], path, _run_dir_of(path),
                        info.get("epoch"))
 
 
@@ -239,12 +240,15 @@ class ExportedModule(torch.nn.Module):
     interface that evaluation uses; train()/eval() switch only this wrapper. state_dict() gives the weights
     the export holds (for inspect-weights and an export to safetensors)."""
 
-    def __init__(self, fn, weights: dict | None = None):
+    def __init__(self, fn, weights: dict | None = None, on_cpu: bool = True):
         super().__init__()
         self.__dict__["fn"] = fn  # not a registered submodule: an exported graph refuses train()/eval()
         self.__dict__["weights"] = dict(weights or {})
+        self.on_cpu = on_cpu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.on_cpu:
+            return self.fn(x)
         return self.fn(x.detach().cpu().float().contiguous()).to(x.device)
 
     def state_dict(self, *args, **kwargs) -> dict:
@@ -281,8 +285,8 @@ def _guarded(fn, path: Path):
         try:
             return fn(x)
         except Exception as e:  # onnxruntime and exported graphs raise their own types
-            raise CheckpointError(f"{path}: the model fails on inputs of shape {list(x.shape)} ({_first_line(e)})") \
-                from None
+            raise CheckpointError(f"{path}: the model fails on inputs of shape {list(x.shape)}, as its lab metadata "
+                                  f"describes them ({_first_line(e)})") from None
     return run
 
 
