@@ -53,6 +53,30 @@ def options_given(kwargs: dict) -> dict:
     return out
 
 
+def given_with_file(kwargs: dict, config_file) -> dict:
+    """The flags given, on top of the --config file's values (when there is one): what the user asked for."""
+    given = options_given(kwargs)
+    if config_file is None:
+        return given
+    from engine.configfile import merged_values, read_config_file
+    return merged_values(read_config_file(config_file), given)
+
+
+def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
+    """A validated TrainConfig from the --config file (if any) and the flags on top of it."""
+    given = given_with_file(kwargs, config_file)
+    extra = given.pop("extra", None)  # free-form values that a run's config.json may carry
+    cfg = config_from_text(given)
+    return cfg.replace(extra=extra) if extra else cfg
+
+
+def config_option():
+    """The --config option shared by lab train, lab sweep, lab lr-find and labtui."""
+    return typer.Option(None, "--config", metavar="FILE", rich_help_panel="Run folder",
+                        help="read settings from a YAML, TOML or run config.json file; flags override it "
+                             "(see lab train --print-config)")
+
+
 def config_from_options(kwargs: dict, base: TrainConfig | None = None) -> TrainConfig:
     """A validated TrainConfig: the flags given, on top of `base` (or the defaults)."""
     return config_from_text({s.name: kwargs.get(s.name) for s in settings()}, base)
