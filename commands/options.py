@@ -1,13 +1,13 @@
 """`lab train` flags, generated from TrainConfig's field metadata (engine.config.settings)."""
 
 import inspect
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from engine.config import TrainConfig, config_from_text, resumable_flags, settings
 
-METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "choice": "NAME"}
+METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "strs": "GLOB", "choice": "NAME"}
 PANELS = {"data": "Data", "model": "Model", "training": "Training", "run": "Run folder"}
 
 
@@ -29,7 +29,7 @@ def _parameter(s) -> inspect.Parameter:
     # every value arrives as text and is parsed by the engine: the CLI and the form share one error text
     option = typer.Option(None, *decls, help=_help(s), show_default=False, rich_help_panel=PANELS[s.group],
                           metavar=None if s.kind == "bool" else METAVARS[s.kind])
-    typ = Optional[bool] if s.kind == "bool" else Optional[str]
+    typ = Optional[bool] if s.kind == "bool" else Optional[List[str]] if s.kind == "strs" else Optional[str]
     return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
 
 

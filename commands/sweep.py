@@ -31,6 +31,8 @@ def _train_argv(options: dict) -> list[str]:
             continue
         if s.kind == "bool":
             argv.append(s.flag if s.parse(value) else f"--no-{s.flag[2:]}")
+        elif s.kind == "strs":  # a repeatable flag: once per item
+            argv += [w for item in s.parse(value) or [] for w in (s.flag, item)]
         else:
             argv += [s.flag, str(value)]
     return argv

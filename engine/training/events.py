@@ -32,6 +32,8 @@ class RunStarted:
     resumed: bool = False
     precision: str = "fp32"  # what --precision resolved to on this device
     threads: int = 0  # torch's intra-op CPU threads
+    trainable: int = -1  # parameters the optimizer moves (fewer than n_params with --freeze); -1: all
+    notes: tuple = ()  # adaptations to tell on the first line: resized inputs, a re-initialised head, ...
 
 
 @dataclass(frozen=True)
