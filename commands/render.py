@@ -115,7 +115,7 @@ class TrainPrinter:
             self._print(event_json(event))
         match event:
             case RunStarted():
-                for warning in event.dataset.get("warnings") or []:
+                for warning in [*(event.dataset.get("warnings") or []), *event.warnings]:
                     sys.stderr.write(f"warning: {warning}\n")
                 self._log(start_line(event))
                 if self.mode in ("tty", "plain"):

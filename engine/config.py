@@ -20,6 +20,7 @@ INITS = ("default", "kaiming", "xavier")
 AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+TRACKERS = ("tensorboard", "mlflow")
 
 
 def model_entries() -> list[tuple[str, str]]:
@@ -160,6 +161,15 @@ class TrainConfig:
     recipe: str | None = setting(None, "start from a tuned recipe (see `lab train --recipe list`); flags given "
                                  "override its values", kind="choice", choices=_recipe_names, group="run",
                                  placeholder="none")
+    # experiment trackers (engine/trackers): fed the same events as the run folder, by rank 0
+    log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
+                                       "or comma-separated)", kind="strs", group="run", resumable=True,
+                                       check=(lambda v: all(t in TRACKERS for t in v),
+                                              f"a list of {', '.join(TRACKERS)}"), form=False, placeholder="none")
+    log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
+                                  kind="bool", group="run", resumable=True, form=False)
+    mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
+                                     kind="str", group="run", resumable=True, form=False, placeholder="default")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")

@@ -92,6 +92,7 @@ class TrainLoop:
         self.kinds = parse_augment(cfg.augment)
         self.paused = 0.0
         self.notes: list[str] = []  # what the trainer adapted (resized inputs, a new head, loaded weights)
+        self.warnings: list[str] = []  # e.g. a tracker that cannot log
 
     # ---- restore and snapshot ----
     def restore(self, state: dict, path, best: dict | None = None) -> None:
@@ -165,7 +166,7 @@ class TrainLoop:
         self.emit(RunStarted(cfg.to_dict(), self.run_dir, sum(p.numel() for p in self.model.parameters()),
                              str(self.device), self.data.facts, self.epoch + 1, self.position,
                              tuple(self.history.rows), self.resumed, self.precision, torch.get_num_threads(),
-                             trainable(self.model), tuple(self.notes)))
+                             trainable(self.model), tuple(self.notes), tuple(self.warnings)))
         status, error, diverged = "completed", "", None
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):

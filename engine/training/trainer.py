@@ -17,6 +17,7 @@ from ..files import read_json, remove_temp_files
 from ..threads import configure_threads
 from ..models import create_model, model_options
 from ..finetune import load_initial_weights, set_frozen
+from ..trackers import check_trackers, open_trackers
 from .checkpoint import load_checkpoint
 from .distributed import Distributed
 from .events import History
@@ -117,13 +118,15 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
                               f"run's {state['data'].get('input_shape')}")
         model = build_model(cfg, data, dist.device)  # a bad model option fails here, before a folder exists
         notes = start_weights(cfg, model, state is None, dist.active)
+        trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
         run_dir = run_dir or folder(None)
         emit = (lambda event: None)
-        if dist.is_main:
+        if dist.is_main:  # rank 0 alone writes the folder and logs to the trackers
             emit = _fanout(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
-                                               "python": platform.python_version()}), on_event)
+                                               "python": platform.python_version()}),
+                           open_trackers(trackers, cfg, run_dir), on_event)
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
-        loop.notes = notes
+        loop.notes, loop.warnings = notes, warnings
         if state is not None:
             loop.restore(state, run_dir / "last.pt", best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
