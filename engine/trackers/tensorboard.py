@@ -58,7 +58,7 @@ class TensorBoardTracker:
         elif isinstance(event, EpochEnded) and self.writer is not None:
             for key in SCALARS:
                 self.writer.add_scalar(key, getattr(event, key), event.epoch)
-            self.confusion, self.epoch = event.confusion, event.epoch
+            self.confusion = event.confusion
             self.writer.flush()
         elif isinstance(event, RunEnded) and self.writer is not None:
             self._end(event)
