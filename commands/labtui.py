@@ -6,23 +6,24 @@ from typing import Optional
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """labtui [TRAIN FLAGS] [--watch RUN_DIR] [--runs]"""
+    """labtui [TRAIN FLAGS] [--config FILE] [--watch RUN_DIR] [--runs]"""
     import typer
 
     from engine.errors import LabError
     from tui.app import make_app
 
     from .errors import run_cli
-    from .options import config_from_options, with_train_options
+    from .options import config_from_cli, config_option, with_train_options
 
     @with_train_options
     def labtui(
         watch: Optional[str] = typer.Option(None, "--watch", help="follow a run folder that another process writes"),
         runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
+        config: Optional[Path] = config_option(),
         **options,
     ):
         """The lab dashboard: start a run from a form (prefilled by the flags), watch it live, browse runs."""
-        cfg = config_from_options(options)
+        cfg = config_from_cli(options, config)  # the form starts from the file, the flags on top
         if watch is not None and not (Path(watch) / "config.json").is_file():
             raise LabError(f"--watch {watch}: not a run folder (no config.json)")
         app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())

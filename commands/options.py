@@ -1,13 +1,13 @@
 """`lab train` flags, generated from TrainConfig's field metadata (engine.config.settings)."""
 
 import inspect
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from engine.config import TrainConfig, config_from_text, resumable_flags, settings
 
-METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "choice": "NAME"}
+METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "strs": "GLOB", "choice": "NAME"}
 PANELS = {"data": "Data", "model": "Model", "training": "Training", "run": "Run folder"}
 
 
@@ -29,7 +29,7 @@ def _parameter(s) -> inspect.Parameter:
     # every value arrives as text and is parsed by the engine: the CLI and the form share one error text
     option = typer.Option(None, *decls, help=_help(s), show_default=False, rich_help_panel=PANELS[s.group],
                           metavar=None if s.kind == "bool" else METAVARS[s.kind])
-    typ = Optional[bool] if s.kind == "bool" else Optional[str]
+    typ = Optional[bool] if s.kind == "bool" else Optional[List[str]] if s.kind == "strs" else Optional[str]
     return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
 
 
@@ -51,6 +51,30 @@ def options_given(kwargs: dict) -> dict:
         if value is not None:
             out[s.name] = value
     return out
+
+
+def given_with_file(kwargs: dict, config_file) -> dict:
+    """The flags given, on top of the --config file's values (when there is one): what the user asked for."""
+    given = options_given(kwargs)
+    if config_file is None:
+        return given
+    from engine.configfile import merged_values, read_config_file
+    return merged_values(read_config_file(config_file), given)
+
+
+def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
+    """A validated TrainConfig from the --config file (if any) and the flags on top of it."""
+    given = given_with_file(kwargs, config_file)
+    extra = given.pop("extra", None)  # free-form values that a run's config.json may carry
+    cfg = config_from_text(given)
+    return cfg.replace(extra=extra) if extra else cfg
+
+
+def config_option():
+    """The --config option shared by lab train, lab sweep, lab lr-find and labtui."""
+    return typer.Option(None, "--config", metavar="FILE", rich_help_panel="Run folder",
+                        help="read settings from a YAML, TOML or run config.json file; flags override it "
+                             "(see lab train --print-config)")
 
 
 def config_from_options(kwargs: dict, base: TrainConfig | None = None) -> TrainConfig:

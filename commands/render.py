@@ -41,11 +41,13 @@ def start_line(e) -> str:
     where = ""
     if e.resumed:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
-    return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
+    train = f", {e.trainable:,} train" if 0 <= e.trainable != e.n_params else ""  # --freeze
+    return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params{train}) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
             f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device} "
             f"{e.precision}" + (f" {e.threads} threads" if e.device == "cpu" else "")
             + (f", recipe {cfg['recipe']}" if cfg.get("recipe") else "")
+            + "".join(f"; {note}" for note in e.notes)
             + ("" if sizes.get("val") else "; no validation split: the val columns are measured on the training "
                "data and best.pt is chosen on training accuracy"))
 
@@ -113,7 +115,7 @@ class TrainPrinter:
             self._print(event_json(event))
         match event:
             case RunStarted():
-                for warning in event.dataset.get("warnings") or []:
+                for warning in [*(event.dataset.get("warnings") or []), *event.warnings]:
                     sys.stderr.write(f"warning: {warning}\n")
                 self._log(start_line(event))
                 if self.mode in ("tty", "plain"):

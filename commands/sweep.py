@@ -7,14 +7,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import typer
 
 from engine.threads import available_cpus
 
 from .errors import fail
-from .options import with_train_options
+from .options import config_option, with_train_options
 from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
@@ -31,9 +31,25 @@ def _train_argv(options: dict) -> list[str]:
             continue
         if s.kind == "bool":
             argv.append(s.flag if s.parse(value) else f"--no-{s.flag[2:]}")
+        elif s.kind == "strs":  # a repeatable flag: once per item
+            argv += [w for item in s.parse(value) or [] for w in (s.flag, item)]
         else:
             argv += [s.flag, str(value)]
     return argv
+
+
+def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
+    """(every point's shared settings, their lab train flags, the runs folder): the --config file's values
+    with the flags on top; each point reads the same file, by its absolute path."""
+    values = {}
+    if config is not None:
+        from engine.configfile import read_config_file
+        values = read_config_file(config)
+    runs_dir = options.get("runs_dir") or values.get("runs_dir") or "runs"
+    values = {k: v for k, v in values.items() if v is not None and k not in ("name", "runs_dir", "extra")}
+    base = {**values, **{k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}}
+    argv = (["--config", str(config.resolve())] if config is not None else []) + _train_argv(options)
+    return base, argv, str(runs_dir)
 
 
 def _outcome(run_dir: Path) -> dict:
@@ -54,6 +70,7 @@ def sweep_command(
     max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
     sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
     json_out: bool = typer.Option(False, "--json", help="print summary.json instead of the table"),
+    config: Optional[Path] = config_option(),
     **options,
 ):
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
@@ -69,10 +86,10 @@ def sweep_command(
         fail(f"--jobs: expected an integer >= 1, got {jobs}")
     if sort_by not in METRICS:
         fail(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
-    base = {k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}
+    base, argv, runs_dir = _base(options, config)
     g = parse_grid(grid)
     by_name = plan(g, base, max_runs)  # every point validated before anything starts
-    folder = Path(options.get("runs_dir") or "runs") / name
+    folder = Path(runs_dir) / name
     if (folder / SWEEP_FILE).is_file() and not resume:
         fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
     if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
@@ -81,7 +98,6 @@ def sweep_command(
         (folder / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as e:
         fail(f"{folder}: cannot create the sweep folder ({e.strerror or e})")
-    argv = _train_argv(options)
     write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
                                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()

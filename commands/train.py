@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .options import RESUME_HELP, config_from_options, options_given, with_train_options
+from .options import RESUME_HELP, config_from_cli, config_option, given_with_file, with_train_options
 from .render import TrainPrinter
 from .signals import StopFlag, parse_duration
 
@@ -37,6 +37,10 @@ def train_command(
                                              help="stop with a checkpoint after this wall-clock time, e.g. 3h50m "
                                                   "(exit 75; resume with --resume)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    config: Optional[Path] = config_option(),
+    print_config: bool = typer.Option(False, "--print-config", help="print the complete config with the flags "
+                                      "given applied (ready to save and pass to --config), and exit"),
+    fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json"),
     **options,
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
@@ -44,17 +48,14 @@ def train_command(
         from engine.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
-    from engine.training.trainer import resume_config, train
+    from engine.training.trainer import train
 
-    given = options_given(options)
     limit = parse_duration(time_limit)
-    resume = resolve_resume(resume, given)
-    run_dir = None
-    if resume:
-        changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
-        cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
-    else:
-        cfg = config_from_options(options)
+    cfg, run_dir = build_config(options, config, resume)
+    if print_config:
+        from engine.configfile import dump_config
+        sys.stdout.write(dump_config(cfg, fmt))
+        return
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
     log = open_log(log_file)
     printer = TrainPrinter(mode, log=log)
@@ -74,6 +75,18 @@ def train_command(
         sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
                          "the last good checkpoint is kept; try a lower --lr\n")
         raise typer.Exit(1)
+
+
+def build_config(options: dict, config_file: Path | None, resume: str | None):
+    """(TrainConfig, run folder to resume or None) from the --config file and the flags on top of it."""
+    from engine.training.trainer import resume_config
+    given = given_with_file(options, config_file)
+    resume = resolve_resume(resume, given)
+    if not resume:
+        return config_from_cli(options, config_file), None
+    # a file's every key counts as asked for: only the values that differ from the run must be resumable
+    changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
+    return resume_config(resume, given.get("runs_dir", "runs"), **changes)
 
 
 def open_log(path: Path | None):

@@ -20,6 +20,7 @@ INITS = ("default", "kaiming", "xavier")
 AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+TRACKERS = ("tensorboard", "mlflow")
 
 
 def model_entries() -> list[tuple[str, str]]:
@@ -55,7 +56,7 @@ FRACTION = (lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 
 def setting(default, help: str, *, kind: str, short: str | None = None, choices=None, check=None,
             group: str = "training", resumable: bool = False, form: bool = True, placeholder: str = ""):
-    """A TrainConfig field with its flag metadata. kind: int, float, str, bool, ints or choice."""
+    """A TrainConfig field with its flag metadata. kind: int, float, str, bool, ints, strs or choice."""
     meta = dict(help=help, kind=kind, short=short, choices=choices, check=check, group=group,
                 resumable=resumable, form=form, placeholder=placeholder)
     if isinstance(default, (list, dict)):
@@ -109,6 +110,20 @@ class TrainConfig:
     bottleneck: bool | None = setting(None, "resnet: 1x1-3x3-1x1 bottleneck blocks", kind="bool", group="model")
     init: str | None = setting(None, "weight init (default: torch's)", kind="choice", choices=INITS,
                                group="model")
+    # fine-tuning (engine/finetune.py): new runs only; a resume restores its own weights
+    init_from: str | None = setting(None, "start from these weights: a run (folder or name), a .safetensors or a "
+                                    "state-dict .pt (loaded weights-only)", kind="str", group="model",
+                                    form=False, placeholder="none")
+    weights: str | None = setting(None, "tv: models: a torchvision weights file kept locally (or, with --download, "
+                                  "a weights name such as DEFAULT or IMAGENET1K_V1 to fetch)", kind="str",
+                                  group="model", form=False, placeholder="none")
+    freeze: list[str] | None = setting(None, "freeze the parameters whose names match this glob, e.g. 'body.*' "
+                                       "(repeatable; see lab inspect-weights for the names)", kind="strs",
+                                       group="model", form=False, placeholder="none")
+    unfreeze_at: int | None = setting(None, "release the --freeze parameters from this epoch on", kind="int",
+                                      check=AT_LEAST_1, form=False, placeholder="never")
+    head_lr: float | None = setting(None, "learning rate of the head (the last layer) when it differs from --lr",
+                                    kind="float", check=POSITIVE, form=False, placeholder="--lr")
     # optimisation
     optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
@@ -146,6 +161,15 @@ class TrainConfig:
     recipe: str | None = setting(None, "start from a tuned recipe (see `lab train --recipe list`); flags given "
                                  "override its values", kind="choice", choices=_recipe_names, group="run",
                                  placeholder="none")
+    # experiment trackers (engine/trackers): fed the same events as the run folder, by rank 0
+    log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
+                                       "or comma-separated)", kind="strs", group="run", resumable=True,
+                                       check=(lambda v: all(t in TRACKERS for t in v),
+                                              f"a list of {', '.join(TRACKERS)}"), form=False, placeholder="none")
+    log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
+                                  kind="bool", group="run", resumable=True, form=False)
+    mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
+                                     kind="str", group="run", resumable=True, form=False, placeholder="default")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")
@@ -163,9 +187,16 @@ class TrainConfig:
                 options = s.options()
                 if s.name == "device" and str(value).startswith("cuda:"):
                     continue
+                if s.name == "model" and str(value).startswith("tv:"):
+                    from .model_catalog import check_torchvision_name
+                    check_torchvision_name(value)
+                    continue
                 if value not in options:
                     raise ConfigError(f"{s.flag}: expected one of {', '.join(options)}, got {value!r}"
                                       + _suggest(value, options))
+            elif s.kind == "strs":
+                if not value or any(not isinstance(v, str) or not v.strip() for v in value):
+                    raise ConfigError(f"{s.flag}: expected one or more non-empty patterns, got {value!r}")
             elif s.kind == "ints":
                 if not value or any(not isinstance(v, int) or v < 1 for v in value):
                     raise ConfigError(f"{s.flag}: expected a comma-separated list of positive integers, "
@@ -255,6 +286,10 @@ class Setting:
             if word in ("false", "no", "off", "0"):
                 return False
             raise ConfigError(f"{self.flag}: expected true or false, got {text!r}")
+        if self.kind == "strs":  # repeated flags arrive as a list; a form or a file may give 'a,b'
+            items = text if isinstance(text, (list, tuple)) else [text]
+            out = [p.strip() for item in items for p in (item.split(",") if isinstance(item, str) else [item])]
+            return [p for p in out if p != ""] or None
         if not isinstance(text, str):
             return text
         text = text.strip()

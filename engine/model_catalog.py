@@ -23,3 +23,37 @@ def plugins_configured() -> bool:
         return True
     from importlib.metadata import entry_points
     return bool(entry_points(group="lab.plugins"))
+
+
+TORCHVISION_PREFIX = "tv:"
+
+
+def torchvision_names() -> list[str]:
+    """The classification models of torchvision.models (imports torchvision, hence torch)."""
+    import torchvision.models as tvm
+    return sorted(tvm.list_models(module=tvm))
+
+
+def check_torchvision_name(model: str) -> None:
+    """A ConfigError naming --model unless `model` is tv:NAME of a torchvision classification model."""
+    from .errors import ConfigError
+    name = model[len(TORCHVISION_PREFIX):]
+    names = torchvision_names()
+    if name not in names:
+        import difflib
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f" (did you mean 'tv:{close[0]}'?)" if close else " (see lab models --all)"
+        raise ConfigError(f"--model: {model!r} is not a torchvision classification model{hint}")
+
+
+def torchvision_entries() -> list[tuple[str, str]]:
+    """(tv:NAME, description) of torchvision's classifiers; sizes from their weights' metadata (no build)."""
+    import torchvision.models as tvm
+    out = []
+    for name in torchvision_names():
+        try:
+            size = f"{tvm.get_model_weights(name).DEFAULT.meta['num_params'] / 1e6:.1f}M params at 1000 classes, "
+        except (AttributeError, KeyError, ValueError):
+            size = ""
+        out.append((TORCHVISION_PREFIX + name, f"torchvision: {size}head fitted to the classes"))
+    return out

@@ -55,6 +55,8 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
     Options set to None take the model's own default. With strict (the default), an option the model does
     not take is a ConfigError naming the flag; strict=False drops it (checkpoints of older versions).
     """
+    if name.startswith("tv:"):
+        return _create_torchvision(name, input_shape, num_classes, strict, options)
     if name not in _REGISTRY:
         raise ConfigError(f"--model: expected one of {', '.join(_REGISTRY)}, got {name!r}")
     unknown = set(options) - set(MODEL_OPTIONS)
@@ -72,6 +74,21 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
     init = options.pop("init", "default")
     model = _REGISTRY[name].builder(tuple(input_shape), int(num_classes), **options)
     initialize(model, init)
+    return model
+
+
+def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, options: dict) -> nn.Module:
+    """tv:NAME takes no model-shaping option but --init (its own init is torchvision's)."""
+    from ..model_catalog import check_torchvision_name
+    from .torchvision import build_torchvision
+    check_torchvision_name(name)
+    options = {k: v for k, v in options.items() if v is not None}
+    extra = [k for k in options if k != "init"]
+    if extra and strict:
+        raise ConfigError(f"--{extra[0].replace('_', '-')}: model {name} does not take this option "
+                          f"(torchvision models take only --init)")
+    model = build_torchvision(name[3:], input_shape, num_classes)
+    initialize(model, options.get("init", "default"))
     return model
 
 

@@ -32,6 +32,9 @@ class RunStarted:
     resumed: bool = False
     precision: str = "fp32"  # what --precision resolved to on this device
     threads: int = 0  # torch's intra-op CPU threads
+    trainable: int = -1  # parameters the optimizer moves (fewer than n_params with --freeze); -1: all
+    notes: tuple = ()  # adaptations to tell on the first line: resized inputs, a re-initialised head, ...
+    warnings: tuple = ()  # e.g. a tracker that is not installed or not reachable
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ..data.batches import batch_indices, steps_per_epoch
 from ..data.points import is_points
 from ..errors import CheckpointError, ConfigError
 from ..evaluation import loss_acc_confusion
+from ..finetune import set_frozen, trainable
 from ..precision import autocast, grad_scaler, resolve_precision
 from .augment import augment
 from .distributed import Distributed
@@ -69,6 +70,7 @@ class TrainLoop:
         self.channels_last = self.device.type in ("cpu", "cuda") and uses_channels_last(model)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
+        set_frozen(model, cfg.freeze, True)  # before the DDP wrap: it syncs only what trains
         self.net = dist.wrap(model)
         self.opt = make_optimizer(model, cfg)
         self.scaler = grad_scaler(self.precision, self.device)
@@ -89,6 +91,8 @@ class TrainLoop:
         self.penalized = bool(cfg.l1 or cfg.l2)
         self.kinds = parse_augment(cfg.augment)
         self.paused = 0.0
+        self.notes: list[str] = []  # what the trainer adapted (resized inputs, a new head, loaded weights)
+        self.warnings: list[str] = []  # e.g. a tracker that cannot log
 
     # ---- restore and snapshot ----
     def restore(self, state: dict, path, best: dict | None = None) -> None:
@@ -158,9 +162,11 @@ class TrainLoop:
     def run(self) -> History:
         """Train from the current position to cfg.epochs; returns the History."""
         cfg = self.cfg
+        self._release_frozen(self.epoch + 1)
         self.emit(RunStarted(cfg.to_dict(), self.run_dir, sum(p.numel() for p in self.model.parameters()),
                              str(self.device), self.data.facts, self.epoch + 1, self.position,
-                             tuple(self.history.rows), self.resumed, self.precision, torch.get_num_threads()))
+                             tuple(self.history.rows), self.resumed, self.precision, torch.get_num_threads(),
+                             trainable(self.model), tuple(self.notes), tuple(self.warnings)))
         status, error, diverged = "completed", "", None
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):
@@ -190,8 +196,13 @@ class TrainLoop:
                 pass
             raise
 
+    def _release_frozen(self, epoch: int) -> None:
+        if self.cfg.freeze and self.cfg.unfreeze_at and epoch >= self.cfg.unfreeze_at:
+            set_frozen(self.model, self.cfg.freeze, False)
+
     def train_epoch(self, epoch: int) -> str | None:
         """Train one epoch from self.position; returns a stop reason, or None when the epoch completed."""
+        self._release_frozen(epoch)
         if self.perm is None:
             self.perm, self.position = torch.randperm(len(self.data.train), generator=self.gen), 0
             self.accum = EpochAccum.zeros(self.device)

@@ -10,10 +10,12 @@ from ..errors import ConfigError
 
 def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
-    params = list(model.parameters())
+    from ..finetune import param_groups
+    params = param_groups(model, cfg)  # one group, or the head apart with --head-lr
     name = cfg.optimizer
+    first = next(model.parameters(), None)
     # one fused kernel per step instead of a loop over tensors: ~20% off an MLP step on CPU (bench/README.md)
-    fused = {"fused": True} if params and params[0].device.type in ("cpu", "cuda") else {}
+    fused = {"fused": True} if first is not None and first.device.type in ("cpu", "cuda") else {}
     if name == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
                                weight_decay=cfg.weight_decay, **fused)
@@ -40,7 +42,8 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg, steps_per_epoch: int):
     if name == "onecycle":
         # --warmup sets the rising part (torch's default: 30% of the run)
         pct = min(max(cfg.warmup / cfg.epochs, 0.01), 0.99) if getattr(cfg, "warmup", 0) else 0.3
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
+        max_lr = [g.get("initial_lr", g["lr"]) for g in opt.param_groups] if len(opt.param_groups) > 1 else cfg.lr
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, epochs=cfg.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=pct)
     raise ConfigError(f"--scheduler: expected one of none, step, plateau, cosine, onecycle, got {name!r}")
 

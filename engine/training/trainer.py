@@ -16,6 +16,8 @@ from ..errors import CheckpointError, ConfigError
 from ..files import read_json, remove_temp_files
 from ..threads import configure_threads
 from ..models import create_model, model_options
+from ..finetune import load_initial_weights, set_frozen
+from ..trackers import check_trackers, open_trackers
 from .checkpoint import load_checkpoint
 from .distributed import Distributed
 from .events import History
@@ -46,6 +48,19 @@ def build_model(cfg: TrainConfig, data: Dataset, device: torch.device) -> torch.
         raise ConfigError(f"--model {cfg.model}: {data.name} holds 2-D points, not images; use a vector model "
                           f"(logistic, mlp)")
     return model.to(device)
+
+
+def start_weights(cfg: TrainConfig, model: torch.nn.Module, new: bool, distributed: bool) -> list[str]:
+    """A new run's --init-from/--weights loaded (a resume restores its own); the notices for the first line."""
+    if distributed and cfg.unfreeze_at:
+        raise ConfigError("--unfreeze-at: not under torchrun (DDP syncs only the parameters that train at start)")
+    notes = list(model.notes()) if hasattr(model, "notes") else []
+    if new:
+        notes += load_initial_weights(model, cfg)
+    if cfg.freeze:
+        set_frozen(model, cfg.freeze, True)  # a pattern that matches nothing fails before a folder exists
+        set_frozen(model, cfg.freeze, False)
+    return notes
 
 
 def open_run_folder(cfg: TrainConfig, resume: str | Path | None) -> tuple[Path, RunLock]:
@@ -102,12 +117,16 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
                               f"run's {state['data'].get('input_shape')}")
         model = build_model(cfg, data, dist.device)  # a bad model option fails here, before a folder exists
+        notes = start_weights(cfg, model, state is None, dist.active)
+        trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
         run_dir = run_dir or folder(None)
         emit = (lambda event: None)
-        if dist.is_main:
+        if dist.is_main:  # rank 0 alone writes the folder and logs to the trackers
             emit = _fanout(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
-                                               "python": platform.python_version()}), on_event)
+                                               "python": platform.python_version()}),
+                           open_trackers(trackers, cfg, run_dir), on_event)
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
+        loop.notes, loop.warnings = notes, warnings
         if state is not None:
             loop.restore(state, run_dir / "last.pt", best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder

@@ -54,7 +54,8 @@ class RunWriter:
     def _started(self, e: RunStarted) -> None:
         self.epochs, self.config, self.data = e.config["epochs"], e.config, e.dataset
         record = {"config": e.config, "data": e.dataset, "device": e.device, "n_params": e.n_params,
-                  "precision": e.precision, "threads": e.threads, **self.meta}
+                  "precision": e.precision, "threads": e.threads, "trainable": e.trainable, "notes": list(e.notes),
+                  **self.meta}
         if e.resumed:
             try:
                 old = read_json(self.dir / "config.json")

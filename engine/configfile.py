@@ -1,0 +1,125 @@
+"""Config files for `lab train --config`: YAML, TOML or a run's own config.json, checked like the flags.
+
+A file's values go through the same Setting.parse and TrainConfig.validate as the flags, so a bad value
+gets the flag's error text, with the file and the key named instead of the flag.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .config import SETTINGS_BY_NAME, TrainConfig, _suggest
+from .errors import ConfigError
+
+FORMATS = ("yaml", "toml", "json")
+
+
+def _parse_text(path: Path, text: str):
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        import yaml
+        return yaml.safe_load(text)
+    if suffix == ".toml":
+        import tomllib
+        return tomllib.loads(text)
+    if suffix == ".json":
+        return json.loads(text)
+    raise ConfigError(f"--config {path}: expected a .yaml, .yml, .toml or .json file")
+
+
+def read_config_file(path: str | Path) -> dict:
+    """{field: value} of a config file (or of a run folder's config.json); a one-line ConfigError naming the
+    file when it cannot be read or parsed, or a key is unknown or a value bad."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "config.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--config {path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    try:
+        data = _parse_text(path, text)
+    except ConfigError:
+        raise
+    except Exception as e:  # yaml, toml and json each raise their own error types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"--config {path}: not valid {path.suffix.lstrip('.').upper()} ({first})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path}: expected a mapping of settings, got {type(data).__name__}")
+    if isinstance(data.get("config"), dict):
+        data = data["config"]  # a run folder's config.json (or results.json): the record of what ran
+    return check_values(data, path)
+
+
+def check_values(data: dict, path: Path) -> dict:
+    """Each key known and each value valid alone; returns the parsed values (None: unset)."""
+    out = {}
+    for key, raw in data.items():
+        if key == "extra":
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{path}: key 'extra': expected a mapping, got {raw!r}")
+            out[key] = raw
+            continue
+        s = SETTINGS_BY_NAME.get(str(key).replace("-", "_"))
+        if s is None:
+            raise ConfigError(f"{path}: unknown key {key!r}" + _suggest(key, list(SETTINGS_BY_NAME)))
+        try:
+            value = s.parse(raw)
+            if value is not None:
+                TrainConfig().replace(**{s.name: value}).validate()
+        except ConfigError as e:
+            message = str(e)
+            if message.startswith(s.flag + ":"):
+                message = message[len(s.flag) + 1:].strip()
+            raise ConfigError(f"{path}: key {key!r}: {message}") from None
+        out[s.name] = value
+    return out
+
+
+def merged_values(file_values: dict, flags: dict) -> dict:
+    """The file's values with the flags given on the command line on top (flags win)."""
+    return {**{k: v for k, v in file_values.items() if v is not None},
+            **{k: v for k, v in flags.items() if v is not None}}
+
+
+def dump_config(cfg: TrainConfig, fmt: str = "yaml") -> str:
+    """The complete config as YAML, TOML or JSON text that `--config` reads back. TOML has no null: unset
+    fields become comments, so that every key is there to edit."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    values = cfg.to_dict()
+    if not values.get("extra"):
+        values.pop("extra", None)
+    if fmt == "json":
+        return json.dumps(values, indent=2) + "\n"
+    return "\n".join(_lines(values, _yaml_line if fmt == "yaml" else _toml_line)) + "\n"
+
+
+def _lines(values: dict, line) -> list[str]:
+    """One line per key, under a comment naming its group (data, model, training, run), as the form does."""
+    out, group = [], None
+    for key, value in values.items():
+        s = SETTINGS_BY_NAME.get(key)
+        if s is not None and s.group != group:
+            group = s.group
+            out += ([""] if out else []) + [f"# {group}"]
+        out.append(line(key, value))
+    return out
+
+
+def _yaml_line(key: str, value) -> str:
+    import yaml
+    return yaml.safe_dump({key: value}, default_flow_style=True, width=10_000).strip()[1:-1].strip()
+
+
+def _toml_line(key: str, value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f"# {key} ="  # TOML has no null: an unset field is a comment, there to fill in
+    if isinstance(value, list) and all(isinstance(v, int) for v in value):
+        return f"{key} = [{', '.join(str(v) for v in value)}]"
+    import tomli_w
+    return tomli_w.dumps({key: value}).strip()

@@ -1,0 +1,92 @@
+"""Experiment trackers (--log-to tensorboard,mlflow): consumers of the trainer's events, like the run
+folder's writer, run on a thread of their own so that a slow or failing tracker never stalls nor stops
+training.
+
+`check_trackers(cfg)` runs before the run folder exists: a tracker that is not installed or not reachable
+is a warning (a ConfigError with --log-to-strict). `open_trackers` then starts the ones that are there;
+their run ids go to RUN/trackers.json, so that a resumed run continues the same tracker runs. A tracker
+that fails later is switched off; its error is recorded in trackers.json.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..files import read_json, write_json
+
+TRACKERS_FILE = "trackers.json"
+JOIN_SECONDS = 60.0  # how long the end of a run waits for the trackers to send what they hold
+
+
+def _classes():
+    from .mlflow import MlflowTracker
+    from .tensorboard import TensorBoardTracker
+    return {"tensorboard": TensorBoardTracker, "mlflow": MlflowTracker}
+
+
+def check_trackers(cfg) -> tuple[list[str], list[str]]:
+    """(the trackers that can log, one warning per tracker that cannot); strict: a ConfigError instead."""
+    ready, warnings = [], []
+    for name in dict.fromkeys(cfg.log_to or []):
+        problem = _classes()[name].problem(cfg)
+        if problem is None:
+            ready.append(name)
+        elif cfg.log_to_strict:
+            raise ConfigError(f"--log-to {name}: {problem}")
+        else:
+            warnings.append(f"--log-to {name}: {problem}; training goes on without it")
+    return ready, warnings
+
+
+def read_state(run_dir: Path) -> dict:
+    try:
+        state = read_json(run_dir / TRACKERS_FILE)
+    except Exception:  # absent or torn: the trackers start new runs
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+class Trackers:
+    """Takes events on the training thread, hands them to the trackers on a daemon thread."""
+
+    def __init__(self, names: list[str], cfg, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.state = read_state(self.run_dir)
+        self.trackers = {n: _classes()[n](cfg, self.run_dir, self.state.get(n) or {}) for n in names}
+        self.queue: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._work, name="lab-trackers", daemon=True)
+        self.thread.start()
+
+    def __call__(self, event) -> None:
+        from ..training.events import EpochEnded, RunEnded, RunStarted
+        if isinstance(event, (RunStarted, EpochEnded, RunEnded)):
+            self.queue.put(event)
+        if isinstance(event, RunEnded):
+            self.queue.put(None)
+            self.thread.join(JOIN_SECONDS)
+
+    def _work(self) -> None:
+        while (event := self.queue.get()) is not None:
+            for name, tracker in list(self.trackers.items()):
+                try:
+                    tracker(event)
+                except Exception as e:  # a tracker's failure must never reach training
+                    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                    self.state.setdefault(name, {})["error"] = first
+                    del self.trackers[name]
+                self.state[name] = {**self.state.get(name, {}), **getattr(tracker, "record", {})}
+            self._save()
+
+    def _save(self) -> None:
+        try:
+            write_json(self.run_dir / TRACKERS_FILE, self.state, durable=False)
+        except Exception:
+            pass  # the ids are a convenience for resuming; training does not depend on them
+
+
+def open_trackers(names: list[str], cfg, run_dir: str | Path) -> Trackers | None:
+    """The event consumer of the trackers that passed check_trackers, or None when there are none."""
+    return Trackers(names, cfg, run_dir) if names else None
