@@ -18,7 +18,7 @@ from ..threads import configure_threads
 from ..models import create_model, model_options
 from .checkpoint import load_checkpoint
 from .distributed import Distributed
-from .events import History
+from .events import History, PhaseChanged
 from .loop import TrainLoop
 from .runs import RunLock, create_run_dir, default_run_name, resolve_run
 from .writer import RunWriter
@@ -97,6 +97,8 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
         stats = (state["data"]["mean"], state["data"]["std"]) if state else None
+        if on_event is not None and dist.is_main and dataset is None:  # the first seconds are not silent
+            on_event(PhaseChanged("loading"))
         data = dataset or load_dataset(cfg, dist.device, stats=stats)
         if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
             raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
