@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .errors import fail
+from .resolved import announce
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
@@ -143,6 +144,7 @@ def eval_command(
             fail("--png needs matplotlib: pip install 'lab[plots]'")
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir)
+    announce(target, loaded, json_out)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     if top_losses < 0 or top_k < 0:

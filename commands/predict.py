@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from .errors import fail
+from .resolved import announce
 
 
 def predict_command(
@@ -38,6 +39,7 @@ def predict_command(
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir)
+    announce(target, loaded, json_out)
     facts = loaded.facts
     got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
     for line in got.notices:

@@ -48,11 +48,18 @@ def train_command(
 
     given = options_given(options)
     limit = parse_duration(time_limit)
+    auto = resume == "auto"
     resume = resolve_resume(resume, given)
     run_dir = None
     if resume:
         changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
         cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
+        done = finished(run_dir, cfg, given) if auto else ""
+        if done:  # a requeued job whose run had ended: a success, not an error
+            if not quiet:
+                print(f"--resume auto: {run_dir} has already finished ({done}); nothing to do",
+                      file=sys.stderr if json_out or json_lines else sys.stdout)
+            return
     else:
         cfg = config_from_options(options)
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
@@ -74,6 +81,18 @@ def train_command(
         sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
                          "the last good checkpoint is kept; try a lower --lr\n")
         raise typer.Exit(1)
+
+
+def finished(run_dir: Path, cfg, given: dict) -> str:
+    """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
+    from engine.runinfo import read_run
+    run = read_run(run_dir)
+    status = run.status
+    if status == "completed" and len(run.rows) >= cfg.epochs:
+        return status
+    if status == "early-stopped" and "epochs" not in given:
+        return status
+    return ""
 
 
 def open_log(path: Path | None):
