@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .plots import _finish
 from .textviz import percent, table
@@ -46,7 +47,8 @@ def smooth(values: list[float], alpha: float) -> list[float]:
 
 
 def compare_command(
-    targets: List[str] = typer.Argument(..., help="run folders, sweep folders, names under --runs-dir, 'latest'"),
+    targets: List[str] = typer.Argument(..., help="run folders, sweep folders, names under --runs-dir, 'latest'",
+                                        autocompletion=run_names),
     metric: str = typer.Option("val_acc", "--metric", help=f"the curve to overlay: {', '.join(CURVES)}"),
     log_y: bool = typer.Option(False, "--log-y", help="logarithmic y axis"),
     smoothing: float = typer.Option(0.0, "--smooth", help="EMA smoothing of the curves, 0 (none) to 0.99"),

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .resolved import announce
 from .plots import use_color
@@ -97,7 +98,8 @@ def eval_folder(loaded) -> Path:
 
 
 def eval_command(
-    target: str = typer.Argument("latest", help="run folder, 'latest', a checkpoint (.pt) or an export "
+    target: str = typer.Argument("latest", autocompletion=run_names,
+                                 help="run folder, 'latest', a checkpoint (.pt) or an export "
                                                 "(.safetensors, .pt2, .onnx, TorchScript)"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
     split: str = typer.Option("test", "--split", help="train, val or test"),

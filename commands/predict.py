@@ -9,12 +9,13 @@ from typing import List, Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .resolved import announce
 
 
 def predict_command(
-    target: str = typer.Argument(..., metavar="RUN_OR_EXPORT",
+    target: str = typer.Argument(..., metavar="RUN_OR_EXPORT", autocompletion=run_names,
                                  help="a run folder, 'latest', a checkpoint or an export (.safetensors, "
                                       ".torchscript.pt, .pt2, .onnx)"),
     inputs: List[str] = typer.Argument(..., metavar="INPUT...",

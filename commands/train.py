@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .completion import resume_names
 from .options import RESUME_HELP, config_from_options, options_given, with_train_options
 from .render import TrainPrinter
 from .signals import StopFlag, parse_duration
@@ -28,7 +29,8 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
 
 @with_train_options
 def train_command(
-    resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN"),
+    resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN",
+                                          autocompletion=resume_names),
     json_out: bool = typer.Option(False, "--json", help="print results.json (and the run folder) to stdout at the end"),
     json_lines: bool = typer.Option(False, "--json-lines", help="print one JSON object per event (for log collectors)"),
     log_file: Optional[Path] = typer.Option(None, "--log-file", help="also append the plain per-epoch lines here",
