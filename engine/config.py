@@ -333,6 +333,27 @@ def check_ignored(cfg: TrainConfig) -> None:
                           f"set); drop --dataset")
 
 
+def flag_value(name: str, value, config: dict | None = None) -> str:
+    """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
+    (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
+    if value is None:
+        from .model_catalog import DEFAULTS
+        model = (config or {}).get("model")
+        if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
+            if name == "init":
+                return "torch default"
+            return flag_value(name, DEFAULTS[model].get(name), None) if name in DEFAULTS[model] else "-"
+        s = SETTINGS_BY_NAME.get(name)
+        return (s.placeholder or "default") if s is not None else "-"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def check_run_name(name: str | None) -> None:
     """A run name is a plain folder name: never a path that leaves --runs-dir."""
     if name is None:
