@@ -13,13 +13,18 @@ def short(name: str, width: int) -> str:
     return name if len(name) <= width else name[: width - 1] + "~"
 
 
-def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False) -> str:
-    """Rows = true class, columns = predicted class, with class names on both axes."""
+def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False, width: int | None = -1) -> str:
+    """Rows = true class, columns = predicted class, with class names on both axes; the column names are cut
+    to fit `width` (default: the terminal's, see terminal_width), never the numbers."""
     k = len(classes)
     cell = max(4, min(7, max(len(c) for c in classes)) + 1) if not normalize else 6
-    if not normalize:
-        cell = max(cell, len(str(int(cm.max()))) + 1 if cm.size else 4)
+    numbers = 5 if normalize else (len(str(int(cm.max()))) + 1 if cm.size else 4)
+    cell = max(cell, numbers)
     row_w = min(14, max(len(c) for c in classes))
+    width = terminal_width() if width == -1 else width
+    if width:
+        row_w = min(row_w, max(6, width - 1 - k * numbers))
+        cell = max(numbers, min(cell, (width - row_w - 1) // k))
     head = " " * (row_w + 1) + "".join(f"{short(c, cell - 1):>{cell}}" for c in classes)
     lines = ["true \\ predicted", head]
     for i in range(k):

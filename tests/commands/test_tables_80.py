@@ -61,3 +61,21 @@ def test_a_narrow_terminal_cuts_the_name_in_the_middle_and_keeps_the_first_two_c
                                  "digits-ml~29-195512  completed"]
     assert middle_cut("abcdef", 6) == "abcdef" and middle_cut("abcdefgh", 5) == "ab~gh"
     assert table(rows, ["run", "status", "model", "best"], width=None).splitlines()[2].endswith("95.00%")
+
+
+def test_a_ten_class_confusion_matrix_fits_80_columns_with_every_number_whole():
+    import numpy as np
+    from commands.textviz import confusion_grid
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]
+    cm = np.arange(100).reshape(10, 10) * 11
+    lines = confusion_grid(cm, classes, width=80).splitlines()
+    assert max(map(len, lines)) <= 80 and lines[1].split()[:3] == ["T-sh~", "Trou~", "Pull~"]
+    assert lines[-1].split()[-3:] == ["1067", "1078", "1089"] and lines[2].startswith("T-shirt/top")
+    assert max(map(len, confusion_grid(cm, classes, width=None).splitlines())) > 80  # a pipe gets it all
+
+
+def test_lab_models_wraps_its_descriptions_at_the_terminal_width(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = lab_here("models", cwd=tmp_path).stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and any(line.startswith("          ") for line in lines)
