@@ -111,7 +111,7 @@ class TrainPrinter:
         self.task = None
         self.epochs, self.batch_size, self.epoch = 0, 0, 0
         self.rate_from = None  # (monotonic time, step) where the current epoch's speed is measured from
-        self.samples_s = 0.0
+        self.train_ended, self.overhead = None, 0.0  # when the last epoch's batches ended; seconds after them
 
     def _print(self, text: str) -> None:
         try:
@@ -167,6 +167,8 @@ class TrainPrinter:
         where = f"epoch {e.epoch}/{self.epochs} " if e.epoch and self.epochs and e.phase != "testing" else ""
         text = where + PHASE_TEXT.get(e.phase, e.phase)
         if e.phase == "training":
+            if self.train_ended is not None:  # validation and saving of the last epoch: counted in the ETA
+                self.overhead = time.monotonic() - self.train_ended
             self.rate_from = None
             self.progress.update(self.task, description=text, total=None, completed=0, count="", info="")
             return
@@ -183,7 +185,10 @@ class TrainPrinter:
         if now - t0 > 0.2 and e.step > step0:
             steps_s = (e.step - step0) / (now - t0)
             left = (e.steps - e.step) + max(0, self.epochs - e.epoch) * e.steps
-            info = f"{steps_s * self.batch_size:,.0f} samples/s  {info}  ETA {duration(left / steps_s)}"
+            eta = left / steps_s + self.overhead * max(1, self.epochs - e.epoch + 1)
+            info = f"{steps_s * self.batch_size:,.0f} samples/s  {info}  ETA {duration(eta)}"
+        if e.step == e.steps:
+            self.train_ended = now
         self.progress.update(self.task, total=e.steps, completed=e.step, count=f"{e.step}/{e.steps}", info=info)
 
     def _start_progress(self) -> None:

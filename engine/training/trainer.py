@@ -93,12 +93,12 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             locks.append(lock)
         return Path(dist.broadcast(str(run_dir) if run_dir else None))
     try:
+        if on_event is not None and dist.is_main:  # the checkpoint and the data take seconds: say so
+            on_event(PhaseChanged("loading"))
         run_dir = folder(resume) if resume is not None else None
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
         stats = (state["data"]["mean"], state["data"]["std"]) if state else None
-        if on_event is not None and dist.is_main and dataset is None:  # the first seconds are not silent
-            on_event(PhaseChanged("loading"))
         data = dataset or load_dataset(cfg, dist.device, stats=stats)
         if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
             raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
