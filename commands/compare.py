@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .plots import _finish
 from .textviz import percent, table
@@ -46,7 +47,8 @@ def smooth(values: list[float], alpha: float) -> list[float]:
 
 
 def compare_command(
-    targets: List[str] = typer.Argument(..., help="run folders, sweep folders, names under --runs-dir, 'latest'"),
+    targets: List[str] = typer.Argument(..., help="run folders, sweep folders, names under --runs-dir, 'latest'",
+                                        autocompletion=run_names),
     metric: str = typer.Option("val_acc", "--metric", help=f"the curve to overlay: {', '.join(CURVES)}"),
     log_y: bool = typer.Option(False, "--log-y", help="logarithmic y axis"),
     smoothing: float = typer.Option(0.0, "--smooth", help="EMA smoothing of the curves, 0 (none) to 0.99"),
@@ -73,9 +75,14 @@ def compare_command(
                           "curves": {r.name: {"epoch": r.column("epoch"), metric: r.column(metric)} for r in runs}},
                          indent=2))
         return
-    print(table([[d["run"], *[_text(d[k]) for k in diff], d["status"], percent(d["best_val_acc"]),
-                  percent(d["final_val_acc"]), percent(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"] for d in rows],
-                ["run", *diff, "status", "best val", "final val", "test", "epochs", "time"]))
+    # values as flags take them, an unset field as what was in force (the model's default, 'off', 'auto')
+    from engine.config import flag_value
+    cells = [[flag_value(k, r.config.get(k), r.config) for k in diff] for r in runs]
+    print(table([[d["run"], *cell, d["status"], percent(d["best_val_acc"]),
+                  percent(d["final_val_acc"]), percent(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"]
+                 for d, cell in zip(rows, cells)],
+                ["run", *diff, "status", "best val", "final val", "test", "epochs", "time"],
+                keep=[0, len(diff) + 2, *range(1, len(diff) + 1), len(diff) + 4, len(diff) + 1, len(diff) + 3]))
     print()
     print(overlay(runs, metric, log_y, smoothing))
     sweep_plot = by_field(runs, diff, metric)
@@ -97,42 +104,48 @@ def _scaled(values, metric):
 
 
 def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
-    """Every run's curve on one terminal plot (braille lines, legend above the plot, integer epochs)."""
-    import plotext as plt
-    plt.clear_figure()
-    epochs = []
+    """Every run's curve on one terminal plot (its own marker and colour, legend above, integer epochs)."""
+    from .plots import _start, plot_series
+    plt = _start()
+    epochs, names = [], []
     for r in runs:
         ys = [v for v in r.column(metric) if v is not None]
         if ys:
             x = r.column("epoch")[:len(ys)]
-            plt.plot(x, smooth(_scaled(ys, metric), alpha), label=r.name, marker="braille")
+            plot_series(plt, len(names), x, smooth(_scaled(ys, metric), alpha))
+            names.append(r.name)
             epochs = max(epochs, x, key=len)
     if log_y:
         plt.yscale("log")
     if epochs:
         plt.xticks(epochs[::max(1, -(-len(epochs) // 10))])
     unit = " (%)" if metric.endswith("_acc") else ""
-    return _finish(plt, f"{metric}{unit} per epoch" + (f", smoothed {alpha:g}" if alpha else ""), None, 16)
+    return _finish(plt, f"{metric}{unit} per epoch" + (f", smoothed {alpha:g}" if alpha else ""), None, 16, names)
 
 
 def by_field(runs, diff: list[str], metric: str) -> str | None:
-    """For runs that differ in one numeric field (an L2 sweep): the final metric against that field."""
+    """For runs that differ in one numeric field (an L2 sweep): the final metric against that field, each
+    point labelled with its value; on a log axis a 0 is drawn a decade below the smallest value, and says so."""
     from engine.sweep import numeric_axis
+    from .plots import _start
     if len(diff) != 1 or len(runs) < 2:
         return None
     field = diff[0]
-    axis = numeric_axis([r.config.get(field) for r in runs])
+    values = [r.config.get(field) for r in runs]
+    axis = numeric_axis(values)
     finals = [r.rows[-1].get(metric) if r.rows else None for r in runs]
     if axis is None or any(v is None for v in finals):
         return None
     xs, log = axis
-    import plotext as plt
-    plt.clear_figure()
-    pairs = sorted(zip(xs, _scaled(finals, metric)))
-    plt.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="braille")
-    plt.scatter([p[0] for p in pairs], [p[1] for p in pairs], marker="o")
+    plt = _start()
+    points = sorted(zip(xs, _scaled(finals, metric), values))
+    plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color="blue+")
+    plt.scatter([p[0] for p in points], [p[1] for p in points], marker="o", color="red+")
     if log:
         plt.xscale("log")
-    note = " (log x; 0 drawn a decade below the smallest value)" if log and 0 in [r.config.get(field) for r in runs] \
-        else (" (log x)" if log else "")
-    return _finish(plt, f"final {metric} against {field}{note}", None, 14)
+    plt.xticks([p[0] for p in points], [_text(p[2]) for p in points])  # the values as given, 0 as 0
+    chart = _finish(plt, f"final {metric} against {field}" + (" (log x)" if log else ""), None, 14)
+    zero = [p[0] for p in points if p[2] == 0]
+    if log and zero:
+        chart += f"\n{field}=0 is drawn at {zero[0]:.3g}, a decade below the smallest value (a log axis has no 0)"
+    return chart

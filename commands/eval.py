@@ -7,8 +7,10 @@ from typing import Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .trust import trust_code_option
+from .resolved import announce
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
@@ -97,7 +99,8 @@ def eval_folder(loaded) -> Path:
 
 
 def eval_command(
-    target: str = typer.Argument("latest", help="run folder, 'latest', a checkpoint (.pt) or an export "
+    target: str = typer.Argument("latest", autocompletion=run_names,
+                                 help="run folder, 'latest', a checkpoint (.pt) or an export "
                                                 "(.safetensors, .pt2, .onnx, TorchScript)"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
     split: str = typer.Option("test", "--split", help="train, val or test"),
@@ -145,6 +148,7 @@ def eval_command(
             fail("--png needs matplotlib: pip install 'lab[plots]'")
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    announce(target, loaded, json_out)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     if top_losses < 0 or top_k < 0:

@@ -4,12 +4,14 @@ from typing import Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .trust import trust_code_option
 
 
 def export_command(
-    target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint file"),
+    target: str = typer.Argument("latest", autocompletion=run_names,
+                                 help="run folder, 'latest', or a checkpoint file"),
     fmt: str = typer.Option(..., "--format", "-f", help="torchscript, export, onnx or safetensors"),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="output file [default: RUN_DIR/export/model.*]"),
     method: str = typer.Option("trace", "--method", help="torchscript: trace or script"),

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .trust import trust_code_option
 from .plots import histogram_chart, use_color
@@ -26,10 +27,12 @@ def stats_rows(tensors, layers: dict | None = None):
 
 
 def inspect_command(
-    target: str = typer.Argument("latest", help="run folder, 'latest', or a checkpoint file"),
+    target: str = typer.Argument("latest", autocompletion=run_names,
+                                 help="run folder, 'latest', or a checkpoint file"),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
     hist: Optional[str] = typer.Option(None, "--hist", help="value histograms: all layers, or the named one"),
-    compare: Optional[str] = typer.Option(None, "--compare", help="another run or checkpoint to compare with"),
+    compare: Optional[str] = typer.Option(None, "--compare", autocompletion=run_names,
+                                          help="another run or checkpoint to compare with"),
     filters: Optional[str] = typer.Option(None, "--filters", help="first-layer filters as images (or a layer name)"),
     feature_maps: Optional[int] = typer.Option(None, "--feature-maps", help="conv activation maps of test image INDEX"),
     png: Optional[Path] = typer.Option(None, "--png", help="also save the figures as PNG files (needs lab[plots])"),

@@ -12,12 +12,14 @@ def main(argv: Optional[list[str]] = None) -> None:
     from engine.errors import LabError
     from tui.app import make_app
 
+    from .completion import run_names
     from .errors import run_cli
     from .options import config_from_cli, config_option, with_train_options
 
     @with_train_options
     def labtui(
-        watch: Optional[str] = typer.Option(None, "--watch", help="follow a run folder that another process writes"),
+        watch: Optional[str] = typer.Option(None, "--watch", autocompletion=run_names,
+                                            help="follow a run folder that another process writes"),
         runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
         config: Optional[Path] = config_option(),
         **options,

@@ -9,12 +9,20 @@ def models_command(
                                                          "(--model tv:NAME)"),
 ):
     """List the registered models."""
+    import textwrap
+
     from engine.config import model_entries
+
+    from .textviz import terminal_width
 
     entries = model_entries()
     if all_models:
         from engine.model_catalog import torchvision_entries
         entries += torchvision_entries()
     width = max(len(name) for name, _ in entries)
+    limit = terminal_width()  # a long description wraps under itself instead of past the terminal's edge
     for name, description in entries:
-        print(f"{name:<{width}}  {description}")
+        line = f"{name:<{width}}  {description}"
+        if limit and len(line) > limit:
+            line = "\n".join(textwrap.wrap(line, limit, subsequent_indent=" " * (width + 2)))
+        print(line)

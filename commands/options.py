@@ -7,6 +7,8 @@ import typer
 
 from engine.config import TrainConfig, config_from_text, resumable_flags, settings
 
+from .completion import choices
+
 METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "strs": "GLOB", "choice": "NAME"}
 PANELS = {"data": "Data", "model": "Model", "training": "Training", "run": "Run folder"}
 
@@ -28,7 +30,8 @@ def _parameter(s) -> inspect.Parameter:
         decls.append(s.short)
     # every value arrives as text and is parsed by the engine: the CLI and the form share one error text
     option = typer.Option(None, *decls, help=_help(s), show_default=False, rich_help_panel=PANELS[s.group],
-                          metavar=None if s.kind == "bool" else METAVARS[s.kind])
+                          metavar=None if s.kind == "bool" else METAVARS[s.kind],
+                          autocompletion=choices(s.name) if s.kind == "choice" else None)
     typ = Optional[bool] if s.kind == "bool" else Optional[List[str]] if s.kind == "strs" else Optional[str]
     return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
 

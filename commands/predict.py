@@ -9,12 +9,14 @@ from typing import List, Optional
 
 import typer
 
+from .completion import run_names
 from .errors import fail
 from .trust import trust_code_option
+from .resolved import announce
 
 
 def predict_command(
-    target: str = typer.Argument(..., metavar="RUN_OR_EXPORT",
+    target: str = typer.Argument(..., metavar="RUN_OR_EXPORT", autocompletion=run_names,
                                  help="a run folder, 'latest', a checkpoint or an export (.safetensors, "
                                       ".onnx; .torchscript.pt and .pt2 with --trust-code)"),
     inputs: List[str] = typer.Argument(..., metavar="INPUT...",
@@ -40,6 +42,7 @@ def predict_command(
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    announce(target, loaded, json_out)
     facts = loaded.facts
     got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
     for line in got.notices:

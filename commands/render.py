@@ -26,12 +26,23 @@ def table_row(e) -> str:
             f"  {e.lr:>8.2e}  {e.seconds:>5.1f}s{mark}")
 
 
-def plain_line(e) -> str:
-    """One grep-friendly line per epoch for logs."""
+def plain_line(e, now: float | None = None) -> str:
+    """One grep-friendly line per epoch for logs, with the wall-clock time it ended (local, ISO 8601)."""
     v = "val" if e.monitor == "val" else "train_eval"  # no validation split: say what was measured
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() if now is None else now))
     return (f"epoch {e.epoch}/{e.epochs} train_loss={e.train_loss:.4f} train_acc={e.train_acc:.4f} "
-            f"{v}_loss={e.val_loss:.4f} {v}_acc={e.val_acc:.4f} lr={e.lr:.3g} time={e.seconds:.2f}s"
+            f"{v}_loss={e.val_loss:.4f} {v}_acc={e.val_acc:.4f} lr={e.lr:.3g} time={e.seconds:.2f}s at={at}"
             + (" best" if e.best else ""))
+
+
+def duration(seconds: float) -> str:
+    """12s, 4m05s, 2h03m: an ETA short enough for an 80-column bar."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def start_line(e) -> str:
@@ -84,16 +95,25 @@ def event_json(event) -> str:
     return json.dumps({"event": type(event).__name__, "time": round(time.time(), 3), **d}, default=str)
 
 
+PHASE_TEXT = {"loading": "loading data", "training": "training", "validating": "validating",
+              "testing": "testing (test split)", "saving": "saving checkpoint", "cancelling": "cancelling"}
+
+
 class TrainPrinter:
     """Event callback for `lab train`: mode is 'tty', 'plain', 'jsonl' or 'quiet'; `log` (a text file)
-    gets the plain lines whatever the mode."""
+    gets the plain lines whatever the mode. On a TTY a bar says what the run is doing (the phase), how far
+    it is, samples/s and the run's ETA."""
 
-    def __init__(self, mode: str, out=None, log=None):
+    def __init__(self, mode: str, out=None, log=None, console=None):
         self.mode = mode
         self.out = out or sys.stdout
         self.log = log
+        self.console = console  # a rich Console for the bar (tests pass one; default: stdout)
         self.progress = None
         self.task = None
+        self.epochs, self.batch_size, self.epoch = 0, 0, 0
+        self.rate_from = None  # (monotonic time, step) where the current epoch's speed is measured from
+        self.train_ended, self.overhead = None, 0.0  # when the last epoch's batches ended; seconds after them
 
     def _print(self, text: str) -> None:
         try:
@@ -110,39 +130,78 @@ class TrainPrinter:
             self.log.flush()
 
     def __call__(self, event) -> None:
-        from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
+        from engine.training.events import BatchEnded, EpochEnded, PhaseChanged, RunEnded, RunStarted
         if self.mode == "jsonl":
             self._print(event_json(event))
         match event:
+            case PhaseChanged() if self.mode == "tty":
+                self._phase(event)
             case RunStarted():
-                for warning in [*(event.dataset.get("warnings") or []), *event.warnings]:
-                    sys.stderr.write(f"warning: {warning}\n")
-                self._log(start_line(event))
-                if self.mode in ("tty", "plain"):
-                    self._print(start_line(event))
-                if self.mode == "tty":
-                    self._start_progress()
-                    self._print(HEADER)
+                self._started(event)
             case BatchEnded() if self.progress is not None:
-                self.progress.update(self.task, total=event.steps, completed=event.step,
-                                     description=f"epoch {event.epoch}", loss=f"loss {event.loss:.4f}")
+                self._batch(event)
             case EpochEnded():
-                self._log(plain_line(event))
+                line = plain_line(event)
+                self._log(line)
                 if self.mode in ("tty", "plain"):
-                    self._print(table_row(event) if self.mode == "tty" else plain_line(event))
-                if self.progress is not None:
-                    self.progress.reset(self.task)
+                    self._print(table_row(event) if self.mode == "tty" else line)
             case RunEnded():
                 self.close()
                 self._log(end_line(event))
                 if self.mode in ("tty", "plain"):
                     self._print(end_line(event))
 
+    def _started(self, event) -> None:
+        for warning in [*(event.dataset.get("warnings") or []), *event.warnings]:
+            sys.stderr.write(f"warning: {warning}\n")
+        self._log(start_line(event))
+        self.epochs, self.batch_size = event.config.get("epochs", 0), event.config.get("batch_size", 0)
+        if self.mode in ("tty", "plain"):
+            self._print(start_line(event))
+        if self.mode == "tty":
+            self._start_progress()
+            self._print(HEADER)
+
+    def _phase(self, e) -> None:
+        """Show the phase: the bar counts samples where the phase has them, else it pulses."""
+        self._start_progress()
+        self.epoch = e.epoch or self.epoch
+        where = f"epoch {e.epoch}/{self.epochs} " if e.epoch and self.epochs and e.phase != "testing" else ""
+        text = where + PHASE_TEXT.get(e.phase, e.phase)
+        if e.phase == "training":
+            if self.train_ended is not None:  # validation and saving of the last epoch: counted in the ETA
+                self.overhead = time.monotonic() - self.train_ended
+            self.rate_from = None
+            self.progress.update(self.task, description=text, total=None, completed=0, count="", info="")
+            return
+        count = f"{e.done:,}/{e.total:,}" if e.total else ""
+        self.progress.update(self.task, description=text, total=e.total or None, completed=e.done, count=count,
+                             info="samples" if e.total else "")
+
+    def _batch(self, e) -> None:
+        now = time.monotonic()
+        if self.rate_from is None or e.step < self.rate_from[1]:
+            self.rate_from = (now, e.step)
+        t0, step0 = self.rate_from
+        info = f"loss {e.loss:.4f}"
+        if now - t0 > 0.2 and e.step > step0:
+            steps_s = (e.step - step0) / (now - t0)
+            left = (e.steps - e.step) + max(0, self.epochs - e.epoch) * e.steps
+            eta = left / steps_s + self.overhead * max(1, self.epochs - e.epoch + 1)
+            info = f"{steps_s * self.batch_size:,.0f} samples/s  {info}  ETA {duration(eta)}"
+        if e.step == e.steps:
+            self.train_ended = now
+        self.progress.update(self.task, total=e.steps, completed=e.step, count=f"{e.step}/{e.steps}", info=info)
+
     def _start_progress(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[loss]}"), TimeRemainingColumn(), transient=True)
-        self.task = self.progress.add_task("epoch", total=None, loss="")
+        if self.progress is not None:
+            return
+        from rich.progress import BarColumn, Progress, TextColumn
+        # the bar takes what the text leaves of the terminal's width: the line never wraps at 80 columns
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=None),
+                                 TextColumn("{task.fields[count]}"), TextColumn("{task.fields[info]}"),
+                                 transient=True, expand=True, console=self.console)
+        self.task = self.progress.add_task("starting", total=None, count="", info="")
         self.progress.start()
 
     def close(self) -> None:

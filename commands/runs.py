@@ -66,7 +66,9 @@ def runs_command(
         return
     rows = [[d["name"], d["status"], d["dataset"], d["model"], f"{d['epochs']}/{d['of']}", percent(d["best_val_acc"]),
              percent(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
-    print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "test", "train time", "created"]))
+    # at 80 columns the least needed columns go first: created, train time, data
+    print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "test", "train time", "created"],
+                aligns="<<<<>>>>>", keep=[0, 1, 5, 6, 3, 4, 2, 7, 8]))
 
 
 def _prune(runs, yes: bool) -> None:

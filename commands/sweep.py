@@ -229,6 +229,7 @@ def _write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
 def _print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
     key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
     ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
-    body = [[*[r.get(f) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
+    from engine.config import flag_value
+    body = [[*[flag_value(f, r.get(f), r) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
              percent(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
     print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))

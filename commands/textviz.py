@@ -13,13 +13,18 @@ def short(name: str, width: int) -> str:
     return name if len(name) <= width else name[: width - 1] + "~"
 
 
-def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False) -> str:
-    """Rows = true class, columns = predicted class, with class names on both axes."""
+def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False, width: int | None = -1) -> str:
+    """Rows = true class, columns = predicted class, with class names on both axes; the column names are cut
+    to fit `width` (default: the terminal's, see terminal_width), never the numbers."""
     k = len(classes)
     cell = max(4, min(7, max(len(c) for c in classes)) + 1) if not normalize else 6
-    if not normalize:
-        cell = max(cell, len(str(int(cm.max()))) + 1 if cm.size else 4)
+    numbers = 5 if normalize else (len(str(int(cm.max()))) + 1 if cm.size else 4)
+    cell = max(cell, numbers)
     row_w = min(14, max(len(c) for c in classes))
+    width = terminal_width() if width == -1 else width
+    if width:
+        row_w = min(row_w, max(6, width - 1 - k * numbers))
+        cell = max(numbers, min(cell, (width - row_w - 1) // k))
     head = " " * (row_w + 1) + "".join(f"{short(c, cell - 1):>{cell}}" for c in classes)
     lines = ["true \\ predicted", head]
     for i in range(k):
@@ -28,17 +33,67 @@ def confusion_grid(cm: np.ndarray, classes: list[str], normalize: bool = False) 
     return "\n".join(lines)
 
 
-def table(rows: list[list], header: list[str], aligns: str | None = None) -> str:
-    """A plain aligned table; aligns is a string of '<' and '>' per column."""
+def terminal_width() -> int | None:
+    """The width tables fit in: $COLUMNS, else the terminal's; None when stdout is not a terminal (a pipe gets
+    every column: a script should not lose fields to a guessed width; it may set COLUMNS)."""
+    import os
+    import sys
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else None
+
+
+def middle_cut(text: str, width: int) -> str:
+    """'digits-mlp-20261129-201017' -> 'digits-~-201017': both ends of a name tell runs apart."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "~" + text[len(text) - (width - 1 - head):]
+
+
+def table(rows: list[list], header: list[str], aligns: str | None = None, width: int | None = -1,
+          keep: list[int] | None = None, shrink: int | None = None) -> str:
+    """A plain aligned table; aligns is a string of '<' and '>' per column.
+
+    It fits in `width` columns (default: terminal_width(); None: no limit): the columns last in `keep` (column
+    indices, most important first; default: left to right) are dropped first, never the first two kept, and
+    then column `shrink` (default: the first) is cut in the middle, down to 8 characters."""
     cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     aligns = aligns or "<" + ">" * (len(header) - 1)
+    width = terminal_width() if width == -1 else width
+    shown = _fit(cells, width, list(keep if keep is not None else range(len(header))), shrink or 0)
+    cells = [[r[i] for i in shown] for r in cells]
+    aligns = "".join(aligns[i] for i in shown)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(shown))]
     out = []
     for n, r in enumerate(cells):
         out.append("  ".join(f"{c:{a}{w}}" for c, a, w in zip(r, aligns, widths)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def _fit(cells: list[list[str]], width: int | None, keep: list[int], shrink: int) -> list[int]:
+    """The columns to show (in their order), after cutting the shrink column's cells in place to fit."""
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    shown = set(range(len(widths)))
+
+    def total():
+        return sum(widths[i] for i in shown) + 2 * (len(shown) - 1)
+    if width is None:
+        return sorted(shown)
+    unranked = [i for i in reversed(range(len(widths))) if i not in keep]
+    for i in unranked + list(reversed(keep[2:])):  # least important first
+        if total() <= width:
+            break
+        shown.discard(i)
+    if total() > width and shrink in shown:
+        cut = max(8, widths[shrink] - (total() - width))
+        for r in cells:
+            r[shrink] = middle_cut(r[shrink], cut)
+        widths[shrink] = max(len(r[shrink]) for r in cells)
+    return sorted(shown)
 
 
 def to_display(x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .completion import resume_names
 from .options import RESUME_HELP, config_from_cli, config_option, given_with_file, with_train_options
 from .render import TrainPrinter
 from .signals import StopFlag, parse_duration
@@ -28,7 +29,8 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
 
 @with_train_options
 def train_command(
-    resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN"),
+    resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN",
+                                          autocompletion=resume_names),
     json_out: bool = typer.Option(False, "--json", help="print results.json (and the run folder) to stdout at the end"),
     json_lines: bool = typer.Option(False, "--json-lines", help="print one JSON object per event (for log collectors)"),
     log_file: Optional[Path] = typer.Option(None, "--log-file", help="also append the plain per-epoch lines here",
@@ -51,10 +53,15 @@ def train_command(
     from engine.training.trainer import train
 
     limit = parse_duration(time_limit)
-    cfg, run_dir = build_config(options, config, resume)
+    cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
         from engine.configfile import dump_config
         sys.stdout.write(dump_config(cfg, fmt))
+        return
+    if done:  # a requeued job whose run had ended: a success, not an error
+        if not quiet:
+            print(f"--resume auto: {run_dir} has already finished ({done}); nothing to do",
+                  file=sys.stderr if json_out or json_lines else sys.stdout)
         return
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
     log = open_log(log_file)
@@ -78,15 +85,30 @@ def train_command(
 
 
 def build_config(options: dict, config_file: Path | None, resume: str | None):
-    """(TrainConfig, run folder to resume or None) from the --config file and the flags on top of it."""
+    """(TrainConfig, run folder to resume or None, 'completed'/'early-stopped' when --resume auto finds the run
+    over, else '') from the --config file and the flags on top of it."""
     from engine.training.trainer import resume_config
     given = given_with_file(options, config_file)
+    auto = resume == "auto"
     resume = resolve_resume(resume, given)
     if not resume:
-        return config_from_cli(options, config_file), None
+        return config_from_cli(options, config_file), None, ""
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
     changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
-    return resume_config(resume, given.get("runs_dir", "runs"), **changes)
+    cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
+    return cfg, run_dir, finished(run_dir, cfg, given) if auto else ""
+
+
+def finished(run_dir: Path, cfg, given: dict) -> str:
+    """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
+    from engine.runinfo import read_run
+    run = read_run(run_dir)
+    status = run.status
+    if status == "completed" and len(run.rows) >= cfg.epochs:
+        return status
+    if status == "early-stopped" and "epochs" not in given:
+        return status
+    return ""
 
 
 def open_log(path: Path | None):

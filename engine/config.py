@@ -48,6 +48,7 @@ def _dataset_names() -> tuple[str, ...]:
     return tuple(list_datasets())
 
 
+TRAIN_DEFAULT_DATASET = "digits"
 POSITIVE = (lambda v: v > 0, "a positive number")
 AT_LEAST_1 = (lambda v: v >= 1, "an integer >= 1")
 NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
@@ -69,7 +70,7 @@ class TrainConfig:
     """Every setting of a training run. Field names are the CLI flags with '-' for '_'."""
 
     # data
-    dataset: str = setting("digits", "a registered data set", kind="choice", short="-d",
+    dataset: str | None = setting(TRAIN_DEFAULT_DATASET, "a registered data set", kind="choice", short="-d",
                            choices=_dataset_names, group="data")
     data: str | None = setting(None, "train from an HDF5 file with images and labels (overrides --dataset)",
                                kind="str", group="data", placeholder="HDF5 file (optional)")
@@ -177,6 +178,11 @@ class TrainConfig:
                             resumable=True)
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # an HDF5 file is the data set: the default --dataset would be recorded as if it had been used
+        if self.data and self.dataset == TRAIN_DEFAULT_DATASET:
+            self.dataset = None
+
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the flag of the first bad value; return self."""
         for s in settings():
@@ -212,6 +218,7 @@ class TrainConfig:
                 raise ConfigError(f"{s.flag}: expected {s.check[1]}, got {value!r}")
         parse_augment(self.augment)
         check_run_name(self.name)
+        check_ignored(self)
         if self.classes is not None and (len(self.classes) < 2 or len(set(self.classes)) != len(self.classes)):
             raise ConfigError(f"--classes: expected at least two distinct class indices, got {self.classes!r}")
         return self
@@ -341,6 +348,45 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         changes = {**recipe_values(changes["recipe"], dataset), **changes}
     cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
     return cfg.validate()
+
+
+# flags that only some choices use: set with another choice they would be silently ignored
+USED_ONLY_BY = {"momentum": ("optimizer", ("sgd", "rmsprop")), "nesterov": ("optimizer", ("sgd",)),
+                "step_size": ("scheduler", ("step",)), "gamma": ("scheduler", ("step", "plateau"))}
+
+
+def check_ignored(cfg: TrainConfig) -> None:
+    """A flag that the chosen optimizer, scheduler or data source would ignore is a ConfigError naming it."""
+    for name, (owner, users) in USED_ONLY_BY.items():
+        value, default = getattr(cfg, name), SETTINGS_BY_NAME[name].default
+        if value != default and getattr(cfg, owner) not in users:
+            flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
+            raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
+                              f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
+    if cfg.data and cfg.dataset is not None and not cfg.recipe:
+        raise ConfigError(f"--dataset {cfg.dataset}: ignored with --data {cfg.data} (the HDF5 file is the data "
+                          f"set); drop --dataset")
+
+
+def flag_value(name: str, value, config: dict | None = None) -> str:
+    """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
+    (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
+    if value is None:
+        from .model_catalog import DEFAULTS
+        model = (config or {}).get("model")
+        if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
+            if name == "init":
+                return "torch default"
+            return flag_value(name, DEFAULTS[model].get(name), None) if name in DEFAULTS[model] else "-"
+        s = SETTINGS_BY_NAME.get(name)
+        return (s.placeholder or "default") if s is not None else "-"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def check_run_name(name: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -16,13 +17,23 @@ EVAL_BATCH = 2048
 
 
 @torch.inference_mode()
-def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
-    """Logits for every row of x, in large batches, in eval mode (restored afterwards)."""
+def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH,
+            progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """Logits for every row of x, in large batches, in eval mode (restored afterwards); `progress(done,
+    total)` is called before each batch and at the end (rows queued, not synced: it costs nothing)."""
     was_training = model.training
     model.eval()
     try:
-        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else \
-            torch.empty(0)
+        if not len(x):
+            return torch.empty(0)
+        out = []
+        for i in range(0, len(x), batch_size):
+            if progress is not None:
+                progress(i, len(x))
+            out.append(model(x[i:i + batch_size]))
+        if progress is not None:
+            progress(len(x), len(x))
+        return torch.cat(out)
     finally:
         model.train(was_training)
 
@@ -32,12 +43,12 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
-def loss_acc_confusion(model, split, num_classes: int, top5: bool = False):
+def loss_acc_confusion(model, split, num_classes: int, top5: bool = False, progress: Callable | None = None):
     """Mean cross-entropy, accuracy and confusion matrix of a split (one device sync); with top5, also the
-    top-5 accuracy (None for 5 classes or fewer)."""
+    top-5 accuracy (None for 5 classes or fewer). `progress` as in predict()."""
     if len(split) == 0:
         return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
-    logits = predict(model, split.x)
+    logits = predict(model, split.x, progress=progress)
     loss = F.cross_entropy(logits, split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
     in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)

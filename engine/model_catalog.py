@@ -16,6 +16,19 @@ BUILTIN: dict[str, str] = {
     "resnet": "residual network: stem->[blocks]*stages->avgpool->FC, -K 16,32,64 -L 2, --bottleneck",
 }
 
+# what each built-in model uses for a shaping option left unset (None), so that listings can show the value
+# in force rather than "None"; tests/engine/test_strict_flags.py builds each model both ways to check it
+DEFAULTS: dict[str, dict] = {
+    "logistic": {},
+    "mlp": {"hidden": [256, 128], "activation": "relu", "dropout": 0.0},
+    "cnn": {"channels": [32, 64], "layers_per_block": 2, "pool_every": 1, "hidden": [128], "activation": "relu",
+            "dropout": 0.0, "batchnorm": True},
+    "convnet": {"hidden": [128], "activation": "relu", "dropout": 0.25},
+    "fastcnn": {"channels": [16, 32, 64], "activation": "relu", "dropout": 0.0},
+    "resnet": {"channels": [16, 32, 64], "layers_per_block": 2, "activation": "relu", "dropout": 0.0,
+               "bottleneck": False},
+}
+
 
 def plugins_configured() -> bool:
     """Whether user modules may register more models ($LAB_PLUGINS or a `lab.plugins` entry point)."""

@@ -28,7 +28,7 @@ class RunStarted:
     dataset: dict  # facts: classes, sizes, input shape, normalisation
     start_epoch: int = 1
     start_step: int = 0  # batches of start_epoch already done (a resume from a mid-epoch checkpoint)
-    rows: tuple = ()  # the epoch rows a resumed run already has
+    rows: tuple = field(default=(), repr=False)  # the epoch rows a resumed run already has
     resumed: bool = False
     precision: str = "fp32"  # what --precision resolved to on this device
     threads: int = 0  # torch's intra-op CPU threads
@@ -46,11 +46,35 @@ class BatchEnded:
 
 
 @dataclass(frozen=True)
+class PhaseChanged:
+    """What the run is doing now, so that a face never sits silent for long: sent when a phase starts and,
+    for phases that go through samples, as they progress (at most a few times a second).
+
+    phase: 'loading' (reading the data set), 'training', 'validating', 'testing' (the test split at the
+    end), 'saving' (a checkpoint) or 'cancelling' (a stop was asked: the run saves and ends).
+    done/total: samples of the phase done so far and in all (0/0 when the phase is not counted).
+    epoch: the epoch it belongs to (0 before the first).
+    """
+
+    phase: str
+    done: int = 0
+    total: int = 0
+    epoch: int = 0
+
+
+PHASES = ("loading", "training", "validating", "testing", "saving", "cancelling")
+
+
+@dataclass(frozen=True)
 class CheckpointReady:
     """A consistent training state to save as last.pt (and best.pt when `best`)."""
 
-    state: dict
+    state: dict = field(repr=False)  # every tensor of the run: printing it would flood a terminal
     best: bool = False
+
+    def __repr__(self) -> str:
+        return (f"CheckpointReady(epoch={self.state.get('epoch')}, epoch_step={self.state.get('epoch_step')}, "
+                f"best={self.best})")
 
 
 @dataclass(frozen=True)
@@ -63,7 +87,7 @@ class EpochEnded:
     val_acc: float
     lr: float
     seconds: float
-    confusion: list[list[int]] = field(default_factory=list)  # validation split, rows = true class
+    confusion: list[list[int]] = field(default_factory=list, repr=False)  # validation split, rows = true class
     best: bool = False
     monitor: str = "val"  # the split that val_loss/val_acc come from: 'val', or 'train' without --val-split
 
@@ -77,13 +101,13 @@ class BoundaryReady:
     """2-D point data sets: the decision regions after an epoch (a BoundaryGrid.to_dict())."""
 
     epoch: int
-    grid: dict
+    grid: dict = field(repr=False)
 
 
 @dataclass(frozen=True)
 class RunEnded:
     status: str
-    history: "History"
+    history: "History" = field(repr=False)
     test: dict  # {"loss": .., "accuracy": ..} or {} when not evaluated
     error: str = ""
     diverged_at: dict | None = None  # {"epoch", "step", "loss"} when the loss stopped being finite or exploded

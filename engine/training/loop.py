@@ -24,7 +24,8 @@ from ..precision import autocast, grad_scaler, resolve_precision
 from .augment import augment
 from .distributed import Distributed
 from .ema import EMA
-from .events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
+from .events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
+                     RunStarted)
 from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
@@ -185,6 +186,7 @@ class TrainLoop:
                 diverged = self._diverged(self.epoch + 1)  # a stop may come before the check saw it
                 status = "diverged" if diverged else status
             if status in ("cancelled", "interrupted"):
+                self.emit(PhaseChanged("saving", epoch=self.epoch + 1))
                 self.emit(CheckpointReady(self.snapshot()))  # mid-epoch: resumable at this batch
             return self._finish(status, diverged=diverged)
         except BaseException as e:  # a bug, a full disk, or a second Ctrl-C during the clean-up
@@ -211,9 +213,11 @@ class TrainLoop:
         perm = self.dist.shard(self.perm).to(self.device)
         t0, paused0, last_emit = time.perf_counter(), self.paused, time.monotonic()
         stop = None
+        self.emit(PhaseChanged("training", epoch=epoch))  # its progress comes as BatchEnded events
         for step, idx in batch_indices(perm, cfg.batch_size, self.position):
             stop = self._poll()
             if stop:
+                self.emit(PhaseChanged("cancelling", epoch=epoch))
                 break
             xb, yb = augment(x[idx], self.kinds, self.gen), y[idx]
             if self.channels_last:
@@ -296,7 +300,8 @@ class TrainLoop:
         loss_sum, correct, seen_t = dist.sum(acc.loss_sum.clone(), acc.correct.clone(), seen_t)
         seen = max(int(seen_t.item()), 1)
         monitor = self.data.val if len(self.data.val) else self.data.train
-        val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, monitor, self.data.num_classes)
+        val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, monitor, self.data.num_classes,
+                                                          progress=self._progress("validating", epoch))
         lr = self.opt.param_groups[0]["lr"]
         if self.sched is not None and not steps_per_batch(self.cfg):
             self.sched.step(val_loss) if self.cfg.scheduler == "plateau" else self.sched.step()
@@ -312,10 +317,23 @@ class TrainLoop:
                            val_acc, lr, acc.seconds, confusion, improved, self.history.monitor)
         self.history.rows.append(event.row())
         self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
+        self.emit(PhaseChanged("saving", epoch=epoch))
         self.emit(CheckpointReady(self.snapshot(), best=improved))  # saved before the row it backs
         self.emit(event)
         if is_points(self.data.input_shape) and self.dist.is_main:
             self.emit(BoundaryReady(epoch, self._boundary(epoch)))
+
+    def _progress(self, phase: str, epoch: int | None = None) -> Callable[[int, int], None]:
+        """A progress callback that reports `phase` as PhaseChanged events, at most every EVENT_INTERVAL."""
+        last = [-math.inf]
+        epoch = self.epoch if epoch is None else epoch
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= EVENT_INTERVAL or done == total:
+                last[0] = now
+                self.emit(PhaseChanged(phase, done, total, epoch))
+        return report
 
     def _boundary(self, epoch: int) -> dict:
         from ..boundary import decision_grid, points_of
@@ -331,7 +349,7 @@ class TrainLoop:
         if evaluate and self.dist.is_main and self.best_state is not None and len(self.data.test):
             self.model.load_state_dict(self.best_state)
             test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, self.data.test, self.data.num_classes,
-                                                              top5=True)
+                                                              top5=True, progress=self._progress("testing"))
             self.history.test_loss, self.history.test_acc = test_loss, test_acc
             test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch}
             if top5 is not None:

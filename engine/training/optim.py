@@ -41,7 +41,10 @@ def make_scheduler(opt: torch.optim.Optimizer, cfg, steps_per_epoch: int):
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     if name == "onecycle":
         # --warmup sets the rising part (torch's default: 30% of the run)
-        pct = min(max(cfg.warmup / cfg.epochs, 0.01), 0.99) if getattr(cfg, "warmup", 0) else 0.3
+        pct = cfg.warmup / cfg.epochs if getattr(cfg, "warmup", 0) else 0.3
+        # torch divides by the rising part's length in steps (pct * total - 1): a run of a few steps (a
+        # recipe on --subset 512) must rise over at least 2 steps, or it divides by zero
+        pct = min(max(pct, 0.01, 2 / max(1, cfg.epochs * steps_per_epoch)), 0.99)
         max_lr = [g.get("initial_lr", g["lr"]) for g in opt.param_groups] if len(opt.param_groups) > 1 else cfg.lr
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, epochs=cfg.epochs,
                                                    steps_per_epoch=steps_per_epoch, pct_start=pct)

@@ -20,7 +20,7 @@ from ..finetune import load_initial_weights, set_frozen
 from ..trackers import check_trackers, open_trackers
 from .checkpoint import load_checkpoint
 from .distributed import Distributed
-from .events import History
+from .events import History, PhaseChanged
 from .loop import TrainLoop
 from .runs import RunLock, create_run_dir, default_run_name, resolve_run
 from .writer import RunWriter
@@ -108,6 +108,8 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             locks.append(lock)
         return Path(dist.broadcast(str(run_dir) if run_dir else None))
     try:
+        if on_event is not None and dist.is_main:  # the checkpoint and the data take seconds: say so
+            on_event(PhaseChanged("loading"))
         run_dir = folder(resume) if resume is not None else None
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)

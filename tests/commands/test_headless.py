@@ -119,7 +119,8 @@ def test_json_lines_and_log_file_for_log_collectors(tmp_path):
                        cwd=tmp_path, env=env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
-    kinds = [e["event"] for e in events]
+    kinds = [e["event"] for e in events if e["event"] != "PhaseChanged"]
+    assert events[0] == {**events[0], "event": "PhaseChanged", "phase": "loading"}
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunEnded" and kinds.count("EpochEnded") == 2
     assert events[-1]["status"] == "completed" and "\x1b" not in r.stdout
     log = (tmp_path / "log.txt").read_text().splitlines()
