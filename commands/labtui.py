@@ -1,5 +1,6 @@
 """`labtui`'s command line: the train flags prefill the form (the tui package itself never imports commands)."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -27,6 +28,9 @@ def main(argv: Optional[list[str]] = None) -> None:
             raise LabError(f"--watch {watch}: not a run folder (no config.json)")
         app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())
         app.run()
+        if app.abandoned:  # a worker still loading data: it has written nothing, and must not start now
+            sys.stdout.flush()
+            os._exit(app.return_code or 0)
         raise SystemExit(app.return_code or 0)
 
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
