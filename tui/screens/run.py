@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, 
 from engine.errors import LabError
 from engine.training.events import BatchEnded, BoundaryReady, EpochEnded, RunEnded, RunStarted
 from engine.runinfo import MAX_ROWS, read_run
-from engine.training.runs import MetricsReader
+from engine.training.runs import MetricsReader, number
 
 from ..control import RunControl
 from ..messages import TrainingEvent, TrainingFailed
@@ -214,9 +214,10 @@ class RunScreen(CurveKeys, Screen):
         self.state = state
         p = self.info.progress or {}
         bar = self.query_one("#progress", ProgressBar)
-        if state == "running" and p.get("steps"):
-            bar.update(total=p["steps"], progress=p.get("step", 0))
-            self.batch_loss = p.get("loss")
+        steps = number(p.get("steps"), 1, 1e9)
+        if state == "running" and steps:
+            bar.update(total=steps, progress=number(p.get("step"), 0, steps, 0))
+            self.batch_loss = number(p.get("loss"))
         elif self.epochs:
             bar.update(total=self.epochs, progress=len(self.rows))
 
@@ -252,8 +253,8 @@ class RunScreen(CurveKeys, Screen):
         elif self.mode == "live" and self.state == "starting":
             elapsed = self.clock() - self.opened
         elif self.mode == "watch" and running and self.info is not None:
-            started = (self.info.progress or {}).get("started")
-            elapsed = time.time() - started if isinstance(started, (int, float)) else elapsed  # a ticking clock
+            started = number((self.info.progress or {}).get("started"), 0, time.time())
+            elapsed = time.time() - started if started is not None else elapsed  # a ticking clock
         eta = None
         if running and self.rows and self.epochs:  # no ETA for a run that has ended
             per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)

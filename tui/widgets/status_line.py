@@ -5,7 +5,9 @@ from textual.widgets import Static
 
 
 def _hms(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
+    if not 0 <= seconds < 1e9:  # NaN, inf, negative or absurd (a hostile run folder): no time to show
+        return "-"
+    seconds = int(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
