@@ -16,6 +16,7 @@ from textual.binding import Binding
 from engine.config import TrainConfig
 from engine.process import detach_from_terminal
 
+from .phase import CANCELLING
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
@@ -129,7 +130,7 @@ class LabApp(App):
         screens = self.active_runs()
         for screen in screens:
             screen.control.cancel(reason)
-            screen.state = "cancelling"
+            screen.phase = CANCELLING
             screen.refresh_status()
         waited = 0.0
         while any(s.started is None for s in screens) and waited < LOAD_GRACE:

@@ -18,6 +18,7 @@ from engine.runinfo import MAX_ROWS, read_run
 from engine.training.runs import MetricsReader, number
 
 from ..control import RunControl
+from ..phase import BUSY, CANCELLING, LOADING, Rate, next_phase
 from ..messages import TrainingEvent, TrainingFailed
 from ..widgets.boundary_view import BoundaryView
 from ..widgets.config_panel import ConfigPanel
@@ -66,6 +67,9 @@ class RunScreen(CurveKeys, Screen):
         self.info = None
         self.batch_loss = None
         self._last_progress = float("-inf")
+        self.phase = LOADING if mode == "live" else ""
+        self.rate = Rate()
+        self.step = (0, 0)  # (step, steps) within the current epoch, for the ETA before an epoch has ended
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -125,14 +129,24 @@ class RunScreen(CurveKeys, Screen):
             self._last_forward = now
         self.post_message(TrainingEvent(event))
 
+    def _track_phase(self, e) -> None:
+        """The phase and the sample rate: the clock ticks by itself while no batches arrive."""
+        self.phase = next_phase(e, self.phase)
+        if isinstance(e, BatchEnded):
+            batch = (self.config.batch_size if self.config else 0) or 0
+            self.rate.update(e.epoch, e.step, batch, self.clock())
+            self.step = (e.step, e.steps)
+        if self.active and getattr(self, "_ticker", None) is not None:
+            self._ticker.resume() if self.phase in BUSY else self._ticker.pause()
+
     def on_training_event(self, message: TrainingEvent) -> None:
         e = message.event
+        self._track_phase(e)
         if isinstance(e, RunStarted):
             self.run_dir, self.facts = Path(e.run_dir), e.dataset
             self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
             self.started = self.clock()
             self.state = "running"
-            self._ticker.pause()
             self.query_one(ConfigPanel).show(e.config, {"precision": e.precision, "threads": e.threads,
                                                         "run folder": e.run_dir})
             self.sub_title = f"{e.run_dir}"
@@ -255,20 +269,33 @@ class RunScreen(CurveKeys, Screen):
         elif self.mode == "watch" and running and self.info is not None:
             started = number((self.info.progress or {}).get("started"), 0, time.time())
             elapsed = time.time() - started if started is not None else elapsed  # a ticking clock
-        eta = None
-        if running and self.rows and self.epochs:  # no ETA for a run that has ended
-            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
-            eta = per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
-        state = "paused" if self.control.paused and self.active else self.state
-        loss = f"  batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
+        eta = self._eta() if running else None  # no ETA for a run that has ended
+        state = self.state
+        if self.mode == "live" and self.active:
+            state = "paused" if self.control.paused else self.phase
+        loss = f"batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
+        rate = self.rate.per_second if self.mode == "live" and self.phase == "training" else None
         self.query_one(StatusLine).set_status(state, self.device, self.params,
                                               self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed, eta,
-                                              loss)
+                                              loss, rate)
+
+    def _eta(self) -> float | None:
+        """Time left: the mean epoch so far times the epochs left; before the first epoch ends, from the rate."""
+        if not self.epochs:
+            return None
+        if self.rows:
+            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
+            return per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
+        step, steps = self.step
+        batch = (self.config.batch_size if self.config else 0) or 0
+        if self.rate.per_second and steps and batch:
+            return (steps * self.epochs - step) * batch / self.rate.per_second
+        return None
 
     def action_cancel(self) -> None:
         if self.mode == "live" and self.active:
             self.control.cancel()
-            self.state = "cancelling"
+            self.phase = CANCELLING
             self.refresh_status()
         else:
             self.notify("no active run to cancel")
@@ -276,7 +303,7 @@ class RunScreen(CurveKeys, Screen):
     def action_pause(self) -> None:
         if self.mode == "live" and self.active:
             self.control.toggle_pause()
-            self._ticker.resume() if self.control.paused else self._ticker.pause()
+            self._ticker.resume() if self.control.paused or self.phase in BUSY else self._ticker.pause()
             self.refresh_status()
 
     def action_tab(self, tab: str) -> None:
