@@ -42,6 +42,7 @@ class RunScreen(CurveKeys, Screen):
         Binding("5", "tab('config')", "Config", show=False),
         Binding("l", "log_y", "Log y"),
         Binding("s", "smooth", "Smooth"),
+        Binding("b", "app.show_runs", "Runs"),  # browse and compare while this run trains; esc there comes back
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -311,7 +312,7 @@ class RunScreen(CurveKeys, Screen):
 
     def action_back(self) -> None:
         if self.active:
-            self.notify("a run is active: cancel it (c) before leaving")
+            self.notify("a run is active: cancel it (c) before leaving, or b browses runs while it trains")
             return
         if len(self.app.screen_stack) <= 2:  # opened directly (labtui --watch): nothing to go back to
             self.app.exit()
