@@ -27,7 +27,8 @@ def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 8
             elif i == j:
                 style = "green" if share > 0.5 else "yellow"
             else:
-                style = "bold reverse red" if share > 0.1 else "bold red"
+                # never dimmer than a zero: without colour, reverse (big) or underline (small) shows them
+                style = "bold reverse red" if share > 0.1 else "bold underline red"
             t.append(f"{v:>{cell}}", style=style)
         t.append("\n")
     t.append("rows: true class", style="dim")

@@ -82,10 +82,21 @@ class CurvePlot(PlotextPlot):
         return "  ".join(f"{_glyph(self.style_of(i)[0])} {label}" for i, label in enumerate(self.series))
 
     def heading(self) -> str:
+        """Title, mode and legend, shortened step by step to fit the width (a longer one was not drawn)."""
         unit = " (%)" if self.metric == "acc" else ""
-        mode = (" log" if self.log_y else "") + (f" ema {self.smoothing}" if self.smoothing else "")
         legend = f"   {self.legend()}" if self.legend_in_title and self.series else ""
-        return f"{self.title}{unit}{mode}{legend}"
+        long_mode = (" log" if self.log_y else "") + (f" ema {self.smoothing}" if self.smoothing else "")
+        short_mode = (" log" if self.log_y else "") + (f" ~{self.smoothing}" if self.smoothing else "")
+        short = self.title.split()[0][:4] + ("%" if unit else "")
+        width = max((self.size.width or 200) - 2, 10)
+        for text in (f"{self.title}{unit}{long_mode}{legend}", f"{short}{short_mode}{legend}",
+                     f"{short}{short_mode} {legend.strip()}"):
+            if len(text) <= width:
+                return text
+        return text[:width]
+
+    def on_resize(self) -> None:
+        self.draw()  # the heading fits the new width
 
     def draw(self) -> None:
         plt = self.plt
