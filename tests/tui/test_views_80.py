@@ -60,3 +60,10 @@ def test_config_shows_values_as_flags():
     assert flag("hidden", [32, 32]) == "--hidden 32,32" and flag("batch_size", 64) == "--batch-size 64"
     text = str(render_config({"hidden": [32, 32], "dropout": None, "amp": False}))
     assert "--hidden" in text and "32,32" in text and "None" not in text and "False" not in text
+
+
+def test_without_colour_the_confusion_errors_are_bold_reverse_or_underlined_never_coloured():
+    from tui.widgets.confusion_view import render_confusion
+    text = render_confusion([[8, 2, 0], [1, 9, 0], [0, 0, 10]], ["a", "b", "c"], color=False)
+    styles = {text.plain[s.start:s.end].strip(): str(s.style) for s in text.spans}
+    assert styles["2"] == "bold reverse" and styles["1"] == "bold underline" and styles["0"] == "dim"
