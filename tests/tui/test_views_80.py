@@ -67,3 +67,17 @@ def test_without_colour_the_confusion_errors_are_bold_reverse_or_underlined_neve
     text = render_confusion([[8, 2, 0], [1, 9, 0], [0, 0, 10]], ["a", "b", "c"], color=False)
     styles = {text.plain[s.start:s.end].strip(): str(s.style) for s in text.spans}
     assert styles["2"] == "bold reverse" and styles["1"] == "bold underline" and styles["0"] == "dim"
+
+
+async def test_v_chooses_the_second_chart_accuracy_learning_rate_or_batch_loss():
+    app = make_app(TrainConfig(epochs=3), trainer=fake_train, clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_tab("2")(pilot)
+        plot = app.screen.query_one("#acc-plot", CurvePlot)
+        seen = []
+        for _ in range(3):
+            await pilot.press("v")
+            await pilot.pause()
+            seen.append((plot.heading().split()[0], list(plot.series)))
+        assert seen == [("learning", ["lr"]), ("batch", ["batch"]), ("accuracy", ["train", "val"])]
+        assert plot.series["train"][1][-1] == 82.0

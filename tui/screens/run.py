@@ -23,11 +23,12 @@ from ..messages import TrainingEvent, TrainingFailed
 from ..widgets.boundary_view import BoundaryView
 from ..widgets.config_panel import ConfigPanel
 from ..widgets.confusion_view import ConfusionView
-from ..widgets.curve_plot import CurveKeys, CurvePlot
+from ..widgets.curve_plot import CHOICES, CurveKeys, CurvePlot
 from ..widgets.epoch_table import EpochTable
 from ..widgets.status_line import StatusLine
 
 WATCH_INTERVAL = 1.0
+MAX_BATCHES = 2000  # batch-loss points kept for the chart (about half an hour at one a second)
 PROGRESS_HZ = 1
 
 
@@ -42,6 +43,7 @@ class RunScreen(CurveKeys, Screen):
         Binding("5", "tab('config')", "Config", show=False),
         Binding("l", "log_y", "Log y"),
         Binding("s", "smooth", "Smooth"),
+        Binding("v", "metric", "Metric", show=False),  # the second chart: accuracy, learning rate, batch loss
         Binding("b", "app.show_runs", "Runs"),  # browse and compare while this run trains; esc there comes back
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit"),
@@ -71,6 +73,7 @@ class RunScreen(CurveKeys, Screen):
         self.phase = LOADING if mode == "live" else ""
         self.rate = Rate()
         self.step = (0, 0)  # (step, steps) within the current epoch, for the ETA before an epoch has ended
+        self.batches: list[tuple[float, float]] = []  # (fractional epoch, batch loss) for the batch-loss chart
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -137,6 +140,7 @@ class RunScreen(CurveKeys, Screen):
             batch = (self.config.batch_size if self.config else 0) or 0
             self.rate.update(e.epoch, e.step, batch, self.clock())
             self.step = (e.step, e.steps)
+            self.batches = self.batches[-MAX_BATCHES + 1:] + [(e.epoch - 1 + e.step / max(e.steps, 1), e.loss)]
         if self.active and getattr(self, "_ticker", None) is not None:
             self._ticker.resume() if self.phase in BUSY else self._ticker.pause()
 
@@ -249,7 +253,7 @@ class RunScreen(CurveKeys, Screen):
         self._curves_stale = False
         self._last_forward = float("-inf")
         for plot in self.query(CurvePlot):
-            plot.set_rows(self.rows)
+            plot.set_rows(self.rows, batches=self.batches)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "curves" and self._curves_stale:
@@ -306,6 +310,15 @@ class RunScreen(CurveKeys, Screen):
             self.control.toggle_pause()
             self._ticker.resume() if self.control.paused or self.phase in BUSY else self._ticker.pause()
             self.refresh_status()
+
+    def action_metric(self) -> None:
+        """The second chart cycles through accuracy, learning rate and batch loss."""
+        plot = self.query_one("#acc-plot", CurvePlot)
+        names = list(CHOICES)
+        plot.set_metric(names[(names.index(plot.metric) + 1) % len(names)] if plot.metric in names else "acc")
+        self.query_one(TabbedContent).active = "curves"
+        self._curves_stale = True
+        self.update_curves()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
