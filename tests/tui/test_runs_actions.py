@@ -85,3 +85,21 @@ def test_the_runs_browser_at_80x24(snap_compare, tmp_path, monkeypatch):
         d = make_run(tmp_path / "runs", name, [0.5 + 0.1 * i, 0.6 + 0.1 * i])
         os.utime(d / "config.json", (1000 + i, 1000 + i))
     assert snap_compare(make_app(TrainConfig(), start="runs", clock=lambda: 0.0), terminal_size=(80, 24))
+
+
+async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_path):
+    from engine.training.runs import write_json
+    d = make_run(tmp_path / "runs", "stopped", [0.5], status="interrupted")
+    write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
+    (d / "last.pt").write_bytes(b"x")
+    seen = {}
+
+    def trainer(cfg, on_event=None, should_stop=None, resume=None):
+        seen["resume"], seen["epochs"] = resume, cfg.epochs
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), trainer=trainer, start="runs", clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "resume" in seen)
+        assert isinstance(app.screen, RunScreen) and app.screen.mode == "live"
+    assert seen == {"resume": d, "epochs": 3}

@@ -21,6 +21,7 @@ class RunsScreen(Screen):
         Binding("u", "clear_marks", "Unmark all", show=False),
         Binding("w", "watch", "Watch", show=False),
         Binding("d", "delete", "Delete", show=False),
+        Binding("r", "resume", "Resume", show=False),
         Binding("n", "app.new_run", "New run", show=False),
         Binding("f5", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
@@ -77,6 +78,32 @@ class RunsScreen(Screen):
 
     def action_clear_marks(self) -> None:
         self.query_one(RunsTable).clear_marks()
+
+    def action_resume(self) -> None:
+        """Continue the run under the cursor from its last.pt, live on this screen's app (as --resume does)."""
+        run = self.query_one(RunsTable).current()
+        if run is None:
+            return
+        if run.status == "running" or not (run.path / "last.pt").is_file():
+            why = "is running" if run.status == "running" else "has no last.pt"
+            self.notify(f"{run.name} {why}: nothing to resume", severity="warning")
+            return
+        if run.status in ("completed", "early-stopped"):
+            self.notify(f"{run.name} is {run.status}: `lab train --resume {run.path} --epochs N` trains it on")
+            return
+        from functools import partial
+
+        from engine.config import TrainConfig
+        from engine.errors import LabError
+
+        from .run import RunScreen
+        try:
+            cfg = TrainConfig.from_dict(run.config).resumed_with({"runs_dir": str(run.path.parent)})
+        except (LabError, TypeError, ValueError) as e:
+            self.notify(f"{run.path}/config.json: {e}", severity="error")
+            return
+        trainer = partial(self.app.trainer, resume=run.path)
+        self.app.push_screen(RunScreen("live", config=cfg, trainer=trainer, clock=self.app.clock))
 
     def action_delete(self) -> None:
         """Delete the run under the cursor after a yes; never a live run (one whose folder is locked)."""
