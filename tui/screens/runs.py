@@ -1,5 +1,11 @@
 """Runs browser: every run folder under runs/ (a sweep's runs grouped), open one, or compare any number."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -22,6 +28,8 @@ class RunsScreen(Screen):
         Binding("w", "watch", "Watch", show=False),
         Binding("d", "delete", "Delete", show=False),
         Binding("r", "resume", "Resume", show=False),
+        Binding("e", "lab('eval')", "Evaluate (lab eval)", show=False),
+        Binding("x", "lab('export')", "Export (lab export)", show=False),
         Binding("n", "app.new_run", "New run", show=False),
         Binding("f5", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
@@ -104,6 +112,29 @@ class RunsScreen(Screen):
             return
         trainer = partial(self.app.trainer, resume=run.path)
         self.app.push_screen(RunScreen("live", config=cfg, trainer=trainer, clock=self.app.clock))
+
+    def action_lab(self, command: str) -> None:
+        """`lab eval RUN` or `lab export RUN` on the run under the cursor, in the background; its last line
+        is shown when it ends."""
+        run = self.query_one(RunsTable).current()
+        if run is None:
+            return
+        self.notify(f"lab {command} {run.name}: started")
+        self._lab_worker(command, run.path)
+
+    @work(thread=True, group="lab")
+    def _lab_worker(self, command: str, path) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # where `commands` lives, when run from a checkout
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        try:
+            r = subprocess.run([sys.executable, "-m", "commands", command, str(path)], capture_output=True,
+                               text=True, timeout=3600, env=env, stdin=subprocess.DEVNULL)
+            ok, lines = r.returncode == 0, (r.stdout if r.returncode == 0 else r.stderr).strip().splitlines()
+            said = lines[-1] if lines else f"exit {r.returncode}"
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok, said = False, str(e)
+        self.app.call_from_thread(self.notify, f"lab {command} {path.name}: {said[:200]}",
+                                  severity="information" if ok else "error", timeout=15)
 
     def action_delete(self) -> None:
         """Delete the run under the cursor after a yes; never a live run (one whose folder is locked)."""
