@@ -1,5 +1,6 @@
 """`labtui`'s command line: the train flags prefill the form (the tui package itself never imports commands)."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -9,7 +10,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     """labtui [TRAIN FLAGS] [--config FILE] [--watch RUN_DIR] [--runs]"""
     import typer
 
-    from engine.errors import LabError
     from tui.app import make_app
 
     from .completion import run_names
@@ -19,22 +19,39 @@ def main(argv: Optional[list[str]] = None) -> None:
     @with_train_options
     def labtui(
         watch: Optional[str] = typer.Option(None, "--watch", autocompletion=run_names,
-                                            help="follow a run folder that another process writes"),
+                                            help="follow a run that another process writes: a run "
+                                            "folder, a run name under --runs-dir, or 'latest'"),
         runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
         config: Optional[Path] = config_option(),
         **options,
     ):
         """The lab dashboard: start a run from a form (prefilled by the flags), watch it live, browse runs."""
         cfg = config_from_cli(options, config)  # the form starts from the file, the flags on top
-        if watch is not None and not (Path(watch) / "config.json").is_file():
-            raise LabError(f"--watch {watch}: not a run folder (no config.json)")
+        if watch is not None:
+            watch = watched_run(watch, cfg.runs_dir)
         app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())
         app.run()
+        if app.abandoned:  # a worker still loading data: it has written nothing, and must not start now
+            sys.stdout.flush()
+            os._exit(app.return_code or 0)
         raise SystemExit(app.return_code or 0)
 
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     cli.command()(labtui)
     run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui")
+
+
+def watched_run(ref: str, runs_dir: str) -> Path:
+    """--watch's folder, resolved as every lab command resolves a run (a path, a name, 'latest'), and said."""
+    from engine.errors import LabError
+    from engine.training.runs import resolve_run
+    try:
+        path = resolve_run(ref, runs_dir)
+    except LabError as e:
+        raise LabError(f"--watch {ref}: {e}") from None
+    if ref != str(path):
+        print(f"watching {path}", file=sys.stderr)
+    return path
 
 
 def few_colors() -> bool:

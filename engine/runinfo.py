@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .training.events import best_row
-from .training.runs import list_runs, read_metrics
+from .training.runs import list_runs, number, read_metrics
 
 STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
 HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death
@@ -87,8 +87,7 @@ class RunInfo:
 
     @property
     def epochs(self) -> int:
-        value = self.config.get("epochs", 0)
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        return int(number(self.config.get("epochs"), 0, 1e9, 0))
 
     @property
     def best_val_acc(self) -> float | None:
@@ -99,7 +98,7 @@ class RunInfo:
     def test_acc(self) -> float | None:
         test = (self.results or {}).get("test")
         acc = test.get("accuracy") if isinstance(test, dict) else None
-        return float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else None
+        return number(acc, 0.0, 1.0)
 
     @property
     def source(self) -> str:
@@ -118,8 +117,8 @@ def writer_alive(progress: dict, now: float | None = None) -> bool:
             return False
         except PermissionError:
             return True  # another user's live process
-    t = progress.get("time")
-    return isinstance(t, (int, float)) and now - t < HEARTBEAT_STALE
+    t = number(progress.get("time"), 0)
+    return t is not None and now - t < HEARTBEAT_STALE
 
 
 def load_run(path: str | Path) -> RunInfo:
@@ -132,6 +131,7 @@ def load_run(path: str | Path) -> RunInfo:
     return read_run(path)
 
 
+HUGE_PARAMS = 1e15
 MAX_ROWS = 2000  # metrics rows a viewer keeps: longer histories are thinned evenly
 
 
@@ -150,7 +150,7 @@ def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | N
     rows = read_metrics(path / "metrics.csv", max_rows) if rows is None else rows
     return RunInfo(path, config, data, rows, obj("results.json"),
                    obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"),
-                   cfg.get("n_params") if isinstance(cfg.get("n_params"), int) else 0)
+                   int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
 
 
 def read_runs(runs_dir: str | Path = "runs", max_rows: int | None = None) -> list[RunInfo]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -15,6 +16,7 @@ from textual.binding import Binding
 from engine.config import TrainConfig
 from engine.process import detach_from_terminal
 
+from .phase import CANCELLING
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
@@ -22,17 +24,21 @@ from .screens.run import RunScreen
 from .screens.runs import RunsScreen
 
 QUIT_WAIT = 30.0  # seconds to let a cancelled run write last.pt and results.json before leaving
+LOAD_GRACE = 2.0  # seconds a run that is still loading its data gets to start (then it has nothing to save)
+FORCE_EXIT = 5.0  # seconds Textual's shutdown may take before the process ends anyway (a dead terminal)
 
 
 class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "lab"
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    BINDINGS = [Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
                 Binding("question_mark", "help", "Help", key_display="?")]
 
     def __init__(self, initial: TrainConfig, trainer: Callable, clock: Callable[[], float] = time.monotonic,
                  start: str = "form", watch: str | Path | None = None, ansi: bool = False) -> None:
-        super().__init__()
+        super().__init__(driver_class=_driver_class())
+        self.abandoned = False  # left a run that was still loading: its thread must not outlive the app
+        self._leaving = False  # a signal, Ctrl-C or the end of input: the app is on its way out
         self.ansi = ansi  # a 16-colour terminal: the terminal's own palette, not truecolor squeezed into it
         self.initial = initial
         self.trainer = trainer
@@ -121,8 +127,18 @@ class LabApp(App):
         self.push_screen(ConfirmScreen("A run is active. Cancel it (last.pt is kept) and quit?"), answered)
 
     async def _stop_runs(self, reason: str = "cancelled") -> None:
-        for screen in self.active_runs():
+        screens = self.active_runs()
+        for screen in screens:
             screen.control.cancel(reason)
+            screen.phase = CANCELLING
+            screen.refresh_status()
+        waited = 0.0
+        while any(s.started is None for s in screens) and waited < LOAD_GRACE:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        if any(s.started is None for s in screens):
+            self.abandoned = True
+            return  # still loading its data: no folder, nothing to save; the worker ends with the process
         for worker in list(self.workers):
             if worker.group == "training":
                 try:
@@ -130,21 +146,39 @@ class LabApp(App):
                 except Exception:  # cancelled, failed or too slow: leaving is what the user asked
                     pass
 
+    def action_interrupt(self) -> None:
+        """Ctrl-C: as `lab train` takes it, stop at this batch with a checkpoint, mark `interrupted`, leave."""
+        self._leave("interrupted", 128 + signal.SIGINT)
+
     def _on_sigterm(self, signum: int = signal.SIGTERM) -> None:
-        async def stop() -> None:
-            await self._stop_runs("interrupted")
-            self.exit(return_code=128 + signum)
-        self.call_later(stop)
+        self._leave("interrupted", 128 + signum)
 
     def _on_sighup(self) -> None:
         """The SSH session closed: the screen is gone, so the run stops at its batch with a checkpoint and is
         marked `interrupted` (`lab train --resume RUN` continues it exactly); nothing is lost."""
         detach_from_terminal()
+        # no terminal to restore: Textual's shutdown would wait forever on its writer to a dead tty
+        self._leave("interrupted", 128 + signal.SIGHUP, hard=True)
+
+    def input_gone(self) -> None:
+        """The input thread read the end of its input (a hung-up terminal, stdin at EOF): as a hangup."""
+        self._on_sighup()
+
+    def _leave(self, reason: str, code: int, hard: bool = False) -> None:
+        """Stop active runs (each writes last.pt and results.json), then exit with `code`, once."""
+        if self._leaving:
+            return
+        self._leaving = True
 
         async def stop() -> None:
-            await self._stop_runs("interrupted")
-            # no terminal to restore: Textual's shutdown would wait forever on its writer to a dead tty
-            os._exit(128 + signal.SIGHUP)
+            await self._stop_runs(reason)
+            if hard:
+                os._exit(code)
+            if not self.is_headless:  # a worker still loading, or a shutdown stuck on a dead terminal
+                timer = threading.Timer(FORCE_EXIT, os._exit, (code,))
+                timer.daemon = True
+                timer.start()
+            self.exit(return_code=code)
         self.call_later(stop)
 
 
@@ -155,6 +189,14 @@ def make_app(config: TrainConfig | None = None, trainer: Callable | None = None,
     if trainer is None:
         trainer = _engine_train
     return LabApp(config or TrainConfig(), trainer, clock, start, watch, ansi)
+
+
+def _driver_class():
+    """LabDriver on Linux and macOS (input EOF ends labtui); Textual's choice elsewhere."""
+    if os.name != "posix" or os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    from .driver import LabDriver
+    return LabDriver
 
 
 def _engine_train(*args, **kw):

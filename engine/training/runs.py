@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import socket
 import time
@@ -105,15 +106,46 @@ def parse_metrics(data: bytes, max_rows: int | None = None) -> list[dict]:
     return [row for row in map(_parse_row, body) if row is not None]
 
 
+HUGE = 1e15  # a metric beyond this is no measurement, and it would overflow a chart's arithmetic
+MAX_SECONDS = 1e9  # an epoch's seconds: about 30 years
+
+
+def number(value, lo: float = -HUGE, hi: float = HUGE, default=None):
+    """THE way to read a number from a run folder (CSV text or bytes, a JSON value): a float in [lo, hi], or
+    `default` where it is not a number, or is NaN, inf, or outside the bounds (negative, huge). Never raises."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, (bytes, str)):
+        if len(value) > MAX_FIELD:
+            return default
+        try:
+            value = float(value)
+        except ValueError:
+            return default
+    if not isinstance(value, (int, float)):
+        return default
+    try:
+        x = float(value)
+    except OverflowError:  # an int with hundreds of digits
+        return default
+    return x if lo <= x <= hi else default  # NaN fails both comparisons
+
+
 def _parse_row(line: bytes) -> dict | None:
+    """A row of numbers, or None for a line that is not one; NaN, inf or huge metrics read as NaN (a value the
+    views skip), and `seconds` that is not a plausible duration as 0."""
     parts = line.split(b",")
     if len(parts) != len(METRICS_HEADER) or any(len(p) > MAX_FIELD for p in parts):
         return None
     try:
-        row = {k: float(v) for k, v in zip(METRICS_HEADER, parts)}
-        row["epoch"] = int(parts[0])
+        values = [float(v) for v in parts]
     except ValueError:
         return None
+    epoch = number(values[0], 0, HUGE)
+    if epoch is None or epoch != int(epoch):
+        return None
+    row = {k: number(v, default=math.nan) for k, v in zip(METRICS_HEADER, values)}
+    row["epoch"], row["seconds"] = int(epoch), number(row["seconds"], 0.0, MAX_SECONDS, 0.0)
     return row
 
 

@@ -1,5 +1,7 @@
 """Whatever a run folder holds, labtui neither crashes nor hangs: a table of malformed run folders."""
 
+import os
+import socket
 import time
 
 import pytest
@@ -35,6 +37,21 @@ CASES = {
                                       '"probs": [[[NaN, 0.5]]], "points": [[0, 0]], "labels": [7], '
                                       '"point_probs": [[0.5, 0.5]]}'},
     "boundary-list": {"boundary.json": "[[1, 2]]"},
+    # every number may be NaN, inf, negative or huge (a seconds of nan crashed `labtui --watch`)
+    "metrics-nan-seconds": {"metrics.csv": HEADER + "1,0.5,0.8,0.6,0.7,0.001,nan\n2,0.4,0.8,0.5,0.7,0.001,NaN\n"},
+    "metrics-inf": {"metrics.csv": HEADER + "1,inf,-inf,inf,0.7,inf,inf\n2,0.4,0.8,0.5,0.75,0.001,-inf\n"},
+    "metrics-negative": {"metrics.csv": HEADER + "-3,0.5,0.8,0.6,0.7,-0.001,-5\n2,-0.4,-0.8,-0.5,-0.7,-1,-1e9\n"},
+    "metrics-huge": {"metrics.csv": HEADER + "1,1e308,0.8,1e300,0.7,0.001,1e308\n"
+                                   "99999999999999999999,0.4,0.8,0.5,0.75,1e200,1e20\n"},
+    "results-nan": {"results.json": '{"status": "completed", "test": {"accuracy": NaN, "loss": Infinity}}'},
+    "results-huge": {"results.json": '{"status": "completed", "test": {"accuracy": 1e308, "loss": -1e308}}'},
+    "config-huge": {"config.json": '{"config": {"model": "mlp", "epochs": 1e308}, "n_params": -1e400}'},
+    "progress-nan": {"progress.json": '{"status": "running", "host": "%s", "pid": %d, "time": NaN, "step": NaN, '
+                                      '"steps": Infinity, "loss": NaN, "started": -1e308}'
+                                      % (socket.gethostname(), os.getpid())},
+    "progress-huge": {"progress.json": '{"status": "running", "host": "%s", "pid": %d, "time": 1e308, '
+                                       '"step": -5, "steps": 1e300, "loss": 1e308, "started": 1e308}'
+                                       % (socket.gethostname(), os.getpid())},
     "metrics-million": {"metrics.csv": HEADER + "".join(f"{i},0.5,0.8,0.6,0.7,0.001,1.0\n"
                                                        for i in range(1, 1_000_001))},
 }

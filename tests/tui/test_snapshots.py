@@ -91,3 +91,29 @@ def test_run_confusion_no_color(snap_compare, monkeypatch):
     """Under NO_COLOR the errors of the confusion matrix are reverse video, the best epoch too."""
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(app_for(), terminal_size=(80, 24), run_before=on_tab("3"))
+
+
+def live_train(cfg, on_event=None, should_stop=None, **_):
+    """One epoch done, the second at batch 7 of 20: then it waits (at most 5 s) to be cancelled."""
+    import time
+    from engine.training.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
+    on_event(RunStarted(cfg.to_dict(), "runs/live", 123456789, "cuda:0", {"classes": ["cat", "dog"]}))
+    on_event(EpochEnded(1, cfg.epochs, 0.71, 0.70, 0.69, 0.71, 1e-3, 12.5, [[5, 1], [2, 6]], True))
+    on_event(BatchEnded(2, 7, 20, 0.4321))
+    for _ in range(50):
+        if should_stop():
+            break
+        time.sleep(0.1)
+    history = History(status="cancelled", run_dir="runs/live")
+    on_event(RunEnded("cancelled", history, {}))
+    return history
+
+
+def test_live_run_shows_eta_and_batch_loss_at_80_columns(snap_compare):
+    app = make_app(TrainConfig(epochs=30), trainer=live_train, clock=lambda: 0.0)
+
+    async def running(pilot):
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.batch_loss)
+        await pilot.pause()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=running)

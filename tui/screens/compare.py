@@ -4,10 +4,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from engine.runinfo import RunInfo
 
+from ..widgets.config_panel import flag
 from ..widgets.curve_plot import CurveKeys, CurvePlot
 
 
@@ -27,9 +29,11 @@ class CompareScreen(CurveKeys, Screen):
         for i, r in enumerate(self.runs, 1):
             best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
             test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
-            differs = " ".join(f"{k}={r.config.get(k)}" for k in diff)
-            lines.append(f"{i} {r.name}: {differs or r.config.get('model')}  best val {best}  test {test}")
-        yield Static(Text("\n".join(lines)), id="compare-legend")
+            differs = " ".join(flag(k, r.config.get(k)) for k in diff)
+            lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")
+        # one line a run, cut at the width; more runs than fit scroll, so the charts keep their height
+        with VerticalScroll(id="compare-head"):
+            yield Static(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"), id="compare-legend")
         yield Static("", id="compare-markers")
         yield CurvePlot("loss", "loss", id="cmp-loss")
         yield CurvePlot("acc", "accuracy", id="cmp-acc")

@@ -8,7 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 GLOBAL = [("?", "this help"), ("ctrl+p", "command palette: new run, runs, watch latest, compare latest"),
-          ("ctrl+c", "quit (asks first while a run is active)")]
+          ("ctrl+c", "stop an active run at its batch with a checkpoint (interrupted) and quit; q asks first")]
 
 
 class HelpScreen(ModalScreen):

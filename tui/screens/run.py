@@ -15,18 +15,20 @@ from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, 
 from engine.errors import LabError
 from engine.training.events import BatchEnded, BoundaryReady, EpochEnded, RunEnded, RunStarted
 from engine.runinfo import MAX_ROWS, read_run
-from engine.training.runs import MetricsReader
+from engine.training.runs import MetricsReader, number
 
 from ..control import RunControl
+from ..phase import BUSY, CANCELLING, LOADING, Rate, next_phase
 from ..messages import TrainingEvent, TrainingFailed
 from ..widgets.boundary_view import BoundaryView
 from ..widgets.config_panel import ConfigPanel
 from ..widgets.confusion_view import ConfusionView
-from ..widgets.curve_plot import CurveKeys, CurvePlot
+from ..widgets.curve_plot import CHOICES, CurveKeys, CurvePlot
 from ..widgets.epoch_table import EpochTable
 from ..widgets.status_line import StatusLine
 
 WATCH_INTERVAL = 1.0
+MAX_BATCHES = 2000  # batch-loss points kept for the chart (about half an hour at one a second)
 PROGRESS_HZ = 1
 
 
@@ -41,6 +43,8 @@ class RunScreen(CurveKeys, Screen):
         Binding("5", "tab('config')", "Config", show=False),
         Binding("l", "log_y", "Log y"),
         Binding("s", "smooth", "Smooth"),
+        Binding("v", "metric", "Metric", show=False),  # the second chart: accuracy, learning rate, batch loss
+        Binding("b", "app.show_runs", "Runs"),  # browse and compare while this run trains; esc there comes back
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -66,6 +70,10 @@ class RunScreen(CurveKeys, Screen):
         self.info = None
         self.batch_loss = None
         self._last_progress = float("-inf")
+        self.phase = LOADING if mode == "live" else ""
+        self.rate = Rate()
+        self.step = (0, 0)  # (step, steps) within the current epoch, for the ETA before an epoch has ended
+        self.batches: list[tuple[float, float]] = []  # (fractional epoch, batch loss) for the batch-loss chart
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -125,14 +133,25 @@ class RunScreen(CurveKeys, Screen):
             self._last_forward = now
         self.post_message(TrainingEvent(event))
 
+    def _track_phase(self, e) -> None:
+        """The phase and the sample rate: the clock ticks by itself while no batches arrive."""
+        self.phase = next_phase(e, self.phase)
+        if isinstance(e, BatchEnded):
+            batch = (self.config.batch_size if self.config else 0) or 0
+            self.rate.update(e.epoch, e.step, batch, self.clock())
+            self.step = (e.step, e.steps)
+            self.batches = self.batches[-MAX_BATCHES + 1:] + [(e.epoch - 1 + e.step / max(e.steps, 1), e.loss)]
+        if self.active and getattr(self, "_ticker", None) is not None:
+            self._ticker.resume() if self.phase in BUSY else self._ticker.pause()
+
     def on_training_event(self, message: TrainingEvent) -> None:
         e = message.event
+        self._track_phase(e)
         if isinstance(e, RunStarted):
             self.run_dir, self.facts = Path(e.run_dir), e.dataset
             self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
             self.started = self.clock()
             self.state = "running"
-            self._ticker.pause()
             self.query_one(ConfigPanel).show(e.config, {"precision": e.precision, "threads": e.threads,
                                                         "run folder": e.run_dir})
             self.sub_title = f"{e.run_dir}"
@@ -214,9 +233,10 @@ class RunScreen(CurveKeys, Screen):
         self.state = state
         p = self.info.progress or {}
         bar = self.query_one("#progress", ProgressBar)
-        if state == "running" and p.get("steps"):
-            bar.update(total=p["steps"], progress=p.get("step", 0))
-            self.batch_loss = p.get("loss")
+        steps = number(p.get("steps"), 1, 1e9)
+        if state == "running" and steps:
+            bar.update(total=steps, progress=number(p.get("step"), 0, steps, 0))
+            self.batch_loss = number(p.get("loss"))
         elif self.epochs:
             bar.update(total=self.epochs, progress=len(self.rows))
 
@@ -233,7 +253,7 @@ class RunScreen(CurveKeys, Screen):
         self._curves_stale = False
         self._last_forward = float("-inf")
         for plot in self.query(CurvePlot):
-            plot.set_rows(self.rows)
+            plot.set_rows(self.rows, batches=self.batches)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "curves" and self._curves_stale:
@@ -252,22 +272,35 @@ class RunScreen(CurveKeys, Screen):
         elif self.mode == "live" and self.state == "starting":
             elapsed = self.clock() - self.opened
         elif self.mode == "watch" and running and self.info is not None:
-            started = (self.info.progress or {}).get("started")
-            elapsed = time.time() - started if isinstance(started, (int, float)) else elapsed  # a ticking clock
-        eta = None
-        if running and self.rows and self.epochs:  # no ETA for a run that has ended
-            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
-            eta = per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
-        state = "paused" if self.control.paused and self.active else self.state
-        loss = f"  batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
+            started = number((self.info.progress or {}).get("started"), 0, time.time())
+            elapsed = time.time() - started if started is not None else elapsed  # a ticking clock
+        eta = self._eta() if running else None  # no ETA for a run that has ended
+        state = self.state
+        if self.mode == "live" and self.active:
+            state = "paused" if self.control.paused else self.phase
+        loss = f"batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
+        rate = self.rate.per_second if self.mode == "live" and self.phase == "training" else None
         self.query_one(StatusLine).set_status(state, self.device, self.params,
                                               self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed, eta,
-                                              loss)
+                                              loss, rate)
+
+    def _eta(self) -> float | None:
+        """Time left: the mean epoch so far times the epochs left; before the first epoch ends, from the rate."""
+        if not self.epochs:
+            return None
+        if self.rows:
+            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
+            return per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
+        step, steps = self.step
+        batch = (self.config.batch_size if self.config else 0) or 0
+        if self.rate.per_second and steps and batch:
+            return (steps * self.epochs - step) * batch / self.rate.per_second
+        return None
 
     def action_cancel(self) -> None:
         if self.mode == "live" and self.active:
             self.control.cancel()
-            self.state = "cancelling"
+            self.phase = CANCELLING
             self.refresh_status()
         else:
             self.notify("no active run to cancel")
@@ -275,15 +308,24 @@ class RunScreen(CurveKeys, Screen):
     def action_pause(self) -> None:
         if self.mode == "live" and self.active:
             self.control.toggle_pause()
-            self._ticker.resume() if self.control.paused else self._ticker.pause()
+            self._ticker.resume() if self.control.paused or self.phase in BUSY else self._ticker.pause()
             self.refresh_status()
+
+    def action_metric(self) -> None:
+        """The second chart cycles through accuracy, learning rate and batch loss."""
+        plot = self.query_one("#acc-plot", CurvePlot)
+        names = list(CHOICES)
+        plot.set_metric(names[(names.index(plot.metric) + 1) % len(names)] if plot.metric in names else "acc")
+        self.query_one(TabbedContent).active = "curves"
+        self._curves_stale = True
+        self.update_curves()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
     def action_back(self) -> None:
         if self.active:
-            self.notify("a run is active: cancel it (c) before leaving")
+            self.notify("a run is active: cancel it (c) before leaving, or b browses runs while it trains")
             return
         if len(self.app.screen_stack) <= 2:  # opened directly (labtui --watch): nothing to go back to
             self.app.exit()

@@ -1,23 +1,37 @@
 """Runs browser: every run folder under runs/ (a sweep's runs grouped), open one, or compare any number."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.runinfo import MAX_ROWS, read_run, read_runs
 
-from ..widgets.runs_table import RunsTable
+from ..widgets.runs_table import SORTS, RunsTable
 
 
 class RunsScreen(Screen):
+    # the footer shows what fits 80 columns; `?` lists every key
     BINDINGS = [
         Binding("enter", "open", "Open"),
         Binding("space", "mark", "Mark"),
         Binding("m", "compare", "Compare"),
-        Binding("w", "watch", "Watch"),
-        Binding("n", "app.new_run", "New run"),
-        Binding("f5", "reload", "Reload"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("o", "sort", "Sort"),
+        Binding("u", "clear_marks", "Unmark all", show=False),
+        Binding("w", "watch", "Watch", show=False),
+        Binding("d", "delete", "Delete", show=False),
+        Binding("r", "resume", "Resume", show=False),
+        Binding("e", "lab('eval')", "Evaluate (lab eval)", show=False),
+        Binding("x", "lab('export')", "Export (lab export)", show=False),
+        Binding("n", "app.new_run", "New run", show=False),
+        Binding("f5", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -25,16 +39,19 @@ class RunsScreen(Screen):
     def __init__(self, runs_dir: str) -> None:
         super().__init__()
         self.runs_dir = runs_dir
+        self.query_text = ""
+        self.sort = "newest"
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield RunsTable(id="runs")
+        yield Input(placeholder="filter: part of a name, data set, model or status", id="runs-filter")
         yield Static("", id="runs-hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "lab: runs"
-        self.sub_title = f"{self.runs_dir}/"
+        self.query_one("#runs-filter").display = False
         self.action_reload()
 
     def on_screen_resume(self) -> None:
@@ -42,10 +59,115 @@ class RunsScreen(Screen):
 
     def action_reload(self) -> None:
         runs = read_runs(self.runs_dir, MAX_ROWS)
-        self.query_one(RunsTable).set_runs(runs)
-        hint = ("space marks runs (on a sweep: all of its runs), m compares them" if runs
+        self.query_one(RunsTable).set_runs(runs, self.query_text, self.sort)
+        shown = f"filter {self.query_text!r}, " if self.query_text else ""
+        self.sub_title = f"{self.runs_dir}/  ({shown}sorted by {self.sort})"
+        hint = ("space marks (on a sweep: all its runs), m compares them, ? lists every key" if runs
                 else f"no runs in {self.runs_dir}/ yet: n starts one")
         self.query_one("#runs-hint", Static).update(hint)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#runs-filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.action_reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = bool(self.query_text)  # an empty filter goes away
+        self.query_one(RunsTable).focus()
+
+    def action_sort(self) -> None:
+        names = list(SORTS)
+        self.sort = names[(names.index(self.sort) + 1) % len(names)]
+        self.action_reload()
+
+    def action_clear_marks(self) -> None:
+        self.query_one(RunsTable).clear_marks()
+
+    def action_resume(self) -> None:
+        """Continue the run under the cursor from its last.pt, live on this screen's app (as --resume does)."""
+        run = self.query_one(RunsTable).current()
+        if run is None:
+            return
+        if run.status == "running" or not (run.path / "last.pt").is_file():
+            why = "is running" if run.status == "running" else "has no last.pt"
+            self.notify(f"{run.name} {why}: nothing to resume", severity="warning")
+            return
+        if run.status in ("completed", "early-stopped"):
+            self.notify(f"{run.name} is {run.status}: `lab train --resume {run.path} --epochs N` trains it on")
+            return
+        from functools import partial
+
+        from engine.config import TrainConfig
+        from engine.errors import LabError
+
+        from .run import RunScreen
+        try:
+            cfg = TrainConfig.from_dict(run.config).resumed_with({"runs_dir": str(run.path.parent)})
+        except (LabError, TypeError, ValueError) as e:
+            self.notify(f"{run.path}/config.json: {e}", severity="error")
+            return
+        trainer = partial(self.app.trainer, resume=run.path)
+        self.app.push_screen(RunScreen("live", config=cfg, trainer=trainer, clock=self.app.clock))
+
+    def action_lab(self, command: str) -> None:
+        """`lab eval RUN` or `lab export RUN` on the run under the cursor, in the background; its last line
+        is shown when it ends."""
+        run = self.query_one(RunsTable).current()
+        if run is None:
+            return
+        self.notify(f"lab {command} {run.name}: started")
+        self._lab_worker(command, run.path)
+
+    @work(thread=True, group="lab")
+    def _lab_worker(self, command: str, path) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # where `commands` lives, when run from a checkout
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        try:
+            r = subprocess.run([sys.executable, "-m", "commands", command, str(path)], capture_output=True,
+                               text=True, timeout=3600, env=env, stdin=subprocess.DEVNULL)
+            ok, lines = r.returncode == 0, (r.stdout if r.returncode == 0 else r.stderr).strip().splitlines()
+            said = lines[-1] if lines else f"exit {r.returncode}"
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok, said = False, str(e)
+        self.app.call_from_thread(self.notify, f"lab {command} {path.name}: {said[:200]}",
+                                  severity="information" if ok else "error", timeout=15)
+
+    def action_delete(self) -> None:
+        """Delete the run under the cursor after a yes; never a live run (one whose folder is locked)."""
+        run = self.query_one(RunsTable).current()
+        if run is None:
+            return
+        if run.status == "running":
+            self.notify(f"{run.name} is running: stop it before deleting it", severity="warning")
+            return
+        from .confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(run.path)
+        self.app.push_screen(ConfirmScreen(f"Delete {run.name} and every file in it?"), answered)
+
+    def _delete(self, path) -> None:
+        import shutil
+
+        from engine.errors import LabError
+        from engine.training.runs import RunLock
+        try:
+            lock = RunLock(path).acquire()  # a process that trains there holds it: then it is not deleted
+        except LabError as e:
+            self.notify(str(e), severity="error")
+            return
+        try:
+            shutil.rmtree(path)
+        except OSError as e:
+            self.notify(f"{path}: {e.strerror or e}", severity="error")
+        finally:
+            lock.release()
+        self.action_reload()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open()
@@ -74,5 +196,10 @@ class RunsScreen(Screen):
         self.app.push_screen(CompareScreen([read_run(p, MAX_ROWS) for p in table.marked]))
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        box = self.query_one("#runs-filter", Input)
+        if box.has_focus or self.query_text:  # esc leaves the filter first
+            box.value, self.query_text, box.display = "", "", False
+            self.query_one(RunsTable).focus()
+            self.action_reload()
+        elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()

@@ -4,7 +4,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 80) -> Text:
+def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 80, color: bool = True) -> Text:
     """Counts with rows = true class; the diagonal in green, errors in red, shaded by share of the row."""
     k = len(classes)
     if not matrix:
@@ -25,9 +25,11 @@ def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 8
             if v == 0:
                 style = "dim"
             elif i == j:
-                style = "green" if share > 0.5 else "yellow"
+                style = ("green" if share > 0.5 else "yellow") if color else ""
             else:
-                style = "bold reverse red" if share > 0.1 else "bold red"
+                # never dimmer than a zero: NO_COLOR greys red to almost black, so there only bold reverse
+                # (big errors) or bold underline (small ones) in the terminal's own colours
+                style = ("bold reverse" if share > 0.1 else "bold underline") + (" red" if color else "")
             t.append(f"{v:>{cell}}", style=style)
         t.append("\n")
     t.append("rows: true class", style="dim")
@@ -55,7 +57,7 @@ class ConfusionView(Static):
         if why is not None:
             self.update(Text(f"confusion.json cannot be shown: {why}", style="bold red"))
             return
-        text = render_confusion(matrix, classes, self.size.width or 80)
+        text = render_confusion(matrix, classes, self.size.width or 80, color=not getattr(self.app, "no_color", False))
         if caption:
             text = Text(caption + "\n", style="bold") + text
         self.update(text)

@@ -14,6 +14,8 @@ from textual_plotext import PlotextPlot
 MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
 COLORS = ["cyan", "magenta", "green", "yellow", "blue", "red", "white"]
 SMOOTHING = (0.0, 0.6, 0.9)
+# what the second chart of a run can show (v cycles): per-epoch accuracy, learning rate, or the batch losses
+CHOICES = {"acc": "accuracy", "lr": "learning rate", "batch": "batch loss"}
 
 
 def smooth(ys: list[float], alpha: float) -> list[float]:
@@ -51,16 +53,28 @@ class CurvePlot(PlotextPlot):
         self.log_y = False
         self.smoothing = 0.0
         self.legend_in_title = True
+        self.theme = "clear"  # the terminal's own background and text colours, not a painted block
 
     def on_mount(self) -> None:
         self.draw()
 
-    def set_rows(self, rows: list[dict], prefix: str = "", splits=("train", "val")) -> None:
-        """Train and validation lines from metrics rows; `prefix` labels a run when comparing."""
+    def set_metric(self, metric: str) -> None:
+        """Show another metric (a key of CHOICES); the caller sets the rows again."""
+        self.metric, self.title = metric, CHOICES.get(metric, metric)
+        self.series.clear()
+
+    def set_rows(self, rows: list[dict], prefix: str = "", splits=("train", "val"), batches=()) -> None:
+        """Train and validation lines from metrics rows; `prefix` labels a run when comparing. The `lr` metric
+        is one line, and `batch` draws `batches`: (fractional epoch, loss) points."""
         x = [r["epoch"] for r in rows]
-        scale = 100.0 if self.metric == "acc" else 1.0
-        for split in splits:
-            self.series[f"{prefix}{split}"] = (x, [_num(r.get(f"{split}_{self.metric}")) * scale for r in rows])
+        if self.metric == "lr":
+            self.series[f"{prefix}lr"] = (x, [_num(r.get("lr")) for r in rows])
+        elif self.metric == "batch":
+            self.series[f"{prefix}batch"] = ([b[0] for b in batches], [_num(b[1]) for b in batches])
+        else:
+            scale = 100.0 if self.metric == "acc" else 1.0
+            for split in splits:
+                self.series[f"{prefix}{split}"] = (x, [_num(r.get(f"{split}_{self.metric}")) * scale for r in rows])
         self.draw()
 
     def clear_series(self) -> None:
@@ -82,10 +96,21 @@ class CurvePlot(PlotextPlot):
         return "  ".join(f"{_glyph(self.style_of(i)[0])} {label}" for i, label in enumerate(self.series))
 
     def heading(self) -> str:
+        """Title, mode and legend, shortened step by step to fit the width (a longer one was not drawn)."""
         unit = " (%)" if self.metric == "acc" else ""
-        mode = (" log" if self.log_y else "") + (f" ema {self.smoothing}" if self.smoothing else "")
         legend = f"   {self.legend()}" if self.legend_in_title and self.series else ""
-        return f"{self.title}{unit}{mode}{legend}"
+        long_mode = (" log" if self.log_y else "") + (f" ema {self.smoothing}" if self.smoothing else "")
+        short_mode = (" log" if self.log_y else "") + (f" ~{self.smoothing}" if self.smoothing else "")
+        short = self.title.split()[0][:5] + ("%" if unit else "")
+        width = max((self.size.width or 200) - 2, 10)
+        for text in (f"{self.title}{unit}{long_mode}{legend}", f"{short}{short_mode}{legend}",
+                     f"{short}{short_mode} {legend.strip()}"):
+            if len(text) <= width:
+                return text
+        return text[:width]
+
+    def on_resize(self) -> None:
+        self.draw()  # the heading fits the new width
 
     def draw(self) -> None:
         plt = self.plt
@@ -102,7 +127,7 @@ class CurvePlot(PlotextPlot):
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color)
                 xs_all += [p[0] for p in pts]
         if xs_all:
-            plt.xticks(epoch_ticks(xs_all))
+            plt.xticks(epoch_ticks([math.floor(v) for v in xs_all]))
             if self.log_y:
                 plt.yscale("log")
         else:

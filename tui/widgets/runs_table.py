@@ -4,7 +4,16 @@ from textual.widgets import DataTable
 
 from engine.runinfo import RunInfo
 
-COLUMNS = ("", "run", "data", "model", "epochs", "best val", "test", "status")
+# the status comes right after the name, so that it stays on screen at 80 columns; the columns at the end
+# (data, model) are the first to go off-screen
+COLUMNS = ("", "run", "status", "best val", "test", "epochs", "model", "data")
+NAME_WIDTH = 26  # a longer run name is shortened in the middle (the date at its end tells runs apart)
+SORTS = {"newest": None, "name": lambda r: r.name, "best val": lambda r: -(r.best_val_acc or -1.0),
+         "status": lambda r: r.status}
+
+
+def _short(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width // 2 - 1] + "…" + name[-(width - width // 2):]
 
 
 def _pct(v):
@@ -23,10 +32,24 @@ class RunsTable(DataTable):
         self.infos: dict[str, RunInfo] = {}
         self.groups: dict[str, list[str]] = {}
 
-    def set_runs(self, runs: list[RunInfo]) -> None:
+    def set_runs(self, runs: list[RunInfo], query: str = "", sort: str = "newest") -> None:
+        """Show `runs` whose name, data, model or status contain `query`, in `sort` order; the cursor stays
+        on the run it was on."""
+        here = self.current_key()
+        every = {str(r.path) for r in runs}
+        self.marked = [m for m in self.marked if m in every]  # a filter hides marked runs; it does not unmark
+        if query:
+            q = query.lower()
+            runs = [r for r in runs if q in f"{r.name} {r.source} {r.config.get('model', '')} {r.status}".lower()]
+        if SORTS.get(sort):
+            runs = sorted(runs, key=SORTS[sort])
         self.clear()
+        self._fill(runs)
+        if here is not None and here in self.rows:
+            self.move_cursor(row=self.get_row_index(here), animate=False)
+
+    def _fill(self, runs: list[RunInfo]) -> None:
         self.infos = {str(r.path): r for r in runs}
-        self.marked = [m for m in self.marked if m in self.infos]
         self.groups: dict[str, list[str]] = {}
         order: list[str] = []  # groups in the order of their newest run
         for r in runs:
@@ -38,14 +61,14 @@ class RunsTable(DataTable):
         for group in order:
             members = self.groups[group]
             if members != [group]:  # a sweep: a header row, then its runs indented
-                self.add_row(" ", f"{_name(group)}/ (sweep, {len(members)} runs)", "", "", "", "", "", "",
+                self.add_row(" ", _short(f"{_name(group)}/ (sweep, {len(members)})"), "", "", "", "", "", "",
                              key=f"sweep:{group}")
             for key in members:
                 r = self.infos[key]
                 done = r.rows[-1]["epoch"] if r.rows else 0
                 name = f"  {r.path.name}" if members != [group] else r.name
-                self.add_row(self._mark(key), name, r.source, r.config.get("model", "?"), f"{done}/{r.epochs}",
-                             _pct(r.best_val_acc), _pct(r.test_acc), r.status, key=key)
+                self.add_row(self._mark(key), _short(name), r.status, _pct(r.best_val_acc), _pct(r.test_acc),
+                             f"{done}/{r.epochs}", str(r.config.get("model", "?"))[:12], r.source[:12], key=key)
 
     def _mark(self, key: str) -> str:
         return str(self.marked.index(key) + 1) if key in self.marked else " "  # the run's number in compare
@@ -61,6 +84,11 @@ class RunsTable(DataTable):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
+    def clear_marks(self) -> None:
+        """Unmark every run."""
+        self.marked = []
+        self._show_marks()
+
     def toggle_mark(self) -> None:
         """Mark or unmark the run under the cursor (all the runs of a sweep on its header row)."""
         key = self.current_key()
@@ -71,7 +99,10 @@ class RunsTable(DataTable):
             self.marked = [m for m in self.marked if m not in keys]
         else:
             self.marked += [k for k in keys if k not in self.marked]
-        for k in self.infos:
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        for k in self.infos:  # the rows shown
             self.update_cell(k, self.columns[list(self.columns)[0]].key, self._mark(k))
 
 

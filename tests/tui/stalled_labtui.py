@@ -1,0 +1,54 @@
+"""labtui whose trainer stalls in one phase, so that a test can send a signal there (run as a subprocess):
+
+    python stalled_labtui.py PHASE MARKER [LABTUI FLAGS]
+
+PHASE is loading (before engine.train), validation (after the last batch of epoch 2, where the trainer
+validates without polling should_stop), test (after the last epoch's row, where it evaluates the test split)
+or none. MARKER is a file written with the pid when the stall begins (and at start-up for `none`).
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+STALL = 3.0  # seconds: a long validation or test evaluation, as on a big data set
+
+phase, marker = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import tui.app as app_module  # noqa: E402
+from commands.labtui import main  # noqa: E402
+
+real_train = app_module._engine_train
+
+
+def mark() -> None:
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(str(os.getpid()))
+    tmp.replace(marker)  # whole or absent: the test reads it as soon as it appears
+
+
+def stall() -> None:
+    mark()
+    time.sleep(STALL)
+
+
+def stalling_train(config, on_event, should_stop):
+    if phase == "loading":
+        stall()
+
+    def forward(e):
+        name = type(e).__name__
+        if phase == "validation" and name == "BatchEnded" and e.epoch == 2 and e.step == e.steps:
+            stall()
+        on_event(e)
+        if phase == "test" and name == "EpochEnded" and e.epoch == config.epochs:
+            stall()
+    return real_train(config, on_event=forward, should_stop=should_stop)
+
+
+app_module._engine_train = stalling_train
+if phase == "none":
+    mark()
+main(sys.argv[3:])

@@ -1,0 +1,123 @@
+"""The runs browser you can act from: / filters, o sorts, the cursor stays, u unmarks, d deletes after a yes
+(never a run whose folder is locked), and b leaves a live run to browse while it trains."""
+
+import os
+
+import pytest
+
+from engine.config import TrainConfig
+from engine.training.runs import RunLock
+from test_app import make_run, wait_for
+from tui.app import make_app
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.run import RunScreen
+from tui.screens.runs import RunsScreen
+from tui.widgets.runs_table import RunsTable
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def runs(tmp_path, n=3):
+    for i, name in enumerate(["alpha", "beta", "gamma", "delta", "eps", "zeta"][:n]):
+        d = make_run(tmp_path / "runs", name, [0.5 + 0.05 * i])
+        os.utime(d / "config.json", (1000 + i, 1000 + i))  # gamma is the newest
+    return make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), start="runs", clock=lambda: 0.0)
+
+
+def names(app) -> list[str]:
+    table = app.screen.query_one(RunsTable)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+async def test_filter_sort_and_the_cursor_that_stays(tmp_path):
+    app = runs(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert names(app) == ["gamma", "beta", "alpha"]
+        await pilot.press("/", "a", "l")
+        await pilot.pause()
+        assert names(app) == ["alpha"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert names(app) == ["gamma", "beta", "alpha"]
+        await pilot.press("o")  # by name
+        await pilot.pause()
+        assert names(app) == ["alpha", "beta", "gamma"]
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        assert app.screen.query_one(RunsTable).current().name == "beta"
+
+
+async def test_unmark_all_and_delete_with_a_yes_but_never_a_locked_run(tmp_path):
+    app = runs(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("space", "down", "space")
+        table = app.screen.query_one(RunsTable)
+        assert len(table.marked) == 2
+        await pilot.press("u")
+        assert table.marked == []
+        await pilot.press("d")  # beta, under the cursor
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert (tmp_path / "runs" / "beta").is_dir()
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not (tmp_path / "runs" / "beta").exists() and names(app) == ["gamma", "alpha"]
+        with RunLock(tmp_path / "runs" / "alpha"):  # another process trains there
+            await pilot.press("down", "d")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+        assert (tmp_path / "runs" / "alpha" / "config.json").is_file()
+
+
+def test_the_runs_browser_at_80x24(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for i, name in enumerate(["digits-mlp-20261129-201016", "mnist-cnn-lr-0.001-long-name-20261129-201544",
+                              "fashion-resnet-20261129-211500"]):
+        d = make_run(tmp_path / "runs", name, [0.5 + 0.1 * i, 0.6 + 0.1 * i])
+        os.utime(d / "config.json", (1000 + i, 1000 + i))
+    assert snap_compare(make_app(TrainConfig(), start="runs", clock=lambda: 0.0), terminal_size=(80, 24))
+
+
+async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_path):
+    from engine.training.runs import write_json
+    d = make_run(tmp_path / "runs", "stopped", [0.5], status="interrupted")
+    write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
+    (d / "last.pt").write_bytes(b"x")
+    seen = {}
+
+    def trainer(cfg, on_event=None, should_stop=None, resume=None):
+        seen["resume"], seen["epochs"] = resume, cfg.epochs
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), trainer=trainer, start="runs", clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "resume" in seen)
+        assert isinstance(app.screen, RunScreen) and app.screen.mode == "live"
+    assert seen == {"resume": d, "epochs": 3}
+
+
+@pytest.mark.parametrize("key,command", [("e", "eval"), ("x", "export")])
+async def test_e_and_x_run_lab_eval_and_export_on_the_selected_run(tmp_path, monkeypatch, key, command):
+    import subprocess
+    import tui.screens.runs as runs_module
+    calls = []
+
+    def fake_run(argv, **kw):
+        calls.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "line one\nsaved to runs/gamma/export\n", "")
+    monkeypatch.setattr(runs_module.subprocess, "run", fake_run)
+    app = runs(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await wait_for(pilot, lambda: calls and any("saved to" in n.message for n in app._notifications))
+    assert calls[0][-2:] == [command, str(tmp_path / "runs" / "gamma")]
