@@ -14,6 +14,9 @@ SAVING = "saving"
 TESTING = "evaluating test split"
 CANCELLING = "cancelling"
 BUSY = (VALIDATING, SAVING, TESTING, LOADING, CANCELLING)  # no batches arrive: the clock must tick itself
+# engine.PhaseChanged's names, as the status line says them
+LABELS = {"loading": LOADING, "training": TRAINING, "validating": VALIDATING, "testing": TESTING,
+          "saving": SAVING, "cancelling": CANCELLING}
 
 
 def next_phase(event, phase: str) -> str:
@@ -23,7 +26,7 @@ def next_phase(event, phase: str) -> str:
         return event.status
     explicit = getattr(event, "phase", None)
     if isinstance(explicit, str) and explicit:
-        return explicit
+        return LABELS.get(explicit, explicit)
     if phase == CANCELLING:
         return phase
     if name == "RunStarted":
