@@ -85,8 +85,12 @@ class TrainConfig:
     labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data")
     val_split: float = setting(0.1, "fraction of the training data held out for validation", kind="float",
                                check=FRACTION, group="data")
-    subset: int | None = setting(None, "train on the first N samples of a seeded shuffle", kind="int",
+    subset: int | None = setting(None, "use N samples of the training data (a seeded shuffle) for training and "
+                                 "validation; the test split stays whole (see --eval-subset)", kind="int",
                                  check=AT_LEAST_1, group="data", placeholder="all")
+    eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
+                                      "quick experiments; default: the whole test split", kind="int",
+                                      check=AT_LEAST_1, group="data", resumable=True, placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", group="data", placeholder="all")
     # model: shaping fields default to None, so that each model's own defaults apply

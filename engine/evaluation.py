@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,16 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATC
             torch.empty(0)
     finally:
         model.train(was_training)
+
+
+def sample_split(split, n: int | None, seed: int = 0):
+    """At most n rows of a split, drawn by a seeded shuffle and kept in their order (the split itself when
+    it has n rows or fewer)."""
+    if n is None or len(split) <= n:
+        return split
+    rows = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    rows = rows.to(split.y.device)
+    return dataclasses.replace(split, x=split.x[rows], y=split.y[rows], index=split.index[rows])
 
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
