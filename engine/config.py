@@ -90,7 +90,8 @@ class TrainConfig:
                                  check=AT_LEAST_1, group="data", placeholder="all")
     eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
                                       "quick experiments; default: the whole test split", kind="int",
-                                      check=AT_LEAST_1, group="data", resumable=True, placeholder="all")
+                                      check=AT_LEAST_1, group="data", resumable=True, form=False,
+                                      placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", group="data", placeholder="all")
     # model: shaping fields default to None, so that each model's own defaults apply
