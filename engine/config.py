@@ -42,9 +42,19 @@ def _recipe_names() -> tuple[str, ...]:
     return tuple(RECIPES)
 
 
+# the data sets engine.data.sources registers, named here so that listing them (labtui's first screen, --help)
+# does not import numpy; tests/engine/test_time_to_result.py checks that both lists agree
+BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles", "blobs")
+
+
 def _dataset_names() -> tuple[str, ...]:
-    from .data.sources import list_datasets
-    return tuple(list_datasets())
+    """Every data set name; the readers are imported only when more than the built-in ones may exist."""
+    import sys
+    from .model_catalog import plugins_configured
+    if "engine.data.sources" in sys.modules or plugins_configured():
+        from .data.sources import list_datasets
+        return tuple(list_datasets())
+    return BUILTIN_DATASETS
 
 
 POSITIVE = (lambda v: v > 0, "a positive number")
@@ -90,7 +100,7 @@ class TrainConfig:
                                  check=AT_LEAST_1, group="data", placeholder="all")
     eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
                                       "quick experiments; default: the whole test split", kind="int",
-                                      check=AT_LEAST_1, group="data", resumable=True, form=False,
+                                      check=AT_LEAST_1, group="data", form=False,
                                       placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", group="data", placeholder="all")
