@@ -1,6 +1,5 @@
 """`lab train`: flags -> TrainConfig -> engine.train, with a table, log lines or JSON on stdout."""
 
-import gc
 import json
 import sys
 from pathlib import Path
@@ -66,10 +65,6 @@ def train_command(
         printer.close()
         if log is not None:
             log.close()
-        # the interpreter's exit runs a collection over every object torch and its compiler stack created
-        # (a third of a run's time outside training on 2 cores, bench/time_to_result.py); frozen objects are
-        # skipped, and the run folder is written and closed by now
-        gc.freeze()
     if json_out:
         results = json.loads((Path(history.run_dir) / "results.json").read_text())
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
