@@ -49,7 +49,7 @@ def loss_acc_confusion(model, split, num_classes: int, top5: bool = False):
     if len(split) == 0:
         return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
     logits = predict(model, split.x)
-    loss = F.cross_entropy(logits, split.y)
+    loss = F.cross_entropy(logits.float(), split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
     in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)
     # one transfer for all numbers; float32 because MPS has no float64 (counts stay exact below 2**24)

@@ -290,7 +290,8 @@ class TrainLoop:
         seen_t = torch.tensor(float(acc.seen), device=self.device)
         loss_sum, correct, seen_t = dist.sum(acc.loss_sum.clone(), acc.correct.clone(), seen_t)
         seen = max(int(seen_t.item()), 1)
-        with self.timings.phase("validation"):
+        # validation runs at the training precision (it only ranks epochs); the reported test score is fp32
+        with self.timings.phase("validation"), autocast(self.precision, self.device):
             val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, self.monitored,
                                                               self.data.num_classes)
         lr = self.opt.param_groups[0]["lr"]

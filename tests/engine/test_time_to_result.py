@@ -75,3 +75,15 @@ def test_the_built_in_data_set_names_match_the_registered_ones():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
+
+
+def test_validation_runs_at_the_training_precision_and_the_test_score_in_fp32(tmp_path, monkeypatch):
+    seen = []
+    real = loop.loss_acc_confusion
+
+    def recording(model, split, num_classes, top5=False):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return real(model, split, num_classes, top5=top5)
+    monkeypatch.setattr(loop, "loss_acc_confusion", recording)
+    h = train(cfg(tmp_path, epochs=1, subset=200, precision="bf16", device="cpu"))
+    assert seen == [True, False] and 0 < h.test_acc <= 1
