@@ -155,8 +155,8 @@ class TrainConfig:
     seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int")
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "
-                             "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (evaluation is "
-                             "fp32)", kind="choice", choices=PRECISIONS, group="run")
+                             "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (validation runs "
+                             "at it too; the test score is fp32)", kind="choice", choices=PRECISIONS, group="run")
     threads: int | None = setting(None, "CPU threads (default: the cores this process may use: affinity, cgroup "
                                   "quota, SLURM_CPUS_PER_TASK)", kind="int", check=AT_LEAST_1, group="run",
                                   resumable=True, placeholder="auto")
