@@ -27,12 +27,18 @@ def process_age() -> float:
 
 
 class Timings:
-    """Seconds per phase of one run. 'startup' is the process's age when the run began (interpreter, imports,
-    argument parsing); the rest are measured with `phase()`; `to_dict()` adds the wall time and what is left."""
+    """Seconds per phase of one run. For the first run of a process, 'startup' is the process's age when the
+    run began (interpreter, imports, argument parsing) and the wall time counts from the process's start;
+    later runs in the same process (a sweep, labtui) count from their own start. The phases are measured with
+    `phase()`; `to_dict()` adds the wall time and what no phase accounts for."""
+
+    _first_in_process = True
 
     def __init__(self) -> None:
-        self._origin = time.perf_counter() - process_age()
-        self.seconds: dict[str, float] = {"startup": time.perf_counter() - self._origin}
+        now = time.perf_counter()
+        first, Timings._first_in_process = Timings._first_in_process, False
+        self._origin = now - process_age() if first else now
+        self.seconds: dict[str, float] = {"startup": now - self._origin}
 
     @contextmanager
     def phase(self, name: str):
