@@ -54,13 +54,21 @@ def start_line(e) -> str:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
     train = f", {e.trainable:,} train" if 0 <= e.trainable != e.n_params else ""  # --freeze
     return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params{train}) on {e.dataset.get('source')} "
-            f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
-            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device} "
+            f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, {split_sizes(sizes, cfg)}, device {e.device} "
             f"{e.precision}" + (f" {e.threads} threads" if e.device == "cpu" else "")
             + (f", recipe {cfg['recipe']}" if cfg.get("recipe") else "")
             + "".join(f"; {note}" for note in e.notes)
-            + ("" if sizes.get("val") else "; no validation split: the val columns are measured on the training "
-               "data and best.pt is chosen on training accuracy"))
+            + ("" if sizes.get("val") else "; no validation split: the val columns are measured on (up to 10,000 "
+               "samples of) the training data and best.pt is chosen on training accuracy"))
+
+
+def split_sizes(sizes: dict, cfg: dict) -> str:
+    """'train/val/test 1800/200/10000', saying what --subset and --eval-subset apply to."""
+    test = sizes.get("test")
+    if cfg.get("eval_subset") and isinstance(test, int) and cfg["eval_subset"] < test:
+        test = f"{cfg['eval_subset']} of {test} (--eval-subset)"
+    text = f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{test}"
+    return text + (f" (--subset {cfg['subset']}: train+val)" if cfg.get("subset") else "")
 
 
 def end_line(e) -> str:
@@ -76,6 +84,8 @@ def end_line(e) -> str:
     if e.test:
         parts.append(f"test_acc={e.test['accuracy']:.4f} test_loss={e.test['loss']:.4f}"
                      + (f" test_top5={e.test['top5']:.4f}" if e.test.get("top5") is not None else ""))
+    if e.timings.get("wall") is not None:  # from Enter to this line, beside the seconds spent in epochs
+        parts.append(f"train={e.timings.get('train', 0.0):.2f}s wall={e.timings['wall']:.2f}s")
     parts.append(f"-> {h.run_dir}")
     return " ".join(parts)
 
@@ -89,7 +99,7 @@ def event_json(event) -> str:
         h = event.history
         d = {"status": event.status, "test": event.test, "run_dir": h.run_dir, "best_epoch": h.best_epoch,
              "best_val_acc": h.best_val_acc, "epochs_completed": len(h.rows), "error": event.error,
-             "diverged_at": event.diverged_at}
+             "diverged_at": event.diverged_at, "timings": event.timings}
     else:
         d = {k: v for k, v in vars(event).items() if k != "rows"}
     return json.dumps({"event": type(event).__name__, "time": round(time.time(), 3), **d}, default=str)

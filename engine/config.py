@@ -43,9 +43,19 @@ def _recipe_names() -> tuple[str, ...]:
     return tuple(RECIPES)
 
 
+# the data sets engine.data.sources registers, named here so that listing them (labtui's first screen, --help)
+# does not import numpy; tests/engine/test_time_to_result.py checks that both lists agree
+BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles", "blobs")
+
+
 def _dataset_names() -> tuple[str, ...]:
-    from .data.sources import list_datasets
-    return tuple(list_datasets())
+    """Every data set name; the readers are imported only when more than the built-in ones may exist."""
+    import sys
+    from .model_catalog import plugins_configured
+    if "engine.data.sources" in sys.modules or plugins_configured():
+        from .data.sources import list_datasets
+        return tuple(list_datasets())
+    return BUILTIN_DATASETS
 
 
 TRAIN_DEFAULT_DATASET = "digits"
@@ -87,8 +97,13 @@ class TrainConfig:
     labels_key: str = setting("labels", "HDF5 dataset name of the labels", kind="str", group="data")
     val_split: float = setting(0.1, "fraction of the training data held out for validation", kind="float",
                                check=FRACTION, group="data")
-    subset: int | None = setting(None, "train on the first N samples of a seeded shuffle", kind="int",
+    subset: int | None = setting(None, "use N samples of the training data (a seeded shuffle) for training and "
+                                 "validation; the test split stays whole (see --eval-subset)", kind="int",
                                  check=AT_LEAST_1, group="data", placeholder="all")
+    eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
+                                      "quick experiments; default: the whole test split", kind="int",
+                                      check=AT_LEAST_1, group="data", form=False,
+                                      placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", group="data", placeholder="all")
     # model: shaping fields default to None, so that each model's own defaults apply
@@ -134,7 +149,9 @@ class TrainConfig:
                                   check=NON_NEGATIVE)
     l1: float = setting(0.0, "L1 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
     l2: float = setting(0.0, "L2 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
-    scheduler: str = setting("none", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
+    # cosine by default: the MLP reaches 98.2% MNIST test in 5 epochs against 97.5% at a constant lr, at
+    # no cost per step (bench/default_accuracy.py)
+    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
     step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1)
     gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE)
     epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True)
@@ -154,8 +171,8 @@ class TrainConfig:
     seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int")
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "
-                             "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (evaluation is "
-                             "fp32)", kind="choice", choices=PRECISIONS, group="run")
+                             "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (validation runs "
+                             "at it too; the test score is fp32)", kind="choice", choices=PRECISIONS, group="run")
     threads: int | None = setting(None, "CPU threads (default: the cores this process may use: affinity, cgroup "
                                   "quota, SLURM_CPUS_PER_TASK)", kind="int", check=AT_LEAST_1, group="run",
                                   resumable=True, placeholder="auto")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,16 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATC
         model.train(was_training)
 
 
+def sample_split(split, n: int | None, seed: int = 0):
+    """At most n rows of a split, drawn by a seeded shuffle and kept in their order (the split itself when
+    it has n rows or fewer)."""
+    if n is None or len(split) <= n:
+        return split
+    rows = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    rows = rows.to(split.y.device)
+    return dataclasses.replace(split, x=split.x[rows], y=split.y[rows], index=split.index[rows])
+
+
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Counts with rows = true class, columns = predicted class."""
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).view(num_classes, num_classes)
@@ -49,7 +60,7 @@ def loss_acc_confusion(model, split, num_classes: int, top5: bool = False, progr
     if len(split) == 0:
         return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
     logits = predict(model, split.x, progress=progress)
-    loss = F.cross_entropy(logits, split.y)
+    loss = F.cross_entropy(logits.float(), split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
     in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)
     # one transfer for all numbers; float32 because MPS has no float64 (counts stay exact below 2**24)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,8 +21,19 @@ from .phase import CANCELLING
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
-from .screens.run import RunScreen
-from .screens.runs import RunsScreen
+
+# The run dashboard and the runs browser (numpy, plotext, the curve and boundary widgets) are imported when
+# first shown: the first paint is the form's, and it needs none of them (bench/tui_startup.py).
+
+
+def _run_screen(*args, **kw):
+    from .screens.run import RunScreen
+    return RunScreen(*args, **kw)
+
+
+def _runs_screen(runs_dir):
+    from .screens.runs import RunsScreen
+    return RunsScreen(runs_dir)
 
 QUIT_WAIT = 30.0  # seconds to let a cancelled run write last.pt and results.json before leaving
 LOAD_GRACE = 2.0  # seconds a run that is still loading its data gets to start (then it has nothing to save)
@@ -56,9 +68,9 @@ class LabApp(App):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
         if self.watch_dir is not None:
-            self.push_screen(RunScreen("watch", run_dir=self.watch_dir, clock=self.clock))
+            self.push_screen(_run_screen("watch", run_dir=self.watch_dir, clock=self.clock))
         elif self.start == "runs":
-            self.push_screen(RunsScreen(self.initial.runs_dir))
+            self.push_screen(_runs_screen(self.initial.runs_dir))
         else:
             self.push_screen(NewRunScreen(self.initial))
 
@@ -70,7 +82,7 @@ class LabApp(App):
             pass
 
     def start_run(self, cfg: TrainConfig) -> None:
-        self.push_screen(RunScreen("live", config=cfg, trainer=self.trainer, clock=self.clock))
+        self.push_screen(_run_screen("live", config=cfg, trainer=self.trainer, clock=self.clock))
 
     def get_system_commands(self, screen):
         """The command palette (ctrl+p): lab's screens first, then Textual's own commands."""
@@ -96,7 +108,7 @@ class LabApp(App):
     def action_watch_latest(self) -> None:
         runs = self._latest_runs(1)
         if runs:
-            self.push_screen(RunScreen("watch", run_dir=runs[0].path, clock=self.clock))
+            self.push_screen(_run_screen("watch", run_dir=runs[0].path, clock=self.clock))
 
     def action_compare_latest(self) -> None:
         runs = self._latest_runs(5)
@@ -107,13 +119,17 @@ class LabApp(App):
             self.notify("only one run: nothing to compare")
 
     def action_show_runs(self) -> None:
-        self.push_screen(RunsScreen(self.initial.runs_dir))
+        self.push_screen(_runs_screen(self.initial.runs_dir))
 
     def action_new_run(self) -> None:
         self.push_screen(NewRunScreen(self.initial))
 
-    def active_runs(self) -> list[RunScreen]:
-        return [s for s in self.screen_stack if isinstance(s, RunScreen) and s.active]
+    def active_runs(self) -> list:
+        """The run screens that are training; none before the run screen's module was first imported."""
+        module = sys.modules.get(f"{__package__}.screens.run")
+        if module is None:
+            return []
+        return [s for s in self.screen_stack if isinstance(s, module.RunScreen) and s.active]
 
     async def action_quit(self) -> None:
         if not self.active_runs():

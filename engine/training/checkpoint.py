@@ -23,17 +23,22 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def save_checkpoint(path: str | Path, state: dict) -> None:
-    """torch.save a checkpoint dict crash-safely and record its SHA-256 in the folder's checkpoints.json.
+def checkpoint_bytes(state: dict) -> bytes:
+    """The bytes torch.save writes for a checkpoint dict (serialised once when best.pt and last.pt share it)."""
+    buf = io.BytesIO()
+    torch.save({**state, "format_version": FORMAT_VERSION}, buf)
+    return buf.getvalue()
+
+
+def save_checkpoint(path: str | Path, state: dict, data: bytes | None = None) -> None:
+    """torch.save a checkpoint dict crash-safely and record its SHA-256 in the folder's checkpoints.json;
+    `data` is checkpoint_bytes(state) when the caller has it already.
 
     Order: temp file written and fsynced, then the new hash recorded (the old one kept as `previous`), then
     the rename and a folder fsync. A crash at any point leaves a file that matches one of the two hashes.
     """
     path = Path(path)
-    state = {**state, "format_version": FORMAT_VERSION}
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    data = buf.getvalue()
+    data = checkpoint_bytes(state) if data is None else data
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
     try:
         with open(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb") as f:

@@ -18,9 +18,10 @@ from ..data import Dataset
 from ..data.batches import batch_indices, steps_per_epoch
 from ..data.points import is_points
 from ..errors import CheckpointError, ConfigError
-from ..evaluation import loss_acc_confusion
+from ..evaluation import loss_acc_confusion, sample_split
 from ..finetune import set_frozen, trainable
 from ..precision import autocast, grad_scaler, resolve_precision
+from ..timings import Timings
 from .augment import augment
 from .distributed import Distributed
 from .ema import EMA
@@ -29,6 +30,7 @@ from .events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, His
 from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
+TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
 EXPLODE_FACTOR = 1e4  # a batch loss above this many times the chance-level loss counts as diverged
 
 
@@ -94,6 +96,9 @@ class TrainLoop:
         self.paused = 0.0
         self.notes: list[str] = []  # what the trainer adapted (resized inputs, a new head, loaded weights)
         self.warnings: list[str] = []  # e.g. a tracker that cannot log
+        # chosen once: without a validation split, a bounded seeded sample of the training data is scored
+        self.monitored = data.val if len(data.val) else sample_split(data.train, TRAIN_MONITOR_MAX, cfg.seed)
+        self.timings = Timings()  # train() hands over the one that has timed the data and the set-up
 
     # ---- restore and snapshot ----
     def restore(self, state: dict, path, best: dict | None = None) -> None:
@@ -171,7 +176,8 @@ class TrainLoop:
         status, error, diverged = "completed", "", None
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1):
-                stop = self.train_epoch(epoch)
+                with self.timings.phase("train"):
+                    stop = self.train_epoch(epoch)
                 if stop is None:
                     diverged = self._diverged(epoch)
                     stop = "diverged" if diverged else None
@@ -187,7 +193,7 @@ class TrainLoop:
                 status = "diverged" if diverged else status
             if status in ("cancelled", "interrupted"):
                 self.emit(PhaseChanged("saving", epoch=self.epoch + 1))
-                self.emit(CheckpointReady(self.snapshot()))  # mid-epoch: resumable at this batch
+                self._checkpoint(best=False)  # mid-epoch: resumable at this batch
             return self._finish(status, diverged=diverged)
         except BaseException as e:  # a bug, a full disk, or a second Ctrl-C during the clean-up
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
@@ -299,9 +305,10 @@ class TrainLoop:
         seen_t = torch.tensor(float(acc.seen), device=self.device)
         loss_sum, correct, seen_t = dist.sum(acc.loss_sum.clone(), acc.correct.clone(), seen_t)
         seen = max(int(seen_t.item()), 1)
-        monitor = self.data.val if len(self.data.val) else self.data.train
-        val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, monitor, self.data.num_classes,
-                                                          progress=self._progress("validating", epoch))
+        # validation runs at the training precision (it only ranks epochs); the reported test score is fp32
+        with self.timings.phase("validation"), autocast(self.precision, self.device):
+            val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, self.monitored, self.data.num_classes,
+                                                              progress=self._progress("validating", epoch))
         lr = self.opt.param_groups[0]["lr"]
         if self.sched is not None and not steps_per_batch(self.cfg):
             self.sched.step(val_loss) if self.cfg.scheduler == "plateau" else self.sched.step()
@@ -318,7 +325,7 @@ class TrainLoop:
         self.history.rows.append(event.row())
         self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
         self.emit(PhaseChanged("saving", epoch=epoch))
-        self.emit(CheckpointReady(self.snapshot(), best=improved))  # saved before the row it backs
+        self._checkpoint(best=improved)  # saved before the row it backs
         self.emit(event)
         if is_points(self.data.input_shape) and self.dist.is_main:
             self.emit(BoundaryReady(epoch, self._boundary(epoch)))
@@ -335,6 +342,10 @@ class TrainLoop:
                 self.emit(PhaseChanged(phase, done, total, epoch))
         return report
 
+    def _checkpoint(self, best: bool) -> None:
+        with self.timings.phase("checkpoints"):
+            self.emit(CheckpointReady(self.snapshot(), best=best))
+
     def _boundary(self, epoch: int) -> dict:
         from ..boundary import decision_grid, points_of
         d = self.data
@@ -348,13 +359,16 @@ class TrainLoop:
         test = {}
         if evaluate and self.dist.is_main and self.best_state is not None and len(self.data.test):
             self.model.load_state_dict(self.best_state)
-            test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, self.data.test, self.data.num_classes,
-                                                              top5=True, progress=self._progress("testing"))
+            scored = sample_split(self.data.test, self.cfg.eval_subset, self.cfg.seed)
+            with self.timings.phase("test"):
+                test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, scored, self.data.num_classes,
+                                                                  top5=True, progress=self._progress("testing"))
             self.history.test_loss, self.history.test_acc = test_loss, test_acc
-            test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch}
+            test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch,
+                    "samples": len(scored)}
             if top5 is not None:
                 test["top5"] = top5
-        self.emit(RunEnded(status, self.history, test, error, diverged))
+        self.emit(RunEnded(status, self.history, test, error, diverged, self.timings.to_dict()))
         return self.history
 
 

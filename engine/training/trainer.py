@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import platform
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +17,7 @@ from ..device import resolve_device
 from ..errors import CheckpointError, ConfigError
 from ..files import read_json, remove_temp_files
 from ..threads import configure_threads
+from ..timings import Timings
 from ..models import create_model, model_options
 from ..finetune import load_initial_weights, set_frozen
 from ..trackers import check_trackers, open_trackers
@@ -96,10 +99,12 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     checkpoint, and a string gives the status ('cancelled' by default, 'interrupted' for signals).
     `resume` is a run folder to continue from its last.pt, at the batch where it stopped.
     """
+    timings = Timings()
     cfg.validate()
     dist = Distributed(resolve_device(cfg.device))
     configure_threads(cfg.threads)
     locks: list[RunLock] = []
+    optimizer_imports = _preload_optimizer_imports()
 
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path
         run_dir = None
@@ -114,7 +119,9 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
         stats = (state["data"]["mean"], state["data"]["std"]) if state else None
-        data = dataset or load_dataset(cfg, dist.device, stats=stats)
+        with timings.phase("data"):
+            data = dataset or load_dataset(cfg, dist.device, stats=stats)
+        setup_started = time.perf_counter()
         if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
             raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
                               f"run's {state['data'].get('input_shape')}")
@@ -127,16 +134,32 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             emit = _fanout(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
                                                "python": platform.python_version()}),
                            open_trackers(trackers, cfg, run_dir), on_event)
+        optimizer_imports.join()
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
         loop.notes, loop.warnings = notes, warnings
         if state is not None:
             loop.restore(state, run_dir / "last.pt", best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
+        timings.add("setup", time.perf_counter() - setup_started)
+        loop.timings = timings
         return loop.run()
     finally:
         for lock in locks:
             lock.release()
         dist.close()
+
+
+def _preload_optimizer_imports() -> threading.Thread:
+    """Import torch._dynamo in the background while the data loads: every torch optimizer imports it on its
+    first use (torch 2.x wraps its methods in dynamo's `disable`), ~1 s that would otherwise wait alone."""
+    def load() -> None:
+        try:
+            import torch._dynamo  # noqa: F401
+        except Exception:  # the optimizer's own import will raise it again, where it belongs
+            pass
+    thread = threading.Thread(target=load, name="lab-preload-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fanout(*callbacks) -> Callable:

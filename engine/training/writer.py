@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..files import read_json, write_json
 from ..errors import CheckpointError
-from .checkpoint import save_checkpoint
+from .checkpoint import checkpoint_bytes, save_checkpoint
 from .events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
 from .runs import MetricsWriter
 
@@ -41,9 +41,10 @@ class RunWriter:
             case BatchEnded():
                 self._batch(event)
             case CheckpointReady():
+                data = checkpoint_bytes(event.state)  # one serialisation for both files
                 if event.best:
-                    save_checkpoint(self.dir / "best.pt", event.state)
-                save_checkpoint(self.dir / "last.pt", event.state)
+                    save_checkpoint(self.dir / "best.pt", event.state, data)
+                save_checkpoint(self.dir / "last.pt", event.state, data)
             case EpochEnded():
                 self._epoch(event)
             case BoundaryReady():
@@ -90,7 +91,7 @@ class RunWriter:
                    "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
                    "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
                    "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
-                   "ended": _now()}
+                   "ended": _now(), "timings": e.timings}
         if e.error:
             results["error"] = e.error
         if e.diverged_at:

@@ -159,11 +159,11 @@ def test_every_metrics_row_is_backed_by_a_checkpoint(tmp_path, monkeypatch):
     real = writer.save_checkpoint
     calls = {"n": 0}
 
-    def failing(path, state):
+    def failing(path, state, *serialised):
         calls["n"] += 1
         if state["epoch"] == 2:
             raise CheckpointError(f"{path}: cannot write checkpoint (No space left on device)")
-        real(path, state)
+        real(path, state, *serialised)
     monkeypatch.setattr(writer, "save_checkpoint", failing)
     with pytest.raises(CheckpointError, match="No space left"):
         train(cfg(tmp_path, epochs=3, name="full"))

@@ -20,7 +20,7 @@ from engine.training.checkpoint import load_checkpoint
 
 def cfg(tmp_path, **kw):
     base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32, model="mlp", hidden=[32],
-                precision="fp32")
+                precision="fp32", scheduler="none")  # a constant lr: these runs are too short to anneal
     return TrainConfig(**{**base, **kw})
 
 
