@@ -23,6 +23,8 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
         raise ConfigError("--resume auto: needs --name (the run to resume, or to create)")
     check_run_name(name)
     folder = Path(given.get("runs_dir", "runs")) / name
+    # config.json is the first file of a run (written atomically): without it the folder is no run yet, and
+    # train(exact_name=True) starts it under this very name instead of forking name-2
     return str(folder) if (folder / "config.json").is_file() else None
 
 
@@ -48,7 +50,7 @@ def train_command(
 
     given = options_given(options)
     limit = parse_duration(time_limit)
-    resume = resolve_resume(resume, given)
+    auto, resume = resume == "auto", resolve_resume(resume, given)
     run_dir = None
     if resume:
         changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
@@ -60,7 +62,7 @@ def train_command(
     printer = TrainPrinter(mode, log=log)
     try:
         with StopFlag(limit) as stop:
-            history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir)
+            history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir, exact_name=auto)
     finally:
         printer.close()
         if log is not None:

@@ -20,7 +20,7 @@ from .checkpoint import load_checkpoint
 from .distributed import Distributed
 from .events import History
 from .loop import TrainLoop
-from .runs import RunLock, create_run_dir, default_run_name, resolve_run
+from .runs import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
 from .writer import RunWriter
 
 RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
@@ -48,15 +48,14 @@ def build_model(cfg: TrainConfig, data: Dataset, device: torch.device) -> torch.
     return model.to(device)
 
 
-def open_run_folder(cfg: TrainConfig, resume: str | Path | None) -> tuple[Path, RunLock]:
+def open_run_folder(cfg: TrainConfig, resume: str | Path | None, exact: bool = False) -> tuple[Path, RunLock]:
     """The run folder to write (a new one, or the one to resume), locked; a crash's temp files removed."""
     if resume is not None:
-        run_dir = resolve_run(resume, cfg.runs_dir)
+        run_dir = check_run_folder(resolve_run(resume, cfg.runs_dir))
         lock = RunLock(run_dir).acquire()
         remove_temp_files(run_dir)
         return run_dir, lock
-    run_dir = create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model))
-    return run_dir, RunLock(run_dir).acquire()
+    return create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model), exact)
 
 
 def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
@@ -74,12 +73,13 @@ def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
 
 
 def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Callable | None = None,
-          resume: str | Path | None = None, dataset: Dataset | None = None) -> History:
+          resume: str | Path | None = None, dataset: Dataset | None = None, exact_name: bool = False) -> History:
     """Train per `cfg`, writing a run folder and reporting events to `on_event`; returns the History.
 
     `should_stop()` is polled between batches: a truthy value stops the run at that batch with a resumable
     checkpoint, and a string gives the status ('cancelled' by default, 'interrupted' for signals).
-    `resume` is a run folder to continue from its last.pt, at the batch where it stopped.
+    `resume` is a run folder to continue from its last.pt, at the batch where it stopped. With `exact_name`
+    (--resume auto) a new run takes cfg.name or fails: it never becomes name-2.
     """
     cfg.validate()
     dist = Distributed(resolve_device(cfg.device))
@@ -89,9 +89,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path
         run_dir = None
         if dist.is_main:
-            run_dir, lock = open_run_folder(cfg, ref)
+            run_dir, lock = open_run_folder(cfg, ref, exact_name)
             locks.append(lock)
         return Path(dist.broadcast(str(run_dir) if run_dir else None))
+    run_dir = None
     try:
         run_dir = folder(resume) if resume is not None else None
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
@@ -112,6 +113,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             loop.restore(state, run_dir / "last.pt", best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         return loop.run()
+    except BaseException:
+        if run_dir is not None and resume is None and dist.is_main:
+            discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
+        raise
     finally:
         for lock in locks:
             lock.release()
