@@ -48,6 +48,9 @@ def train_command(
         return
     from engine.training.trainer import resume_config, train
 
+    if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
+        from engine.errors import ConfigError
+        raise ConfigError("--name: expected a run folder name, got ''")
     given = options_given(options)
     limit = parse_duration(time_limit)
     auto, resume = resume == "auto", resolve_resume(resume, given)
@@ -73,8 +76,10 @@ def train_command(
     if history.status == "interrupted" and stop.reason:
         raise typer.Exit(stop.exit_code())
     if history.status == "diverged":
-        sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
-                         "the last good checkpoint is kept; try a lower --lr\n")
+        kept = ("the last good checkpoint is kept" if (Path(history.run_dir) / "last.pt").is_file()
+                else "it diverged before its first checkpoint, so none was saved")
+        sys.stderr.write(f"error: training diverged (the loss stopped being finite or exploded); {kept}; "
+                         f"try a lower --lr\n")
         raise typer.Exit(1)
 
 

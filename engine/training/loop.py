@@ -95,7 +95,7 @@ class TrainLoop:
         """Continue from a checkpoint dict: weights, optimizer, scheduler, RNG, counters, epoch position."""
         cfg = self.cfg
         done = int(state.get("epoch", 0))
-        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step")):
+        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step") and self._ended()):
             raise ConfigError(f"--epochs {cfg.epochs}: the run already has {done} epochs; "
                               f"ask for more (e.g. --epochs {done + 5}) to continue it")
         try:
@@ -124,6 +124,14 @@ class TrainLoop:
             self.perm, self.position = self._checked_position(state, path)
             self.accum = EpochAccum.from_state(state["epoch_accum"], self.device)
         self.resumed = True
+
+    def _ended(self) -> bool:
+        # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
+        from ..files import read_json
+        try:
+            return read_json(f"{self.run_dir}/results.json").get("status") in ("completed", "early-stopped")
+        except CheckpointError:
+            return False
 
     def _checked_position(self, state: dict, path) -> tuple[torch.Tensor, int]:
         # a shuffle that is not a permutation of this training set would train on the wrong samples silently
