@@ -30,7 +30,7 @@ torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 runs = sys.argv[2]
 job = os.path.join(runs, "job")
-ARGS = ["train", "--resume", "auto", "--name", "job", "--runs-dir", runs, "--epochs", "2", "--subset", "64",
+ARGS = ["train", "--resume", "auto", "--name", "job", "--runs-dir", runs, "--epochs", "2", "--subset", "40",
         "--hidden", "4", "--batch-size", "32", "--quiet"]
 report = {"steps": 0, "problems": []}
 
@@ -71,8 +71,9 @@ while True:
     if first != 137:
         report["problems"].append(f"step {n}: first start exited {first}")
     check(n, "after one kill")
+    done = os.path.exists(os.path.join(job, "results.json"))  # finished already: a resume says "ask for more"
     second = start(n)
-    if second not in (0, 137):
+    if second not in ((0, 137, 2) if done else (0, 137)):
         report["problems"].append(f"step {n}: the restart exited {second}")
     check(n, "after two kills")
     done = os.path.exists(os.path.join(job, "results.json"))  # finished already: a resume says "ask for more"
@@ -93,10 +94,10 @@ print(json.dumps(report))
 @pytest.mark.slow
 def test_a_kill_at_every_write_step_twice_never_forks_or_loses_the_run(tmp_path):
     r = subprocess.run([sys.executable, "-c", HARNESS, str(ROOT), str(tmp_path / "runs")], capture_output=True,
-                       text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                       text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(r.stdout.strip().splitlines()[-1])
-    assert report["steps"] > 30, report  # lock, config.json, metrics.csv, 2 x (best.pt, last.pt, row), results
+    assert report["steps"] > 25, report  # lock, config.json, metrics.csv, 2 x (best.pt, last.pt, row), results
     assert report["problems"] == [], report["problems"][:10]
 
 
