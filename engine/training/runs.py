@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import errno
 import os
-import stat
 import socket
+import stat
 import time
 from pathlib import Path
 
 from ..errors import CheckpointError
-from ..files import TMP_SUFFIX, atomic_write, crash_point, read_json, remove_temp_files, why, write_json  # noqa: F401
+from ..files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for the faces)
+from ..files import TMP_SUFFIX, crash_point, remove_temp_files, why
 from .events import METRICS_HEADER
 
 LOCK_FILE = ".lock"
