@@ -91,11 +91,13 @@ def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | No
 def eval_folder(loaded) -> Path:
     """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
     evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
+    from engine.files import safe_folder
     if loaded.run_dir is None:
         return loaded.path.with_name(loaded.path.name + "-eval")
+    folder = safe_folder(loaded.run_dir / "eval")  # a symlinked eval/ would take files outside the run
     if loaded.path == loaded.run_dir / "best.pt":
-        return loaded.run_dir / "eval"
-    return loaded.run_dir / "eval" / loaded.path.name
+        return folder
+    return safe_folder(folder / loaded.path.name)
 
 
 def eval_command(

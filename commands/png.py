@@ -60,9 +60,12 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
 
 
 def _save(fig, path: Path) -> Path:
+    from engine.files import atomic_write  # a temp file renamed over a regular file only, never a symlink
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _plt().close(fig)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), durable=False)
+    finally:
+        _plt().close(fig)
     return path
 
 

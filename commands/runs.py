@@ -57,7 +57,7 @@ def runs_command(
     runs = [r for r in read_runs(runs_dir) if _matches(r, pairs) and (status is None or r.status == status)]
     runs.sort(key=SORTS[sort])
     if prune:
-        return _prune(runs, yes)
+        return _prune(runs, yes, runs_dir)
     if json_out:
         print(json.dumps([_row(r) for r in runs], indent=2))
         return
@@ -71,10 +71,15 @@ def runs_command(
                 aligns="<<<<>>>>>", keep=[0, 1, 5, 6, 3, 4, 2, 7, 8]))
 
 
-def _prune(runs, yes: bool) -> None:
+def _prune(runs, yes: bool, runs_dir: str) -> None:
     from engine.errors import CheckpointError
-    from engine.training.runs import RunLock
-    doomed = [r for r in runs if r.status in PRUNABLE]
+    from engine.training.runs import RunLock, check_run_folder
+    doomed = []
+    for r in (r for r in runs if r.status in PRUNABLE):
+        try:  # a run reached through a symlink lives elsewhere: never deleted from here
+            doomed.append(check_run_folder(r.path, runs_dir) and r)
+        except CheckpointError as e:
+            print(f"skipped {e}")
     if not doomed:
         print("nothing to prune (no failed, cancelled or dead runs)")
         return

@@ -92,6 +92,8 @@ def sweep_command(
     folder = Path(runs_dir) / name
     if (folder / SWEEP_FILE).is_file() and not resume:
         fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
+    if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
+        fail(f"{folder}: is a symlink; lab does not write a sweep through it")
     if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
         fail(f"{folder}: exists and is not a sweep")
     try:

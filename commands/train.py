@@ -24,6 +24,8 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
         raise ConfigError("--resume auto: needs --name (the run to resume, or to create)")
     check_run_name(name)
     folder = Path(given.get("runs_dir", "runs")) / name
+    # config.json is the first file of a run (written atomically): without it the folder is no run yet, and
+    # train(exact_name=True) starts it under this very name instead of forking name-2
     return str(folder) if (folder / "config.json").is_file() else None
 
 
@@ -52,7 +54,11 @@ def train_command(
         return
     from engine.training.trainer import train
 
+    if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
+        from engine.errors import ConfigError
+        raise ConfigError("--name: expected a run folder name, got ''")
     limit = parse_duration(time_limit)
+    auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
         from engine.configfile import dump_config
@@ -68,7 +74,7 @@ def train_command(
     printer = TrainPrinter(mode, log=log)
     try:
         with StopFlag(limit) as stop:
-            history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir)
+            history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir, exact_name=auto)
     finally:
         printer.close()
         if log is not None:
@@ -79,8 +85,10 @@ def train_command(
     if history.status == "interrupted" and stop.reason:
         raise typer.Exit(stop.exit_code())
     if history.status == "diverged":
-        sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
-                         "the last good checkpoint is kept; try a lower --lr\n")
+        kept = ("the last good checkpoint is kept" if (Path(history.run_dir) / "last.pt").is_file()
+                else "it diverged before its first checkpoint, so none was saved")
+        sys.stderr.write(f"error: training diverged (the loss stopped being finite or exploded); {kept}; "
+                         f"try a lower --lr\n")
         raise typer.Exit(1)
 
 

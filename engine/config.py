@@ -411,9 +411,11 @@ def check_run_name(name: str | None) -> None:
     if name is None:
         return
     bad = (not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name
-           or name.startswith("-") or len(name) > 200)
+           or name.startswith("-") or len(name.encode("utf-8", "surrogateescape")) > 200)
     if bad:
         raise ConfigError(f"--name: expected a plain folder name (no '/', '..' or absolute path), got {name!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):  # a newline in a folder name breaks every listing
+        raise ConfigError(f"--name: expected a name without control characters (newline, tab...), got {name!r}")
 
 
 def _suggest(value, options) -> str:

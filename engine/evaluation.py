@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import CheckpointError
+from .files import safe_folder
 
 EVAL_BATCH = 2048
 
@@ -248,18 +249,18 @@ def write_report(report: EvalReport, out_dir: str | Path) -> Path:
     """metrics.json, per_class.csv, confusion.csv, roc.csv and predictions.csv under out_dir."""
     out = Path(out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_report_files(report, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write_report_files(report, safe_folder(out))  # a symlinked eval/ would write outside the run
     except OSError as e:
         raise CheckpointError(f"{out}: cannot write the evaluation files ({e.strerror or e})") from None
     return out
 
 
 def _write_report_files(report: EvalReport, out: Path) -> None:
-    from .files import write_json
+    from .files import atomic_open, write_json
     write_json(out / "metrics.json", report.metrics())
     pc = report.per_class()
-    with open(out / "per_class.csv", "w", newline="") as f:
+    with atomic_open(out / "per_class.csv") as f:
         w = csv.writer(f)
         w.writerow(["class", "precision", "recall", "f1", "support"])
         for r in pc["classes"]:
@@ -267,18 +268,18 @@ def _write_report_files(report: EvalReport, out: Path) -> None:
         for avg in ("macro", "weighted"):
             r = pc[avg]
             w.writerow([f"{avg} avg", f"{r['precision']:.6f}", f"{r['recall']:.6f}", f"{r['f1']:.6f}", r["support"]])
-    with open(out / "confusion.csv", "w", newline="") as f:
+    with atomic_open(out / "confusion.csv") as f:
         w = csv.writer(f)
         w.writerow(["true\\predicted", *report.classes])
         for name, row in zip(report.classes, report.confusion()):
             w.writerow([name, *row.tolist()])
-    with open(out / "roc.csv", "w", newline="") as f:
+    with atomic_open(out / "roc.csv") as f:
         w = csv.writer(f)
         w.writerow(["class", "fpr", "tpr", "threshold"])
         for k, (fpr, tpr, thr, _) in report.roc().items():
             for a, b, c in zip(fpr, tpr, thr):
                 w.writerow([report.classes[k], f"{a:.6f}", f"{b:.6f}", f"{min(c, 1.0):.6f}"])
-    with open(out / "predictions.csv", "w", newline="") as f:
+    with atomic_open(out / "predictions.csv") as f:
         w = csv.writer(f)
         w.writerow(["index", "true", "predicted", "confidence", "loss"])
         conf = report.confidence

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .errors import CheckpointError, ConfigError, LabError
+from .files import check_target, replace_into, safe_folder
 from .inference import load_safetensors, quiet as _quiet
 
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
@@ -131,11 +132,12 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
     if fmt not in FORMATS:
         raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if out is None:
-        folder = (loaded.run_dir or loaded.path.parent) / "export"
+        folder = safe_folder((loaded.run_dir or loaded.path.parent) / "export")  # never through a symlink
         out = folder / (f"model-{method}" + FORMATS[fmt] if fmt == "torchscript" else "model" + FORMATS[fmt])
     out = Path(out)
     if out.exists() and not force:
         raise CheckpointError(f"{out}: already exists (pass --force to overwrite)")
+    check_target(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -158,7 +160,7 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
             raise LabError(f"{fmt} export failed verification: outputs differ from the model by {diff:.3g} "
                            f"(> {TOLERANCE}); nothing was written")
         os.chmod(tmp, 0o666 & ~_umask())  # exporters may create 0600 files; others should read them
-        os.replace(tmp, out)
+        replace_into(tmp, out)
     except LabError as e:  # the temp path means nothing to the user: name the output instead
         raise type(e)(str(e).replace(str(tmp), str(out)).replace(str(work), str(out.parent))) from None
     except OSError as e:

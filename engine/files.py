@@ -2,15 +2,81 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import secrets
+import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import CheckpointError
 
 TMP_SUFFIX = ".tmp"
+CRASH_ENV = "LAB_CRASH_AT_WRITE"  # fault injection for the crash tests: os._exit at the Nth write step
+_steps = [0]
+
+
+def crash_point() -> None:
+    """One write step of the run folder; with LAB_CRASH_AT_WRITE=N the process dies (os._exit) at step N,
+    so that a test can kill a run at every step of a save, not only at random moments."""
+    target = os.environ.get(CRASH_ENV)
+    if not target:
+        return
+    _steps[0] += 1
+    if _steps[0] == int(target):
+        os._exit(137)
+
+
+def why(e: OSError) -> str:
+    """A short reason for an OSError; a full disk is named as such."""
+    if e.errno == errno.ENOSPC:
+        return "No space left on device"  # as strerror says it, whatever the locale
+    return str(e.strerror or e)
+
+
+def check_target(path: str | Path, what: str = "") -> None:
+    """Refuse to replace anything but a regular file: a symlink, a device node, a folder or a fifo at
+    `path` is never renamed over (as root, that would replace /dev/full with a file)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise CheckpointError(f"{what or path}: cannot write ({why(e)})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode) else \
+            "not a regular file"
+        raise CheckpointError(f"{what or path}: refusing to replace it ({kind}); lab only replaces regular "
+                              f"files it could have written")
+
+
+def replace_into(tmp: str | Path, path: str | Path, steps: bool = True) -> None:
+    """os.replace(tmp, path) after check_target(path): the one rename every writer of lab uses. `steps`:
+    a crash test may kill just before and just after it (not for heartbeats that nothing depends on)."""
+    check_target(path)
+    if steps:
+        crash_point()
+    os.replace(tmp, path)
+    if steps:
+        crash_point()
+
+
+def safe_folder(folder: str | Path, what: str = "") -> Path:
+    """`folder`, made if missing, refused if it is a symlink or not a folder: a run folder's eval/ or export/
+    that links elsewhere would write outside the run."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise CheckpointError(f"{what or folder}: cannot create the folder ({why(e)})") from None
+    if folder.is_symlink() or not folder.is_dir():
+        raise CheckpointError(f"{what or folder}: expected a plain folder, found "
+                              f"{'a symlink' if folder.is_symlink() else 'a file'}; lab does not write through it")
+    return folder
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -43,8 +109,14 @@ def atomic_write(path: str | Path, write, durable: bool = True) -> None:
     new file would (mkstemp's 0600 would hide runs from the other users of a shared folder).
     """
     path = Path(path)
-    tmp = create_temp(path)
+    check_target(path)
     try:
+        tmp = create_temp(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
+    try:
+        if durable:
+            crash_point()
         write(tmp)
         if durable:
             fd = os.open(tmp, os.O_RDONLY)
@@ -52,9 +124,34 @@ def atomic_write(path: str | Path, write, durable: bool = True) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        os.replace(tmp, path)
+        replace_into(tmp, path, steps=durable)
         if durable:
             _fsync_dir(path.parent)
+    except OSError as e:  # a full disk, a read-only folder: one line, and the earlier file is kept
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_open(path: str | Path, newline: str | None = ""):
+    """open(path, "w") as a with-block that writes a temp file and renames it over `path` at the end: for
+    code that writes a file line by line (a crash or an error leaves the earlier file)."""
+    path = Path(path)
+    check_target(path)
+    try:
+        tmp = create_temp(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
+    try:
+        with open(tmp, "w", newline=newline, encoding="utf-8") as f:
+            yield f
+        replace_into(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -89,7 +186,7 @@ def write_json(path: str | Path, data, durable: bool = True) -> None:
     try:
         atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n"), durable=durable)
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise CheckpointError(f"{path}: cannot write ({why(e)})") from None
 
 
 def read_json(path: str | Path) -> dict:

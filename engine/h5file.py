@@ -12,7 +12,7 @@ import numpy as np
 
 from .convert import FORMAT_VERSION, Source
 from .errors import DataError
-from .files import create_temp
+from .files import check_target, create_temp, replace_into
 
 READ_CHUNK = 10_000
 
@@ -30,6 +30,7 @@ def _temp_for(out: Path, force: bool) -> Path:
         raise DataError(f"{out}: already exists (pass --force to overwrite)")
     if out.is_dir():
         raise DataError(f"{out}: is a folder; expected the path of the HDF5 file to write")
+    check_target(out)
     if not out.parent.is_dir():
         raise DataError(f"{out}: folder {out.parent} does not exist")
     try:
@@ -86,7 +87,7 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
             f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             f.attrs["format_version"] = FORMAT_VERSION
         verify_h5(tmp, counts)
-        os.replace(tmp, out)
+        replace_into(tmp, out)
     except OSError as e:  # a full disk, a read-only folder, a folder where the file should go
         Path(tmp).unlink(missing_ok=True)
         raise DataError(f"{out}: cannot write ({e.strerror or e})") from None

@@ -5,11 +5,12 @@ Pure planning and reading; running the points (one process each) is the face's j
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from pathlib import Path
 
-from .config import SETTINGS_BY_NAME, config_from_text
+from .config import SETTINGS_BY_NAME, check_run_name, config_from_text
 from .errors import ConfigError
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
@@ -50,11 +51,19 @@ def points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
+MAX_NAME = 200  # bytes: check_run_name's limit, well under the 255 of most file systems
+
+
 def point_name(point: dict[str, str]) -> str:
-    """A plain folder name for a point: 'l2=0.0001_dropout=0.4' (lists as 32-64)."""
+    """A plain folder name for a point: 'l2=0.0001_dropout=0.4' (lists as 32-64); a name longer than
+    MAX_NAME bytes is cut and ends with a hash of the whole, so that it stays unique."""
     def text(v: str) -> str:
         return v.replace(",", "-").replace("/", "-").replace(" ", "")
-    return "_".join(f"{k}={text(v)}" for k, v in point.items()) or "base"
+    name = "_".join(f"{k}={text(v)}" for k, v in point.items()) or "base"
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_NAME:
+        name = raw[:MAX_NAME - 9].decode("utf-8", "ignore") + "-" + hashlib.sha256(raw).hexdigest()[:8]
+    return name
 
 
 def plan(grid: dict[str, list[str]], base: dict[str, str], max_runs: int) -> dict[str, dict[str, str]]:
@@ -63,12 +72,18 @@ def plan(grid: dict[str, list[str]], base: dict[str, str], max_runs: int) -> dic
     pts = points(grid)
     if len(pts) > max_runs:
         raise ConfigError(f"--grid: {len(pts)} points, more than --max-runs {max_runs}")
+    named: dict[str, dict[str, str]] = {}
     for p in pts:
         try:
             config_from_text({**base, **p})
+            check_run_name(point_name(p))
         except ConfigError as e:
-            raise ConfigError(f"--grid point {point_name(p)}: {e}") from None
-    return {point_name(p): p for p in pts}
+            raise ConfigError(f"--grid point {point_name(p)!r}: {e}") from None
+        if point_name(p) in named:  # 'a b' and 'ab' would share one folder and one run
+            raise ConfigError(f"--grid: points {named[point_name(p)]} and {p} would share the folder name "
+                              f"{point_name(p)!r}; give values that differ in more than spaces, ',' or '/'")
+        named[point_name(p)] = p
+    return named
 
 
 def numeric_axis(values: list) -> tuple[list[float], bool] | None:

@@ -8,15 +8,18 @@ import os
 import pickle
 import secrets
 import zipfile
+import zlib
 from pathlib import Path
 
 import torch
 
 from ..errors import CheckpointError
-from ..files import TMP_SUFFIX, _fsync_dir, read_json, write_json
+from ..files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
 
 FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
 CHECKSUMS = "checkpoints.json"
+EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes, then the comment
+TAG = b"lab-sha256:"  # the comment of a sealed checkpoint, followed by the hex SHA-256 of all before it
 
 
 def _sha256(data: bytes) -> str:
@@ -24,41 +27,49 @@ def _sha256(data: bytes) -> str:
 
 
 def checkpoint_bytes(state: dict) -> bytes:
-    """The bytes torch.save writes for a checkpoint dict (serialised once when best.pt and last.pt share it)."""
+    """The bytes of a checkpoint file, sealed (see seal): serialised once when best.pt and last.pt share them."""
     buf = io.BytesIO()
     torch.save({**state, "format_version": FORMAT_VERSION}, buf)
-    return buf.getvalue()
+    return seal(buf.getvalue())
+
+
+def seal(data: bytes) -> bytes:
+    """torch.save's zip bytes with their own SHA-256 as the zip comment: the file proves itself complete
+    without checkpoints.json, and torch.load reads it as any zip."""
+    if data[-22:-18] != EOCD or data[-2:] != b"\0\0":
+        return data  # not the zip layout torch writes: left as it is, checked by its CRCs
+    tag = TAG + _sha256(data[:-2]).encode()
+    return data[:-2] + len(tag).to_bytes(2, "little") + tag
 
 
 def save_checkpoint(path: str | Path, state: dict, data: bytes | None = None) -> None:
-    """torch.save a checkpoint dict crash-safely and record its SHA-256 in the folder's checkpoints.json;
-    `data` is checkpoint_bytes(state) when the caller has it already.
-
-    Order: temp file written and fsynced, then the new hash recorded (the old one kept as `previous`), then
-    the rename and a folder fsync. A crash at any point leaves a file that matches one of the two hashes.
-    """
+    """torch.save a checkpoint dict crash-safely, sealed with its own SHA-256 (see seal); the hash is also
+    recorded in the folder's checkpoints.json once the file is in place, for people and tools. `data` is
+    checkpoint_bytes(state) when the caller has it already."""
     path = Path(path)
     data = checkpoint_bytes(state) if data is None else data
+    check_target(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
     try:
         with open(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb") as f:
+            crash_point()
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        sums = read_checksums(path.parent)
-        old = sums.get(path.name, {}).get("sha256")
-        sums[path.name] = {"sha256": _sha256(data), "previous": old, "bytes": len(data),
-                           "epoch": state.get("epoch"), "epoch_step": state.get("epoch_step", 0)}
-        write_json(path.parent / CHECKSUMS, sums)
-        os.replace(tmp, path)
+        replace_into(tmp, path)
         _fsync_dir(path.parent)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: cannot write checkpoint ({e.strerror or e}); "
+        raise CheckpointError(f"{path}: cannot write checkpoint ({why(e)}); "
                               f"the previous {path.name} is kept") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    sums = read_checksums(path.parent)
+    old = sums.get(path.name, {}).get("sha256")
+    sums[path.name] = {"sha256": _sha256(data), "previous": old, "bytes": len(data),
+                       "epoch": state.get("epoch"), "epoch_step": state.get("epoch_step", 0)}
+    write_json(path.parent / CHECKSUMS, sums)  # a record only: a crash before it leaves the file still sealed
 
 
 def read_checksums(folder: str | Path) -> dict:
@@ -70,18 +81,59 @@ def read_checksums(folder: str | Path) -> dict:
     return {k: v for k, v in sums.items() if isinstance(v, dict)}
 
 
-def verify_checksum(path: Path) -> None:
-    """Raise CheckpointError if the folder's checkpoints.json records other hashes for this file."""
-    entry = read_checksums(path.parent).get(path.name)
-    if not entry:
-        return
+def _hash_file(path: Path, end: int | None = None) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+        left = end
+        while left is None or left > 0:
+            block = f.read(1 << 20 if left is None else min(1 << 20, left))
+            if not block:
+                break
             h.update(block)
-    if h.hexdigest() not in (entry.get("sha256"), entry.get("previous")):
-        raise CheckpointError(f"{path}: checksum mismatch (sha256 {h.hexdigest()[:12]}..., "
-                              f"expected {str(entry.get('sha256'))[:12]}... from {CHECKSUMS}); the file is damaged")
+            left = None if left is None else left - len(block)
+    return h.hexdigest()
+
+
+def _sealed_hash(path: Path) -> tuple[str, int] | None:
+    """(the SHA-256 a sealed file records, the length it covers), or None for an unsealed file."""
+    size = path.stat().st_size
+    n = len(TAG) + 64
+    if size < n + 22:
+        return None
+    with open(path, "rb") as f:
+        f.seek(size - n - 22)
+        tail = f.read()
+    if tail[:4] != EOCD or tail[20:22] != n.to_bytes(2, "little") or tail[22:22 + len(TAG)] != TAG:
+        return None
+    return tail[22 + len(TAG):].decode("ascii", "replace"), size - n - 2
+
+
+def verify_checksum(path: Path) -> None:
+    """Raise CheckpointError if the file is damaged. A sealed file is checked against its own hash; an
+    older one against checkpoints.json, and when that names other hashes (a crash between two saves, a
+    reader racing a save) against the CRC-32 of every member, so a complete file is never refused."""
+    sealed = _sealed_hash(path)
+    if sealed is not None:
+        got = _hash_file(path, sealed[1])
+        if got != sealed[0]:
+            raise CheckpointError(f"{path}: checksum mismatch (sha256 {got[:12]}..., {sealed[0][:12]}... recorded "
+                                  f"in the file when it was saved); the file is damaged")
+        return
+    entry = read_checksums(path.parent).get(path.name)
+    if entry and _hash_file(path) in (entry.get("sha256"), entry.get("previous")):
+        return
+    bad = _zip_damage(path)
+    if bad:
+        raise CheckpointError(f"{path}: checksum mismatch ({bad}); the file is damaged")
+
+
+def _zip_damage(path: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as z:
+            name = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as e:
+        return None if not zipfile.is_zipfile(path) else f"unreadable archive: {str(e)[:100]}"
+    return f"CRC-32 mismatch in {name}" if name else None
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:

@@ -105,7 +105,7 @@ class TrainLoop:
         """Continue from a checkpoint dict: weights, optimizer, scheduler, RNG, counters, epoch position."""
         cfg = self.cfg
         done = int(state.get("epoch", 0))
-        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step")):
+        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step") and self._ended()):
             raise ConfigError(f"--epochs {cfg.epochs}: the run already has {done} epochs; "
                               f"ask for more (e.g. --epochs {done + 5}) to continue it")
         try:
@@ -131,9 +131,29 @@ class TrainLoop:
         self.bad_epochs = state.get("bad_epochs", 0)
         self.best_state = best
         if state.get("epoch_step") is not None and state.get("epoch_perm") is not None:
-            self.perm, self.position = state["epoch_perm"], int(state["epoch_step"])
+            self.perm, self.position = self._checked_position(state, path)
             self.accum = EpochAccum.from_state(state["epoch_accum"], self.device)
         self.resumed = True
+
+    def _ended(self) -> bool:
+        # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
+        from ..files import read_json
+        try:
+            return read_json(f"{self.run_dir}/results.json").get("status") in ("completed", "early-stopped")
+        except CheckpointError:
+            return False
+
+    def _checked_position(self, state: dict, path) -> tuple[torch.Tensor, int]:
+        # a shuffle that is not a permutation of this training set would train on the wrong samples silently
+        perm, n = state["epoch_perm"], len(self.data.train)
+        ok = isinstance(perm, torch.Tensor) and perm.dim() == 1 and len(perm) == n and not perm.is_floating_point()
+        if not ok or not torch.equal(torch.sort(perm.long()).values, torch.arange(n)):
+            raise CheckpointError(f"{path}: epoch_perm is not a shuffle of the {n} training samples; "
+                                  f"the checkpoint does not belong to this data")
+        step = state["epoch_step"]
+        if not isinstance(step, int) or not 0 <= step <= self.steps:
+            raise CheckpointError(f"{path}: epoch_step {step!r} is not a batch of the {self.steps} of an epoch")
+        return perm, step
 
     def _stretch_schedule(self, state: dict) -> None:
         # a resume may ask for more epochs or another lr: adapt the schedules that depend on them

@@ -3,39 +3,109 @@
 from __future__ import annotations
 
 import csv
+import errno
 import math
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 
 from ..errors import CheckpointError
 from ..files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for the faces)
+from ..files import TMP_SUFFIX, crash_point, remove_temp_files, why
 from .events import METRICS_HEADER
 
 LOCK_FILE = ".lock"
 
 
-def create_run_dir(runs_dir: str | Path, name: str) -> Path:
-    """Make runs_dir/name, or name-2, name-3... if taken: an existing run is never overwritten.
+PRE_CONFIG = {LOCK_FILE, "metrics.csv", "progress.json"}  # what a first start (of any lab) wrote before config.json
 
-    A folder that holds nothing but a lock (its writer died before writing config.json) is not a run and
-    is taken again, so that a killed and restarted job keeps its name."""
+
+def is_unstarted(path: Path) -> bool:
+    """A folder that a first start left before its config.json landed (killed, or a full disk): nothing in it
+    but files lab writes before config.json, so it is no run yet and its name may be taken again."""
+    try:
+        names = [p.name for p in path.iterdir()]
+    except OSError:
+        return False
+    return not path.is_symlink() and all(n in PRE_CONFIG or _is_temp(n) for n in names)
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def create_run_dir(runs_dir: str | Path, name: str, exact: bool = False) -> tuple[Path, "RunLock"]:
+    """Make and lock runs_dir/name, or name-2, name-3... if taken: an existing run is never overwritten, a
+    symlink never followed. A folder a killed first start left (is_unstarted) is taken again, so that a
+    restarted job keeps its name; with `exact` (--resume auto) the name never changes: taken is an error."""
     root = Path(runs_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        for i in range(1, 10_000):
-            path = root / (name if i == 1 else f"{name}-{i}")
-            try:
-                path.mkdir()
-                return path
-            except FileExistsError:
-                if path.is_dir() and {p.name for p in path.iterdir()} <= {LOCK_FILE}:
-                    return path
-                continue
     except OSError as e:
-        raise CheckpointError(f"--runs-dir {root}: cannot create a run folder ({e.strerror or e})") from None
+        raise CheckpointError(f"--runs-dir {root}: cannot create a run folder ({why(e)})") from None
+    for i in range(1, 2 if exact else 10_000):
+        path = root / (name if i == 1 else f"{name}-{i}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise CheckpointError(f"--runs-dir {root}: cannot create a run folder ({why(e)})") from None
+        lock = _take(path, exact)
+        if lock is not None:
+            remove_temp_files(path)
+            return path, lock
+    if exact:
+        raise CheckpointError(f"{root / name}: exists but is not a run folder of lab (no config.json); "
+                              f"move it away or pick another --name")
     raise CheckpointError(f"--runs-dir {root}: too many runs named {name!r}")
+
+
+def _take(path: Path, exact: bool) -> "RunLock | None":
+    # the lock decides between two starts racing for one name; the check after it sees what the winner wrote
+    if not is_unstarted(path):
+        return None
+    try:
+        lock = RunLock(path).acquire()
+    except CheckpointError:
+        if exact:
+            raise
+        return None
+    if is_unstarted(path):
+        return lock
+    lock.release()
+    return None
+
+
+def check_run_folder(path: Path, root: str | Path | None = None) -> Path:
+    """`path` if lab may write in it or delete it: a plain folder, not a symlink, and (given `root`) under
+    root with no symlink on the way (a symlinked sweep folder would make a prune delete elsewhere)."""
+    path = Path(path)
+    steps = [path]
+    if root is not None:
+        try:
+            parts = path.relative_to(root).parts
+        except ValueError:
+            raise CheckpointError(f"{path}: not under {root}; lab does not write or delete there") from None
+        steps = [Path(root).joinpath(*parts[:k]) for k in range(1, len(parts) + 1)]
+    if any(p.is_symlink() for p in steps):
+        raise CheckpointError(f"{path}: reached through a symlink; lab does not write or delete through it")
+    return path
+
+
+def discard_unstarted(path: Path) -> None:
+    """Remove a folder that a failed first start leaves before its config.json (a full disk): no empty shell
+    stays behind to be listed as a run."""
+    if not is_unstarted(path):
+        return
+    for p in path.iterdir():
+        p.unlink(missing_ok=True)
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 def default_run_name(source: str, model: str) -> str:
@@ -45,12 +115,12 @@ def default_run_name(source: str, model: str) -> str:
 class MetricsWriter:
     """Appends one row per epoch to metrics.csv and flushes it at once, so `tail -f` can follow."""
 
-    def __init__(self, path: str | Path, keep_epochs: int | None = None):
+    def __init__(self, path: str | Path, keep_epochs: int | None = None, create: bool = True):
         self.path = Path(path)
         if keep_epochs is not None and self.path.exists():  # a resumed run drops rows past its checkpoint
             rows = [r for r in read_metrics(self.path) if r["epoch"] <= keep_epochs]
             self._rewrite(rows)
-        elif not self.path.exists():
+        elif create and not self.path.exists():
             self._rewrite([])
 
     def _rewrite(self, rows):
@@ -69,13 +139,16 @@ class MetricsWriter:
     def append(self, row: dict) -> None:
         """One whole line in one write, flushed and fsynced: a crash leaves no half row behind."""
         line = ",".join(str(_fmt(row[k])) for k in METRICS_HEADER) + "\n"
-        try:
-            with open(self.path, "a", newline="") as f:
+        crash_point()
+        try:  # O_NOFOLLOW: a metrics.csv swapped for a symlink must not take rows elsewhere
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+            with open(fd, "a", newline="") as f:
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
         except OSError as e:
-            raise CheckpointError(f"{self.path}: cannot append a row ({e.strerror or e})") from None
+            raise CheckpointError(f"{self.path}: cannot append a row ({why(e)})") from None
+        crash_point()
 
 
 def _fmt(v):
@@ -279,10 +352,14 @@ class RunLock:
 
     def acquire(self) -> "RunLock":
         import fcntl
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:  # O_NOFOLLOW: a .lock that is a symlink would make lab truncate whatever it points to
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
         except OSError as e:
-            raise CheckpointError(f"{self.path.parent}: cannot lock the run folder ({e.strerror or e})") from None
+            what = f"{self.path.name} is a symlink" if e.errno == errno.ELOOP else why(e)
+            raise CheckpointError(f"{self.path.parent}: cannot lock the run folder ({what})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise CheckpointError(f"{self.path}: not a regular file; lab does not lock through it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -291,8 +368,12 @@ class RunLock:
             who = f"pid {holder[0]} on {holder[1]}" if len(holder) >= 2 else "another process"
             raise CheckpointError(f"{self.path.parent}: run folder is in use by {who}; "
                                   f"wait for it to finish or stop it first") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        crash_point()
+        try:  # who holds it, for the message above; a full disk may refuse it, and the lock works without
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        except OSError:
+            pass
         self.fd = fd
         return self
 

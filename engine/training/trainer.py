@@ -25,7 +25,7 @@ from .checkpoint import load_checkpoint
 from .distributed import Distributed
 from .events import History, PhaseChanged
 from .loop import TrainLoop
-from .runs import RunLock, create_run_dir, default_run_name, resolve_run
+from .runs import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
 from .writer import RunWriter
 
 RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
@@ -66,15 +66,14 @@ def start_weights(cfg: TrainConfig, model: torch.nn.Module, new: bool, distribut
     return notes
 
 
-def open_run_folder(cfg: TrainConfig, resume: str | Path | None) -> tuple[Path, RunLock]:
+def open_run_folder(cfg: TrainConfig, resume: str | Path | None, exact: bool = False) -> tuple[Path, RunLock]:
     """The run folder to write (a new one, or the one to resume), locked; a crash's temp files removed."""
     if resume is not None:
-        run_dir = resolve_run(resume, cfg.runs_dir)
+        run_dir = check_run_folder(resolve_run(resume, cfg.runs_dir))
         lock = RunLock(run_dir).acquire()
         remove_temp_files(run_dir)
         return run_dir, lock
-    run_dir = create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model))
-    return run_dir, RunLock(run_dir).acquire()
+    return create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model), exact)
 
 
 def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
@@ -92,12 +91,13 @@ def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
 
 
 def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Callable | None = None,
-          resume: str | Path | None = None, dataset: Dataset | None = None) -> History:
+          resume: str | Path | None = None, dataset: Dataset | None = None, exact_name: bool = False) -> History:
     """Train per `cfg`, writing a run folder and reporting events to `on_event`; returns the History.
 
     `should_stop()` is polled between batches: a truthy value stops the run at that batch with a resumable
     checkpoint, and a string gives the status ('cancelled' by default, 'interrupted' for signals).
-    `resume` is a run folder to continue from its last.pt, at the batch where it stopped.
+    `resume` is a run folder to continue from its last.pt, at the batch where it stopped. With `exact_name`
+    (--resume auto) a new run takes cfg.name or fails: it never becomes name-2.
     """
     timings = Timings()
     cfg.validate()
@@ -109,9 +109,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path
         run_dir = None
         if dist.is_main:
-            run_dir, lock = open_run_folder(cfg, ref)
+            run_dir, lock = open_run_folder(cfg, ref, exact_name)
             locks.append(lock)
         return Path(dist.broadcast(str(run_dir) if run_dir else None))
+    run_dir = None
     try:
         if on_event is not None and dist.is_main:  # the checkpoint and the data take seconds: say so
             on_event(PhaseChanged("loading"))
@@ -143,6 +144,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings
         return loop.run()
+    except BaseException:
+        if run_dir is not None and resume is None and dist.is_main:
+            discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
+        raise
     finally:
         for lock in locks:
             lock.release()

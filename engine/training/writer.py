@@ -26,7 +26,8 @@ class RunWriter:
     def __init__(self, run_dir: str | Path, meta: dict | None = None):
         self.dir = Path(run_dir)
         self.meta = meta or {}  # device, world size, torch version: recorded in config.json
-        self.metrics = MetricsWriter(self.dir / "metrics.csv")
+        # created after config.json: a folder with no config.json is then recognisably not started yet
+        self.metrics = MetricsWriter(self.dir / "metrics.csv", create=False)
         self.epochs = 0
         self.config: dict = {}
         self.data: dict = {}
