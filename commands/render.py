@@ -115,9 +115,12 @@ class TrainPrinter:
             case RunStarted():
                 for warning in event.dataset.get("warnings") or []:
                     sys.stderr.write(f"warning: {warning}\n")
-                self._log(start_line(event))
-                if self.mode in ("tty", "plain"):
-                    self._print(start_line(event))
+                # the first line says how the data is held: resident (size, dtype) or streamed from its file
+                lines = ([f"data: {event.dataset['held']}"] if event.dataset.get("held") else []) + [start_line(event)]
+                for line in lines:
+                    self._log(line)
+                    if self.mode in ("tty", "plain"):
+                        self._print(line)
                 if self.mode == "tty":
                     self._start_progress()
                     self._print(HEADER)

@@ -17,12 +17,13 @@ EVAL_BATCH = 2048
 
 @torch.inference_mode()
 def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> torch.Tensor:
-    """Logits for every row of x, in large batches, in eval mode (restored afterwards)."""
+    """Logits for every row of x (a tensor, or a Split whose batches are normalised as they are fetched),
+    in large batches, in eval mode (restored afterwards)."""
     was_training = model.training
     model.eval()
+    chunks = x.chunks(batch_size) if hasattr(x, "chunks") else (x[i:i + batch_size] for i in range(0, len(x), batch_size))
     try:
-        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else \
-            torch.empty(0)
+        return torch.cat([model(chunk) for chunk in chunks]) if len(x) else torch.empty(0)
     finally:
         model.train(was_training)
 
@@ -37,7 +38,7 @@ def loss_acc_confusion(model, split, num_classes: int, top5: bool = False):
     top-5 accuracy (None for 5 classes or fewer)."""
     if len(split) == 0:
         return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
-    logits = predict(model, split.x)
+    logits = predict(model, split)
     loss = F.cross_entropy(logits, split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
     in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)
@@ -204,7 +205,7 @@ class EvalReport:
 def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "test",
              threshold: float | None = None) -> EvalReport:
     """Run a split through the model in large batches without gradients."""
-    logits = predict(model, split.x).float()
+    logits = predict(model, split).float()
     probs = torch.softmax(logits, 1)
     losses = F.cross_entropy(logits, split.y, reduction="none")
     probs_np = probs.cpu().numpy()
