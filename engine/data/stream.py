@@ -43,16 +43,22 @@ class H5Rows:
         self.path, self.key = Path(path), key
         self.shape = tuple(shape) + ((1,) if len(shape) == 3 else ())
         self.dtype = torch.uint8 if np.dtype(dtype) == np.uint8 else torch.float32
-        row = int(np.prod(self.shape[1:])) * np.dtype(dtype).itemsize
-        chunk = chunk_rows or 1
-        self.block = max(chunk, BLOCK_BYTES // max(row, 1) // chunk * chunk)
-        self.window = 16  # blocks shuffled together (window_blocks sets it from the budget)
+        self.chunk = chunk_rows or 1
+        self.block, self.window = self.chunk, 1
+        self.set_budget(None)
         self._file = None
         self._stamp = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    def set_budget(self, budget: int | None) -> None:
+        """Blocks of whole HDF5 chunks of about BLOCK_BYTES (less under a small budget), and a window of
+        blocks such that two windows (the one in use and the next) fit in the budget."""
+        target = BLOCK_BYTES if not budget else min(BLOCK_BYTES, budget // 8)
+        self.block = max(self.chunk, target // max(self.row_bytes, 1) // self.chunk * self.chunk)
+        self.window = 16 if not budget else int(max(1, min(256, budget // (2 * self.block * self.row_bytes))))
 
     @property
     def row_bytes(self) -> int:
@@ -120,16 +126,9 @@ def open_hdf5_stream(path, images_key: str = "images", labels_key: str = "labels
             stores.append(H5Rows(Path(path), d.name, d.shape, d.dtype, d.chunks[0] if d.chunks else None))
     for store in stores:
         if store is not None:
-            store.window = window_blocks(store, budget)
+            store.set_budget(budget)
     raw.train_x, raw.test_x = stores[0], stores[1] if raw.test_y is not None else None
     return raw
-
-
-def window_blocks(store: H5Rows, budget: int | None) -> int:
-    """Blocks shuffled together: two windows (the one read and the next) fit in the budget."""
-    if not budget:
-        return 16
-    return int(max(1, min(256, budget // (2 * store.block * store.row_bytes))))
 
 
 def stream_order(rows: torch.Tensor, block: int, window: int, gen: torch.Generator) -> torch.Tensor:
