@@ -156,3 +156,19 @@ def test_a_file_truncated_mid_run_fails_with_one_line_and_resumes_exactly(tmp_pa
     c, run_dir = resume_config(run_dir, runs_dir=str(tmp_path / "runs"))
     resumed = train(c, resume=run_dir)
     assert resumed.status == "completed" and same_weights(whole.run_dir, run_dir)
+
+
+@pytest.mark.slow
+def test_torchrun_two_gloo_ranks_stream_one_run(tmp_path):
+    import subprocess
+    import sys
+    from conftest import ROOT
+    path = chunked_h5(tmp_path / "s.h5")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "commands",
+           "train", "--data", str(path), "--data-memory", "40K", "--epochs", "2", "--name", "ddp", "--threads", "1"]
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.splitlines()[0] == f"data: streamed from {path}"
+    results = json.loads((tmp_path / "runs" / "ddp" / "results.json").read_text())
+    assert results["status"] == "completed" and results["test"]["accuracy"] > 0.5
