@@ -43,7 +43,8 @@ def start_line(e) -> str:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
     return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params) on {e.dataset.get('source')} "
             f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, "
-            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}, device {e.device} "
+            f"train/val/test {sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}"
+            + (f", data: {e.dataset['held']}" if e.dataset.get("held") else "") + f", device {e.device} "
             f"{e.precision}" + (f" {e.threads} threads" if e.device == "cpu" else "")
             + (f", recipe {cfg['recipe']}" if cfg.get("recipe") else "")
             + ("" if sizes.get("val") else "; no validation split: the val columns are measured on the training "
@@ -115,12 +116,9 @@ class TrainPrinter:
             case RunStarted():
                 for warning in event.dataset.get("warnings") or []:
                     sys.stderr.write(f"warning: {warning}\n")
-                # the first line says how the data is held: resident (size, dtype) or streamed from its file
-                lines = ([f"data: {event.dataset['held']}"] if event.dataset.get("held") else []) + [start_line(event)]
-                for line in lines:
-                    self._log(line)
-                    if self.mode in ("tty", "plain"):
-                        self._print(line)
+                self._log(start_line(event))
+                if self.mode in ("tty", "plain"):
+                    self._print(start_line(event))
                 if self.mode == "tty":
                     self._start_progress()
                     self._print(HEADER)
