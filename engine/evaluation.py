@@ -21,7 +21,8 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATC
     in large batches, in eval mode (restored afterwards)."""
     was_training = model.training
     model.eval()
-    chunks = x.chunks(batch_size) if hasattr(x, "chunks") else (x[i:i + batch_size] for i in range(0, len(x), batch_size))
+    chunks = x.chunks(batch_size) if hasattr(x, "chunks") else \
+        (x[i:i + batch_size] for i in range(0, len(x), batch_size))
     try:
         return torch.cat([model(chunk) for chunk in chunks]) if len(x) else torch.empty(0)
     finally:

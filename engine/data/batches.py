@@ -36,8 +36,10 @@ class EpochBatches:
     def __iter__(self):
         split = self.split
         if not split.streamed:
+            rows = self.perm if split.rows is None else split.rows[self.perm.to(split.rows.device)]
             for step, idx in batch_indices(self.perm, self.batch_size, self.start):
-                yield step, split.take(idx), split.y[idx]
+                at = step * self.batch_size
+                yield step, split.take_rows(rows[at:at + len(idx)]), split.y[idx]
             return
         from .stream import StreamBatches
         steps = [step for step, _ in batch_indices(self.perm, self.batch_size, self.start)]

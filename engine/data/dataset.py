@@ -34,7 +34,7 @@ class Normalize:
         x = raw.to(self.device, non_blocking=True).permute(0, 3, 1, 2).contiguous().float()
         if self.scale:
             x.div_(255.0)
-        return (x - self.mean) / self.std
+        return x.sub_(self.mean).div_(self.std)  # in place: one float tensor per batch
 
 
 class Split:
@@ -54,11 +54,17 @@ class Split:
         return not isinstance(self.store, torch.Tensor)
 
     def take(self, idx) -> torch.Tensor:
-        """Normalised images of the split's positions `idx` (a tensor or a slice)."""
+        """Normalised images of the split's positions `idx` (a slice, a tensor or a list of positions)."""
+        if not isinstance(idx, (slice, torch.Tensor)):
+            idx = torch.as_tensor(idx, dtype=torch.long)
         if self.rows is None:
             return self.store[idx]
         rows = self.rows[idx.to(self.rows.device) if isinstance(idx, torch.Tensor) else idx]
         return self.norm(self.store[rows])
+
+    def take_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Normalised images of store rows (an epoch composes its order with `rows` once, not per batch)."""
+        return self.norm(self.store[rows]) if self.norm is not None else self.store[rows]
 
     def chunks(self, size: int):
         """The whole split, in order, as normalised batches of at most `size` rows."""
