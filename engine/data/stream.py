@@ -48,6 +48,7 @@ class H5Rows:
         self.set_budget(None)
         self._file = None
         self._stamp = None
+        self._last = None  # (block, rows) of the last read
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -76,6 +77,8 @@ class H5Rows:
 
     def read_block(self, b: int) -> np.ndarray:
         """Rows [b * block, (b + 1) * block) as a numpy array (n,H,W,C)."""
+        if self._last is not None and self._last[0] == b:  # whole-split reads cross each block boundary twice
+            return self._last[1]
         lo, hi = b * self.block, min((b + 1) * self.block, self.shape[0])
         try:
             with self._lock:
@@ -85,7 +88,9 @@ class H5Rows:
             raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({_first_line(e)})") from None
         if out.shape[0] != hi - lo:
             raise DataError(f"{self.path}: rows {lo}-{hi} of {self.key!r} came back short (the file is truncated)")
-        return out.reshape(hi - lo, *self.shape[1:])
+        out = out.reshape(hi - lo, *self.shape[1:])
+        self._last = (b, out)
+        return out
 
     def __getitem__(self, rows) -> torch.Tensor:
         rows = np.asarray(rows.cpu() if isinstance(rows, torch.Tensor) else rows, dtype=np.int64)
@@ -104,7 +109,7 @@ class H5Rows:
                 self._file = None
 
     def __getstate__(self):  # a checkpoint or a worker never carries the open file
-        return {**self.__dict__, "_file": None, "_lock": None}
+        return {**self.__dict__, "_file": None, "_lock": None, "_last": None}
 
 
 def _first_line(e: BaseException) -> str:
