@@ -270,6 +270,8 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
              "sizes": {k: len(v) for k, v in splits.items()},
              "test_split": "source" if raw.test_x is not None else f"held out {TEST_FRACTION:.0%} (seed {TEST_SEED})",
              "warnings": warnings, "stored_bytes": stored, "held": _held(first, stored)}
+    if not isinstance(first, torch.Tensor):
+        facts["stream"] = {"block": first.block, "window": first.window}
     return Dataset(raw.name, names, (c, h, w), stats[0], stats[1], splits["train"], splits["val"],
                    splits["test"], facts)
 
@@ -285,20 +287,21 @@ def _held(store, stored: int) -> str:
     return f"{format_size(stored)} {dtype} in memory" + (f" ({store.device})" if store.device.type != "cpu" else "")
 
 
-def load_dataset(cfg, device: torch.device | str = "cpu", stats=None) -> Dataset:
+def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: dict | None = None) -> Dataset:
     """Read the source a TrainConfig names and build its splits on `device`: resident, or streamed from
-    its HDF5 file when --stream is set or the images exceed --data-memory."""
+    its HDF5 file when --stream is set or the images exceed --data-memory. `layout` (a resumed run's
+    {block, window}) streams the file as that run did."""
     from .stream import hdf5_bytes, open_hdf5_stream
     t0 = time.perf_counter()
     budget = data_budget(getattr(cfg, "data_memory", "auto"), torch.device(device))
-    stream = bool(getattr(cfg, "stream", False))
+    stream = bool(getattr(cfg, "stream", False) or layout)
     if cfg.data and not stream and budget is not None:
         stream = hdf5_bytes(cfg.data, cfg.images_key) > budget
     if stream:
         if not cfg.data:
             raise DataError(f"--stream/--data-memory: only HDF5 files stream; write one with `lab convert "
                             f"{cfg.dataset} data/{cfg.dataset}.h5` and train with --data")
-        raw = open_hdf5_stream(cfg.data, cfg.images_key, cfg.labels_key, budget)
+        raw = open_hdf5_stream(cfg.data, cfg.images_key, cfg.labels_key, budget, layout)
     else:
         raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
                           cfg.samples, cfg.noise, cfg.seed)

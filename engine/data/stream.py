@@ -117,7 +117,7 @@ def _first_line(e: BaseException) -> str:
 
 
 def open_hdf5_stream(path, images_key: str = "images", labels_key: str = "labels",
-                     budget: int | None = None) -> RawData:
+                     budget: int | None = None, layout: dict | None = None) -> RawData:
     """RawData whose images are H5Rows (read when batches need them); labels and class names read whole."""
     import h5py
     raw = load_hdf5(path, images_key, labels_key, images=False)
@@ -132,6 +132,8 @@ def open_hdf5_stream(path, images_key: str = "images", labels_key: str = "labels
     for store in stores:
         if store is not None:
             store.set_budget(budget)
+            if layout:  # a resumed run: the blocks and window it started with, whatever the budget now
+                store.block, store.window = int(layout["block"]), int(layout["window"])
     raw.train_x, raw.test_x = stores[0], stores[1] if raw.test_y is not None else None
     return raw
 

@@ -172,3 +172,11 @@ def test_torchrun_two_gloo_ranks_stream_one_run(tmp_path):
     assert f"data: streamed from {path}, device" in r.stdout.splitlines()[0]
     results = json.loads((tmp_path / "runs" / "ddp" / "results.json").read_text())
     assert results["status"] == "completed" and results["test"]["accuracy"] > 0.5
+
+
+def test_a_resume_streams_as_the_run_did_whatever_the_budget_now(tmp_path):
+    path = chunked_h5(tmp_path / "s.h5")
+    whole = train(cfg(tmp_path, path, name="whole", epochs=3))
+    stopped = train(cfg(tmp_path, path, name="part", epochs=3), should_stop=stop_at(40))
+    c, run_dir = resume_config(stopped.run_dir, runs_dir=str(tmp_path / "runs"), data_memory="1G")
+    assert train(c, resume=run_dir).status == "completed" and same_weights(whole.run_dir, run_dir)
