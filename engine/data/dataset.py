@@ -51,6 +51,7 @@ class Split:
 
     @property
     def streamed(self) -> bool:
+        """Whether the images are read from the HDF5 file as batches need them."""
         return not isinstance(self.store, torch.Tensor)
 
     def take(self, idx) -> torch.Tensor:
