@@ -16,17 +16,24 @@ def data_command(
     images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
     labels_key: str = typer.Option("labels", "--labels-key", help="HDF5 dataset name of the labels"),
     samples: int = typer.Option(3, "--samples", help="sample images shown per class (0: none)"),
+    data_memory: str = typer.Option("auto", "--data-memory", help="the budget `lab train --data-memory` would use"),
     json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ):
-    """Show shapes, class counts, pixel statistics, sample images and warnings for a data set."""
+    """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
+    file, also its size, its resident size and whether training would stream it."""
     from engine.datainfo import describe, samples_per_class
 
     raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
+    storage = _storage(source, images_key, data_memory)
+    if storage:
+        info["storage"] = storage
     if json_out:
         print(json.dumps(info, indent=2))
         return
     print(f"{raw.name}  ({raw.origin})")
+    if storage:
+        print(storage_line(storage))
     print(f"classes ({len(raw.classes)}): {', '.join(raw.classes)}")
     for split, s in info["splits"].items():
         p = s["pixels"]
@@ -84,3 +91,25 @@ def _declared_classes(path: Path):
             return None if names is None else len(names)
     except OSError:
         return None
+
+
+def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
+    from engine.data.memory import parse_size, storage_facts
+    from .errors import fail
+    path = Path(source)
+    if not (path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")):
+        return None
+    try:
+        parse_size(data_memory)
+    except ValueError:
+        fail(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}")
+    return storage_facts(path, images_key, data_memory)
+
+
+def storage_line(s: dict) -> str:
+    """'file 1.2 MB, resident 3.1 MB: training holds it in memory (budget 8.0 GB)'."""
+    from engine.data.memory import format_size
+    budget = "unknown" if s["budget_bytes"] is None else format_size(s["budget_bytes"])
+    verdict = "training streams it from the file" if s["streams"] else "training holds it in memory"
+    return (f"file {format_size(s['file_bytes'])}, resident {format_size(s['resident_bytes'])}: {verdict} "
+            f"(--data-memory budget {budget})")

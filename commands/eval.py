@@ -53,7 +53,7 @@ def render_report(r, top_k: int = 5, normalize: bool = False) -> str:
 
 
 def _images(ds_split, data, rows):
-    x = data.denormalize(ds_split.x[rows]).cpu().numpy()
+    x = data.denormalize(ds_split.take(rows)).cpu().numpy()
     return [to_display(im) for im in x]
 
 

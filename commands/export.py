@@ -31,7 +31,7 @@ def export_command(
         fail(f"--batch: expected an integer >= 1, got {batch}")
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     data = load_eval_data(loaded, "cpu")
-    x = data.test.x[:batch]
+    x = data.test.take(slice(0, batch))
     result = export_model(loaded, fmt, x, out, force, method)
     detail = f", {result.detail}" if result.detail else ""
     print(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB{detail}); verified on {len(x)} test images: "

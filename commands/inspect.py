@@ -124,7 +124,7 @@ def _feature_maps(loaded, index, png):
     data = load_eval_data(loaded, "cpu")
     if not 0 <= index < len(data.test):
         fail(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")
-    maps = feature_maps(loaded.model, data.test.x[index:index + 1])
+    maps = feature_maps(loaded.model, data.test.take(slice(index, index + 1)))
     if not maps:
         fail(f"--feature-maps: {loaded.config.model} has no conv layers")
     label = data.classes[int(data.test.y[index])]

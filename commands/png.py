@@ -48,7 +48,7 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
         groups = report.gallery(gallery_class)
         fig, axes = plt.subplots(3, 8, figsize=(12, 5))
         for row, (title, rows) in zip(axes, groups.items()):
-            images = data.denormalize(split.x[rows[:8]]).cpu().numpy() if rows else []
+            images = data.denormalize(split.take(rows[:8])).cpu().numpy() if rows else []
             for j, ax in enumerate(row):
                 ax.axis("off")
                 if j < len(images):

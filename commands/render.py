@@ -54,7 +54,8 @@ def start_line(e) -> str:
         where = f" at epoch {e.start_epoch}" + (f" batch {e.start_step + 1}" if e.start_step else "")
     train = f", {e.trainable:,} train" if 0 <= e.trainable != e.n_params else ""  # --freeze
     return (f"{'resuming' if e.resumed else 'run'} {e.run_dir}{where}: {cfg['model']} ({e.n_params:,} params{train}) on {e.dataset.get('source')} "
-            f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, {split_sizes(sizes, cfg)}, device {e.device} "
+            f"{c}x{h}x{w}, {len(e.dataset.get('classes', []))} classes, {split_sizes(sizes, cfg)}"
+            + (f", data: {e.dataset['held']}" if e.dataset.get("held") else "") + f", device {e.device} "
             f"{e.precision}" + (f" {e.threads} threads" if e.device == "cpu" else "")
             + (f", recipe {cfg['recipe']}" if cfg.get("recipe") else "")
             + "".join(f"; {note}" for note in e.notes)

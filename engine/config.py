@@ -65,6 +65,18 @@ NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
 FRACTION = (lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 
 
+def _is_size(text) -> bool:
+    from .data.memory import parse_size
+    try:
+        parse_size(text)
+        return True
+    except ValueError:
+        return False
+
+
+SIZE = (_is_size, "auto or a size such as 2G, 500M or 1500000000")
+
+
 def setting(default, help: str, *, kind: str, short: str | None = None, choices=None, check=None,
             group: str = "training", resumable: bool = False, form: bool = True, placeholder: str = ""):
     """A TrainConfig field with its flag metadata. kind: int, float, str, bool, ints, strs or choice."""
@@ -106,6 +118,11 @@ class TrainConfig:
                                       placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", group="data", placeholder="all")
+    data_memory: str = setting("auto", "bytes of data held resident, e.g. 2G or 500M; a larger HDF5 data set "
+                               "streams from its file (auto: half the memory this process may use, or of the "
+                               "free GPU memory)", kind="str", check=SIZE, group="data", resumable=True)
+    stream: bool = setting(False, "stream an HDF5 data set from its file even when it fits in --data-memory",
+                           kind="bool", group="data", resumable=True)
     # model: shaping fields default to None, so that each model's own defaults apply
     model: str = setting("mlp", "model (see `lab models`)", kind="choice", short="-m", choices=_model_names,
                          group="model")

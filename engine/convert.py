@@ -117,8 +117,46 @@ def _shown(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
-def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool) -> Source:
+def load_image(path: Path, size: tuple[int, int] | None, grayscale: bool) -> np.ndarray:
+    """One image file decoded to uint8 (H,W) or (H,W,3), resized to `size` (H,W) when given."""
     from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # 89+ megapixels: refuse
+            with Image.open(path) as im:
+                im = im.convert("L" if grayscale else "RGB")
+                if size is not None:
+                    im = im.resize((size[1], size[0]), Image.BILINEAR)
+                return np.asarray(im, dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise DataError(f"{_shown(path)}: refused, too many pixels ({str(e).split(',')[0]})") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{_shown(path)}: cannot read image ({e})") from None
+
+
+PARALLEL_FROM = 512  # images: below this a process pool costs more than it saves
+
+
+def _decoded(paths: list[Path], size, grayscale: bool, workers: int) -> Iterator[list[np.ndarray]]:
+    """The images decoded in blocks of CHUNK_FILES, in order, by a pool of `workers` processes: memory
+    holds one block (plus the pool's few in flight), whatever the number of files."""
+    blocks = [paths[s:s + CHUNK_FILES] for s in range(0, len(paths), CHUNK_FILES)]
+    if workers <= 1 or len(paths) < PARALLEL_FROM:
+        for block in blocks:
+            yield [load_image(p, size, grayscale) for p in block]
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        decode = partial(load_image, size=size, grayscale=grayscale)
+        for block in blocks:
+            yield list(pool.map(decode, block, chunksize=max(1, len(block) // (4 * workers))))
+
+
+CHUNK_FILES = 1000
+
+
+def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool, workers: int = 1) -> Source:
     folders = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     # a folder name that is not UTF-8 still names its class (with a replacement character)
     classes = [os.fsencode(c).decode("utf-8", "replace") for c in folders]
@@ -126,27 +164,13 @@ def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: boo
              if p.suffix.lower() in IMAGE_EXTS]
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
-
-    def load(path):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)  # 89+ megapixels: refuse
-                with Image.open(path) as im:
-                    im = im.convert("L" if grayscale else "RGB")
-                    if size is not None:
-                        im = im.resize((size[1], size[0]), Image.BILINEAR)
-                    return np.asarray(im, dtype=np.uint8)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-            raise DataError(f"{_shown(path)}: refused, too many pixels ({str(e).split(',')[0]})") from None
-        except (OSError, ValueError, SyntaxError) as e:
-            raise DataError(f"{_shown(path)}: cannot read image ({e})") from None
-
-    first = load(files[0][0])
+    first = load_image(files[0][0], size, grayscale)
 
     def chunks():
-        for start in range(0, len(files), 1000):
-            part = files[start:start + 1000]
-            arrays = [load(p) for p, _ in part]
+        done = 0
+        for arrays in _decoded([p for p, _ in files], size, grayscale, workers):
+            part = files[done:done + len(arrays)]
+            done += len(arrays)
             for (p, _), a in zip(part, arrays):
                 if a.shape != first.shape:
                     raise DataError(f"{p}: image is {a.shape[1]}x{a.shape[0]}, the first was "
@@ -180,8 +204,9 @@ def _array_source(path: Path, images_key: str, labels_key: str) -> Source:
 
 def detect_source(source: str, fmt: str | None = None, data_dir: str | None = None,
                   size: tuple[int, int] | None = None, grayscale: bool = False,
-                  images_key: str = "images", labels_key: str = "labels") -> Source:
-    """Work out what `source` is (or use `fmt`) and return a streaming Source."""
+                  images_key: str = "images", labels_key: str = "labels", workers: int | None = None) -> Source:
+    """Work out what `source` is (or use `fmt`) and return a streaming Source. `workers`: processes that
+    decode an ImageFolder (default: the CPUs this process may use)."""
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     path = Path(source)
@@ -203,7 +228,8 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         if fmt == "idx":
             raise DataError(f"{path}: expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]")
     if fmt in (None, "imagefolder"):
-        return _imagefolder_source(path, size, grayscale)
+        from .threads import available_cpus
+        return _imagefolder_source(path, size, grayscale, workers or available_cpus())
     raise DataError(f"{path}: not a {fmt} source")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,18 +20,22 @@ EVAL_BATCH = 2048
 @torch.inference_mode()
 def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH,
             progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
-    """Logits for every row of x, in large batches, in eval mode (restored afterwards); `progress(done,
-    total)` is called before each batch and at the end (rows queued, not synced: it costs nothing)."""
+    """Logits for every row of x (a tensor, or a Split whose batches are normalised as they are fetched),
+    in large batches, in eval mode (restored afterwards); `progress(done, total)` is called before each batch
+    and at the end (rows queued, not synced: it costs nothing)."""
     was_training = model.training
     model.eval()
+    chunks = x.chunks(batch_size) if hasattr(x, "chunks") else \
+        (x[i:i + batch_size] for i in range(0, len(x), batch_size))
     try:
         if not len(x):
             return torch.empty(0)
-        out = []
-        for i in range(0, len(x), batch_size):
+        out, done = [], 0
+        for chunk in chunks:
             if progress is not None:
-                progress(i, len(x))
-            out.append(model(x[i:i + batch_size]))
+                progress(done, len(x))
+            out.append(model(chunk))
+            done += len(chunk)
         if progress is not None:
             progress(len(x), len(x))
         return torch.cat(out)
@@ -46,8 +49,7 @@ def sample_split(split, n: int | None, seed: int = 0):
     if n is None or len(split) <= n:
         return split
     rows = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
-    rows = rows.to(split.y.device)
-    return dataclasses.replace(split, x=split.x[rows], y=split.y[rows], index=split.index[rows])
+    return split.subset(rows)
 
 
 def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -60,7 +62,7 @@ def loss_acc_confusion(model, split, num_classes: int, top5: bool = False, progr
     top-5 accuracy (None for 5 classes or fewer). `progress` as in predict()."""
     if len(split) == 0:
         return (float("nan"), float("nan"), []) + ((None,) if top5 else ())
-    logits = predict(model, split.x, progress=progress)
+    logits = predict(model, split, progress=progress)
     loss = F.cross_entropy(logits.float(), split.y)
     cm = confusion_matrix(split.y, logits.argmax(1), num_classes)
     in_top5 = topk_correct(logits, split.y, 5) if top5 and num_classes > 5 else torch.zeros((), device=cm.device)
@@ -227,7 +229,7 @@ class EvalReport:
 def evaluate(model: torch.nn.Module, split, classes: list[str], name: str = "test",
              threshold: float | None = None) -> EvalReport:
     """Run a split through the model in large batches without gradients."""
-    logits = predict(model, split.x).float()
+    logits = predict(model, split).float()
     probs = torch.softmax(logits, 1)
     losses = F.cross_entropy(logits, split.y, reduction="none")
     probs_np = probs.cpu().numpy()

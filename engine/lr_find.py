@@ -56,7 +56,7 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
     opt = make_optimizer(model, cfg.replace(lr=start))
     precision = resolve_precision(cfg.precision, device)
     weights, gen = penalty_params(model), torch.Generator().manual_seed(cfg.seed)
-    x, y = data.train.x, data.train.y
+    y = data.train.y
     lrs, losses, smoothed = [], [], []
     avg, best, stopped = 0.0, math.inf, "end"
     batches = _endless(len(y), cfg.batch_size, gen, device)
@@ -69,7 +69,7 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
             g["lr"] = lr
         idx = next(batches)
         with autocast(precision, device):
-            loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=cfg.label_smoothing)
+            loss = F.cross_entropy(model(data.train.take(idx)), y[idx], label_smoothing=cfg.label_smoothing)
         opt.zero_grad(set_to_none=True)
         (loss + penalty(weights, cfg.l1, cfg.l2)).backward()
         if cfg.clip_grad:

@@ -151,10 +151,11 @@ def _download(name: str, root: Path) -> None:
 
 
 def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels",
-              strict: bool = True) -> RawData:
+              strict: bool = True, images: bool = True) -> RawData:
     """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group.
 
     strict=False names labels beyond the file's class names instead of refusing them (for `lab data`).
+    images=False reads the labels only (train_x/test_x are None): the streamed reader opens the images.
     """
     import h5py
     path = Path(path)
@@ -165,12 +166,12 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
             for key in (images_key, labels_key):
                 if key not in f or not isinstance(f[key], h5py.Dataset):
                     raise DataError(f"--data {path}: no dataset {key!r} (found: {', '.join(f.keys()) or 'none'})")
-            train_x, train_y = check_arrays(f[images_key][()], f[labels_key][()], f"{path}")
+            train_x, train_y = _h5_arrays(f, images_key, labels_key, f"{path}", images)
             test_x = test_y = None
             if "test" in f and isinstance(f["test"], h5py.Group):
                 g = f["test"]
                 if images_key in g and labels_key in g:
-                    test_x, test_y = check_arrays(g[images_key][()], g[labels_key][()], f"{path}:test")
+                    test_x, test_y = _h5_arrays(g, images_key, labels_key, f"{path}:test", images)
             names = f.attrs.get("class_names")
     except DataError:
         raise
@@ -185,9 +186,25 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
             raise DataError(f"--data {path}: labels go up to {n_classes - 1} but only {len(classes)} class names")
     else:
         classes = [str(i) for i in range(n_classes)]
-    if test_x is not None and test_x.shape[1:] != train_x.shape[1:]:
+    if images and test_x is not None and test_x.shape[1:] != train_x.shape[1:]:
         raise DataError(f"--data {path}: test images {test_x.shape[1:]} differ from train images {train_x.shape[1:]}")
     return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
+
+
+def _h5_arrays(group, images_key: str, labels_key: str, where: str, images: bool):
+    """(images, labels) of an HDF5 group, checked; with images=False (None, labels), the images' shape
+    and dtype checked without reading them."""
+    if images:
+        return check_arrays(group[images_key][()], group[labels_key][()], where)
+    d, y = group[images_key], np.asarray(group[labels_key][()])
+    if d.ndim not in (3, 4):
+        raise DataError(f"{where}: images must have shape (N,H,W) or (N,H,W,C), got {d.shape}")
+    if len(y) != d.shape[0]:
+        raise DataError(f"{where}: {d.shape[0]} images but {len(y)} labels")
+    # a zero-stride stand-in: the checks see the dtype and the count, not the pixels
+    stand_in = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8 if d.dtype == np.uint8 else d.dtype),
+                                               (len(y), 1, 1), (0, 0, 0))
+    return None, check_arrays(stand_in, y, where)[1]
 
 
 # name -> loader(root, download) -> RawData; register_dataset adds one (plugins included)

@@ -70,11 +70,16 @@ class Distributed:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
-    def shard(self, perm: torch.Tensor) -> torch.Tensor:
-        """This rank's equal share of a permutation (the remainder is dropped so every rank takes as many steps)."""
+    def shard(self, perm: torch.Tensor, contiguous: bool = False) -> torch.Tensor:
+        """This rank's equal share of a permutation (the remainder is dropped so every rank takes as many steps).
+
+        contiguous=True gives each rank one stretch of the order: a streamed epoch's order runs window by
+        window through the file, so each rank then reads only its own blocks."""
         if not self.active:
             return perm
         per_rank = len(perm) // self.world
+        if contiguous:
+            return perm[self.rank * per_rank:(self.rank + 1) * per_rank]
         return perm[self.rank::self.world][:per_rank]
 
     def sum(self, *tensors: torch.Tensor) -> list[torch.Tensor]:

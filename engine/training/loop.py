@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 from ..config import TrainConfig, parse_augment
 from ..data import Dataset
-from ..data.batches import batch_indices, steps_per_epoch
+from ..data.batches import EpochBatches, epoch_order, steps_per_epoch
 from ..data.points import is_points
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, DataError
 from ..evaluation import loss_acc_confusion, sample_split
 from ..finetune import set_frozen, trainable
 from ..precision import autocast, grad_scaler, resolve_precision
@@ -217,6 +217,8 @@ class TrainLoop:
             return self._finish(status, diverged=diverged)
         except BaseException as e:  # a bug, a full disk, or a second Ctrl-C during the clean-up
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            if isinstance(e, DataError) and self.perm is not None and not self.dist.active:
+                self.emit(CheckpointReady(self.snapshot()))  # the batches before the bad read are kept
             error = (str(e).strip().splitlines() or [type(e).__name__])[0][:300] if status == "failed" else ""
             try:
                 self._finish(status, error=error, evaluate=False)
@@ -231,21 +233,23 @@ class TrainLoop:
     def train_epoch(self, epoch: int) -> str | None:
         """Train one epoch from self.position; returns a stop reason, or None when the epoch completed."""
         self._release_frozen(epoch)
+        train = self.data.train
         if self.perm is None:
-            self.perm, self.position = torch.randperm(len(self.data.train), generator=self.gen), 0
+            self.perm, self.position = epoch_order(train, self.gen), 0
             self.accum = EpochAccum.zeros(self.device)
         self.model.train()
-        acc, cfg, x, y = self.accum, self.cfg, self.data.train.x, self.data.train.y
-        perm = self.dist.shard(self.perm).to(self.device)
+        acc, cfg = self.accum, self.cfg
+        perm = self.dist.shard(self.perm, contiguous=train.streamed).to(self.device)
         t0, paused0, last_emit = time.perf_counter(), self.paused, time.monotonic()
         stop = None
         self.emit(PhaseChanged("training", epoch=epoch))  # its progress comes as BatchEnded events
-        for step, idx in batch_indices(perm, cfg.batch_size, self.position):
+        batches = EpochBatches(train, perm, cfg.batch_size, self.position)
+        for step, xb, yb in self._fetched(batches, epoch):
             stop = self._poll()
             if stop:
                 self.emit(PhaseChanged("cancelling", epoch=epoch))
                 break
-            xb, yb = augment(x[idx], self.kinds, self.gen), y[idx]
+            xb = augment(xb, self.kinds, self.gen)
             if self.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             with autocast(self.precision, self.device):
@@ -265,8 +269,18 @@ class TrainLoop:
                 if not self.dist.active and acc.bad_step.item() >= 0:  # ranks check together at the end
                     stop = "diverged"
                     break
+        batches.close()
         acc.seconds += time.perf_counter() - t0 - (self.paused - paused0)
         return stop
+
+    def _fetched(self, batches: EpochBatches, epoch: int):
+        """The epoch's batches; a data file that fails mid-run is named with the epoch and batch."""
+        try:
+            yield from batches
+        except DataError as e:
+            raise DataError(f"{e} at epoch {epoch}, batch {self.position + 1}") from None
+        finally:
+            batches.close()
 
     def _optimizer_step(self) -> None:
         """Clip (on unscaled gradients), warm the lr up, step through the grad scaler, update the EMA."""

@@ -120,8 +120,10 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
         stats = (state["data"]["mean"], state["data"]["std"]) if state else None
+        # a resumed run keeps how it streamed (blocks, window): the epoch order depends on it
+        layout = state["data"].get("stream") if state else None
         with timings.phase("data"):
-            data = dataset or load_dataset(cfg, dist.device, stats=stats)
+            data = dataset or load_dataset(cfg, dist.device, stats=stats, layout=layout)
         setup_started = time.perf_counter()
         if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
             raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "

@@ -92,6 +92,7 @@ class RunWriter:
                    "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
                    "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
                    "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
+                   "load_seconds": self.data.get("load_seconds"),
                    "ended": _now(), "timings": e.timings}
         if e.error:
             results["error"] = e.error

@@ -46,7 +46,7 @@ def test_idx_round_trip_bit_for_bit(tmp_path):
     assert np.array_equal(back["images"], train[0]) and np.array_equal(back["labels"], train[1])
     assert np.array_equal(back["test"][0], test[0]) and np.array_equal(back["test"][1], test[1])
     assert back["labels"].dtype == np.int64 and back["images"].dtype == np.uint8
-    assert back["compression"] == "gzip" and back["chunks"] is not None
+    assert back["compression"] == "lzf" and back["chunks"] is not None
     attrs = back["attrs"]
     assert list(attrs["class_names"]) == [str(i) for i in range(10)]
     assert attrs["format_version"] == 1 and attrs["source"].startswith("idx:") and attrs["created"]
