@@ -90,6 +90,7 @@ class TrainPrinter:
         self.mode = mode
         self.out = out or sys.stdout
         self.log = log
+        self.log_error = None  # why writing the log failed, if it did
         self.progress = None
         self.task = None
 
@@ -104,8 +105,11 @@ class TrainPrinter:
 
     def _log(self, text: str) -> None:
         if self.log is not None:
-            self.log.write(text + "\n")
-            self.log.flush()
+            try:
+                self.log.write(text + "\n")
+                self.log.flush()
+            except OSError as e:  # a full disk, /dev/full: training goes on, the command reports it at the end
+                self.log_error, self.log = e.strerror or str(e), None
 
     def __call__(self, event) -> None:
         from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted

@@ -59,7 +59,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.sweep import SWEEP_FILE, parse_grid, plan
+    from engine.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
 
     name = sweep_name
     check_run_name(name)
@@ -75,6 +75,8 @@ def sweep_command(
     folder = Path(options.get("runs_dir") or "runs") / name
     if (folder / SWEEP_FILE).is_file() and not resume:
         fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
+    if (folder / SWEEP_FILE).is_file():
+        read_sweep(folder)  # a damaged sweep.json is one line, before any point starts
     if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
         fail(f"{folder}: exists and is not a sweep")
     try:

@@ -63,8 +63,10 @@ def train_command(
             history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir)
     finally:
         printer.close()
-        if log is not None:
-            log.close()
+        _close_log(log)
+    if printer.log_error:
+        from .errors import fail
+        fail(f"--log-file {log_file}: cannot write ({printer.log_error}); the run went on in {history.run_dir}")
     if json_out:
         results = json.loads((Path(history.run_dir) / "results.json").read_text())
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
@@ -74,6 +76,14 @@ def train_command(
         sys.stderr.write("error: training diverged (the loss stopped being finite or exploded); "
                          "the last good checkpoint is kept; try a lower --lr\n")
         raise typer.Exit(1)
+
+
+def _close_log(log) -> None:
+    try:
+        if log is not None:
+            log.close()
+    except OSError:  # what could not be written was reported through printer.log_error
+        pass
 
 
 def open_log(path: Path | None):

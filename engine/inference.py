@@ -17,6 +17,7 @@ from .errors import CheckpointError, DataError, LabError
 from .models import create_model, model_options
 from .training.checkpoint import load_checkpoint
 from .training.runs import resolve_checkpoint
+from .training.state_check import check_facts
 
 
 @dataclass
@@ -80,7 +81,7 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
     if "config" not in state or "data" not in state:
         raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
     cfg = TrainConfig.from_dict(state["config"])
-    facts = state["data"]
+    facts = check_facts(state["data"], path)
     model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state["model_state_dict"], path)
     model.to(device).eval()
@@ -185,10 +186,11 @@ def _lab_meta(text: str, path: Path) -> dict:
         info = json.loads(text)
         TrainConfig.from_dict(info["config"])
         info["data"]["input_shape"], info["data"]["num_classes"]
-        return info
     except (ValueError, TypeError, KeyError, LabError) as e:
         raise CheckpointError(f"{path}: its lab metadata is not a JSON object with config and data "
                               f"({str(e)[:80]})") from None
+    check_facts(info["data"], path)
+    return info
 
 
 def _run_dir_of(path: Path) -> Path | None:
