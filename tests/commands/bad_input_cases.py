@@ -46,6 +46,8 @@ def make_more_files(d):
             row[head.index("val_loss")] = value
         (run / "metrics.csv").write_text("\n".join([lines[0], *map(",".join, rows)]) + "\n")
     np.save(d / "zerod.npy", np.array(3.0))
+    np.save(d / "digits.npy", np.zeros((2, 8, 8), np.uint8))  # what the good run (digits, 8x8) takes
+    np.save(d / "chan5.npy", np.zeros((2, 8, 8, 5), np.uint8))
     np.save(d / "fived.npy", np.zeros((1, 1, 1, 1, 1), np.uint8))
     (d / "trunc.npz").write_bytes((d / "ok.npz").read_bytes()[:200])
     np.savez(d / "nolabels.npz", images=np.zeros((4, 8, 8), np.uint8))
@@ -168,19 +170,17 @@ CASES = [
     ("predict-missing-input", ["predict", *G, "{d}/nothere.png"], "nothere.png"),
     ("predict-text-input", ["predict", *G, "{d}/text.txt"], "text.txt"),
     ("predict-empty-folder", ["predict", *G, "{d}/emptydir"], "emptydir"),
-    ("predict-top-zero", ["predict", *G, "{d}/ok.npz", "--top", "0"], "--top"),
-    ("predict-csv-folder", ["predict", *G, "{d}/ok.npz", "--csv", "{d}/emptydir"], "emptydir"),
-    ("predict-csv-no-folder", ["predict", *G, "{d}/ok.npz", "--csv", "{d}/no/where.csv"], "where.csv"),
-    ("predict-missing-model", ["predict", "{d}/runs/nope", "{d}/ok.npz"], "nope"),
-    ("predict-wrong-size", ["predict", *G, "{d}/ok.h5"], "ok.h5"),
+    ("predict-top-zero", ["predict", *G, "{d}/digits.npy", "--top", "0"], "--top"),
+    ("predict-csv-folder", ["predict", *G, "{d}/digits.npy", "--csv", "{d}/emptydir"], "emptydir"),
+    ("predict-csv-no-folder", ["predict", *G, "{d}/digits.npy", "--csv", "{d}/no/where.csv"], "where.csv"),
+    ("predict-missing-model", ["predict", "{d}/runs/nope", "{d}/digits.npy"], "nope"),
+    ("predict-five-channels", ["predict", *G, "{d}/chan5.npy"], "chan5.npy"),
     # export
     ("export-format-unknown", ["export", *G, "--format", "tflite"], "--format"),
     ("export-method-unknown", ["export", *G, "--format", "torchscript", "--method", "magic"], "--method"),
-    ("export-checkpoint-word", ["export", *G, "--format", "onnx", "--checkpoint", "middle"], "--checkpoint"),
+    ("export-checkpoint-word", ["export", *G, "--format", "onnx", "--checkpoint", "middle"], "middle"),
     ("export-batch-zero", ["export", *G, "--format", "safetensors", "--batch", "0", "--out", "{d}/b.safetensors"],
      "--batch"),
-    ("export-out-no-folder", ["export", *G, "--format", "safetensors", "--out", "{d}/no/m.safetensors"],
-     "m.safetensors"),
     ("export-out-folder", ["export", *G, "--format", "safetensors", "--out", "{d}/emptydir", "--force"], "emptydir"),
     ("export-missing", ["export", "{d}/runs/nope", "--format", "onnx"], "nope"),
     # inspect-weights
@@ -212,7 +212,8 @@ CASES = [
     ("convert-size-zero", ["convert", "{d}/emptydir", "{d}/new.h5", "--size", "0x0"], "--size"),
     ("convert-size-text", ["convert", "{d}/emptydir", "{d}/new.h5", "--size", "big"], "--size"),
     ("convert-exists", ["convert", "{d}/ok.npz", "{d}/ok.h5"], "ok.h5: already exists"),
-    ("convert-no-folder", ["convert", "{d}/ok.npz", "{d}/no/new.h5"], "new.h5"),
+    ("convert-labels-key-empty", ["convert", "{d}/ok.npz", "{d}/new.h5", "--labels-key", " "], "--labels-key"),
+    ("convert-out-is-run-file", ["convert", "{d}/ok.npz", "{d}/runs/good/config.json"], "already exists"),
     ("convert-text-file", ["convert", "{d}/text.txt", "{d}/new.h5"], "text.txt"),
     ("convert-empty-folder", ["convert", "{d}/emptydir", "{d}/new.h5"], "emptydir"),
     ("convert-idx-wrong-folder", ["convert", "{d}/emptydir", "{d}/new.h5", "--format", "idx"], "emptydir"),
