@@ -228,6 +228,8 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         if fmt == "npz" or path.suffix in (".npz", ".npy"):
             return _array_source(path, images_key, labels_key)
         raise DataError(f"{path}: cannot tell the format of this file (use an .npz/.npy file, or a folder)")
+    if not path.is_dir():
+        raise DataError(f"{path}: not a regular file or a folder (a device, a socket or a pipe)")
     if fmt in (None, "cifar") and (path / "data_batch_1").is_file():
         return _cifar_source(path)
     if fmt in (None, "idx"):

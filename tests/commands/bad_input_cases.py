@@ -248,6 +248,15 @@ CASES = [
     ("sweep-empty-lr", ["sweep", "s", "--grid", "dropout=0", "--lr", "", "--runs-dir", "{d}/runs"], "--lr"),
     ("sweep-existing-not-sweep", ["sweep", "good", "--grid", "lr=1", "--runs-dir", "{d}/runs"], "not a sweep"),
     ("sweep-points-int", ["sweep", "sweep5", "--grid", "lr=1", "--resume", "--runs-dir", "{d}/runs"], "sweep.json"),
+    # device nodes where files or folders are expected
+    ("train-data-device", ["train", "--data", "/dev/zero"], "/dev/zero"),
+    ("data-device", ["data", "/dev/zero"], "/dev/zero: not a regular file or a folder"),
+    ("convert-device", ["convert", "/dev/zero", "{d}/new.h5"], "/dev/zero: not a regular file or a folder"),
+    ("predict-device", ["predict", *G, "/dev/zero"], "/dev/zero"),
+    ("eval-device", ["eval", "/dev/zero"], "/dev/zero"),
+    ("inspect-device", ["inspect-weights", "/dev/null"], "/dev/null"),
+    ("compare-device", ["compare", "/dev/null"], "/dev/null"),
+    ("resume-device", ["train", "--resume", "/dev/null"], "/dev/null"),
     # lr-find, models, the app
     ("lr-find-start-zero", ["lr-find", "--start", "0"], "--start"),
     ("lr-find-end-below-start", ["lr-find", "--start", "1", "--end", "0.1"], "--end"),
