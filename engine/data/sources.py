@@ -159,8 +159,9 @@ def _check_h5_sizes(f, path: Path, images_key: str, labels_key: str) -> None:
         for key in (images_key, labels_key):
             d = group.get(key) if group is not None and hasattr(group, "get") else None
             if d is not None and hasattr(d, "shape") and d.shape is not None:
-                # read as stored, then made int64 (labels) or float32 on the device: twice the stored size
-                total += 2 * int(np.prod(d.shape, dtype=np.float64)) * max(d.dtype.itemsize, 4)
+                # read as stored, plus one copy (labels become int64)
+                itemsize = 8 if key == labels_key else d.dtype.itemsize
+                total += 2 * int(np.prod(d.shape, dtype=np.float64)) * itemsize
     check_memory(total, f"--data {path}", "the images do not fit in memory")
 
 
