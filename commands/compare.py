@@ -1,6 +1,7 @@
 """`lab compare RUN_OR_SWEEP...`: runs side by side, their curves overlaid, a sweep's metric against its field."""
 
 import json
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,15 +18,14 @@ IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.files import read_json
     from engine.runinfo import read_run
-    from engine.sweep import SWEEP_FILE, is_sweep
+    from engine.sweep import is_sweep, read_sweep
     from engine.training.runs import resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
         if is_sweep(path):
-            names = read_json(path / SWEEP_FILE).get("points") or sorted(p.name for p in path.iterdir())
+            names = read_sweep(path)["points"] or sorted(p.name for p in path.iterdir())
             runs += [read_run(path / n) for n in names if (path / n / "config.json").is_file()]
         else:
             runs.append(read_run(resolve_run(t, runs_dir)))
@@ -61,12 +61,11 @@ def compare_command(
         fail(f"--metric: expected one of {', '.join(CURVES)}, got {metric!r}")
     if not 0 <= smoothing < 1:
         fail(f"--smooth: expected a number in [0, 1), got {smoothing}")
-    if png is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    from .png import check_png_folder
+    check_png_folder(png)
     runs = expand(targets, runs_dir)
+    if log_y:
+        _check_log_y(runs, metric)
     diff = differing(runs)
     rows = [{"run": r.name, "path": str(r.path), **{k: r.config.get(k) for k in diff}, **r.summary()}
             for r in runs]
@@ -95,6 +94,20 @@ def compare_command(
         print(f"\nwrote {len(files)} PNG files to {png}")
 
 
+def _points(run, metric: str) -> list[tuple]:
+    """(epoch, value) of a run's finite values: a NaN row (a diverged epoch) is left out of the plot."""
+    return [(e, v) for e, v in zip(run.column("epoch"), run.column(metric))
+            if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
+def _check_log_y(runs, metric: str) -> None:
+    for r in runs:
+        low = [v for _, v in _points(r, metric) if v <= 0]
+        if low:
+            fail(f"--log-y: run {r.name} has {metric} values <= 0 (e.g. {low[0]:g}); a log axis needs positive "
+                 f"values")
+
+
 def _text(v) -> str:
     return ",".join(map(str, v)) if isinstance(v, list) else str(v)
 
@@ -109,9 +122,9 @@ def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
     plt = _start()
     epochs, names = [], []
     for r in runs:
-        ys = [v for v in r.column(metric) if v is not None]
-        if ys:
-            x = r.column("epoch")[:len(ys)]
+        points = _points(r, metric)
+        if points:
+            x, ys = [p[0] for p in points], [p[1] for p in points]
             plot_series(plt, len(names), x, smooth(_scaled(ys, metric), alpha))
             names.append(r.name)
             epochs = max(epochs, x, key=len)

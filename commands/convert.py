@@ -21,6 +21,13 @@ def parse_size(text: Optional[str]):
         fail(f"--size: expected HxW such as 28x28, got {text!r}")
 
 
+def check_keys(images_key: str, labels_key: str) -> None:
+    """--images-key/--labels-key name a dataset: an empty one is a mistake, not the default."""
+    for flag, key in (("--images-key", images_key), ("--labels-key", labels_key)):
+        if not key.strip():
+            fail(f"{flag}: expected a non-empty value, got {key!r}")
+
+
 def convert_command(
     source: str = typer.Argument(..., help="data set name, IDX/CIFAR/ImageFolder folder, or .npz/.npy file"),
     out: Path = typer.Argument(..., help="the HDF5 file to write"),
@@ -47,6 +54,7 @@ def convert_command(
     from engine.convert import detect_source
     from engine.h5file import write_h5
 
+    check_keys(images_key, labels_key)
     src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key, threads)
     progress = _progress(src) if sys.stdout.isatty() and not json_out else None
     try:

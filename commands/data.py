@@ -23,6 +23,11 @@ def data_command(
     file, also its size, its resident size and whether training would stream it."""
     from engine.datainfo import describe, samples_per_class
 
+    from .convert import check_keys
+    from .errors import fail
+    check_keys(images_key, labels_key)
+    if samples < 0:
+        fail(f"--samples: expected a number >= 0, got {samples}")
     raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
     storage = _storage(source, images_key, data_memory)

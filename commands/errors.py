@@ -18,12 +18,54 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> "NoReturn":  # noqa: F821
     raise SystemExit(code)
 
 
-def run_cli(app: typer.Typer, argv: list[str], prog_name: str) -> None:
-    """Run a Typer app: bad input (usage errors, LabError) becomes one `error:` line and exit code 2."""
+class StdoutError(OSError):
+    """Writing to standard output failed (`> /dev/full`, a full disk): not a bug, one error line."""
+
+
+class _GuardedStdout:
+    """sys.stdout, with its write failures raised as StdoutError (what print() raises names no file)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._guard(self._stream.write, text)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise StdoutError(e.errno, e.strerror or str(e)) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point the failed stdout at /dev/null: the interpreter's own flush at exit adds no second message."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured in tests)
+        pass
+
+
+def run_cli(app: typer.Typer, argv: list[str], prog_name: str, guard_stdout: bool = True) -> None:
+    """Run a Typer app: bad input (usage errors, LabError) becomes one `error:` line and exit code 2, and
+    so does a stdout that refuses the output (guard_stdout; the TUI draws on the terminal itself)."""
     from engine.errors import LabError
 
+    stdout = sys.stdout
+    if guard_stdout:
+        sys.stdout = _GuardedStdout(stdout)
     try:
         rc = app(args=argv, standalone_mode=False, prog_name=prog_name)
+        sys.stdout.flush()
     except typer.Exit as e:
         raise SystemExit(e.exit_code) from None
     except typer.Abort:
@@ -34,5 +76,11 @@ def run_cli(app: typer.Typer, argv: list[str], prog_name: str) -> None:
         fail(message)
     except BrokenPipeError:
         raise SystemExit(0) from None
+    except StdoutError as e:
+        sys.stdout = stdout
+        _silence_stdout()
+        fail(f"cannot write to standard output ({e.strerror})")
+    finally:
+        sys.stdout = stdout
     if isinstance(rc, int) and rc:
         raise SystemExit(rc)

@@ -143,11 +143,8 @@ def eval_command(
     bad = [s for s in names if s not in ("train", "val", "test")]
     if bad or not names:
         fail(f"--split{'s' if splits else ''}: expected train, val or test, got {bad[0] if bad else ''!r}")
-    if png is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    from .png import check_png_folder
+    check_png_folder(png)
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     announce(target, loaded, json_out)

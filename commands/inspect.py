@@ -45,12 +45,8 @@ def inspect_command(
     import torch
 
     from engine.weights import compare_states, layer_names, weight_table
-
-    if png is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            fail("--png needs matplotlib: pip install 'lab[plots]'")
+    from .png import check_png_folder
+    check_png_folder(png)
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     state = loaded.model.state_dict()
     if compare is not None:

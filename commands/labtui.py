@@ -38,7 +38,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     cli.command()(labtui)
-    run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui")
+    run_cli(cli, sys.argv[1:] if argv is None else list(argv), "labtui", guard_stdout=False)
 
 
 def watched_run(ref: str, runs_dir: str) -> Path:

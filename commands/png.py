@@ -1,9 +1,11 @@
 """PNG figures for `--png` (matplotlib, from the optional `lab[plots]` extra)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 
+from .errors import fail
 from .textviz import to_display
 
 
@@ -59,11 +61,30 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
     return files
 
 
+def check_png_folder(png: Path | None) -> None:
+    """`--png DIR`: matplotlib is installed and DIR is a folder or can become one; checked before any work."""
+    if png is None:
+        return
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail("--png needs matplotlib: pip install 'lab[plots]'")
+    if png.exists() and not png.is_dir():
+        fail(f"--png {png}: expected a folder for the PNG files, found a file")
+    if not png.exists() and not png.parent.is_dir():
+        fail(f"--png {png}: expected a folder in an existing folder ({png.parent} does not exist)")
+
+
 def _save(fig, path: Path) -> Path:
-    from engine.files import atomic_write  # a temp file renamed over a regular file only, never a symlink
+    """Write the figure through a temp file renamed over a regular file only (never a symlink or a device):
+    a full disk leaves no half PNG and gives one error line."""
+    from engine.files import atomic_write
     fig.tight_layout()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), durable=False)
+    except OSError as e:
+        fail(f"--png: cannot write {path} ({e.strerror or e})")
     finally:
         _plt().close(fig)
     return path
@@ -114,8 +135,9 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
     scale = 100 if metric.endswith("_acc") else 1
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for r in runs:
-        ys = [scale * v for v in r.column(metric) if v is not None]
-        ax.plot(r.column("epoch")[:len(ys)], smooth(ys, alpha), marker=".", label=r.name)
+        points = [(e, v) for e, v in zip(r.column("epoch"), r.column(metric))
+                  if isinstance(v, (int, float)) and np.isfinite(v)]
+        ax.plot([e for e, _ in points], smooth([scale * v for _, v in points], alpha), marker=".", label=r.name)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric + (" (%)" if scale == 100 else ""))
     ax.xaxis.get_major_locator().set_params(integer=True)

@@ -120,6 +120,7 @@ class TrainPrinter:
         self.out = out or sys.stdout
         self.log = log
         self.console = console  # a rich Console for the bar (tests pass one; default: stdout)
+        self.log_error = None  # why writing the log failed, if it did
         self.progress = None
         self.task = None
         self.epochs, self.batch_size, self.epoch = 0, 0, 0
@@ -137,8 +138,11 @@ class TrainPrinter:
 
     def _log(self, text: str) -> None:
         if self.log is not None:
-            self.log.write(text + "\n")
-            self.log.flush()
+            try:
+                self.log.write(text + "\n")
+                self.log.flush()
+            except OSError as e:  # a full disk, /dev/full: training goes on, the command reports it at the end
+                self.log_error, self.log = e.strerror or str(e), None
 
     def __call__(self, event) -> None:
         from engine.training.events import BatchEnded, EpochEnded, PhaseChanged, RunEnded, RunStarted

@@ -3,6 +3,7 @@
 import json
 import shutil
 import time
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -14,6 +15,8 @@ SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
          "best": lambda r: -(r.best_val_acc if r.best_val_acc is not None else -1),
          "test": lambda r: -(r.test_acc if r.test_acc is not None else -1), "duration": lambda r: -r.seconds}
 PRUNABLE = ("failed", "cancelled", "dead")
+STATUSES = ("running", "dead", "stopped?", "completed", "early-stopped", "cancelled", "interrupted", "diverged",
+            "failed")
 
 
 def _matches(run, where: list[tuple[str, str]]) -> bool:
@@ -48,6 +51,10 @@ def runs_command(
 
     if sort not in SORTS:
         fail(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
+    if status is not None and status not in STATUSES:
+        fail(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    if Path(runs_dir).exists() and not Path(runs_dir).is_dir():
+        fail(f"--runs-dir {runs_dir}: expected a folder of run folders, found a file")
     pairs = []
     for w in where or []:
         key, eq, value = w.partition("=")

@@ -76,7 +76,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.sweep import SWEEP_FILE, parse_grid, plan
+    from engine.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
 
     name = sweep_name
     check_run_name(name)
@@ -94,6 +94,8 @@ def sweep_command(
         fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
     if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
         fail(f"{folder}: is a symlink; lab does not write a sweep through it")
+    if (folder / SWEEP_FILE).is_file():
+        read_sweep(folder)  # a damaged sweep.json is one line, before any point starts
     if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
         fail(f"{folder}: exists and is not a sweep")
     try:

@@ -77,8 +77,10 @@ def train_command(
             history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir, exact_name=auto)
     finally:
         printer.close()
-        if log is not None:
-            log.close()
+        _close_log(log)
+    if printer.log_error:
+        from .errors import fail
+        fail(f"--log-file {log_file}: cannot write ({printer.log_error}); the run went on in {history.run_dir}")
     if json_out:
         results = json.loads((Path(history.run_dir) / "results.json").read_text())
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
@@ -117,6 +119,14 @@ def finished(run_dir: Path, cfg, given: dict) -> str:
     if status == "early-stopped" and "epochs" not in given:
         return status
     return ""
+
+
+def _close_log(log) -> None:
+    try:
+        if log is not None:
+            log.close()
+    except OSError:  # what could not be written was reported through printer.log_error
+        pass
 
 
 def open_log(path: Path | None):

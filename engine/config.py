@@ -63,6 +63,17 @@ POSITIVE = (lambda v: v > 0, "a positive number")
 AT_LEAST_1 = (lambda v: v >= 1, "an integer >= 1")
 NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
 FRACTION = (lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+# numpy and torch take seeds in [0, 2**32) and [0, 2**64); beyond, they raise deep inside training
+SEED = (lambda v: 0 <= v < 2 ** 32, f"an integer from 0 to {2 ** 32 - 1}")
+
+
+def _max_threads() -> int:
+    """More threads than 4 per CPU only slow a run down, and 10^5 exhaust the process limit (a segfault)."""
+    import os
+    return 4 * (os.cpu_count() or 1)
+
+
+THREADS = (lambda v: 1 <= v <= _max_threads(), f"an integer from 1 to {_max_threads()} (4 per CPU)")
 
 
 def _is_size(text) -> bool:
@@ -185,13 +196,13 @@ class TrainConfig:
     batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
     patience: int | None = setting(None, "stop after N epochs without validation-loss improvement", kind="int",
                                    check=AT_LEAST_1, resumable=True, placeholder="off")
-    seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int")
+    seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int", check=SEED)
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "
                              "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (validation runs "
                              "at it too; the test score is fp32)", kind="choice", choices=PRECISIONS, group="run")
     threads: int | None = setting(None, "CPU threads (default: the cores this process may use: affinity, cgroup "
-                                  "quota, SLURM_CPUS_PER_TASK)", kind="int", check=AT_LEAST_1, group="run",
+                                  "quota, SLURM_CPUS_PER_TASK)", kind="int", check=THREADS, group="run",
                                   resumable=True, placeholder="auto")
     recipe: str | None = setting(None, "start from a tuned recipe (see `lab train --recipe list`); flags given "
                                  "override its values", kind="choice", choices=_recipe_names, group="run",
@@ -317,9 +328,16 @@ class Setting:
         return tuple(self.choices() if callable(self.choices) else self.choices or ())
 
     def parse(self, text):
-        """A flag's or form field's text -> the field's value; '' means unset. One error text for both faces."""
-        if text is None or (isinstance(text, str) and text.strip() == "" and self.kind != "str"):
+        """A flag's or form field's text -> the field's value; None means unset. One error text for both faces.
+
+        An empty text is refused, never read as "the default": `--lr ''` is a mistake (an unset shell
+        variable), not a request for 1e-3. The form maps its empty fields to None before calling this."""
+        if text is None:
             return None
+        if isinstance(text, str) and text.strip() == "":
+            expected = {"int": "an integer", "float": "a finite number", "ints": "a comma-separated list of "
+                        "positive integers", "bool": "true or false"}.get(self.kind, "a non-empty value")
+            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}")
         if self.kind == "bool" and isinstance(text, str):  # from a sweep grid or a form
             word = text.strip().lower()
             if word in ("true", "yes", "on", "1"):
@@ -343,12 +361,16 @@ class Setting:
                     raise ValueError
                 return value
             if self.kind == "ints":
-                return [int(p) for p in text.replace(" ", "").split(",") if p != ""] or None
+                parts = text.replace(" ", "").split(",")
+                if all(p == "" for p in parts):
+                    raise ConfigError(f"{self.flag}: expected a comma-separated list of positive integers, "
+                                      f"got {text!r}")
+                return [int(p) for p in parts if p != ""]
         except ValueError:
             expected = {"int": "an integer", "float": "a finite number",
                         "ints": "a comma-separated list of integers"}[self.kind]
             raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}") from None
-        return text or None
+        return text
 
 
 def settings() -> list[Setting]:
@@ -370,7 +392,7 @@ def resumable_flags() -> list[str]:
 
 
 def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConfig:
-    """A validated TrainConfig from {field: text-or-value}; None and '' leave the field as in `base`."""
+    """A validated TrainConfig from {field: text-or-value}; None leaves the field as in `base`, '' is refused."""
     changes = {}
     for name, raw in values.items():
         value = SETTINGS_BY_NAME[name].parse(raw)
@@ -443,10 +465,10 @@ def _suggest(value, options) -> str:
 
 def parse_augment(text: str | None) -> tuple[str, ...]:
     """'none' | 'flip' | 'crop' | 'flip,crop' -> the augmentations to apply."""
-    if not text or text == "none":
+    if text is None or text == "none":
         return ()
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
     bad = [k for k in kinds if k not in AUGMENTS]
-    if bad:
+    if bad or not kinds:
         raise ConfigError(f"--augment: expected none or a list of {', '.join(AUGMENTS)}, got {text!r}")
     return kinds

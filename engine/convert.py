@@ -68,7 +68,8 @@ def iter_idx(path: Path, chunk: int = CHUNK) -> Iterator[np.ndarray]:
     try:
         with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
             dtype, shape = _idx_header(f, path)
-            item = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+            item = int(np.prod(shape[1:], dtype=np.float64)) * dtype.itemsize
+            _check_idx_size(path, shape, item, chunk)
             for start in range(0, shape[0], chunk):
                 n = min(chunk, shape[0] - start)
                 buf = f.read(n * item)
@@ -80,6 +81,18 @@ def iter_idx(path: Path, chunk: int = CHUNK) -> Iterator[np.ndarray]:
                 raise DataError(f"{path}: file is longer than its header's {shape[0]} items")
     except (OSError, EOFError) as e:
         raise DataError(f"{path}: cannot read IDX file ({e})") from None
+
+
+def _check_idx_size(path: Path, shape: tuple, item: int, chunk: int) -> None:
+    """A header's sizes against the file (uncompressed) and the memory a chunk takes: a header that claims
+    10^9 items of 10^5 x 10^5 bytes is refused before a read of that size allocates it."""
+    from .memory import check_memory
+    if path.suffix != ".gz":
+        body = path.stat().st_size - 4 - 4 * len(shape)
+        if shape[0] * item != body:
+            raise DataError(f"{path}: IDX header says shape {shape} ({shape[0] * item:.0f} bytes) but the file "
+                            f"holds {body} bytes")
+    check_memory(2 * item * min(chunk, shape[0]), f"{path}: IDX header shape {shape}")
 
 
 def _idx_split(images: Path, labels: Path) -> SplitSource:
@@ -164,6 +177,10 @@ def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: boo
              if p.suffix.lower() in IMAGE_EXTS]
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
+    if size is not None:  # a chunk of resized images, stacked: check before the first resize allocates
+        from .memory import check_memory
+        check_memory(3 * size[0] * size[1] * (1 if grayscale else 3) * min(1000, len(files)),
+                     f"--size {size[0]}x{size[1]}", "choose a smaller size")
     first = load_image(files[0][0], size, grayscale)
 
     def chunks():
@@ -179,9 +196,27 @@ def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: boo
     return Source("imagefolder", root.name, classes, {"train": SplitSource(len(files), chunks)})
 
 
+def _check_npz_sizes(path: Path) -> None:
+    """The arrays' shapes from their headers against memory: np.load allocates what a header claims before
+    it reads, so a 1 kB archive that claims 10^12 elements is refused here."""
+    import zipfile
+    from .memory import check_memory
+    total = 0
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            with z.open(name) as f:
+                major, _ = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    check_memory(2 * total, f"{path}: its arrays")
+
+
 def _array_source(path: Path, images_key: str, labels_key: str) -> Source:
+    import zipfile
     try:
         if path.suffix == ".npz":
+            _check_npz_sizes(path)
             with np.load(path, allow_pickle=False) as z:
                 if images_key not in z or labels_key not in z:
                     raise DataError(f"{path}: expected arrays {images_key!r} and {labels_key!r}, found {list(z.keys())}")
@@ -191,7 +226,7 @@ def _array_source(path: Path, images_key: str, labels_key: str) -> Source:
             if other == path or not other.is_file():
                 raise DataError(f"{path}: expected a labels file {other.name} beside it (--labels-key)")
             images, labels = np.load(path, mmap_mode="r", allow_pickle=False), np.load(other, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: cannot read numpy file ({e})") from None
     images, labels = check_arrays(images, labels, str(path))
     n = int(labels.max()) + 1
@@ -218,6 +253,8 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         if fmt == "npz" or path.suffix in (".npz", ".npy"):
             return _array_source(path, images_key, labels_key)
         raise DataError(f"{path}: cannot tell the format of this file (use an .npz/.npy file, or a folder)")
+    if not path.is_dir():
+        raise DataError(f"{path}: not a regular file or a folder (a device, a socket or a pipe)")
     if fmt in (None, "cifar") and (path / "data_batch_1").is_file():
         return _cifar_source(path)
     if fmt in (None, "idx"):

@@ -58,6 +58,7 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
     tmp = _temp_for(out, force)
     try:
         checksums, counts, shapes = {}, {}, {}
+        _check_space(tmp, out, source)
         with h5py.File(tmp, "w") as f:
             for split, src in source.splits.items():
                 group = f if split == "train" else f.require_group(split)
@@ -99,15 +100,42 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
             f.attrs["format_version"] = FORMAT_VERSION
         verify_h5(tmp, counts)
         replace_into(tmp, out)
-    except OSError as e:  # a full disk, a read-only folder, a folder where the file should go
+    except (OSError, RuntimeError) as e:  # a full disk, a read-only folder, a folder where the file should go
         Path(tmp).unlink(missing_ok=True)
-        raise DataError(f"{out}: cannot write ({e.strerror or e})") from None
+        raise DataError(f"{out}: cannot write ({_why(e)})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return {"path": str(out), "classes": source.classes, "counts": counts, "shapes": shapes,
             "sha256": {k: {"images": v[0], "labels": v[1]} for k, v in checksums.items()},
             "bytes": out.stat().st_size}
+
+
+def _check_space(tmp: Path, out: Path, source: Source) -> None:
+    """Refuse before writing when the disk cannot hold the file uncompressed: HDF5 fails badly on a full
+    disk (its close after a failed write raises, and the library crashes at exit), so it must not get there.
+    The first chunk is read for the sample size (and read again by the writer)."""
+    first = next(iter(next(iter(source.splits.values())).chunks()), None)
+    if first is None or not len(first[0]):
+        return
+    count = sum(s.count for s in source.splits.values())
+    needed = int(count * (first[0][0].size + 8) * 1.05) + (1 << 20)  # stored as uint8 images, int64 labels
+    st = os.statvfs(tmp.parent)
+    free = st.f_bavail * st.f_frsize
+    if needed > free:
+        from .memory import human
+        raise DataError(f"{out}: no space left on the device: the file needs up to {human(needed)}, "
+                        f"{human(free)} is free")
+
+
+def _why(e: Exception) -> str:
+    """The reason of an OSError, or of HDF5's multi-line RuntimeError text, as a few words."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    text = str(e)
+    if "error message = '" in text:
+        return text.split("error message = '", 1)[1].split("'", 1)[0]
+    return text.splitlines()[0][:160] if text.strip() else type(e).__name__
 
 
 def _as_uint8(x: np.ndarray) -> np.ndarray:

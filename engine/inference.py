@@ -19,6 +19,7 @@ from .errors import CheckpointError, DataError, LabError
 from .models import create_model, model_options
 from .training.checkpoint import load_checkpoint
 from .training.runs import resolve_checkpoint
+from .training.state_check import check_facts
 
 
 @dataclass

@@ -104,5 +104,22 @@ def is_sweep(path: str | Path) -> bool:
     return (Path(path) / SWEEP_FILE).is_file()
 
 
+def read_sweep(folder: str | Path) -> dict:
+    """A sweep folder's sweep.json, checked: an object whose `points` is a list of plain run names."""
+    from .config import check_run_name
+    from .files import read_json
+    path = Path(folder) / SWEEP_FILE
+    info = read_json(path)
+    points = info.get("points") if isinstance(info, dict) else None
+    if not isinstance(info, dict) or not isinstance(points, list) or not all(isinstance(p, str) for p in points):
+        raise ConfigError(f"{path}: expected a JSON object whose points is a list of run names")
+    for p in points:
+        try:
+            check_run_name(p)
+        except ConfigError:
+            raise ConfigError(f"{path}: point {p!r} is not a plain folder name") from None
+    return info
+
+
 def finite(v) -> float | None:
     return v if isinstance(v, (int, float)) and math.isfinite(v) else None

@@ -14,6 +14,9 @@ import numpy as np
 
 from ..errors import DataError
 
+# a class index beyond this is a damaged or hostile file: the class list, per-class counts and the
+# confusion matrix (classes^2 counters: 800 MB here) are all sized by the largest label
+MAX_CLASSES = 10_000
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -106,6 +109,9 @@ def check_arrays(images, labels, where: str) -> tuple[np.ndarray, np.ndarray]:
     labels = labels.astype(np.int64)
     if labels.min() < 0:
         raise DataError(f"{where}: labels must be >= 0, found {labels.min()}")
+    if labels.max() >= MAX_CLASSES:
+        raise DataError(f"{where}: labels must be below {MAX_CLASSES} (lab's limit on classes), "
+                        f"found {labels.max()}")
     if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
         raise DataError(f"{where}: images contain NaN or infinite values")
     return images, labels

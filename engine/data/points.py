@@ -13,7 +13,8 @@ from ..errors import DataError
 DEFAULT_SAMPLES = 1000
 DEFAULT_NOISE = {"moons": 0.2, "circles": 0.1, "blobs": 1.0}  # blobs: the clusters' standard deviation
 POINT_SETS = tuple(DEFAULT_NOISE)
-POINTS_SHAPE = [2, 1, 1]  # the input_shape of a points data set
+POINTS_SHAPE = [2, 1, 1]
+MAX_SPREAD = 1e15  # the points' standard deviation: squares of larger values leave float32's range  # the input_shape of a points data set
 
 
 def make_points(name: str, samples: int | None = None, noise: float | None = None, seed: int = 0) -> dict:
@@ -34,7 +35,14 @@ def make_points(name: str, samples: int | None = None, noise: float | None = Non
     else:
         raise DataError(f"--dataset: {name!r} is not a points data set ({', '.join(POINT_SETS)})")
     classes = [str(i) for i in range(int(y.max()) + 1)]
-    return dict(classes=classes, train_x=x.astype(np.float32).reshape(n, 1, 1, 2), train_y=y.astype(np.int64),
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = x.astype(np.float32)
+        spread = float(np.std(x.astype(np.float64)))
+    if not np.all(np.isfinite(x)) or not np.isfinite(spread) or spread > MAX_SPREAD:
+        # standardising such points overflows float32: the loss is NaN at once, which is no divergence
+        raise DataError(f"--noise {noise:g}: the {name} points spread beyond what float32 training handles; "
+                        f"expected a noise up to about {MAX_SPREAD:g}")
+    return dict(classes=classes, train_x=x.reshape(n, 1, 1, 2), train_y=y.astype(np.int64),
                 origin=f"sklearn make_{name}(n={n}, noise={noise}, seed={seed})")
 
 

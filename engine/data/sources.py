@@ -150,6 +150,21 @@ def _download(name: str, root: Path) -> None:
         raise DataError(f"{name}: download into {root} failed ({type(e).__name__}: {e})") from None
 
 
+def _check_h5_sizes(f, path: Path, images_key: str, labels_key: str, images: bool = True) -> None:
+    """The datasets' shapes (from the header) against the memory they would take once read: a (10, 10^5,
+    10^5) dataset is refused here, not allocated. Images that stream (images=False) are not read whole."""
+    from ..memory import check_memory
+    total = 0
+    for group in (f, f.get("test")):
+        for key in (images_key, labels_key) if images else (labels_key,):
+            d = group.get(key) if group is not None and hasattr(group, "get") else None
+            if d is not None and hasattr(d, "shape") and d.shape is not None:
+                # read as stored, plus one copy (labels become int64)
+                itemsize = 8 if key == labels_key else d.dtype.itemsize
+                total += 2 * int(np.prod(d.shape, dtype=np.float64)) * itemsize
+    check_memory(total, f"--data {path}", "the images do not fit in memory")
+
+
 def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels",
               strict: bool = True, images: bool = True) -> RawData:
     """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group.
@@ -166,6 +181,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
             for key in (images_key, labels_key):
                 if key not in f or not isinstance(f[key], h5py.Dataset):
                     raise DataError(f"--data {path}: no dataset {key!r} (found: {', '.join(f.keys()) or 'none'})")
+            _check_h5_sizes(f, path, images_key, labels_key, images)
             train_x, train_y = _h5_arrays(f, images_key, labels_key, f"{path}", images)
             test_x = test_y = None
             if "test" in f and isinstance(f["test"], h5py.Group):

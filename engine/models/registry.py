@@ -6,9 +6,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
 import torch.nn as nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, LabError
 
 _REGISTRY: dict[str, "ModelEntry"] = {}
 
@@ -72,6 +73,7 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
                                   f"(it takes: {', '.join('--' + t.replace('_', '-') for t in takes)})")
             del options[k]
     init = options.pop("init", "default")
+    _check_model_memory(name, tuple(input_shape), int(num_classes), options)
     model = _REGISTRY[name].builder(tuple(input_shape), int(num_classes), **options)
     initialize(model, init)
     return model
@@ -90,6 +92,27 @@ def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, 
     model = build_torchvision(name[3:], input_shape, num_classes)
     initialize(model, options.get("init", "default"))
     return model
+
+
+def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options: dict) -> None:
+    """Build the model on the meta device (no memory) and refuse it when its weights, gradients and optimizer
+    state cannot fit: `--hidden 4000000000` is one line, not a process killed by the OOM killer."""
+    from ..memory import check_memory
+    try:
+        with torch.device("meta"):
+            probe = _REGISTRY[name].builder(input_shape, num_classes, **options)
+        count = sum(t.numel() for t in [*probe.parameters(), *probe.buffers()])
+    except LabError:
+        raise
+    except RuntimeError as e:
+        if "overflow" in str(e):  # more elements than an int64 counts
+            raise ConfigError(f"model {name}: a layer is too large to exist; lower --hidden or --channels") from None
+        return
+    except Exception:  # a builder that needs real tensors: the real build below reports its own errors
+        return
+    # fp32 weights, their gradients and two Adam moments
+    check_memory(16 * count, f"model {name} ({count:.3g} parameters)",
+                 "lower --hidden or --channels, or use smaller images")
 
 
 def load_plugins() -> None:

@@ -8,6 +8,8 @@ import re
 import torch
 import torch.distributed as torch_dist
 
+from ..errors import ConfigError
+
 STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
 
 
@@ -27,14 +29,24 @@ def slurm_hosts(nodelist: str) -> list[str]:
     return hosts
 
 
+def env_int(name: str, default: int, env=os.environ, low: int = 0) -> int:
+    """An integer environment variable; anything else is a ConfigError naming it (not a traceback)."""
+    text = env.get(name, "").strip() or str(default)
+    if not text.isdigit() or int(text) < low:
+        raise ConfigError(f"{name}: expected an integer >= {low} in the environment, got {env.get(name)!r}")
+    return int(text)
+
+
 def env_from_slurm(env=os.environ) -> dict:
     """torch.distributed's variables from srun's, when srun started several tasks and torchrun did not."""
-    if "WORLD_SIZE" in env or int(env.get("SLURM_NTASKS", "1")) <= 1 or "SLURM_PROCID" not in env:
+    if "WORLD_SIZE" in env or "SLURM_PROCID" not in env or env_int("SLURM_NTASKS", 1, env, 1) <= 1:
         return {}
+    world, rank = env_int("SLURM_NTASKS", 1, env, 1), env_int("SLURM_PROCID", 0, env)
+    if rank >= world:
+        raise ConfigError(f"SLURM_PROCID: expected a rank below SLURM_NTASKS={world}, got {rank}")
     nodes = slurm_hosts(env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or "localhost")
-    job = int(env.get("SLURM_JOB_ID", "0") or 0)
-    return {"WORLD_SIZE": env["SLURM_NTASKS"], "RANK": env["SLURM_PROCID"],
-            "LOCAL_RANK": env.get("SLURM_LOCALID", "0"),
+    job = env_int("SLURM_JOB_ID", 0, env)
+    return {"WORLD_SIZE": str(world), "RANK": str(rank), "LOCAL_RANK": str(env_int("SLURM_LOCALID", 0, env)),
             "MASTER_ADDR": env.get("MASTER_ADDR", nodes[0] if nodes else "localhost"),
             "MASTER_PORT": env.get("MASTER_PORT", str(20000 + job % 20000))}
 
@@ -47,9 +59,11 @@ class Distributed:
 
     def __init__(self, device: torch.device):
         os.environ.update(env_from_slurm())
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.world = env_int("WORLD_SIZE", 1, low=1)
+        self.rank = env_int("RANK", 0)
+        self.local_rank = env_int("LOCAL_RANK", 0)
+        if self.rank >= self.world:
+            raise ConfigError(f"RANK: expected a rank below WORLD_SIZE={self.world}, got {self.rank}")
         self.device = device
         self.active = self.world > 1
         if self.active:

@@ -25,6 +25,7 @@ from .checkpoint import load_checkpoint
 from .distributed import Distributed
 from .events import History, PhaseChanged
 from .loop import TrainLoop
+from .state_check import check_resume_state, check_run_files
 from .runs import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
 from .writer import RunWriter
 
@@ -78,12 +79,14 @@ def open_run_folder(cfg: TrainConfig, resume: str | Path | None, exact: bool = F
 
 def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
     """(last.pt, best.pt's weights) of a run to resume; (None, None) when it stopped before its first save."""
+    check_run_files(run_dir)
     if not (run_dir / "last.pt").is_file():
         return None, None
     state = load_checkpoint(run_dir / "last.pt", map_location=device)
     missing = [k for k in RESUME_KEYS if k not in state]
     if missing:
         raise CheckpointError(f"{run_dir / 'last.pt'}: cannot resume from it (no {', '.join(missing)})")
+    check_resume_state(state, run_dir / "last.pt")
     best = None
     if (run_dir / "best.pt").is_file():
         best = load_checkpoint(run_dir / "best.pt", map_location=device)["model_state_dict"]

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from commands.app import main
+from bad_input_cases import CASES as MORE_CASES, make_more_files
 from conftest import make_images, write_h5
 
 
@@ -75,6 +76,7 @@ def corpus(tmp_path_factory):
     save_file({"w": torch.zeros(2)}, str(d / "listmeta.safetensors"), metadata={"lab": "[1]"})
     (d / "outdir.h5").mkdir()
     np.savez(d / "ok.npz", images=images, labels=labels)
+    make_more_files(d)
     return d
 
 
@@ -124,26 +126,30 @@ CASES = [
     ("convert-onto-a-folder", ["convert", "{d}/ok.npz", "{d}/outdir.h5", "--force"], "outdir.h5: is a folder"),
     ("convert-missing", ["convert", "{d}/nothere.npz", "{d}/new.h5"], "nothere.npz"),
     ("time-limit", ["train", "--time-limit", "soon"], "--time-limit"),
-]
+] + MORE_CASES
 
 
-@pytest.mark.parametrize("args, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_and_changes_nothing(corpus, capsys, monkeypatch, args, expected):
+@pytest.mark.parametrize("args, expected, env", [(*c[1:3], c[3] if len(c) > 3 else {}) for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_changes_nothing(corpus, capsys, monkeypatch, args, expected, env):
+    """Nothing in the corpus folder (the runs and every other file) is changed, added or removed."""
     monkeypatch.chdir(corpus)
-    before = digest(corpus / "runs")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    before = digest(corpus)
     args = [a.format(d=corpus) for a in args]
-    if args[0] == "train" and "--runs-dir" not in args:
+    if args[0] in ("train", "lr-find") and "--runs-dir" not in args:
         args += ["--runs-dir", str(corpus / "runs")]
     code, err = lab(args, capsys)
     lines = err.strip().splitlines()
     assert code not in (0, None), err
-    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], err
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected.format(d=corpus) in lines[0], err
     assert "Traceback" not in err
-    assert digest(corpus / "runs") == before
+    assert digest(corpus) == before
 
 
 def test_the_corpus_is_large_enough():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 150 and len({c[0] for c in CASES}) == len(CASES)
 
 
 def test_a_decompression_bomb_png_is_refused(tmp_path, capsys):

@@ -83,7 +83,7 @@ class ConfigForm(Vertical):
         An empty field or an unset select takes the field's default (for model fields: the model's own)."""
         changes = {}
         for s, raw in zip(self.fields, self.values().values()):
-            value = None if raw in (UNSET, None) else s.parse(raw)
+            value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else s.parse(raw)
             changes[s.name] = s.default if value is None else value
         if changes.get("recipe"):  # the recipe's values for the fields left at their defaults
             from engine.recipes import recipe_values
