@@ -22,6 +22,11 @@ class StdoutError(OSError):
     """Writing to standard output failed (`> /dev/full`, a full disk): not a bug, one error line."""
 
 
+class StdoutClosed(Exception):
+    """The reader of standard output went away (`lab models | head`): not an error. Not an OSError, so that
+    click does not turn it into exit code 1 on the way."""
+
+
 class _GuardedStdout:
     """sys.stdout, with its write failures raised as StdoutError (what print() raises names no file)."""
 
@@ -38,7 +43,7 @@ class _GuardedStdout:
         try:
             return fn(*args)
         except BrokenPipeError:
-            raise
+            raise StdoutClosed() from None
         except OSError as e:
             raise StdoutError(e.errno, e.strerror or str(e)) from None
 
@@ -74,7 +79,9 @@ def run_cli(app: typer.Typer, argv: list[str], prog_name: str, guard_stdout: boo
     except (ClickException, LabError) as e:
         message = e.format_message() if isinstance(e, ClickException) else str(e)
         fail(message)
-    except BrokenPipeError:
+    except (BrokenPipeError, StdoutClosed):
+        sys.stdout = stdout
+        _silence_stdout()
         raise SystemExit(0) from None
     except StdoutError as e:
         sys.stdout = stdout

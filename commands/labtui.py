@@ -31,7 +31,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             watch = watched_run(watch, cfg.runs_dir)
         app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())
         app.run()
-        if app.abandoned:  # a worker still loading data: it has written nothing, and must not start now
+        if getattr(app, "abandoned", False):  # a worker still loading data: it has written nothing, and must not start now
             sys.stdout.flush()
             os._exit(app.return_code or 0)
         raise SystemExit(app.return_code or 0)

@@ -62,38 +62,8 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
         with h5py.File(tmp, "w") as f:
             for split, src in source.splits.items():
                 group = f if split == "train" else f.require_group(split)
-                img_hash, lab_hash = hashlib.sha256(), hashlib.sha256()
-                images = labels = None
-                done = 0
-                for x, y in src.chunks():
-                    x = _as_uint8(x)
-                    if images is None:
-                        images = _create(group, "images", x, src.count, compression)
-                        labels = _create(group, "labels", y.astype(np.int64), src.count, compression)
-                    if x.shape[1:] != images.shape[1:]:
-                        raise DataError(f"{source.name}: {split} images change shape from {images.shape[1:]} to "
-                                        f"{x.shape[1:]}")
-                    if done + len(y) > src.count:
-                        raise DataError(f"{source.name}: {split} has more samples than its header says")
-                    images[done:done + len(y)] = x
-                    labels[done:done + len(y)] = y.astype(np.int64)
-                    img_hash.update(np.ascontiguousarray(x).tobytes())
-                    lab_hash.update(y.astype("<i8").tobytes())
-                    done += len(y)
-                    if on_progress:
-                        on_progress(split, done, src.count)
-                if images is None or done == 0:
-                    raise DataError(f"{source.name}: {split} split is empty")
-                if done != src.count:
-                    raise DataError(f"{source.name}: {split} has {done} samples, expected {src.count}")
-                if int(labels[()].max()) >= len(source.classes):
-                    raise DataError(f"{source.name}: {split} label {int(labels[()].max())} out of range for "
-                                    f"{len(source.classes)} classes")
-                images.attrs["sha256"] = img_hash.hexdigest()
-                labels.attrs["sha256"] = lab_hash.hexdigest()
-                checksums[split] = (img_hash.hexdigest(), lab_hash.hexdigest())
-                counts[split] = done
-                shapes[split] = list(images.shape)
+                counts[split], shapes[split], checksums[split] = _write_split(group, split, src, source,
+                                                                              compression, on_progress)
             f.attrs["class_names"] = np.array(source.classes, dtype=h5py.string_dtype())
             f.attrs["source"] = f"{source.kind}:{source.name}"
             f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -109,6 +79,40 @@ def write_h5(source: Source, out: str | Path, force: bool = False,
     return {"path": str(out), "classes": source.classes, "counts": counts, "shapes": shapes,
             "sha256": {k: {"images": v[0], "labels": v[1]} for k, v in checksums.items()},
             "bytes": out.stat().st_size}
+
+
+def _write_split(group, split: str, src, source: Source, compression: str, on_progress) -> tuple:
+    """One split's images and labels written chunk by chunk into `group`: (count, shape, (sha256s))."""
+    img_hash, lab_hash = hashlib.sha256(), hashlib.sha256()
+    images = labels = None
+    done = 0
+    for x, y in src.chunks():
+        x = _as_uint8(x)
+        if images is None:
+            images = _create(group, "images", x, src.count, compression)
+            labels = _create(group, "labels", y.astype(np.int64), src.count, compression)
+        if x.shape[1:] != images.shape[1:]:
+            raise DataError(f"{source.name}: {split} images change shape from {images.shape[1:]} to "
+                            f"{x.shape[1:]}")
+        if done + len(y) > src.count:
+            raise DataError(f"{source.name}: {split} has more samples than its header says")
+        images[done:done + len(y)] = x
+        labels[done:done + len(y)] = y.astype(np.int64)
+        img_hash.update(np.ascontiguousarray(x).tobytes())
+        lab_hash.update(y.astype("<i8").tobytes())
+        done += len(y)
+        if on_progress:
+            on_progress(split, done, src.count)
+    if images is None or done == 0:
+        raise DataError(f"{source.name}: {split} split is empty")
+    if done != src.count:
+        raise DataError(f"{source.name}: {split} has {done} samples, expected {src.count}")
+    if int(labels[()].max()) >= len(source.classes):
+        raise DataError(f"{source.name}: {split} label {int(labels[()].max())} out of range for "
+                        f"{len(source.classes)} classes")
+    images.attrs["sha256"] = img_hash.hexdigest()
+    labels.attrs["sha256"] = lab_hash.hexdigest()
+    return done, list(images.shape), (img_hash.hexdigest(), lab_hash.hexdigest())
 
 
 def _check_space(tmp: Path, out: Path, source: Source) -> None:

@@ -44,6 +44,9 @@ class H5Rows:
         self.shape = tuple(shape) + ((1,) if len(shape) == 3 else ())
         self.dtype = torch.uint8 if np.dtype(dtype) == np.uint8 else torch.float32
         self.chunk = chunk_rows or 1
+        from ..memory import check_memory  # a stream holds a few blocks of rows: a (10, 10^5, 10^5) set cannot
+        check_memory(8 * self.chunk * self.row_bytes, f"--data {self.path}",
+                     f"one block of {self.chunk} rows of {self.key!r} does not fit")
         self.block, self.window = self.chunk, 1
         self.set_budget(None)
         self._file = None

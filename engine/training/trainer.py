@@ -122,15 +122,9 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         run_dir = folder(resume) if resume is not None else None
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
         torch.manual_seed(cfg.seed)
-        stats = (state["data"]["mean"], state["data"]["std"]) if state else None
-        # a resumed run keeps how it streamed (blocks, window): the epoch order depends on it
-        layout = state["data"].get("stream") if state else None
         with timings.phase("data"):
-            data = dataset or load_dataset(cfg, dist.device, stats=stats, layout=layout)
+            data = _load_data(cfg, dist.device, state, run_dir, dataset)
         setup_started = time.perf_counter()
-        if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
-            raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
-                              f"run's {state['data'].get('input_shape')}")
         model = build_model(cfg, data, dist.device)  # a bad model option fails here, before a folder exists
         notes = start_weights(cfg, model, state is None, dist.active)
         trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
@@ -157,6 +151,18 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         for lock in locks:
             lock.release()
         dist.close()
+
+
+def _load_data(cfg: TrainConfig, device, state: dict | None, run_dir, given: Dataset | None) -> Dataset:
+    """The run's data; a resumed run keeps its normalisation and how it streamed (blocks, window: the epoch
+    order depends on them), and must find the data's shape it trained on."""
+    stats = (state["data"]["mean"], state["data"]["std"]) if state else None
+    layout = state["data"].get("stream") if state else None
+    data = given or load_dataset(cfg, device, stats=stats, layout=layout)
+    if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
+        raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
+                          f"run's {state['data'].get('input_shape')}")
+    return data
 
 
 def _preload_optimizer_imports() -> threading.Thread:

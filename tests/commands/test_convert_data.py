@@ -118,7 +118,7 @@ def test_train_from_converted_file_uses_its_test_group(tmp_path):
 
 @pytest.mark.parametrize("case, needle", [
     ("magic", "bad magic number"),
-    ("length", "file ends after"),
+    ("length", "but the file holds"),
     ("counts", "has 50 images but"),
     ("empty", "no images found"),
     ("truncated_h5", "not a readable HDF5"),

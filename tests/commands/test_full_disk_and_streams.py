@@ -51,7 +51,7 @@ def test_convert_onto_a_full_disk_is_one_line_and_leaves_nothing(small_disk):
 def test_png_onto_a_full_disk_is_one_line_and_leaves_no_partial_file(good_run, small_disk):
     (small_disk / "filler").write_bytes(b"\0" * 36 * 1024)  # the disk nearly full: a figure cannot fit
     result = lab_here("compare", good_run, "--png", small_disk / "figs", cwd=good_run.parent)
-    one_error_line(result, "--png", "No space left on device")
+    one_error_line(result, ".png", "No space left on device")
     assert [p.name for p in (small_disk / "figs").iterdir()] == []
 
 

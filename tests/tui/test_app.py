@@ -237,7 +237,7 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
         await pilot.press("space", "m")
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 3
-        assert "--l2 " in str(app.screen.query_one("#compare-legend").render())
+        assert "l2=1e-2" in str(app.screen.query_one("#compare-legend").render())
 
 
 def _progress(run, pid, **fields):
