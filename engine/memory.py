@@ -15,7 +15,8 @@ from .errors import DataError
 GB = 1024 ** 3
 
 
-def _read_int(path: str) -> int | None:
+def read_int(path: str) -> int | None:
+    """The integer a /proc or /sys file holds; None when it cannot be read or says something else."""
     try:
         text = open(path, encoding="ascii").read().strip()
     except OSError:
@@ -23,7 +24,8 @@ def _read_int(path: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _meminfo_available() -> int | None:
+def meminfo_available() -> int | None:
+    """MemAvailable from /proc/meminfo, in bytes; None off Linux."""
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
@@ -39,7 +41,7 @@ def _cgroup_headroom() -> int | None:
     for limit_file, used_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        limit, used = _read_int(limit_file), _read_int(used_file)
+        limit, used = read_int(limit_file), read_int(used_file)
         if limit is not None and used is not None and limit < 1 << 60:
             return max(0, limit - used)
     return None
@@ -61,7 +63,7 @@ def _address_space_headroom() -> int | None:
 def available_memory() -> int | None:
     """Bytes this process may still allocate: min(MemAvailable, cgroup limit - usage, RLIMIT_AS headroom);
     None where none of them can be read (not Linux)."""
-    known = [v for v in (_meminfo_available(), _cgroup_headroom(), _address_space_headroom()) if v is not None]
+    known = [v for v in (meminfo_available(), _cgroup_headroom(), _address_space_headroom()) if v is not None]
     return min(known) if known else None
 
 

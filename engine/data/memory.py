@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 
+from ..memory import meminfo_available, read_int
+
 AUTO_FRACTION = 0.5  # of the memory the process may use: the model, optimizer and batches need the rest
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -30,14 +32,6 @@ def format_size(n: float) -> str:
     return f"{int(n)} B"
 
 
-def _read_int(path: str) -> int | None:
-    try:
-        text = open(path, encoding="ascii").read().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def _slurm_bytes() -> int | None:
     # Slurm gives megabytes: per node, or per CPU times the CPUs of the task
     per_node = os.environ.get("SLURM_MEM_PER_NODE", "")
@@ -50,13 +44,9 @@ def _slurm_bytes() -> int | None:
 
 
 def _available_ram() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    ram = meminfo_available()
+    if ram is not None:
+        return ram
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -65,8 +55,8 @@ def _available_ram() -> int | None:
 
 def process_memory() -> int | None:
     """The bytes this process may use: min(available RAM, cgroup limit, Slurm allocation)."""
-    limits = [_available_ram(), _slurm_bytes(), _read_int("/sys/fs/cgroup/memory.max"),
-              _read_int("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
+    limits = [_available_ram(), _slurm_bytes(), read_int("/sys/fs/cgroup/memory.max"),
+              read_int("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
     limits = [v for v in limits if v and v < 1 << 60]  # cgroup v1 says "no limit" with a huge number
     return min(limits) if limits else None
 
