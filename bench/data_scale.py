@@ -32,7 +32,7 @@ def write_file(path: Path, n: int, classes: int = 10) -> int:
     """A synthetic data set like `lab convert` writes; returns the stored image bytes."""
     import h5py
     import numpy as np
-    from engine.h5file import CHUNK_BYTES
+    from engine.data.h5file import CHUNK_BYTES
     rng = np.random.default_rng(0)
     rows = CHUNK_BYTES // 3072
     with h5py.File(path, "w") as f:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.config import config_from_text  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
-from engine.precision import autocast, resolve_precision  # noqa: E402
+from engine.runtime.precision import autocast, resolve_precision  # noqa: E402
 from engine.training.trainer import train  # noqa: E402
 
 

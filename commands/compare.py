@@ -18,9 +18,9 @@ IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.runinfo import read_run
-    from engine.sweep import is_sweep, read_sweep
-    from engine.training.runs import resolve_run
+    from engine.runs.info import read_run
+    from engine.runs.sweep import is_sweep, read_sweep
+    from engine.runs.listing import resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
@@ -139,7 +139,7 @@ def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
 def by_field(runs, diff: list[str], metric: str) -> str | None:
     """For runs that differ in one numeric field (an L2 sweep): the final metric against that field, each
     point labelled with its value; on a log axis a 0 is drawn a decade below the smallest value, and says so."""
-    from engine.sweep import numeric_axis
+    from engine.runs.sweep import numeric_axis
     from .plots import _start
     if len(diff) != 1 or len(runs) < 2:
         return None

@@ -51,8 +51,8 @@ def convert_command(
     Written for fast streaming reads: chunks of whole rows (about 1 MB) and lzf compression by default
     (--compression gzip for smaller files). An ImageFolder is decoded in parallel, block by block, so
     memory stays bounded whatever the number of images."""
-    from engine.convert import detect_source
-    from engine.h5file import write_h5
+    from engine.data.convert import detect_source
+    from engine.data.h5file import write_h5
 
     check_keys(images_key, labels_key)
     src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key, threads)

@@ -21,7 +21,7 @@ def data_command(
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
     file, also its size, its resident size and whether training would stream it."""
-    from engine.datainfo import describe, samples_per_class
+    from engine.data.info import describe, samples_per_class
 
     from .convert import check_keys
     from .errors import fail
@@ -72,7 +72,7 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
     an IDX, CIFAR or ImageFolder folder, an .npz/.npy file."""
     import numpy as np
 
-    from engine.convert import detect_source
+    from engine.data.convert import detect_source
     from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):

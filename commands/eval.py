@@ -59,7 +59,7 @@ def _images(ds_split, data, rows):
 
 def _history(loaded) -> list[dict]:
     """The run's epoch rows (none for a file outside a run folder)."""
-    from engine.training.runs import read_metrics
+    from engine.runs.listing import read_metrics
     return read_metrics(loaded.run_dir / "metrics.csv") if loaded.run_dir is not None else []
 
 
@@ -78,7 +78,7 @@ def _print_curves(rows: list[dict]) -> None:
 def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
     """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
     asked: choosing it on the split it is then judged on would flatter it."""
-    from engine.evaluation import evaluate, tune_threshold
+    from engine.evaluation.metrics import evaluate, tune_threshold
     if data.num_classes != 2:
         return None
     split = split or ("val" if len(data.val) else "train")
@@ -132,10 +132,10 @@ def eval_command(
 ):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
-    from engine.device import resolve_device
-    from engine.evaluation import evaluate, write_report
+    from engine.runtime.device import resolve_device
+    from engine.evaluation.metrics import evaluate, write_report
     from engine.data.points import is_points
-    from engine.inference import load_eval_data, load_model
+    from engine.artifacts.loading import load_eval_data, load_model
 
     if checkpoint not in ("best", "last"):
         fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
@@ -227,7 +227,7 @@ def _threshold_of(report) -> float | None:
 
 def _boundary(loaded, data, split, report):
     """Print the decision regions of a 2-D point run over `split`; returns the grid (for --png)."""
-    from engine.boundary import boundary_lines, decision_grid, points_of
+    from engine.evaluation.boundary import boundary_lines, decision_grid, points_of
     grid = decision_grid(loaded.model, data.classes, loaded.facts["mean"], loaded.facts["std"],
                          points_of(split, loaded.facts["mean"], loaded.facts["std"]), split.y.cpu().numpy())
     t = _threshold_of(report)

@@ -19,7 +19,7 @@ def lr_find_command(
 ):
     """Find a learning rate: train a copy of the model with a growing lr and read the loss curve (no run
     folder is written or read)."""
-    from engine.lr_find import lr_find
+    from engine.training.lr_find import lr_find
 
     from .signals import StopFlag
 

@@ -17,7 +17,7 @@ def models_command(
 
     entries = model_entries()
     if all_models:
-        from engine.model_catalog import torchvision_entries
+        from engine.models.catalog import torchvision_entries
         entries += torchvision_entries()
     width = max(len(name) for name, _ in entries)
     limit = terminal_width()  # a long description wraps under itself instead of past the terminal's edge

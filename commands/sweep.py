@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.threads import available_cpus
+from engine.runtime.threads import available_cpus
 
 from .errors import fail
 from .options import config_option, with_train_options
@@ -53,7 +53,7 @@ def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
 
 
 def _outcome(run_dir: Path) -> dict:
-    from engine.runinfo import read_run
+    from engine.runs.info import read_run
     if not (run_dir / "config.json").is_file():
         return {"status": "pending"}
     return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
@@ -76,7 +76,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
 
     name = sweep_name
     check_run_name(name)

@@ -49,7 +49,7 @@ def train_command(
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
     if options.get("recipe") == "list":
-        from engine.recipes import describe_recipes
+        from engine.training.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
     from engine.training.trainer import train
@@ -111,7 +111,7 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
 
 def finished(run_dir: Path, cfg, given: dict) -> str:
     """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
-    from engine.runinfo import read_run
+    from engine.runs.info import read_run
     run = read_run(run_dir)
     status = run.status
     if status == "completed" and len(run.rows) >= cfg.epochs:

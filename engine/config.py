@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
-from .errors import ConfigError
+from engine.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
@@ -27,9 +27,9 @@ def model_entries() -> list[tuple[str, str]]:
     """(name, description) of every model. torch is imported only when models beyond the built-in ones
     may exist: plugins are configured, or code has imported the registry (and may have registered some)."""
     import sys
-    from .model_catalog import BUILTIN, plugins_configured
+    from engine.models.catalog import BUILTIN, plugins_configured
     if "engine.models" in sys.modules or plugins_configured():
-        from .models import list_models
+        from engine.models import list_models
         return [(e.name, e.description) for e in list_models()]
     return list(BUILTIN.items())
 
@@ -39,7 +39,7 @@ def _model_names() -> tuple[str, ...]:
 
 
 def _recipe_names() -> tuple[str, ...]:
-    from .recipes import RECIPES
+    from engine.training.recipes import RECIPES
     return tuple(RECIPES)
 
 
@@ -51,9 +51,9 @@ BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles",
 def _dataset_names() -> tuple[str, ...]:
     """Every data set name; the readers are imported only when more than the built-in ones may exist."""
     import sys
-    from .model_catalog import plugins_configured
+    from engine.models.catalog import plugins_configured
     if "engine.data.sources" in sys.modules or plugins_configured():
-        from .data.sources import list_datasets
+        from engine.data.sources import list_datasets
         return tuple(list_datasets())
     return BUILTIN_DATASETS
 
@@ -77,7 +77,7 @@ THREADS = (lambda v: 1 <= v <= _max_threads(), f"an integer from 1 to {_max_thre
 
 
 def _is_size(text) -> bool:
-    from .data.memory import parse_size
+    from engine.data.memory import parse_size
     try:
         parse_size(text)
         return True
@@ -154,7 +154,7 @@ class TrainConfig:
     bottleneck: bool | None = setting(None, "resnet: 1x1-3x3-1x1 bottleneck blocks", kind="bool", group="model")
     init: str | None = setting(None, "weight init (default: torch's)", kind="choice", choices=INITS,
                                group="model")
-    # fine-tuning (engine/finetune.py): new runs only; a resume restores its own weights
+    # fine-tuning (engine/training/finetune.py): new runs only; a resume restores its own weights
     init_from: str | None = setting(None, "start from these weights: a run (folder or name), a .safetensors or a "
                                     "state-dict .pt (loaded weights-only)", kind="str", group="model",
                                     form=False, placeholder="none")
@@ -239,7 +239,7 @@ class TrainConfig:
                 if s.name == "device" and str(value).startswith("cuda:"):
                     continue
                 if s.name == "model" and str(value).startswith("tv:"):
-                    from .model_catalog import check_torchvision_name
+                    from engine.models.catalog import check_torchvision_name
                     check_torchvision_name(value)
                     continue
                 if value not in options:
@@ -399,7 +399,7 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         if value is not None:
             changes[name] = value
     if changes.get("recipe"):  # a recipe's values first, then the fields given override them
-        from .recipes import recipe_values
+        from engine.training.recipes import recipe_values
         dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
         changes = {**recipe_values(changes["recipe"], dataset), **changes}
     cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
@@ -428,7 +428,7 @@ def flag_value(name: str, value, config: dict | None = None) -> str:
     """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
     (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
     if value is None:
-        from .model_catalog import DEFAULTS
+        from engine.models.catalog import DEFAULTS
         model = (config or {}).get("model")
         if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
             if name == "init":

@@ -10,8 +10,8 @@ import json
 import math
 from pathlib import Path
 
-from .config import SETTINGS_BY_NAME, TrainConfig, _suggest
-from .errors import ConfigError
+from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest
+from engine.errors import ConfigError
 
 FORMATS = ("yaml", "toml", "json")
 

@@ -11,7 +11,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import CheckpointError
+from engine.errors import CheckpointError
 
 TMP_SUFFIX = ".tmp"
 CRASH_ENV = "LAB_CRASH_AT_WRITE"  # fault injection for the crash tests: os._exit at the Nth write step

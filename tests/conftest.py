@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 sys.path.insert(0, str(ROOT))
 # one thread count for every test and subprocess: bitwise-resume tests compare float sums, and lab would
-# otherwise size its threads by how busy the machine happens to be (engine.threads.idle_cpus)
+# otherwise size its threads by how busy the machine happens to be (engine.runtime.threads.idle_cpus)
 os.environ.setdefault("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1)))
 
 

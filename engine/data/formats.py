@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from engine.errors import DataError
 
 # a class index beyond this is a damaged or hostile file: the class list, per-class counts and the
 # confusion matrix (classes^2 counters: 800 MB here) are all sized by the largest label

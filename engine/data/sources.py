@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .points import POINT_SETS, make_points
-from .formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
+from engine.errors import DataError
+from engine.data.points import POINT_SETS, make_points
+from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -153,7 +153,7 @@ def _download(name: str, root: Path) -> None:
 def _check_h5_sizes(f, path: Path, images_key: str, labels_key: str, images: bool = True) -> None:
     """The datasets' shapes (from the header) against the memory they would take once read: a (10, 10^5,
     10^5) dataset is refused here, not allocated. Images that stream (images=False) are not read whole."""
-    from ..memory import check_memory
+    from engine.runtime.memory import check_memory
     total = 0
     for group in (f, f.get("test")):
         for key in (images_key, labels_key) if images else (labels_key,):

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DataError
-from .sources import RawData, load_hdf5
+from engine.errors import DataError
+from engine.data.sources import RawData, load_hdf5
 
 BLOCK_BYTES = 4 << 20  # rows per read: a whole number of HDF5 chunks of about this size
 PREFETCH = 4  # batches read ahead of the loop
@@ -44,7 +44,7 @@ class H5Rows:
         self.shape = tuple(shape) + ((1,) if len(shape) == 3 else ())
         self.dtype = torch.uint8 if np.dtype(dtype) == np.uint8 else torch.float32
         self.chunk = chunk_rows or 1
-        from ..memory import check_memory  # a stream holds a few blocks of rows: a (10, 10^5, 10^5) set cannot
+        from engine.runtime.memory import check_memory  # a stream holds a few blocks of rows: a (10, 10^5, 10^5) set cannot
         check_memory(8 * self.chunk * self.row_bytes, f"--data {self.path}",
                      f"one block of {self.chunk} rows of {self.key!r} does not fit")
         self.block, self.window = self.chunk, 1

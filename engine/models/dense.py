@@ -2,9 +2,9 @@
 
 import torch.nn as nn
 
-from .layers import mlp_head
-from ..model_catalog import BUILTIN
-from .registry import register_model
+from engine.models.layers import mlp_head
+from engine.models.catalog import BUILTIN
+from engine.models.registry import register_model
 
 
 def _in_features(input_shape) -> int:

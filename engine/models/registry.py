@@ -9,7 +9,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from ..errors import ConfigError, LabError
+from engine.errors import ConfigError, LabError
 
 _REGISTRY: dict[str, "ModelEntry"] = {}
 
@@ -81,8 +81,8 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
 
 def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, options: dict) -> nn.Module:
     """tv:NAME takes no model-shaping option but --init (its own init is torchvision's)."""
-    from ..model_catalog import check_torchvision_name
-    from .torchvision import build_torchvision
+    from engine.models.catalog import check_torchvision_name
+    from engine.models.torchvision import build_torchvision
     check_torchvision_name(name)
     options = {k: v for k, v in options.items() if v is not None}
     extra = [k for k in options if k != "init"]
@@ -97,7 +97,7 @@ def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, 
 def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options: dict) -> None:
     """Build the model on the meta device (no memory) and refuse it when its weights, gradients and optimizer
     state cannot fit: `--hidden 4000000000` is one line, not a process killed by the OOM killer."""
-    from ..memory import check_memory
+    from engine.runtime.memory import check_memory
     try:
         with torch.device("meta"):
             probe = _REGISTRY[name].builder(input_shape, num_classes, **options)

@@ -2,9 +2,9 @@
 
 import torch.nn as nn
 
-from .layers import activation as make_act
-from ..model_catalog import BUILTIN
-from .registry import register_model
+from engine.models.layers import activation as make_act
+from engine.models.catalog import BUILTIN
+from engine.models.registry import register_model
 
 
 def _conv_bn(cin, cout, k, stride=1):

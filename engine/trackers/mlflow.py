@@ -49,7 +49,7 @@ class MlflowTracker:
         return _reachable(tracking_uri(cfg))
 
     def __call__(self, event) -> None:
-        from ..training.events import EpochEnded, RunEnded, RunStarted
+        from engine.training.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             self._start(event)
         elif isinstance(event, EpochEnded) and self.client is not None:

@@ -51,7 +51,7 @@ class TensorBoardTracker:
         return None
 
     def __call__(self, event) -> None:
-        from ..training.events import EpochEnded, RunEnded, RunStarted
+        from engine.training.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             from torch.utils.tensorboard import SummaryWriter
             self.writer, self.config = SummaryWriter(log_dir=str(self.dir)), event.config

@@ -8,7 +8,7 @@ import re
 import torch
 import torch.distributed as torch_dist
 
-from ..errors import ConfigError
+from engine.errors import ConfigError
 
 STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
 

@@ -111,7 +111,7 @@ class RunEnded:
     test: dict  # {"loss": .., "accuracy": ..} or {} when not evaluated
     error: str = ""
     diverged_at: dict | None = None  # {"epoch", "step", "loss"} when the loss stopped being finite or exploded
-    timings: dict = field(default_factory=dict)  # seconds per phase and the wall time (engine.timings.Timings)
+    timings: dict = field(default_factory=dict)  # seconds per phase and the wall time (engine.runtime.timings.Timings)
 
 
 @dataclass

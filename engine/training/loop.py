@@ -13,21 +13,21 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..config import TrainConfig, parse_augment
-from ..data import Dataset
-from ..data.batches import EpochBatches, epoch_order, steps_per_epoch
-from ..data.points import is_points
-from ..errors import CheckpointError, ConfigError, DataError
-from ..evaluation import loss_acc_confusion, sample_split
-from ..finetune import set_frozen, trainable
-from ..precision import autocast, grad_scaler, resolve_precision
-from ..timings import Timings
-from .augment import augment
-from .distributed import Distributed
-from .ema import EMA
-from .events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
+from engine.config import TrainConfig, parse_augment
+from engine.data import Dataset
+from engine.data.batches import EpochBatches, epoch_order, steps_per_epoch
+from engine.data.points import is_points
+from engine.errors import CheckpointError, ConfigError, DataError
+from engine.evaluation.metrics import loss_acc_confusion, sample_split
+from engine.training.finetune import set_frozen, trainable
+from engine.runtime.precision import autocast, grad_scaler, resolve_precision
+from engine.runtime.timings import Timings
+from engine.training.augment import augment
+from engine.training.distributed import Distributed
+from engine.training.ema import EMA
+from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
-from .optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
+from engine.training.optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
 TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
@@ -137,7 +137,7 @@ class TrainLoop:
 
     def _ended(self) -> bool:
         # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
-        from ..files import read_json
+        from engine.files import read_json
         try:
             return read_json(f"{self.run_dir}/results.json").get("status") in ("completed", "early-stopped")
         except CheckpointError:
@@ -381,7 +381,7 @@ class TrainLoop:
             self.emit(CheckpointReady(self.snapshot(), best=best))
 
     def _boundary(self, epoch: int) -> dict:
-        from ..boundary import decision_grid, points_of
+        from engine.evaluation.boundary import decision_grid, points_of
         d = self.data
         shown = d.test if len(d.test) else d.train
         return decision_grid(self.evaluated, d.classes, d.mean, d.std, points_of(shown, d.mean, d.std),

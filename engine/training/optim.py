@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..errors import ConfigError
+from engine.errors import ConfigError
 
 
 def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
-    from ..finetune import param_groups
+    from engine.training.finetune import param_groups
     params = param_groups(model, cfg)  # one group, or the head apart with --head-lr
     name = cfg.optimizer
     first = next(model.parameters(), None)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from ..data.formats import MAX_CLASSES
-from ..errors import CheckpointError
+from engine.data.formats import MAX_CLASSES
+from engine.errors import CheckpointError
 
 
 def _fail(where, field: str, expected: str, value) -> "NoReturn":  # noqa: F821

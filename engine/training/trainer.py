@@ -10,24 +10,24 @@ from typing import Callable
 
 import torch
 
-from ..config import TrainConfig
-from ..data import Dataset, load_dataset
-from ..data.points import is_points
-from ..device import resolve_device
-from ..errors import CheckpointError, ConfigError
-from ..files import read_json, remove_temp_files
-from ..threads import configure_threads
-from ..timings import Timings
-from ..models import create_model, model_options
-from ..finetune import load_initial_weights, set_frozen
-from ..trackers import check_trackers, open_trackers
-from .checkpoint import load_checkpoint
-from .distributed import Distributed
-from .events import History, PhaseChanged
-from .loop import TrainLoop
-from .state_check import check_resume_state, check_run_files
-from .runs import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
-from .writer import RunWriter
+from engine.config import TrainConfig
+from engine.data import Dataset, load_dataset
+from engine.data.points import is_points
+from engine.runtime.device import resolve_device
+from engine.errors import CheckpointError, ConfigError
+from engine.files import read_json, remove_temp_files
+from engine.runtime.threads import configure_threads
+from engine.runtime.timings import Timings
+from engine.models import create_model, model_options
+from engine.training.finetune import load_initial_weights, set_frozen
+from engine.trackers import check_trackers, open_trackers
+from engine.runs.checkpoint import load_checkpoint
+from engine.training.distributed import Distributed
+from engine.training.events import History, PhaseChanged
+from engine.training.loop import TrainLoop
+from engine.training.state_check import check_resume_state, check_run_files
+from engine.runs.listing import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
+from engine.runs.writer import RunWriter
 
 RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
                "best_accuracy")

@@ -86,7 +86,7 @@ def test_flag_values(name, value, config, shown):
 
 
 def test_the_model_defaults_table_matches_the_builders():
-    from engine.model_catalog import DEFAULTS
+    from engine.models.catalog import DEFAULTS
     from engine.models import create_model
     for model, defaults in DEFAULTS.items():
         implicit = create_model(model, (1, 8, 8), 3)

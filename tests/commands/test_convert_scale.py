@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from conftest import lab_here
-from engine.convert import PARALLEL_FROM, detect_source
+from engine.data.convert import PARALLEL_FROM, detect_source
 from engine.errors import DataError
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import lab_here, make_images, run_lab, write_h5
-from engine.evaluation import EvalReport
+from engine.evaluation.metrics import EvalReport
 
 
 run = run_lab
@@ -50,7 +50,7 @@ def test_two_class_youden_threshold_and_threshold_applied():
     y = r.youden()
     assert y["threshold"] == pytest.approx(0.4) and y["j"] == pytest.approx(1.0)
     from engine.data import Split
-    from engine.evaluation import evaluate
+    from engine.evaluation.metrics import evaluate
 
     class Fixed(torch.nn.Module):
         def forward(self, x):

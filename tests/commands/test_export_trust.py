@@ -55,8 +55,8 @@ class _FromFile(torch.nn.Module):
 def made(tmp_path_factory):
     """One tiny run, its genuine exports (.pt2, TorchScript, ONNX) and malicious .pt2/TorchScript files."""
     from engine import TrainConfig, train
-    from engine.export import export_model
-    from engine.inference import load_model
+    from engine.artifacts.export import export_model
+    from engine.artifacts.loading import load_model
     tmp = tmp_path_factory.mktemp("trust")
     run = train(TrainConfig(model="logistic", epochs=1, subset=100, runs_dir=str(tmp / "runs"), name="lg")).run_dir
     loaded = load_model(run)
@@ -139,7 +139,7 @@ def test_genuine_pt2_and_onnx_are_inspected_and_pt2_exports_to_safetensors(made,
 
 
 def test_export_errors_name_the_output_not_a_temp_path(made, tmp_path, monkeypatch):
-    import engine.export as ex
+    import engine.artifacts.export as ex
     from engine.errors import CheckpointError
     tmp, files = made
 
@@ -227,7 +227,7 @@ def test_checkpoint_without_input_shape_or_with_bad_facts_is_one_line(made, tmp_
 
 @pytest.mark.parametrize("fmt", ["torchscript", "export", "onnx", "safetensors"])
 def test_no_space_left_is_one_line_and_keeps_earlier_files(made, tmp_path, monkeypatch, fmt):
-    import engine.export as ex
+    import engine.artifacts.export as ex
     tmp, files = made
     out = tmp_path / f"m.{fmt}"
     out.write_bytes(b"earlier export")

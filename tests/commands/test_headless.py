@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from conftest import ROOT, lab_cmd
-from engine.training.checkpoint import load_checkpoint
-from engine.training.runs import read_metrics
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import read_metrics
 
 LONG = ["train", "--epochs", "300", "--subset", "600"]
 

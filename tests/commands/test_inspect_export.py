@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from conftest import ROOT, lab_cmd, lab_here, run_lab
-from engine.export import FORMATS, export_model
-from engine.inference import load_model
+from engine.artifacts.export import FORMATS, export_model
+from engine.artifacts.loading import load_model
 from engine.models import list_models
-from engine.weights import compare_states, tensor_stats, weight_table
+from engine.evaluation.weights import compare_states, tensor_stats, weight_table
 
 
 run = run_lab
@@ -135,7 +135,7 @@ def test_export_cli_refuses_overwrite_and_eval_reads_exports(runs):
 
 
 def test_failed_verification_removes_the_file(runs, monkeypatch):
-    import engine.export as ex
+    import engine.artifacts.export as ex
     loaded = load_model(runs / "runs" / "plain")
     monkeypatch.setattr(ex, "TOLERANCE", -1.0)  # nothing can pass
     from engine.errors import LabError

@@ -30,7 +30,7 @@ def digits_run(tmp_path_factory):
 
 def test_predict_matches_eval_on_the_same_images(digits_run):
     import torch
-    from engine.inference import load_model
+    from engine.artifacts.loading import load_model
     tmp, images = digits_run
     r = lab_here("predict", "runs/d", "pngs", "ten.npy", "--top", "2", "--json", cwd=tmp)
     assert r.returncode == 0, r.stderr
@@ -87,7 +87,7 @@ def test_predict_bad_inputs_are_one_line_each_and_do_not_stop_the_others(digits_
 
 def test_lr_find_suggests_a_rate_in_the_known_good_range(tmp_path):
     from engine.config import TrainConfig
-    from engine.lr_find import lr_find
+    from engine.training.lr_find import lr_find
     # logistic regression on digits with SGD: it learns for lr in about 1e-2..1, diverges well above 10
     cfg = TrainConfig(model="logistic", optimizer="sgd", momentum=0.0, batch_size=64, precision="fp32",
                       runs_dir=str(tmp_path / "runs"))
@@ -152,7 +152,7 @@ def test_points_bad_inputs(tmp_path):
 
 def test_lr_find_stops_when_asked_with_a_partial_curve(tmp_path):
     from engine.config import TrainConfig
-    from engine.lr_find import lr_find
+    from engine.training.lr_find import lr_find
     calls = {"n": 0}
 
     def stop():

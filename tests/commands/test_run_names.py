@@ -4,9 +4,9 @@ for a race; what a divergence says about checkpoints."""
 import pytest
 
 from engine.errors import ConfigError
-from engine.sweep import parse_grid, plan
+from engine.runs.sweep import parse_grid, plan
 from engine.training.events import History
-from engine.training.runs import create_run_dir
+from engine.runs.listing import create_run_dir
 
 
 def cli(capsys, *args) -> tuple[int, list[str]]:

@@ -12,7 +12,7 @@ import torch
 from conftest import ROOT
 from engine import TrainConfig, train
 from engine.errors import CheckpointError
-from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.events import METRICS_HEADER
 
 KILLS = 36
@@ -24,8 +24,8 @@ import glob, json, os, random, signal, sys, time
 sys.path.insert(0, sys.argv[1])
 import torch
 from engine import TrainConfig, train
-from engine.training.checkpoint import load_checkpoint
-from engine.training.runs import read_metrics
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import read_metrics
 from engine.training.trainer import resume_config
 from engine.data.sources import load_digits
 load_digits()  # import scikit-learn once, in the parent
@@ -107,7 +107,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeyp
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr("engine.training.checkpoint.os.fsync", full)
+    monkeypatch.setattr("engine.runs.checkpoint.os.fsync", full)
     with pytest.raises(CheckpointError, match=r"last.pt: cannot write checkpoint \(No space left on device\); "
                                               r"the previous last.pt is kept"):
         save_checkpoint(path, {"model_state_dict": {"w": torch.zeros(3)}, "epoch": 2})
@@ -126,7 +126,7 @@ def test_a_full_disk_during_training_is_a_one_line_error(tmp_path, monkeypatch, 
         if calls["n"] > 12:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(fd)
-    monkeypatch.setattr("engine.training.checkpoint.os.fsync", fills_up)
+    monkeypatch.setattr("engine.runs.checkpoint.os.fsync", fills_up)
     with pytest.raises(SystemExit) as e:
         main(["train", "--epochs", "5", "--subset", "200", "--runs-dir", str(tmp_path / "runs"), "--name", "f"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -15,7 +15,7 @@ from engine.data import build_dataset, load_dataset
 from engine.data.dataset import to_nchw
 from engine.data.sources import RawData
 from engine.data.stream import H5Rows, stream_order
-from engine.training.checkpoint import load_checkpoint
+from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
 from engine.training.trainer import resume_config
 

@@ -1,11 +1,11 @@
-"""engine.finetune on lab's own small models: head, --head-lr groups, --freeze, shape checks (fast, no data)."""
+"""engine.training.finetune on lab's own small models: head, --head-lr groups, --freeze, shape checks (fast, no data)."""
 
 import pytest
 import torch
 
 from engine.config import TrainConfig
 from engine.errors import ConfigError
-from engine.finetune import fit_state, head_names, set_frozen, trainable
+from engine.training.finetune import fit_state, head_names, set_frozen, trainable
 from engine.models import create_model
 from engine.training.optim import make_optimizer
 

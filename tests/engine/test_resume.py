@@ -8,8 +8,8 @@ import torch
 
 from engine import TrainConfig, train
 from engine.errors import CheckpointError, ConfigError
-from engine.training.checkpoint import load_checkpoint
-from engine.training.runs import read_metrics
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import read_metrics
 from engine.training.trainer import resume_config
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]  # all but seconds
@@ -155,7 +155,7 @@ def test_paused_time_is_not_training_time(tmp_path):
 
 
 def test_every_metrics_row_is_backed_by_a_checkpoint(tmp_path, monkeypatch):
-    from engine.training import writer
+    from engine.runs import writer
     real = writer.save_checkpoint
     calls = {"n": 0}
 

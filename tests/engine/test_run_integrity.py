@@ -11,7 +11,7 @@ import torch
 
 from conftest import ROOT
 from engine.errors import CheckpointError
-from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 
 # Forks one child per start from a process that imported torch and the CLI once. A child with
 # LAB_CRASH_AT_WRITE=N dies (os._exit) at its Nth write step. For every N: a first start killed at step N,
@@ -22,8 +22,8 @@ sys.path.insert(0, sys.argv[1])
 import torch
 from commands.app import main
 import engine.files as files
-from engine.training.checkpoint import load_checkpoint
-from engine.training.runs import read_metrics
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import read_metrics
 from engine.data.sources import load_digits
 load_digits()
 torch.optim.Adam([torch.zeros(1, requires_grad=True)])

@@ -6,8 +6,9 @@ from pathlib import Path
 import torch
 
 from engine import TrainConfig, train
-from engine.evaluation import sample_split
-from engine.training import checkpoint, loop
+from engine.evaluation.metrics import sample_split
+from engine.runs import checkpoint
+from engine.training import loop
 from engine.training.events import RunEnded
 
 

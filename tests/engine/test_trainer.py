@@ -7,9 +7,9 @@ import torch
 
 from engine import TrainConfig, train
 from engine.errors import CheckpointError, ConfigError
-from engine.training.checkpoint import load_checkpoint, save_checkpoint
+from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
-from engine.training.runs import METRICS_HEADER, read_metrics
+from engine.runs.listing import METRICS_HEADER, read_metrics
 from engine.training.trainer import resume_config
 
 

@@ -12,10 +12,10 @@ import torch
 from engine import TrainConfig, train
 from engine.config import config_from_text
 from engine.errors import ConfigError
-from engine.model_catalog import BUILTIN
-from engine.precision import resolve_precision
-from engine.threads import available_cpus, configure_threads, default_threads
-from engine.training.checkpoint import load_checkpoint
+from engine.models.catalog import BUILTIN
+from engine.runtime.precision import resolve_precision
+from engine.runtime.threads import available_cpus, configure_threads, default_threads
+from engine.runs.checkpoint import load_checkpoint
 
 
 def cfg(tmp_path, **kw):
@@ -25,7 +25,7 @@ def cfg(tmp_path, **kw):
 
 
 def test_auto_precision_follows_the_hardware(monkeypatch):
-    import engine.precision as p
+    import engine.runtime.precision as p
     cpu = torch.device("cpu")
     monkeypatch.setattr(p, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", cpu) == "bf16"
@@ -85,8 +85,8 @@ def test_warmup_ramps_the_lr_linearly_under_any_schedule(tmp_path, monkeypatch):
 
 
 def test_ema_weights_are_what_is_evaluated_and_saved(tmp_path):
-    from engine.inference import load_model
-    from engine.evaluation import loss_acc_confusion
+    from engine.artifacts.loading import load_model
+    from engine.evaluation.metrics import loss_acc_confusion
     from engine.data import load_dataset
     h = train(cfg(tmp_path, ema=0.9, epochs=3))
     best = load_checkpoint(os.path.join(h.run_dir, "best.pt"))
@@ -160,7 +160,7 @@ def test_light_commands_do_not_import_torch(tmp_path, argv):
 
 
 def test_metrics_reader_parses_only_what_was_appended(tmp_path):
-    from engine.training.runs import METRICS_HEADER, MetricsReader
+    from engine.runs.listing import METRICS_HEADER, MetricsReader
     path = tmp_path / "metrics.csv"
 
     def rows(a, b):
@@ -182,7 +182,7 @@ def test_metrics_reader_parses_only_what_was_appended(tmp_path):
 
 def test_eval_report_has_top5_for_more_than_five_classes():
     import numpy as np
-    from engine.evaluation import EvalReport
+    from engine.evaluation.metrics import EvalReport
     probs = np.array([[0.5, 0.2, 0.1, 0.1, 0.05, 0.05], [0.05, 0.05, 0.1, 0.1, 0.2, 0.5]])
     r = EvalReport("test", list("abcdef"), np.array([5, 1]), probs.argmax(1), probs, np.zeros(2), np.arange(2))
     assert r.top5 == 0.0 and r.accuracy == 0.0
@@ -195,7 +195,7 @@ def test_eval_report_has_top5_for_more_than_five_classes():
 
 @pytest.mark.skipif(not os.path.exists("/proc/stat") or (os.cpu_count() or 1) < 2, reason="needs Linux, 2+ CPUs")
 def test_a_busy_process_takes_a_thread_away(monkeypatch):
-    import engine.threads as th
+    import engine.runtime.threads as th
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)  # let it start spinning

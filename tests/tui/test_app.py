@@ -6,7 +6,7 @@ import time
 import pytest
 
 from engine.config import TrainConfig
-from engine.training.runs import METRICS_HEADER
+from engine.runs.listing import METRICS_HEADER
 from tui.app import make_app
 from tui.screens.compare import CompareScreen
 from tui.screens.confirm import ConfirmScreen
@@ -97,7 +97,7 @@ async def test_quit_asks_first_while_a_run_is_active(tmp_path):
 
 
 def make_run(root, name, accs, status="completed"):
-    from engine.training.runs import write_json
+    from engine.runs.listing import write_json
     d = root / name
     d.mkdir(parents=True)
     write_json(d / "config.json", {"config": {"model": "mlp", "epochs": 3, "dataset": "digits"},
@@ -242,7 +242,7 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
 
 def _progress(run, pid, **fields):
     import socket
-    from engine.training.runs import write_json
+    from engine.runs.listing import write_json
     write_json(run / "progress.json", {"pid": pid, "host": socket.gethostname(), "epochs": 3,
                                        "started": time.time() - 5, "time": time.time(), **fields})
 

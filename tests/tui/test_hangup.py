@@ -10,8 +10,8 @@ import time
 import pytest
 
 from conftest import ROOT, lab_here
-from engine.training.checkpoint import load_checkpoint
-from engine.training.runs import read_metrics
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import read_metrics
 
 
 def wait(predicate, timeout=60.0):

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from engine.config import TrainConfig
-from engine.training.runs import RunLock
+from engine.runs.listing import RunLock
 from test_app import make_run, wait_for
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
@@ -88,7 +88,7 @@ def test_the_runs_browser_at_80x24(snap_compare, tmp_path, monkeypatch):
 
 
 async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_path):
-    from engine.training.runs import write_json
+    from engine.runs.listing import write_json
     d = make_run(tmp_path / "runs", "stopped", [0.5], status="interrupted")
     write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
     (d / "last.pt").write_bytes(b"x")

@@ -14,8 +14,8 @@ from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, 
 
 from engine.errors import LabError
 from engine.training.events import BatchEnded, BoundaryReady, EpochEnded, RunEnded, RunStarted
-from engine.runinfo import MAX_ROWS, read_run
-from engine.training.runs import MetricsReader, number
+from engine.runs.info import MAX_ROWS, read_run
+from engine.runs.listing import MetricsReader, number
 
 from ..control import RunControl
 from ..phase import BUSY, CANCELLING, LOADING, Rate, next_phase

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.runinfo import MAX_ROWS, read_run, read_runs
+from engine.runs.info import MAX_ROWS, read_run, read_runs
 
 from ..widgets.runs_table import SORTS, RunsTable
 
@@ -155,7 +155,7 @@ class RunsScreen(Screen):
         import shutil
 
         from engine.errors import LabError
-        from engine.training.runs import RunLock
+        from engine.runs.listing import RunLock
         try:
             lock = RunLock(path).acquire()  # a process that trains there holds it: then it is not deleted
         except LabError as e:

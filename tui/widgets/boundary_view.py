@@ -3,7 +3,7 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.boundary import BoundaryGrid, boundary_lines
+from engine.evaluation.boundary import BoundaryGrid, boundary_lines
 
 STYLES = {"#": "bold", "=": "bold", "X": "bold reverse"}  # what matters stands out without colour too
 

@@ -86,7 +86,7 @@ class ConfigForm(Vertical):
             value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else s.parse(raw)
             changes[s.name] = s.default if value is None else value
         if changes.get("recipe"):  # the recipe's values for the fields left at their defaults
-            from engine.recipes import recipe_values
+            from engine.training.recipes import recipe_values
             values = recipe_values(changes["recipe"], changes.get("dataset", self.initial.dataset))
             for name, value in values.items():
                 s = SETTINGS.get(name)

@@ -2,7 +2,7 @@
 
 from textual.widgets import DataTable
 
-from engine.runinfo import RunInfo
+from engine.runs.info import RunInfo
 
 # the status comes right after the name, so that it stays on screen at 80 columns; the columns at the end
 # (data, model) are the first to go off-screen

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError, ConfigError, LabError
-from .files import check_target, replace_into, safe_folder
-from .inference import load_safetensors, quiet as _quiet
+from engine.errors import CheckpointError, ConfigError, LabError
+from engine.files import check_target, replace_into, safe_folder
+from engine.artifacts.loading import load_safetensors, quiet as _quiet
 
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 TOLERANCE = 1e-4

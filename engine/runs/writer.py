@@ -11,11 +11,11 @@ import socket
 import time
 from pathlib import Path
 
-from ..files import read_json, write_json
-from ..errors import CheckpointError
-from .checkpoint import checkpoint_bytes, save_checkpoint
-from .events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
-from .runs import MetricsWriter
+from engine.files import read_json, write_json
+from engine.errors import CheckpointError
+from engine.runs.checkpoint import checkpoint_bytes, save_checkpoint
+from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
+from engine.runs.listing import MetricsWriter
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import torch
 
-from .config import TrainConfig
-from .data import Dataset, build_dataset, read_source
-from .errors import CheckpointError, DataError, LabError
-from .models import create_model, model_options
-from .training.checkpoint import load_checkpoint
-from .training.runs import resolve_checkpoint
-from .training.state_check import check_facts
+from engine.config import TrainConfig
+from engine.data import Dataset, build_dataset, read_source
+from engine.errors import CheckpointError, DataError, LabError
+from engine.models import create_model, model_options
+from engine.runs.checkpoint import load_checkpoint
+from engine.runs.listing import resolve_checkpoint
+from engine.training.state_check import check_facts
 
 
 @dataclass

@@ -11,10 +11,10 @@ import stat
 import time
 from pathlib import Path
 
-from ..errors import CheckpointError
-from ..files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for the faces)
-from ..files import TMP_SUFFIX, crash_point, remove_temp_files, why
-from .events import METRICS_HEADER
+from engine.errors import CheckpointError
+from engine.files import atomic_write, read_json, write_json  # noqa: F401  (re-exported for the faces)
+from engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
+from engine.training.events import METRICS_HEADER
 
 LOCK_FILE = ".lock"
 

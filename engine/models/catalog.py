@@ -49,7 +49,7 @@ def torchvision_names() -> list[str]:
 
 def check_torchvision_name(model: str) -> None:
     """A ConfigError naming --model unless `model` is tv:NAME of a torchvision classification model."""
-    from .errors import ConfigError
+    from engine.errors import ConfigError
     name = model[len(TORCHVISION_PREFIX):]
     names = torchvision_names()
     if name not in names:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError
-from ..files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
+from engine.errors import CheckpointError
+from engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
 
 FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
 CHECKSUMS = "checkpoints.json"

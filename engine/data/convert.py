@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle
-from .data.sources import CIFAR10_CLASSES, FASHION_CLASSES, SEARCH, default_data_dir, load_digits
-from .errors import DataError
+from engine.data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle
+from engine.data.sources import CIFAR10_CLASSES, FASHION_CLASSES, SEARCH, default_data_dir, load_digits
+from engine.errors import DataError
 
 FORMAT_VERSION = 1
 CHUNK = 10_000
@@ -86,7 +86,7 @@ def iter_idx(path: Path, chunk: int = CHUNK) -> Iterator[np.ndarray]:
 def _check_idx_size(path: Path, shape: tuple, item: int, chunk: int) -> None:
     """A header's sizes against the file (uncompressed) and the memory a chunk takes: a header that claims
     10^9 items of 10^5 x 10^5 bytes is refused before a read of that size allocates it."""
-    from .memory import check_memory
+    from engine.runtime.memory import check_memory
     if path.suffix != ".gz":
         body = path.stat().st_size - 4 - 4 * len(shape)
         if shape[0] * item != body:
@@ -178,7 +178,7 @@ def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: boo
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
     if size is not None:  # a chunk of resized images, stacked: check before the first resize allocates
-        from .memory import check_memory
+        from engine.runtime.memory import check_memory
         check_memory(3 * size[0] * size[1] * (1 if grayscale else 3) * min(1000, len(files)),
                      f"--size {size[0]}x{size[1]}", "choose a smaller size")
     first = load_image(files[0][0], size, grayscale)
@@ -200,7 +200,7 @@ def _check_npz_sizes(path: Path) -> None:
     """The arrays' shapes from their headers against memory: np.load allocates what a header claims before
     it reads, so a 1 kB archive that claims 10^12 elements is refused here."""
     import zipfile
-    from .memory import check_memory
+    from engine.runtime.memory import check_memory
     total = 0
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
@@ -265,7 +265,7 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         if fmt == "idx":
             raise DataError(f"{path}: expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]")
     if fmt in (None, "imagefolder"):
-        from .threads import available_cpus
+        from engine.runtime.threads import available_cpus
         return _imagefolder_source(path, size, grayscale, workers or available_cpus())
     raise DataError(f"{path}: not a {fmt} source")
 

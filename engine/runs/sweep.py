@@ -10,8 +10,8 @@ import itertools
 import math
 from pathlib import Path
 
-from .config import SETTINGS_BY_NAME, check_run_name, config_from_text
-from .errors import ConfigError
+from engine.config import SETTINGS_BY_NAME, check_run_name, config_from_text
+from engine.errors import ConfigError
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
 SWEEP_FILE = "sweep.json"
@@ -106,8 +106,8 @@ def is_sweep(path: str | Path) -> bool:
 
 def read_sweep(folder: str | Path) -> dict:
     """A sweep folder's sweep.json, checked: an object whose `points` is a list of plain run names."""
-    from .config import check_run_name
-    from .files import read_json
+    from engine.config import check_run_name
+    from engine.files import read_json
     path = Path(folder) / SWEEP_FILE
     info = read_json(path)
     points = info.get("points") if isinstance(info, dict) else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .errors import ConfigError
+from engine.errors import ConfigError
 
 
 def head_names(model: nn.Module) -> list[str]:

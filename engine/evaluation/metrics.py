@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .errors import CheckpointError
-from .files import safe_folder
+from engine.errors import CheckpointError
+from engine.files import safe_folder
 
 EVAL_BATCH = 2048
 
@@ -259,7 +259,7 @@ def write_report(report: EvalReport, out_dir: str | Path) -> Path:
 
 
 def _write_report_files(report: EvalReport, out: Path) -> None:
-    from .files import atomic_open, write_json
+    from engine.files import atomic_open, write_json
     write_json(out / "metrics.json", report.metrics())
     pc = report.per_class()
     with atomic_open(out / "per_class.csv") as f:

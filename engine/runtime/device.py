@@ -2,7 +2,7 @@
 
 import torch
 
-from .errors import ConfigError
+from engine.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

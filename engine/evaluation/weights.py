@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from .errors import CheckpointError
+from engine.errors import CheckpointError
 
 NEAR_ZERO = 1e-3
 

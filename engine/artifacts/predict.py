@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from engine.errors import DataError
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 ARRAY_EXTS = {".npy"}
@@ -188,7 +188,7 @@ def _load_npy(path: Path) -> np.ndarray:
 def top_k(model, x: np.ndarray, k: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
     """(indices, probabilities) of the k most probable classes per row, in batches, in fp32."""
     import torch
-    from .evaluation import predict
+    from engine.evaluation.metrics import predict
     if len(x) == 0:
         return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
     logits = predict(model, torch.from_numpy(x).to(device), BATCH).float()

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TrainConfig
-from .data.batches import batch_indices
-from .errors import ConfigError
+from engine.config import TrainConfig
+from engine.data.batches import batch_indices
+from engine.errors import ConfigError
 
 
 @dataclass
@@ -37,12 +37,12 @@ class LRFindResult:
 def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int = 200, beta: float = 0.98,
             diverge: float = 4.0, dataset=None, should_stop=None) -> LRFindResult:
     """Run the range test for `cfg` (its model, optimizer, batch size, data, precision)."""
-    from .data import load_dataset
-    from .device import resolve_device
-    from .precision import autocast, resolve_precision
-    from .threads import configure_threads
-    from .training.optim import make_optimizer, penalty, penalty_params
-    from .training.trainer import build_model
+    from engine.data import load_dataset
+    from engine.runtime.device import resolve_device
+    from engine.runtime.precision import autocast, resolve_precision
+    from engine.runtime.threads import configure_threads
+    from engine.training.optim import make_optimizer, penalty, penalty_params
+    from engine.training.trainer import build_model
     if not (0 < start < end) or not math.isfinite(end):
         raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
     if steps < 10:

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .training.events import best_row
-from .training.runs import list_runs, number, read_metrics
+from engine.training.events import best_row
+from engine.runs.listing import list_runs, number, read_metrics
 
 STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
 HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death
@@ -126,7 +126,7 @@ def load_run(path: str | Path) -> RunInfo:
     `run = load_run("runs/x"); plt.plot(run.column("epoch"), run.column("val_acc"))`."""
     path = Path(path)
     if not (path / "config.json").is_file():
-        from .errors import CheckpointError
+        from engine.errors import CheckpointError
         raise CheckpointError(f"{path}: not a run folder (no config.json)")
     return read_run(path)
 

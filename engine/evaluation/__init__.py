@@ -1,0 +1,1 @@
+"""Evaluation as data: predictions and metrics, decision regions, weight statistics."""

@@ -1,0 +1,1 @@
+"""Run folders: the folder itself, its writer, checkpoints, run listing, summaries and sweeps."""
