@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from engine.config import TrainConfig, parse_augment
 from engine.data import Dataset
@@ -20,14 +19,16 @@ from engine.data.points import is_points
 from engine.errors import CheckpointError, ConfigError, DataError
 from engine.evaluation.metrics import loss_acc_confusion, sample_split
 from engine.training.finetune import set_frozen, trainable
-from engine.runtime.precision import autocast, grad_scaler, resolve_precision
+from engine.runtime.precision import autocast, resolve_precision
 from engine.runtime.timings import Timings
 from engine.training.augment import augment
 from engine.training.distributed import Distributed
 from engine.training.ema import EMA
 from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
-from engine.training.optim import make_optimizer, make_scheduler, penalty, penalty_params, steps_per_batch
+from engine.training.optim import make_optimizer
+from engine.training.schedule import Schedule
+from engine.training.step import StepParts, train_step
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
 TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
@@ -76,11 +77,12 @@ class TrainLoop:
         set_frozen(model, cfg.freeze, True)  # before the DDP wrap: it syncs only what trains
         self.net = dist.wrap(model)
         self.opt = make_optimizer(model, cfg)
-        self.scaler = grad_scaler(self.precision, self.device)
+        self.parts = StepParts.build(self.net, model, self.opt, cfg, self.precision, self.device)
+        self.scaler = self.parts.scaler
         self.ema = EMA(model, cfg.ema) if cfg.ema else None
         self.steps = steps_per_epoch(len(dist.shard(torch.arange(len(data.train)))), cfg.batch_size)
-        self.sched = make_scheduler(self.opt, cfg, self.steps)
-        self.warmup_steps = 0 if cfg.scheduler == "onecycle" else round(cfg.warmup * self.steps)
+        # the lrs come from this config (a resume's new --lr or --epochs included), not from the checkpoint
+        self.schedule = Schedule(cfg, self.steps, [g["lr"] for g in self.opt.param_groups])
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.history = History(run_dir=run_dir, monitor="val" if len(data.val) else "train")
         self.epoch, self.global_step = 0, 0  # last completed epoch, optimizer steps so far
@@ -90,8 +92,6 @@ class TrainLoop:
         self.position, self.accum = 0, None  # batches done in the current epoch, and their sums
         self.resumed = False
         self.limit = EXPLODE_FACTOR * max(1.0, math.log(max(data.num_classes, 2)))
-        self.weights = penalty_params(model)
-        self.penalized = bool(cfg.l1 or cfg.l2)
         self.kinds = parse_augment(cfg.augment)
         self.paused = 0.0
         self.notes: list[str] = []  # what the trainer adapted (resized inputs, a new head, loaded weights)
@@ -102,7 +102,7 @@ class TrainLoop:
 
     # ---- restore and snapshot ----
     def restore(self, state: dict, path, best: dict | None = None) -> None:
-        """Continue from a checkpoint dict: weights, optimizer, scheduler, RNG, counters, epoch position."""
+        """Continue from a checkpoint dict: weights, optimizer, plateau's state, RNG, counters, epoch position."""
         cfg = self.cfg
         done = int(state.get("epoch", 0))
         if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step") and self._ended()):
@@ -115,15 +115,13 @@ class TrainLoop:
             self.opt.load_state_dict(state["optimizer_state_dict"])
             if state.get("scaler_state_dict"):
                 self.scaler.load_state_dict(state["scaler_state_dict"])
-            if self.sched is not None and state.get("scheduler_state_dict"):
-                self.sched.load_state_dict(state["scheduler_state_dict"])
+            self.schedule.load_state_dict(state.get("scheduler_state_dict"), state["config"].get("lr", cfg.lr))
             _set_rng_state(self.gen, state["rng"])
             if self.dist.active and len(state.get("rank_rng") or []) == self.dist.world:
                 torch.set_rng_state(state["rank_rng"][self.dist.rank])
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise CheckpointError(f"{path}: does not match this run's model or optimizer ({first[:160]})") from None
-        self._stretch_schedule(state)
         self.history = History.from_dict(state["history"])
         self.history.run_dir = self.run_dir
         self.epoch, self.global_step = done, int(state.get("step", 0))
@@ -155,23 +153,12 @@ class TrainLoop:
             raise CheckpointError(f"{path}: epoch_step {step!r} is not a batch of the {self.steps} of an epoch")
         return perm, step
 
-    def _stretch_schedule(self, state: dict) -> None:
-        # a resume may ask for more epochs or another lr: adapt the schedules that depend on them
-        cfg, sched = self.cfg, self.sched
-        if sched is not None and cfg.scheduler == "onecycle":
-            sched.total_steps = self.steps * cfg.epochs
-        elif sched is not None and cfg.scheduler == "cosine":
-            sched.T_max = cfg.epochs
-        if cfg.lr != state["config"].get("lr", cfg.lr):
-            for group in self.opt.param_groups:
-                group["lr"] = group["initial_lr"] = cfg.lr
-
     def snapshot(self) -> dict:
         """A consistent checkpoint dict: at an epoch's end, or mid-epoch with the position to continue from."""
         # model_state_dict holds the weights that are evaluated and exported: the average when --ema is on
         state = {"model_state_dict": _plain(self.evaluated.state_dict()),
                  "optimizer_state_dict": self.opt.state_dict(), "scaler_state_dict": self.scaler.state_dict(),
-                 "scheduler_state_dict": self.sched.state_dict() if self.sched is not None else {},
+                 "scheduler_state_dict": self.schedule.state_dict(self.global_step),
                  "epoch": self.epoch, "best_accuracy": self.best_acc, "best_val_loss": self.best_loss,
                  "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
                  "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
@@ -252,14 +239,10 @@ class TrainLoop:
             xb = augment(xb, self.kinds, self.gen)
             if self.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
-            with autocast(self.precision, self.device):
-                out = self.net(xb)
-                loss = F.cross_entropy(out, yb, label_smoothing=cfg.label_smoothing)
-            self.opt.zero_grad(set_to_none=True)
-            self.scaler.scale(loss + penalty(self.weights, cfg.l1, cfg.l2) if self.penalized else loss).backward()
-            self._optimizer_step()
-            if self.sched is not None and steps_per_batch(cfg):
-                self.sched.step()
+            self.schedule.apply(self.opt, self.global_step)
+            loss, out = train_step(self.parts, xb, yb)
+            if self.ema is not None:
+                self.ema.update()
             self._accumulate(acc, loss, out, yb)
             self.position = step + 1
             now = time.monotonic()
@@ -281,24 +264,6 @@ class TrainLoop:
             raise DataError(f"{e} at epoch {epoch}, batch {self.position + 1}") from None
         finally:
             batches.close()
-
-    def _optimizer_step(self) -> None:
-        """Clip (on unscaled gradients), warm the lr up, step through the grad scaler, update the EMA."""
-        if self.cfg.clip_grad:
-            self.scaler.unscale_(self.opt)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
-        warm = self.global_step < self.warmup_steps
-        if warm:  # a factor on top of the schedule's lr, taken off again: the schedule never sees it
-            scheduled = [g["lr"] for g in self.opt.param_groups]
-            for g in self.opt.param_groups:
-                g["lr"] *= (self.global_step + 1) / self.warmup_steps
-        self.scaler.step(self.opt)
-        self.scaler.update()
-        if warm:
-            for g, lr in zip(self.opt.param_groups, scheduled):
-                g["lr"] = lr
-        if self.ema is not None:
-            self.ema.update()
 
     @property
     def evaluated(self) -> torch.nn.Module:
@@ -343,9 +308,8 @@ class TrainLoop:
         with self.timings.phase("validation"), autocast(self.precision, self.device):
             val_loss, val_acc, confusion = loss_acc_confusion(self.evaluated, self.monitored, self.data.num_classes,
                                                               progress=self._progress("validating", epoch))
-        lr = self.opt.param_groups[0]["lr"]
-        if self.sched is not None and not steps_per_batch(self.cfg):
-            self.sched.step(val_loss) if self.cfg.scheduler == "plateau" else self.sched.step()
+        lr = self.schedule.lrs(max(self.global_step - 1, 0))[0]  # what the epoch's last step used
+        self.schedule.end_epoch(val_loss)
         improved = val_acc > self.best_acc
         if improved:
             self.best_acc, self.history.best_epoch, self.history.best_val_acc = val_acc, epoch, val_acc

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from engine.config import TrainConfig
 from engine.data.batches import batch_indices
@@ -39,9 +38,10 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
     """Run the range test for `cfg` (its model, optimizer, batch size, data, precision)."""
     from engine.data import load_dataset
     from engine.runtime.device import resolve_device
-    from engine.runtime.precision import autocast, resolve_precision
+    from engine.runtime.precision import resolve_precision
     from engine.runtime.threads import configure_threads
-    from engine.training.optim import make_optimizer, penalty, penalty_params
+    from engine.training.optim import make_optimizer
+    from engine.training.step import StepParts, train_step
     from engine.training.trainer import build_model
     if not (0 < start < end) or not math.isfinite(end):
         raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
@@ -54,8 +54,9 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
     data = dataset or load_dataset(cfg, device)
     model = build_model(cfg, data, device).train()
     opt = make_optimizer(model, cfg.replace(lr=start))
-    precision = resolve_precision(cfg.precision, device)
-    weights, gen = penalty_params(model), torch.Generator().manual_seed(cfg.seed)
+    # the training loop's own step: at fp16 its grad scaler keeps small gradients from underflowing
+    parts = StepParts.build(model, model, opt, cfg, resolve_precision(cfg.precision, device), device)
+    gen = torch.Generator().manual_seed(cfg.seed)
     y = data.train.y
     lrs, losses, smoothed = [], [], []
     avg, best, stopped = 0.0, math.inf, "end"
@@ -68,13 +69,7 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
         for g in opt.param_groups:
             g["lr"] = lr
         idx = next(batches)
-        with autocast(precision, device):
-            loss = F.cross_entropy(model(data.train.take(idx)), y[idx], label_smoothing=cfg.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        (loss + penalty(weights, cfg.l1, cfg.l2)).backward()
-        if cfg.clip_grad:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-        opt.step()
+        loss, _ = train_step(parts, data.train.take(idx), y[idx])
         value = loss.item()
         avg = beta * avg + (1 - beta) * value
         smooth = avg / (1 - beta ** (i + 1))

@@ -1,4 +1,4 @@
-"""Optimizers, schedulers and the explicit L1/L2 penalties."""
+"""Optimizers and the explicit L1/L2 penalties (the lr schedules are in schedule.py)."""
 
 from __future__ import annotations
 
@@ -26,34 +26,6 @@ def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     raise ConfigError(f"--optimizer: expected one of sgd, adam, adamw, rmsprop, got {name!r}")
-
-
-def make_scheduler(opt: torch.optim.Optimizer, cfg, steps_per_epoch: int):
-    """none | step | plateau | cosine | onecycle. Returns (scheduler or None, steps per batch?)."""
-    name = cfg.scheduler
-    if name == "none":
-        return None
-    if name == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
-    if name == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=2)
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    if name == "onecycle":
-        # --warmup sets the rising part (torch's default: 30% of the run)
-        pct = cfg.warmup / cfg.epochs if getattr(cfg, "warmup", 0) else 0.3
-        # torch divides by the rising part's length in steps (pct * total - 1): a run of a few steps (a
-        # recipe on --subset 512) must rise over at least 2 steps, or it divides by zero
-        pct = min(max(pct, 0.01, 2 / max(1, cfg.epochs * steps_per_epoch)), 0.99)
-        max_lr = [g.get("initial_lr", g["lr"]) for g in opt.param_groups] if len(opt.param_groups) > 1 else cfg.lr
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, epochs=cfg.epochs,
-                                                   steps_per_epoch=steps_per_epoch, pct_start=pct)
-    raise ConfigError(f"--scheduler: expected one of none, step, plateau, cosine, onecycle, got {name!r}")
-
-
-def steps_per_batch(cfg) -> bool:
-    """OneCycle advances every batch; the others once per epoch."""
-    return cfg.scheduler == "onecycle"
 
 
 def penalty_params(model: nn.Module) -> list[torch.Tensor]:

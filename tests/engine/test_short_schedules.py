@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from engine.config import config_from_text
-from engine.training.optim import make_scheduler
+from engine.training.schedule import Schedule
 
 
 @pytest.mark.parametrize("steps,epochs,warmup", [(4, 1, 0.25), (1, 1, 0.25), (2, 1, 0.5), (3, 1, 0.0),
@@ -12,11 +12,11 @@ from engine.training.optim import make_scheduler
 def test_onecycle_steps_through_any_short_run(steps, epochs, warmup):
     cfg = config_from_text({"scheduler": "onecycle", "epochs": str(epochs), "warmup": str(warmup), "lr": "0.2"})
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=cfg.lr, momentum=0.9)
-    sched = make_scheduler(opt, cfg, steps)
+    schedule = Schedule(cfg, steps, [cfg.lr])
     lrs = []
-    for _ in range(steps * epochs):
+    for step in range(steps * epochs):
+        schedule.apply(opt, step)
         opt.step()
-        sched.step()
         lrs.append(opt.param_groups[0]["lr"])
     assert all(lr == lr and 0 <= lr <= cfg.lr * 1.0001 for lr in lrs)
 
