@@ -24,14 +24,14 @@ TRACKERS = ("tensorboard", "mlflow")
 
 
 def model_entries() -> list[tuple[str, str]]:
-    """(name, description) of every model. torch is imported only when models beyond the built-in ones
-    may exist: plugins are configured, or code has imported the registry (and may have registered some)."""
+    """(name, description) of every model. The registry (and torch) is asked only once it is imported, by
+    code that may have registered more (a plugin, loaded by the faces' main); else the torch-free catalog."""
     import sys
-    from engine.models.catalog import BUILTIN, plugins_configured
-    if "engine.models" in sys.modules or plugins_configured():
-        from engine.models import list_models
+    if "engine.models.registry" in sys.modules:
+        from engine.models.registry import list_models
         return [(e.name, e.description) for e in list_models()]
-    return list(BUILTIN.items())
+    from engine.models.catalog import builtin_entries
+    return list(builtin_entries())
 
 
 def _model_names() -> tuple[str, ...]:
@@ -49,10 +49,9 @@ BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles",
 
 
 def _dataset_names() -> tuple[str, ...]:
-    """Every data set name; the readers are imported only when more than the built-in ones may exist."""
+    """Every data set name; the readers are asked only once imported (by code that may have registered more)."""
     import sys
-    from engine.models.catalog import plugins_configured
-    if "engine.data.sources" in sys.modules or plugins_configured():
+    if "engine.data.sources" in sys.modules:
         from engine.data.sources import list_datasets
         return tuple(list_datasets())
     return BUILTIN_DATASETS
