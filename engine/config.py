@@ -2,7 +2,7 @@
 
 Each field declares its flag, help, choices, check and whether it may change on resume once, in its
 metadata; `lab train` options and the `labtui` form are generated from `settings()`. Parsing and checking
-the values lives in engine.flags (its public names are re-exported here).
+one value lives in engine.flags (its names are re-exported here).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 
 from engine.errors import ConfigError
-from engine.flags import (USED_ONLY_BY, Setting, _suggest, check_ignored, check_run_name,  # noqa: F401
-                          config_from_text, flag_value, parse_augment)
+from engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
@@ -289,3 +288,68 @@ SETTINGS_BY_NAME = {s.name: s for s in settings()}
 
 def resumable_flags() -> list[str]:
     return [s.flag for s in settings() if s.resumable]
+
+
+def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConfig:
+    """A validated TrainConfig from {field: text-or-value}; None leaves the field as in `base`, '' is refused."""
+    changes = {}
+    for name, raw in values.items():
+        value = SETTINGS_BY_NAME[name].parse(raw)
+        if value is not None:
+            changes[name] = value
+    if changes.get("recipe"):  # a recipe's values first, then the fields given override them
+        from engine.training.recipes import recipe_values
+        dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
+        changes = {**recipe_values(changes["recipe"], dataset), **changes}
+    cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
+    return cfg.validate()
+
+
+# flags that only some choices use: set with another choice they would be silently ignored
+USED_ONLY_BY = {"momentum": ("optimizer", ("sgd", "rmsprop")), "nesterov": ("optimizer", ("sgd",)),
+                "step_size": ("scheduler", ("step",)), "gamma": ("scheduler", ("step", "plateau"))}
+
+
+def check_ignored(cfg: TrainConfig) -> None:
+    """A flag that the chosen optimizer, scheduler or data source would ignore is a ConfigError naming it."""
+    for name, (owner, users) in USED_ONLY_BY.items():
+        value, default = getattr(cfg, name), SETTINGS_BY_NAME[name].default
+        if value != default and getattr(cfg, owner) not in users:
+            flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
+            raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
+                              f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
+    if cfg.data and cfg.dataset is not None and not cfg.recipe:
+        raise ConfigError(f"--dataset {cfg.dataset}: ignored with --data {cfg.data} (the HDF5 file is the data "
+                          f"set); drop --dataset")
+
+
+def flag_value(name: str, value, config: dict | None = None) -> str:
+    """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
+    (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
+    if value is None:
+        from engine.models.catalog import DEFAULTS
+        model = (config or {}).get("model")
+        if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
+            if name == "init":
+                return "torch default"
+            return flag_value(name, DEFAULTS[model].get(name), None) if name in DEFAULTS[model] else "-"
+        s = SETTINGS_BY_NAME.get(name)
+        return (s.placeholder or "default") if s is not None else "-"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parse_augment(text: str | None) -> tuple[str, ...]:
+    """'none' | 'flip' | 'crop' | 'flip,crop' -> the augmentations to apply."""
+    if text is None or text == "none":
+        return ()
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in kinds if k not in AUGMENTS]
+    if bad or not kinds:
+        raise ConfigError(f"--augment: expected none or a list of {', '.join(AUGMENTS)}, got {text!r}")
+    return kinds

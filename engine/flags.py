@@ -1,19 +1,17 @@
-"""TrainConfig's fields as flags and form fields: text parsed into values, values checked and shown as text.
+"""One TrainConfig field as a flag and a form field: its text parsed into a value, the value checked.
 
-engine.config declares the fields (the settings table); this module holds what reads and checks them, for
-the CLI, the form and config files alike (one error text for all). engine.config re-exports its names.
+engine.config declares the fields (the settings table) and checks whole configs; this module reads and
+checks one value, for the CLI, the form and config files alike (one error text for all). It imports
+nothing of engine.config, which re-exports its names.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from engine.errors import ConfigError
-
-if TYPE_CHECKING:
-    from engine.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -118,63 +116,6 @@ class Setting:
         return text
 
 
-def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConfig:
-    """A validated TrainConfig from {field: text-or-value}; None leaves the field as in `base`, '' is refused."""
-    from engine.config import SETTINGS_BY_NAME, TrainConfig
-    changes = {}
-    for name, raw in values.items():
-        value = SETTINGS_BY_NAME[name].parse(raw)
-        if value is not None:
-            changes[name] = value
-    if changes.get("recipe"):  # a recipe's values first, then the fields given override them
-        from engine.training.recipes import recipe_values
-        dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
-        changes = {**recipe_values(changes["recipe"], dataset), **changes}
-    cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
-    return cfg.validate()
-
-
-# flags that only some choices use: set with another choice they would be silently ignored
-USED_ONLY_BY = {"momentum": ("optimizer", ("sgd", "rmsprop")), "nesterov": ("optimizer", ("sgd",)),
-                "step_size": ("scheduler", ("step",)), "gamma": ("scheduler", ("step", "plateau"))}
-
-
-def check_ignored(cfg: TrainConfig) -> None:
-    """A flag that the chosen optimizer, scheduler or data source would ignore is a ConfigError naming it."""
-    from engine.config import SETTINGS_BY_NAME
-    for name, (owner, users) in USED_ONLY_BY.items():
-        value, default = getattr(cfg, name), SETTINGS_BY_NAME[name].default
-        if value != default and getattr(cfg, owner) not in users:
-            flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
-            raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
-                              f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
-    if cfg.data and cfg.dataset is not None and not cfg.recipe:
-        raise ConfigError(f"--dataset {cfg.dataset}: ignored with --data {cfg.data} (the HDF5 file is the data "
-                          f"set); drop --dataset")
-
-
-def flag_value(name: str, value, config: dict | None = None) -> str:
-    """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
-    (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
-    from engine.config import SETTINGS_BY_NAME
-    if value is None:
-        from engine.models.catalog import DEFAULTS
-        model = (config or {}).get("model")
-        if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
-            if name == "init":
-                return "torch default"
-            return flag_value(name, DEFAULTS[model].get(name), None) if name in DEFAULTS[model] else "-"
-        s = SETTINGS_BY_NAME.get(name)
-        return (s.placeholder or "default") if s is not None else "-"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def check_run_name(name: str | None) -> None:
     """A run name is a plain folder name: never a path that leaves --runs-dir."""
     if name is None:
@@ -191,15 +132,3 @@ def _suggest(value, options) -> str:
     import difflib
     match = difflib.get_close_matches(str(value).lower(), [o.lower() for o in options], n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-def parse_augment(text: str | None) -> tuple[str, ...]:
-    """'none' | 'flip' | 'crop' | 'flip,crop' -> the augmentations to apply."""
-    from engine.config import AUGMENTS
-    if text is None or text == "none":
-        return ()
-    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    bad = [k for k in kinds if k not in AUGMENTS]
-    if bad or not kinds:
-        raise ConfigError(f"--augment: expected none or a list of {', '.join(AUGMENTS)}, got {text!r}")
-    return kinds
