@@ -5,6 +5,7 @@ Light on purpose (no numpy, no torch): the faces import it to load plugins and t
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -77,25 +78,24 @@ class Registry:
 PLUGIN_GROUP = "lab.plugins"
 
 
-def plugins_configured() -> bool:
-    """Whether user modules may register more entries ($LAB_PLUGINS or a `lab.plugins` entry point)."""
-    if os.environ.get("LAB_PLUGINS", "").strip():
-        return True
-    from importlib.metadata import entry_points
-    return bool(entry_points(group=PLUGIN_GROUP))
-
-
 def load_plugins() -> None:
     """Import the modules named in $LAB_PLUGINS (comma-separated) and the `lab.plugins` entry points, so that
     the models and data sets they register work everywhere. The faces call it in their `main`; a plugin that
     fails to import is one ConfigError naming it."""
     import importlib
-    from importlib.metadata import entry_points
     names = [n.strip() for n in os.environ.get("LAB_PLUGINS", "").split(",") if n.strip()]
     for name in names:
         _import_plugin(f"LAB_PLUGINS: cannot import {name!r}", lambda n=name: importlib.import_module(n))
-    for ep in entry_points(group=PLUGIN_GROUP):
+    for ep in _entry_points():
         _import_plugin(f"{PLUGIN_GROUP} entry point {ep.name!r}: cannot load {ep.value!r}", ep.load)
+
+
+@functools.cache
+def _entry_points() -> tuple:
+    """The installed `lab.plugins` entry points, looked up once per process (the lookup reads every installed
+    package's metadata: a tenth of a second, which `main` called again and again would pay each time)."""
+    from importlib.metadata import entry_points
+    return tuple(entry_points(group=PLUGIN_GROUP))
 
 
 def _import_plugin(what: str, load: Callable) -> None:

@@ -15,7 +15,8 @@ import numpy as np
 
 from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, idx_count, iter_idx
 from engine.data.inputs import IMAGE_EXTS, load_image
-from engine.data.sources import DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes
+from engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
+                                 read_source)
 from engine.errors import DataError
 
 FORMAT_VERSION = 1
@@ -39,8 +40,6 @@ class Source:
     classes: list[str]
     splits: dict[str, SplitSource] = field(default_factory=dict)
 
-
-# ---------- sources ----------
 
 def _idx_split(images: Path, labels: Path) -> SplitSource:
     n_img, n_lab = idx_count(images), idx_count(labels)
@@ -200,7 +199,6 @@ def _dataset_source(name: str, root: Path) -> Source:
         return Source("dataset", name, mnist_classes(name), {k: _idx_split(*v) for k, v in stored[1].items()})
     if stored is not None:
         return _cifar_source(stored[1])
-    from engine.data.sources import read_source
     raw = read_source(name, data_dir=str(root))
     return Source("dataset", name, raw.classes, {k: _memory_split(x, y) for k, x, y in (
         ("train", raw.train_x, raw.train_y), ("test", raw.test_x, raw.test_y)) if x is not None})

@@ -33,6 +33,7 @@ class Inputs:
 
 
 def shown(path: Path) -> str:
+    """A path as printable text: a name that is not UTF-8 keeps its other characters."""
     return os.fsencode(path).decode("utf-8", "replace")
 
 

@@ -93,3 +93,13 @@ def test_old_configs_with_extra_still_load():
     from engine.config import TrainConfig
     cfg = TrainConfig.from_dict({"model": "cnn", "extra": {"note": "from an old checkpoint"}})
     assert cfg.model == "cnn" and not hasattr(cfg, "extra")
+
+
+def test_an_old_run_record_with_extra_still_reads_as_a_config_file(tmp_path):
+    import json
+
+    from engine.configfile import dump_config, read_config_file
+    from engine.config import TrainConfig
+    (tmp_path / "config.json").write_text(json.dumps({"model": "cnn", "lr": 0.01, "extra": {}}))
+    assert read_config_file(tmp_path / "config.json") == {"model": "cnn", "lr": 0.01}
+    assert "extra" not in dump_config(TrainConfig(), "yaml")
