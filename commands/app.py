@@ -7,7 +7,7 @@ import typer
 from .compare import compare_command
 from .convert import convert_command
 from .data import data_command
-from .errors import run_cli
+from .errors import fail, run_cli
 from .eval import eval_command
 from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
@@ -85,11 +85,23 @@ def fill_optional_values(argv: list[str]) -> list[str]:
     return out
 
 
+def load_plugins() -> None:
+    """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
+    before any command (or --help) reads the registries; a plugin that fails is one error line."""
+    from engine.errors import LabError
+    from engine.registry import load_plugins as load
+    try:
+        load()
+    except LabError as e:
+        fail(str(e))
+
+
 def main(argv=None) -> None:
     """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
     exiting = argv is None  # the process ends with this call (tests call main in-process with argv)
     argv = fill_optional_values(sys.argv[1:] if argv is None else list(argv))
     try:
+        load_plugins()
         run_cli(app, argv or ["--help"], "lab")
     finally:
         if exiting:

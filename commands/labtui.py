@@ -12,9 +12,12 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     from tui.app import make_app
 
+    from .app import load_plugins
     from .completion import run_names
     from .errors import run_cli
     from .options import config_from_cli, config_option, with_train_options
+
+    load_plugins()  # before the form lists the models and data sets
 
     @with_train_options
     def labtui(

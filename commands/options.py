@@ -67,10 +67,7 @@ def given_with_file(kwargs: dict, config_file) -> dict:
 
 def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
     """A validated TrainConfig from the --config file (if any) and the flags on top of it."""
-    given = given_with_file(kwargs, config_file)
-    extra = given.pop("extra", None)  # free-form values that a run's config.json may carry
-    cfg = config_from_text(given)
-    return cfg.replace(extra=extra) if extra else cfg
+    return config_from_text(given_with_file(kwargs, config_file))
 
 
 def config_option():

@@ -12,6 +12,7 @@ _EXPORTS = {
     "resolve_device": "engine.runtime.device",
     "load_dataset": "engine.data", "read_source": "engine.data", "Dataset": "engine.data",
     "create_model": "engine.models", "list_models": "engine.models", "register_model": "engine.models",
+    "load_plugins": "engine.registry",
     "train": "engine.training.trainer", "resume_config": "engine.training.trainer",
     "History": "engine.training.events", "RunStarted": "engine.training.events",
     "BatchEnded": "engine.training.events", "EpochEnded": "engine.training.events",
@@ -24,7 +25,7 @@ _EXPORTS = {
     "export_model": "engine.artifacts.export", "weight_table": "engine.evaluation.weights",
     "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
     "settings": "engine.config", "load_run": "engine.runs.info", "read_runs": "engine.runs.info",
-    "lr_find": "engine.training.lr_find", "read_inputs": "engine.artifacts.predict", "top_k": "engine.artifacts.predict",
+    "lr_find": "engine.training.lr_find", "read_inputs": "engine.data.inputs", "top_k": "engine.artifacts.predict",
     "decision_grid": "engine.evaluation.boundary", "recipe_values": "engine.training.recipes",
 }
 

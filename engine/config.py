@@ -1,17 +1,17 @@
 """TrainConfig: the one settings object shared by the CLI, the TUI and the checkpoint.
 
 Each field declares its flag, help, choices, check and whether it may change on resume once, in its
-metadata; `lab train` options and the `labtui` form are generated from `settings()`.
+metadata; `lab train` options and the `labtui` form are generated from `settings()`. Parsing and checking
+one value lives in engine.flags (its names are re-exported here).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
 
 from engine.errors import ConfigError
+from engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
@@ -24,14 +24,14 @@ TRACKERS = ("tensorboard", "mlflow")
 
 
 def model_entries() -> list[tuple[str, str]]:
-    """(name, description) of every model. torch is imported only when models beyond the built-in ones
-    may exist: plugins are configured, or code has imported the registry (and may have registered some)."""
+    """(name, description) of every model. The registry (and torch) is asked only once it is imported, by
+    code that may have registered more (a plugin, loaded by the faces' main); else the torch-free catalog."""
     import sys
-    from engine.models.catalog import BUILTIN, plugins_configured
-    if "engine.models" in sys.modules or plugins_configured():
-        from engine.models import list_models
+    if "engine.models.registry" in sys.modules:
+        from engine.models.registry import list_models
         return [(e.name, e.description) for e in list_models()]
-    return list(BUILTIN.items())
+    from engine.models.catalog import builtin_entries
+    return list(builtin_entries())
 
 
 def _model_names() -> tuple[str, ...]:
@@ -49,10 +49,9 @@ BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles",
 
 
 def _dataset_names() -> tuple[str, ...]:
-    """Every data set name; the readers are imported only when more than the built-in ones may exist."""
+    """Every data set name; the readers are asked only once imported (by code that may have registered more)."""
     import sys
-    from engine.models.catalog import plugins_configured
-    if "engine.data.sources" in sys.modules or plugins_configured():
+    if "engine.data.sources" in sys.modules:
         from engine.data.sources import list_datasets
         return tuple(list_datasets())
     return BUILTIN_DATASETS
@@ -221,7 +220,6 @@ class TrainConfig:
                                group="run", resumable=True, placeholder="automatic")
     runs_dir: str = setting("runs", "folder that holds the run folders", kind="str", group="run",
                             resumable=True)
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         # an HDF5 file is the data set: the default --dataset would be recorded as if it had been used
@@ -231,36 +229,7 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the flag of the first bad value; return self."""
         for s in settings():
-            value = getattr(self, s.name)
-            if value is None:
-                continue
-            if s.kind == "choice":
-                options = s.options()
-                if s.name == "device" and str(value).startswith("cuda:"):
-                    continue
-                if s.name == "model" and str(value).startswith("tv:"):
-                    from engine.models.catalog import check_torchvision_name
-                    check_torchvision_name(value)
-                    continue
-                if value not in options:
-                    raise ConfigError(f"{s.flag}: expected one of {', '.join(options)}, got {value!r}"
-                                      + _suggest(value, options))
-            elif s.kind == "strs":
-                if not value or any(not isinstance(v, str) or not v.strip() for v in value):
-                    raise ConfigError(f"{s.flag}: expected one or more non-empty patterns, got {value!r}")
-            elif s.kind == "ints":
-                if not value or any(not isinstance(v, int) or v < 1 for v in value):
-                    raise ConfigError(f"{s.flag}: expected a comma-separated list of positive integers, "
-                                      f"got {value!r}")
-            elif s.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-                raise ConfigError(f"{s.flag}: expected an integer, got {value!r}")
-            elif s.kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                        or not math.isfinite(value)):
-                raise ConfigError(f"{s.flag}: expected a finite number, got {value!r}")
-            elif s.kind in ("str", "choice") and not isinstance(value, str):
-                raise ConfigError(f"{s.flag}: expected text, got {value!r}")
-            if s.check is not None and not s.check[0](value):
-                raise ConfigError(f"{s.flag}: expected {s.check[1]}, got {value!r}")
+            s.check_value(getattr(self, s.name))
         parse_augment(self.augment)
         check_run_name(self.name)
         check_ignored(self)
@@ -301,76 +270,6 @@ class TrainConfig:
             raise ConfigError(f"{s.flag}: cannot change on resume (the run has {getattr(self, name)!r}, "
                               f"got {value!r}); start a new run. May change: {', '.join(resumable_flags())}")
         return self.replace(**changes).validate()
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One TrainConfig field as a flag and a form field."""
-
-    name: str
-    kind: str
-    help: str
-    default: Any
-    short: str | None
-    choices: Callable | tuple | None
-    check: tuple | None
-    group: str
-    resumable: bool
-    form: bool
-    placeholder: str
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def options(self) -> tuple[str, ...]:
-        """The allowed values of a choice field (registries are asked each time: plugins may add to them)."""
-        return tuple(self.choices() if callable(self.choices) else self.choices or ())
-
-    def parse(self, text):
-        """A flag's or form field's text -> the field's value; None means unset. One error text for both faces.
-
-        An empty text is refused, never read as "the default": `--lr ''` is a mistake (an unset shell
-        variable), not a request for 1e-3. The form maps its empty fields to None before calling this."""
-        if text is None:
-            return None
-        if isinstance(text, str) and text.strip() == "":
-            expected = {"int": "an integer", "float": "a finite number", "ints": "a comma-separated list of "
-                        "positive integers", "bool": "true or false"}.get(self.kind, "a non-empty value")
-            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}")
-        if self.kind == "bool" and isinstance(text, str):  # from a sweep grid or a form
-            word = text.strip().lower()
-            if word in ("true", "yes", "on", "1"):
-                return True
-            if word in ("false", "no", "off", "0"):
-                return False
-            raise ConfigError(f"{self.flag}: expected true or false, got {text!r}")
-        if self.kind == "strs":  # repeated flags arrive as a list; a form or a file may give 'a,b'
-            items = text if isinstance(text, (list, tuple)) else [text]
-            out = [p.strip() for item in items for p in (item.split(",") if isinstance(item, str) else [item])]
-            return [p for p in out if p != ""] or None
-        if not isinstance(text, str):
-            return text
-        text = text.strip()
-        try:
-            if self.kind == "int":
-                return int(text)
-            if self.kind == "float":
-                value = float(text)
-                if not math.isfinite(value):
-                    raise ValueError
-                return value
-            if self.kind == "ints":
-                parts = text.replace(" ", "").split(",")
-                if all(p == "" for p in parts):
-                    raise ConfigError(f"{self.flag}: expected a comma-separated list of positive integers, "
-                                      f"got {text!r}")
-                return [int(p) for p in parts if p != ""]
-        except ValueError:
-            expected = {"int": "an integer", "float": "a finite number",
-                        "ints": "a comma-separated list of integers"}[self.kind]
-            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}") from None
-        return text
 
 
 def settings() -> list[Setting]:
@@ -443,24 +342,6 @@ def flag_value(name: str, value, config: dict | None = None) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def check_run_name(name: str | None) -> None:
-    """A run name is a plain folder name: never a path that leaves --runs-dir."""
-    if name is None:
-        return
-    bad = (not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name
-           or name.startswith("-") or len(name.encode("utf-8", "surrogateescape")) > 200)
-    if bad:
-        raise ConfigError(f"--name: expected a plain folder name (no '/', '..' or absolute path), got {name!r}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):  # a newline in a folder name breaks every listing
-        raise ConfigError(f"--name: expected a name without control characters (newline, tab...), got {name!r}")
-
-
-def _suggest(value, options) -> str:
-    import difflib
-    match = difflib.get_close_matches(str(value).lower(), [o.lower() for o in options], n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def parse_augment(text: str | None) -> tuple[str, ...]:

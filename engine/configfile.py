@@ -59,10 +59,7 @@ def check_values(data: dict, path: Path) -> dict:
     """Each key known and each value valid alone; returns the parsed values (None: unset)."""
     out = {}
     for key, raw in data.items():
-        if key == "extra":
-            if not isinstance(raw, dict):
-                raise ConfigError(f"{path}: key 'extra': expected a mapping, got {raw!r}")
-            out[key] = raw
+        if key == "extra":  # a free-form field that run records of older versions carry; nothing reads it
             continue
         s = SETTINGS_BY_NAME.get(str(key).replace("-", "_"))
         if s is None:
@@ -92,8 +89,6 @@ def dump_config(cfg: TrainConfig, fmt: str = "yaml") -> str:
     if fmt not in FORMATS:
         raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     values = cfg.to_dict()
-    if not values.get("extra"):
-        values.pop("extra", None)
     if fmt == "json":
         return json.dumps(values, indent=2) + "\n"
     return "\n".join(_lines(values, _yaml_line if fmt == "yaml" else _toml_line)) + "\n"

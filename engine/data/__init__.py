@@ -12,7 +12,8 @@ _EXPORTS = {
     "read_idx": "engine.data.formats", "read_cifar_pickle": "engine.data.formats",
     "check_arrays": "engine.data.formats",
     "RawData": "engine.data.sources", "default_data_dir": "engine.data.sources", "read_source": "engine.data.sources",
-    "list_datasets": "engine.data.sources", "register_dataset": "engine.data.sources",
+    "list_datasets": "engine.data.sources", "register_dataset": "engine.data.sources", "DATASETS": "engine.data.sources",
+    "read_inputs": "engine.data.inputs", "Inputs": "engine.data.inputs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -6,23 +6,22 @@ it back (counts and a SHA-256 per dataset), and only then renamed into place.
 
 from __future__ import annotations
 
-import gzip
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from engine.data.formats import IDX_DTYPES, cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle
-from engine.data.sources import CIFAR10_CLASSES, FASHION_CLASSES, SEARCH, default_data_dir, load_digits
+from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, idx_count, iter_idx
+from engine.data.inputs import IMAGE_EXTS, load_image
+from engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
+                                 read_source)
 from engine.errors import DataError
 
 FORMAT_VERSION = 1
 CHUNK = 10_000
 FORMATS = ("dataset", "idx", "cifar", "imagefolder", "npz")
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 Chunks = Iterator[tuple[np.ndarray, np.ndarray]]
 
 
@@ -42,81 +41,23 @@ class Source:
     splits: dict[str, SplitSource] = field(default_factory=dict)
 
 
-# ---------- IDX, streamed ----------
-
-def _idx_header(f, path) -> tuple[np.dtype, tuple[int, ...]]:
-    head = f.read(4)
-    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_DTYPES or head[3] == 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
-    dims = f.read(4 * head[3])
-    if len(dims) < 4 * head[3]:
-        raise DataError(f"{path}: IDX header is truncated")
-    shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
-    return np.dtype(IDX_DTYPES[head[2]]), shape
-
-
-def idx_count(path: Path) -> int:
-    with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
-        try:
-            return _idx_header(f, path)[1][0]
-        except (OSError, EOFError) as e:
-            raise DataError(f"{path}: cannot read IDX file ({e})") from None
-
-
-def iter_idx(path: Path, chunk: int = CHUNK) -> Iterator[np.ndarray]:
-    """Items of an IDX file, `chunk` at a time; the length must agree with the header."""
-    try:
-        with (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")) as f:
-            dtype, shape = _idx_header(f, path)
-            item = int(np.prod(shape[1:], dtype=np.float64)) * dtype.itemsize
-            _check_idx_size(path, shape, item, chunk)
-            for start in range(0, shape[0], chunk):
-                n = min(chunk, shape[0] - start)
-                buf = f.read(n * item)
-                if len(buf) != n * item:
-                    raise DataError(f"{path}: header says {shape[0]} items but the file ends after "
-                                    f"{start + len(buf) // max(item, 1)}")
-                yield np.frombuffer(buf, dtype=dtype).reshape((n, *shape[1:])).astype(dtype.newbyteorder("="))
-            if f.read(1):
-                raise DataError(f"{path}: file is longer than its header's {shape[0]} items")
-    except (OSError, EOFError) as e:
-        raise DataError(f"{path}: cannot read IDX file ({e})") from None
-
-
-def _check_idx_size(path: Path, shape: tuple, item: int, chunk: int) -> None:
-    """A header's sizes against the file (uncompressed) and the memory a chunk takes: a header that claims
-    10^9 items of 10^5 x 10^5 bytes is refused before a read of that size allocates it."""
-    from engine.runtime.memory import check_memory
-    if path.suffix != ".gz":
-        body = path.stat().st_size - 4 - 4 * len(shape)
-        if shape[0] * item != body:
-            raise DataError(f"{path}: IDX header says shape {shape} ({shape[0] * item:.0f} bytes) but the file "
-                            f"holds {body} bytes")
-    check_memory(2 * item * min(chunk, shape[0]), f"{path}: IDX header shape {shape}")
-
-
 def _idx_split(images: Path, labels: Path) -> SplitSource:
     n_img, n_lab = idx_count(images), idx_count(labels)
     if n_img != n_lab:
         raise DataError(f"{images} has {n_img} images but {labels} has {n_lab} labels")
 
     def chunks():
-        for x, y in zip(iter_idx(images), iter_idx(labels)):
+        for x, y in zip(iter_idx(images, CHUNK), iter_idx(labels, CHUNK)):
             yield check_arrays(x, y, str(images))
     return SplitSource(n_img, chunks)
 
-
-# ---------- other sources ----------
 
 def _cifar_source(folder: Path) -> Source:
     names = {"train": [folder / f"data_batch_{i}" for i in range(1, 6)], "test": [folder / "test_batch"]}
     missing = [str(p) for ps in names.values() for p in ps if not p.is_file()]
     if missing:
         raise DataError(f"{folder}: CIFAR-10 batches missing: {', '.join(missing)}")
-    classes = CIFAR10_CLASSES
-    if (folder / "batches.meta").is_file():
-        meta = read_cifar_pickle(folder / "batches.meta")
-        classes = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get("label_names", classes)]
+    classes = cifar_classes(folder)
 
     def split(paths):
         return SplitSource(10_000 * len(paths), lambda: (cifar_batch_arrays(p) for p in paths))
@@ -124,27 +65,6 @@ def _cifar_source(folder: Path) -> Source:
     for k, paths in names.items():  # counts from the files themselves (test files may be small)
         src.splits[k].count = sum(len(cifar_batch_arrays(p)[1]) for p in paths)
     return src
-
-
-def _shown(path: Path) -> str:
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
-def load_image(path: Path, size: tuple[int, int] | None, grayscale: bool) -> np.ndarray:
-    """One image file decoded to uint8 (H,W) or (H,W,3), resized to `size` (H,W) when given."""
-    from PIL import Image
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)  # 89+ megapixels: refuse
-            with Image.open(path) as im:
-                im = im.convert("L" if grayscale else "RGB")
-                if size is not None:
-                    im = im.resize((size[1], size[0]), Image.BILINEAR)
-                return np.asarray(im, dtype=np.uint8)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise DataError(f"{_shown(path)}: refused, too many pixels ({str(e).split(',')[0]})") from None
-    except (OSError, ValueError, SyntaxError) as e:
-        raise DataError(f"{_shown(path)}: cannot read image ({e})") from None
 
 
 PARALLEL_FROM = 512  # images: below this a process pool costs more than it saves
@@ -245,10 +165,11 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
     if fmt is not None and fmt not in FORMATS:
         raise DataError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     path = Path(source)
-    if fmt in (None, "dataset") and source in ("digits", "mnist", "fashion", "cifar10") and not path.exists():
+    if fmt in (None, "dataset") and source in DATASETS and not path.exists():
         return _dataset_source(source, Path(data_dir).expanduser() if data_dir else default_data_dir())
     if not path.exists():
-        raise DataError(f"{source}: no such file or folder, and not a data set name (digits, mnist, fashion, cifar10)")
+        raise DataError(f"{source}: no such file or folder, and not a data set name "
+                        f"({', '.join(DATASETS.names())})")
     if path.is_file():
         if fmt == "npz" or path.suffix in (".npz", ".npy"):
             return _array_source(path, images_key, labels_key)
@@ -271,18 +192,18 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
 
 
 def _dataset_source(name: str, root: Path) -> Source:
-    if name == "digits":
-        raw = load_digits()
-        return Source("dataset", "digits", raw.classes,
-                      {"train": SplitSource(len(raw.train_y), lambda: iter([(raw.train_x, raw.train_y)]))})
-    if name == "cifar10":
-        for folder in (root / "cifar-10-batches-py", root / "cifar10", root):
-            if (folder / "data_batch_1").is_file():
-                return _cifar_source(folder)
-        raise DataError(f"cifar10: no CIFAR-10 batches under {root} (set --data-dir or LAB_DATA_DIR)")
-    for folder in SEARCH[name]:
-        found = find_idx_files(root / folder)
-        if "train" in found and "test" in found:
-            classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
-            return Source("dataset", name, classes, {k: _idx_split(*v) for k, v in found.items()})
-    raise DataError(f"{name}: no IDX files under {', '.join(str(root / f) for f in SEARCH[name])}")
+    """A registered data set: its files streamed where lab knows how they are stored (IDX, CIFAR batches),
+    else what its loader returns (digits, generated points, plugins), in chunks."""
+    stored = dataset_files(name, root)
+    if stored is not None and stored[0] == "idx":
+        return Source("dataset", name, mnist_classes(name), {k: _idx_split(*v) for k, v in stored[1].items()})
+    if stored is not None:
+        return _cifar_source(stored[1])
+    raw = read_source(name, data_dir=str(root))
+    return Source("dataset", name, raw.classes, {k: _memory_split(x, y) for k, x, y in (
+        ("train", raw.train_x, raw.train_y), ("test", raw.test_x, raw.test_y)) if x is not None})
+
+
+def _memory_split(images: np.ndarray, labels: np.ndarray) -> SplitSource:
+    return SplitSource(len(labels), lambda: ((images[s:s + CHUNK], labels[s:s + CHUNK])
+                                             for s in range(0, len(labels), CHUNK)))

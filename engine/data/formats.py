@@ -8,7 +8,9 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -24,27 +26,73 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (MNIST's format), gzip-compressed or not, checking magic and length."""
-    path = Path(path)
+@contextmanager
+def _idx_file(path: Path):
+    """(file positioned after the header, dtype, shape); a failed read anywhere inside is a DataError."""
     try:
         with _open(path) as f:
-            data = f.read()
+            yield (f, *_idx_header(f, path))
     except (OSError, EOFError) as e:
         raise DataError(f"{path}: cannot read IDX file ({e})") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES:
-        raise DataError(f"{path}: not an IDX file (bad magic number {data[:4].hex() or 'empty'})")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+
+
+def _idx_header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
+    head = f.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_DTYPES or head[3] == 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
+    dims = f.read(4 * head[3])
+    if len(dims) < 4 * head[3]:
         raise DataError(f"{path}: IDX header is truncated")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(IDX_DTYPES[data[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(data) - header != expected:
-        raise DataError(f"{path}: IDX header says shape {shape} ({expected} bytes) "
-                        f"but the file holds {len(data) - header} bytes")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    shape = tuple(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
+    return np.dtype(IDX_DTYPES[head[2]]), shape
+
+
+def _idx_items(f, path: Path, dtype: np.dtype, shape: tuple, chunk: int) -> Iterator[np.ndarray]:
+    item = int(np.prod(shape[1:], dtype=np.float64)) * dtype.itemsize
+    _check_idx_size(path, shape, item, chunk)
+    for start in range(0, shape[0], chunk):
+        n = min(chunk, shape[0] - start)
+        buf = f.read(n * item)
+        if len(buf) != n * item:
+            raise DataError(f"{path}: header says {shape[0]} items but the file ends after "
+                            f"{start + len(buf) // max(item, 1)}")
+        yield np.frombuffer(buf, dtype=dtype).reshape((n, *shape[1:])).astype(dtype.newbyteorder("="))
+    if f.read(1):
+        raise DataError(f"{path}: file is longer than its header's {shape[0]} items")
+
+
+def _check_idx_size(path: Path, shape: tuple, item: int, chunk: int) -> None:
+    """A header's sizes against the file (uncompressed) and the memory a chunk takes: a header that claims
+    10^9 items of 10^5 x 10^5 bytes is refused before a read of that size allocates it."""
+    from engine.runtime.memory import check_memory
+    if path.suffix != ".gz":
+        body = path.stat().st_size - 4 - 4 * len(shape)
+        if shape[0] * item != body:
+            raise DataError(f"{path}: IDX header says shape {shape} ({shape[0] * item:.0f} bytes) but the file "
+                            f"holds {body} bytes")
+    check_memory(2 * item * min(chunk, shape[0]), f"{path}: IDX header shape {shape}")
+
+
+def idx_count(path: str | Path) -> int:
+    """The number of items an IDX file's header declares (the header alone is read)."""
+    with _idx_file(Path(path)) as (_, _, shape):
+        return shape[0]
+
+
+def iter_idx(path: str | Path, chunk: int) -> Iterator[np.ndarray]:
+    """Items of an IDX file (MNIST's format, gzip-compressed or not), `chunk` at a time; the header's magic,
+    shape and length are checked against the file."""
+    path = Path(path)
+    with _idx_file(path) as (f, dtype, shape):
+        yield from _idx_items(f, path, dtype, shape, chunk)
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file whole: iter_idx with one chunk."""
+    path = Path(path)
+    with _idx_file(path) as (f, dtype, shape):
+        parts = list(_idx_items(f, path, dtype, shape, max(shape[0], 1)))
+    return parts[0] if parts else np.zeros((0, *shape[1:]), dtype.newbyteorder("="))
 
 
 class _RestrictedUnpickler(pickle.Unpickler):

@@ -11,6 +11,7 @@ import numpy as np
 from engine.errors import DataError
 from engine.data.points import POINT_SETS, make_points
 from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
+from engine.registry import Registry
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -69,14 +70,20 @@ def load_mnist_like(name: str, root: Path, download: bool) -> RawData:
     """MNIST or Fashion-MNIST from torchvision's raw IDX files under root."""
     if download and _find_idx(root, SEARCH[name], "train") is None:
         _download(name, root)
-    found = _mnist_files(name, root)
+    found = find_mnist_files(name, root)
     train_x, train_y = load_idx_pair(*found["train"])
     test_x, test_y = load_idx_pair(*found["test"])
-    classes = FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
-    return RawData(name, classes, train_x, train_y, test_x, test_y, origin=str(found["train"][0].parent))
+    return RawData(name, mnist_classes(name), train_x, train_y, test_x, test_y,
+                   origin=str(found["train"][0].parent))
 
 
-def _mnist_files(name: str, root: Path) -> dict:
+def mnist_classes(name: str) -> list[str]:
+    return FASHION_CLASSES if name == "fashion" else [str(i) for i in range(10)]
+
+
+def find_mnist_files(name: str, root: Path) -> dict[str, tuple[Path, Path]]:
+    """{train, test: (images, labels)} of MNIST or Fashion-MNIST under root: the one place that searches
+    torchvision's folders and the usual hand-made ones; missing files are a DataError naming them."""
     folders = SEARCH[name]
     found = {s: _find_idx(root, folders, s) for s in ("train", "test")}
     if found["train"] is None or found["test"] is None:
@@ -98,13 +105,22 @@ def check_source(cfg) -> None:
     root = Path(cfg.data_dir).expanduser() if cfg.data_dir else default_data_dir()
     if cfg.download:
         return
-    if cfg.dataset in SEARCH:
-        _mnist_files(cfg.dataset, root)
-    elif cfg.dataset == "cifar10":
-        _cifar_folder(root)
+    dataset_files(cfg.dataset, root)
 
 
-def _cifar_folder(root: Path) -> Path:
+def dataset_files(name: str, root: Path) -> tuple[str, object] | None:
+    """How a registered data set is stored under root, for readers that stream it or check it is there:
+    ("idx", {split: (images, labels)}) or ("cifar", folder); None for a set made in memory (digits, points,
+    plugins). Missing files are a DataError naming where they were looked for."""
+    if name in SEARCH:
+        return "idx", find_mnist_files(name, root)
+    if name == "cifar10":
+        return "cifar", find_cifar_folder(root)
+    return None
+
+
+def find_cifar_folder(root: Path) -> Path:
+    """The folder of CIFAR-10's python batches under root (torchvision's, a hand-made one, or root itself)."""
     folders = [root / "cifar-10-batches-py", root / "cifar10", root]
     folder = next((d for d in folders if all((d / n).is_file() for n in CIFAR_FILES)), None)
     if folder is None:
@@ -119,21 +135,24 @@ CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 def load_cifar10(root: Path, download: bool) -> RawData:
     """CIFAR-10 from torchvision's python pickle batches under root/cifar-10-batches-py."""
     try:
-        folder = _cifar_folder(root)
+        folder = find_cifar_folder(root)
     except DataError:
         if not download:
             raise
         _download("cifar10", root)
-        folder = _cifar_folder(root)
+        folder = find_cifar_folder(root)
     parts = [cifar_batch_arrays(folder / n) for n in CIFAR_FILES[:5]]
     test_x, test_y = cifar_batch_arrays(folder / "test_batch")
-    classes = CIFAR10_CLASSES
-    if (folder / "batches.meta").is_file():
-        meta = read_cifar_pickle(folder / "batches.meta")
-        if "label_names" in meta:
-            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in meta["label_names"]]
-    return RawData("cifar10", classes, np.concatenate([p[0] for p in parts]),
+    return RawData("cifar10", cifar_classes(folder), np.concatenate([p[0] for p in parts]),
                    np.concatenate([p[1] for p in parts]), test_x, test_y, origin=str(folder))
+
+
+def cifar_classes(folder: Path) -> list[str]:
+    """The class names in a CIFAR folder's batches.meta, else CIFAR-10's."""
+    if not (folder / "batches.meta").is_file():
+        return CIFAR10_CLASSES
+    meta = read_cifar_pickle(folder / "batches.meta")
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get("label_names", CIFAR10_CLASSES)]
 
 
 def _download(name: str, root: Path) -> None:
@@ -223,29 +242,31 @@ def _h5_arrays(group, images_key: str, labels_key: str, where: str, images: bool
     return None, check_arrays(stand_in, y, where)[1]
 
 
-# name -> loader(root, download) -> RawData; register_dataset adds one (plugins included)
-_DATASETS: dict = {}
+# name -> loader(root: Path, download: bool) -> RawData; plugins add theirs with register_dataset
+DATASETS = Registry("--dataset", lambda: None, error=DataError)  # the built-ins register just below
 
 
-def register_dataset(name: str):
-    """Decorator: register `loader(root: Path, download: bool) -> RawData` as a named data set."""
-    def deco(fn):
-        _DATASETS[name] = fn
-        return fn
-    return deco
+def register_dataset(name: str, description: str = ""):
+    """Decorator: register `loader(root: Path, download: bool) -> RawData` as a named data set, with a
+    one-line description."""
+    return DATASETS.register(name, description)
 
 
 def list_datasets() -> list[str]:
-    """Registered data set names, in registration order."""
-    return list(_DATASETS)
+    """Registered data set names, built-ins first, in registration order."""
+    return DATASETS.names()
 
 
-register_dataset("digits")(lambda root, download: load_digits())
-register_dataset("mnist")(lambda root, download: load_mnist_like("mnist", root, download))
-register_dataset("fashion")(lambda root, download: load_mnist_like("fashion", root, download))
-register_dataset("cifar10")(load_cifar10)
+register_dataset("digits", "scikit-learn's 8x8 handwritten digits: 1,797 images, bundled (no download)")(
+    lambda root, download: load_digits())
+register_dataset("mnist", "MNIST: 70,000 28x28 handwritten digits (IDX files)")(
+    lambda root, download: load_mnist_like("mnist", root, download))
+register_dataset("fashion", "Fashion-MNIST: 70,000 28x28 clothing images in 10 classes (IDX files)")(
+    lambda root, download: load_mnist_like("fashion", root, download))
+register_dataset("cifar10", "CIFAR-10: 60,000 32x32 colour images in 10 classes (python batches)")(load_cifar10)
 for _name in POINT_SETS:  # generated: --samples, --noise and --seed shape them (read_source passes them on)
-    register_dataset(_name)(lambda root, download, _n=_name, **opts: RawData(_n, **make_points(_n, **opts)))
+    register_dataset(_name, f"2-D points from scikit-learn's make_{_name} (--samples, --noise)")(
+        lambda root, download, _n=_name, **opts: RawData(_n, **make_points(_n, **opts)))
 
 
 def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
@@ -255,11 +276,10 @@ def read_source(dataset: str, data: str | None = None, data_dir: str | None = No
     if data:
         return load_hdf5(data, images_key, labels_key)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
-    if dataset not in _DATASETS:
-        raise DataError(f"--dataset: expected one of {', '.join(_DATASETS)}, got {dataset!r}")
+    loader = DATASETS.get(dataset).fn
     if dataset in POINT_SETS:
-        return _DATASETS[dataset](root, download, samples=samples, noise=noise, seed=seed)
+        return loader(root, download, samples=samples, noise=noise, seed=seed)
     if samples is not None or noise is not None:
         raise DataError(f"--samples/--noise: only for the generated data sets ({', '.join(POINT_SETS)}), "
                         f"not --dataset {dataset}")
-    return _DATASETS[dataset](root, download)
+    return loader(root, download)

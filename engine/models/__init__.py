@@ -1,9 +1,16 @@
-"""Model registry; importing this package registers every built-in family."""
+"""Models: the registry (timm-style `register_model`, `create_model`, `list_models`) and the built-in families.
 
-from engine.models import dense, conv, resnet  # noqa: F401,I001  (registration order = listing order)
-from engine.models.registry import (MODEL_OPTIONS, accepted_options, create_model, list_models, load_plugins, model_options,
-                       register_model)
+Attributes load lazily (PEP 562): `engine.models.catalog` (names and descriptions) does not pull in torch.
+The built-in families register on the registry's first use; plugins load in the faces' `main`
+(`engine.registry.load_plugins`), never as a side effect of an import.
+"""
 
-load_plugins()
+from engine.lazy import lazy_getattr
 
-__all__ = ["create_model", "list_models", "register_model", "model_options", "accepted_options", "MODEL_OPTIONS"]
+_EXPORTS = {name: "engine.models.registry" for name in (
+    "MODELS", "MODEL_OPTIONS", "accepted_options", "create_model", "list_models", "model_options", "register_model")}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__ = lazy_getattr(_EXPORTS, globals(), __name__)

@@ -1,20 +1,38 @@
 """The built-in models' names and descriptions, without importing torch (for `lab models`, --help, the form).
 
-engine.models registers the builders under these names; a test checks that both agree.
+Each description is written once, in its builder's `@register_model(name, description)` decorator; this
+module reads the decorators from the family modules' source, so that listing them needs no torch.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+from pathlib import Path
 
-BUILTIN: dict[str, str] = {
-    "logistic": "multinomial logistic regression: one linear layer on the flattened image",
-    "mlp": "multilayer perceptron: (FC->ACT->dropout)*M->FC, --hidden 256,128",
-    "cnn": "[(CONV->ACT)*L->POOL every P blocks]->(FC->ACT)*M->FC, -K 32,64 -L 2 -P 1 -H 128",
-    "convnet": "classic small MNIST net: conv32->conv64->pool->dropout->FC128->FC",
-    "fastcnn": "fast small CNN: (CONV->POOL->BN->ReLU)*3->FC, -K 16,32,64 (the fast recipe's model)",
-    "resnet": "residual network: stem->[blocks]*stages->avgpool->FC, -K 16,32,64 -L 2, --bottleneck",
-}
+# the modules that register the built-in models, in listing order
+FAMILIES = ("dense", "conv", "resnet")
+
+
+def import_builtin_models() -> None:
+    """Import the family modules: their decorators register the built-in models (MODELS' loader)."""
+    import importlib
+    for family in FAMILIES:
+        importlib.import_module(f"engine.models.{family}")
+
+
+@functools.cache
+def builtin_entries() -> tuple[tuple[str, str], ...]:
+    """(name, description) of each built-in model, read from its @register_model decorator's literals."""
+    import ast
+    out = []
+    for family in FAMILIES:
+        tree = ast.parse((Path(__file__).parent / f"{family}.py").read_text(encoding="utf-8"))
+        for node in tree.body:
+            for deco in getattr(node, "decorator_list", []):
+                if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "register_model":
+                    out.append((ast.literal_eval(deco.args[0]), ast.literal_eval(deco.args[1])))
+    return tuple(out)
+
 
 # what each built-in model uses for a shaping option left unset (None), so that listings can show the value
 # in force rather than "None"; tests/engine/test_strict_flags.py builds each model both ways to check it
@@ -28,14 +46,6 @@ DEFAULTS: dict[str, dict] = {
     "resnet": {"channels": [16, 32, 64], "layers_per_block": 2, "activation": "relu", "dropout": 0.0,
                "bottleneck": False},
 }
-
-
-def plugins_configured() -> bool:
-    """Whether user modules may register more models ($LAB_PLUGINS or a `lab.plugins` entry point)."""
-    if os.environ.get("LAB_PLUGINS", "").strip():
-        return True
-    from importlib.metadata import entry_points
-    return bool(entry_points(group="lab.plugins"))
 
 
 TORCHVISION_PREFIX = "tv:"

@@ -2,8 +2,8 @@
 
 import torch.nn as nn
 
-from engine.models.layers import activation, flat_features, mlp_head
-from engine.models.catalog import BUILTIN
+from engine.models.layers import activation as make_act
+from engine.models.layers import flat_features, mlp_head
 from engine.models.registry import register_model
 
 
@@ -14,7 +14,7 @@ def _pool_if_possible(h: int, w: int) -> tuple[list[nn.Module], int, int]:
     return [], h, w
 
 
-@register_model("cnn", BUILTIN["cnn"])
+@register_model("cnn", "[(CONV->ACT)*L->POOL every P blocks]->(FC->ACT)*M->FC, -K 32,64 -L 2 -P 1 -H 128")
 def cnn(input_shape, num_classes, channels=None, layers_per_block=None, pool_every=1, hidden=None,
         activation="relu", dropout=0.0, batchnorm=True):
     channels = [32, 64] if channels is None else list(channels)
@@ -27,7 +27,7 @@ def cnn(input_shape, num_classes, channels=None, layers_per_block=None, pool_eve
             body.append(nn.Conv2d(c, width, 3, padding=1, bias=not batchnorm))
             if batchnorm:
                 body.append(nn.BatchNorm2d(width))
-            body.append(_act(activation))
+            body.append(make_act(activation))
             c = width
         if (i + 1) % pool_every == 0:
             pool, h, w = _pool_if_possible(h, w)
@@ -39,25 +39,21 @@ def cnn(input_shape, num_classes, channels=None, layers_per_block=None, pool_eve
     return nn.Sequential(features, nn.Flatten(), *mlp_head(n, hidden, num_classes, activation, dropout))
 
 
-def _act(name: str) -> nn.Module:
-    return activation(name)
-
-
-@register_model("convnet", BUILTIN["convnet"])
+@register_model("convnet", "classic small MNIST net: conv32->conv64->pool->dropout->FC128->FC")
 def convnet(input_shape, num_classes, hidden=None, activation="relu", dropout=0.25):
     hidden = [128] if hidden is None else list(hidden)
     c, h, w = input_shape
     pool, _, _ = _pool_if_possible(h, w)
     features = nn.Sequential(
-        nn.Conv2d(c, 32, 3, padding=1), _act(activation),
-        nn.Conv2d(32, 64, 3, padding=1), _act(activation),
+        nn.Conv2d(c, 32, 3, padding=1), make_act(activation),
+        nn.Conv2d(32, 64, 3, padding=1), make_act(activation),
         *pool, nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
     )
     n = flat_features(features, input_shape)
     return nn.Sequential(features, nn.Flatten(), *mlp_head(n, hidden, num_classes, activation, dropout))
 
 
-@register_model("fastcnn", BUILTIN["fastcnn"])
+@register_model("fastcnn", "fast small CNN: (CONV->POOL->BN->ReLU)*3->FC, -K 16,32,64 (the fast recipe's model)")
 def fastcnn(input_shape, num_classes, channels=None, activation="relu", dropout=0.0):
     # pooling before the norm and the activation does their work on a quarter of the pixels; max-pool
     # commutes with ReLU, so the net is nearly the usual CONV->BN->ReLU->POOL at 0.45x the time (bench/)
@@ -67,7 +63,7 @@ def fastcnn(input_shape, num_classes, channels=None, activation="relu", dropout=
     for width in channels:
         body.append(nn.Conv2d(c, width, 3, padding=1, bias=False))
         pool, h, w = _pool_if_possible(h, w)
-        body += [*pool, nn.BatchNorm2d(width), _act(activation)]
+        body += [*pool, nn.BatchNorm2d(width), make_act(activation)]
         c = width
     if dropout > 0:
         body.append(nn.Dropout(dropout))

@@ -3,7 +3,6 @@
 import torch.nn as nn
 
 from engine.models.layers import mlp_head
-from engine.models.catalog import BUILTIN
 from engine.models.registry import register_model
 
 
@@ -12,12 +11,12 @@ def _in_features(input_shape) -> int:
     return c * h * w
 
 
-@register_model("logistic", BUILTIN["logistic"])
+@register_model("logistic", "multinomial logistic regression: one linear layer on the flattened image")
 def logistic(input_shape, num_classes):
     return nn.Sequential(nn.Flatten(), nn.Linear(_in_features(input_shape), num_classes))
 
 
-@register_model("mlp", BUILTIN["mlp"])
+@register_model("mlp", "multilayer perceptron: (FC->ACT->dropout)*M->FC, --hidden 256,128")
 def mlp(input_shape, num_classes, hidden=None, activation="relu", dropout=0.0):
     hidden = [256, 128] if hidden is None else list(hidden)
     return nn.Sequential(nn.Flatten(), *mlp_head(_in_features(input_shape), hidden, num_classes, activation, dropout))

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn as nn
 
 from engine.errors import ConfigError, LabError
+from engine.models.catalog import import_builtin_models
+from engine.registry import Entry, Registry
 
-_REGISTRY: dict[str, "ModelEntry"] = {}
+MODELS = Registry("--model", import_builtin_models)
 
 # the TrainConfig fields that shape a model; create_model accepts exactly these as options
 MODEL_OPTIONS = ("hidden", "channels", "layers_per_block", "pool_every", "activation",
                  "dropout", "batchnorm", "bottleneck", "init")
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    description: str
-    builder: Callable[..., nn.Module]
-
-
 def register_model(name: str, description: str):
-    """Decorator: register `builder(input_shape, num_classes, **options) -> nn.Module` under `name`."""
-    def deco(fn):
-        _REGISTRY[name] = ModelEntry(name, description, fn)
-        return fn
-    return deco
+    """Decorator: register `builder(input_shape, num_classes, **options) -> nn.Module` under `name`, with a
+    one-line description for `lab models`, --help and the form."""
+    return MODELS.register(name, description)
 
 
-def list_models() -> list[ModelEntry]:
-    """Registered models, in registration order."""
-    return list(_REGISTRY.values())
+def list_models() -> list[Entry]:
+    """Registered models (built-ins first), in registration order."""
+    return MODELS.entries()
 
 
 def model_options(cfg) -> dict:
@@ -46,7 +37,7 @@ def model_options(cfg) -> dict:
 
 def accepted_options(name: str) -> list[str]:
     """The model-shaping options a registered model's builder takes (init applies to every model)."""
-    params = inspect.signature(_REGISTRY[name].builder).parameters
+    params = inspect.signature(MODELS.get(name).fn).parameters
     return [k for k in MODEL_OPTIONS if k in params or k == "init"]
 
 
@@ -58,8 +49,7 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
     """
     if name.startswith("tv:"):
         return _create_torchvision(name, input_shape, num_classes, strict, options)
-    if name not in _REGISTRY:
-        raise ConfigError(f"--model: expected one of {', '.join(_REGISTRY)}, got {name!r}")
+    builder = MODELS.get(name).fn
     unknown = set(options) - set(MODEL_OPTIONS)
     if unknown:
         raise ConfigError(f"{name}: unknown model options {sorted(unknown)}")
@@ -74,7 +64,7 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
             del options[k]
     init = options.pop("init", "default")
     _check_model_memory(name, tuple(input_shape), int(num_classes), options)
-    model = _REGISTRY[name].builder(tuple(input_shape), int(num_classes), **options)
+    model = builder(tuple(input_shape), int(num_classes), **options)
     initialize(model, init)
     return model
 
@@ -100,7 +90,7 @@ def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options
     from engine.runtime.memory import check_memory
     try:
         with torch.device("meta"):
-            probe = _REGISTRY[name].builder(input_shape, num_classes, **options)
+            probe = MODELS.get(name).fn(input_shape, num_classes, **options)
         count = sum(t.numel() for t in [*probe.parameters(), *probe.buffers()])
     except LabError:
         raise
@@ -113,22 +103,6 @@ def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options
     # fp32 weights, their gradients and two Adam moments
     check_memory(16 * count, f"model {name} ({count:.3g} parameters)",
                  "lower --hidden or --channels, or use smaller images")
-
-
-def load_plugins() -> None:
-    """Import the modules named in $LAB_PLUGINS (comma-separated) and the `lab.plugins` entry points, so
-    that models and data sets they register work in `lab train`, `lab models` and the form."""
-    import importlib
-    import os
-    from importlib.metadata import entry_points
-    names = [n.strip() for n in os.environ.get("LAB_PLUGINS", "").split(",") if n.strip()]
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError as e:
-            raise ConfigError(f"LAB_PLUGINS: cannot import {name!r} ({e})") from None
-    for ep in entry_points(group="lab.plugins"):
-        ep.load()
 
 
 def initialize(model: nn.Module, scheme: str) -> None:

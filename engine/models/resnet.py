@@ -3,7 +3,6 @@
 import torch.nn as nn
 
 from engine.models.layers import activation as make_act
-from engine.models.catalog import BUILTIN
 from engine.models.registry import register_model
 
 
@@ -36,7 +35,7 @@ class ResidualBlock(nn.Module):
         return self.act(self.body(x) + self.shortcut(x))
 
 
-@register_model("resnet", BUILTIN["resnet"])
+@register_model("resnet", "residual network: stem->[blocks]*stages->avgpool->FC, -K 16,32,64 -L 2, --bottleneck")
 def resnet(input_shape, num_classes, channels=None, layers_per_block=None, activation="relu", dropout=0.0,
            bottleneck=False):
     channels = [16, 32, 64] if channels is None else list(channels)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 from pathlib import Path
 
 from engine.config import SETTINGS_BY_NAME, check_run_name, config_from_text
@@ -119,7 +118,3 @@ def read_sweep(folder: str | Path) -> dict:
         except ConfigError:
             raise ConfigError(f"{path}: point {p!r} is not a plain folder name") from None
     return info
-
-
-def finite(v) -> float | None:
-    return v if isinstance(v, (int, float)) and math.isfinite(v) else None

@@ -72,7 +72,7 @@ class MlflowTracker:
         exp_id = exp.experiment_id if exp is not None else self.client.create_experiment(EXPERIMENT)
         run = self.client.create_run(exp_id, run_name=self.run_dir.name, tags={"lab.run_dir": str(self.run_dir)})
         self.record["run_id"] = run.info.run_id
-        params = [Param(k, str(v)[:6000]) for k, v in event.config.items() if v is not None and k != "extra"]
+        params = [Param(k, str(v)[:6000]) for k, v in event.config.items() if v is not None]
         for i in range(0, len(params), 100):  # MLflow takes at most 100 params a batch
             self.client.log_batch(run.info.run_id, params=params[i:i + 100])
 

@@ -29,7 +29,7 @@ def hparams(config: dict) -> dict:
     for key, value in config.items():
         if isinstance(value, (bool, int, float, str)):
             out[key] = value
-        elif value is not None and key != "extra":
+        elif value is not None:
             out[key] = str(value)
     return out
 

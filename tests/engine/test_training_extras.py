@@ -12,7 +12,7 @@ import torch
 from engine import TrainConfig, train
 from engine.config import config_from_text
 from engine.errors import ConfigError
-from engine.models.catalog import BUILTIN
+from engine.models.catalog import builtin_entries
 from engine.runtime.precision import resolve_precision
 from engine.runtime.threads import available_cpus, configure_threads, default_threads
 from engine.runs.checkpoint import load_checkpoint
@@ -146,7 +146,7 @@ def test_a_recipe_sets_values_and_given_flags_override_them():
 
 def test_the_model_catalog_matches_the_registry():
     from engine.models import list_models
-    assert {e.name: e.description for e in list_models()} == BUILTIN
+    assert tuple((e.name, e.description) for e in list_models()) == builtin_entries()
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["models"], ["train", "--help"], ["runs"], ["train", "--recipe"]])

@@ -201,8 +201,7 @@ async def test_form_and_cli_give_the_same_error_text(tmp_path, capsys, field, va
 async def test_a_model_registered_in_code_is_offered_by_the_form(tmp_path):
     import torch.nn as nn
 
-    from engine.models import register_model
-    from engine.models.registry import _REGISTRY
+    from engine.models import MODELS, register_model
 
     @register_model("formtiny", "a model registered by a test")
     def formtiny(input_shape, num_classes):
@@ -216,7 +215,7 @@ async def test_a_model_registered_in_code_is_offered_by_the_form(tmp_path):
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
     finally:
-        del _REGISTRY["formtiny"]
+        MODELS.remove("formtiny")
 
 
 async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path):

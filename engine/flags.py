@@ -1,0 +1,134 @@
+"""One TrainConfig field as a flag and a form field: its text parsed into a value, the value checked.
+
+engine.config declares the fields (the settings table) and checks whole configs; this module reads and
+checks one value, for the CLI, the form and config files alike (one error text for all). It imports
+nothing of engine.config, which re-exports its names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One TrainConfig field as a flag and a form field."""
+
+    name: str
+    kind: str
+    help: str
+    default: Any
+    short: str | None
+    choices: Callable | tuple | None
+    check: tuple | None
+    group: str
+    resumable: bool
+    form: bool
+    placeholder: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def options(self) -> tuple[str, ...]:
+        """The allowed values of a choice field (registries are asked each time: plugins may add to them)."""
+        return tuple(self.choices() if callable(self.choices) else self.choices or ())
+
+    def check_value(self, value) -> None:
+        """Raise ConfigError naming the flag unless `value` (None: unset) is valid for this field."""
+        if value is None:
+            return
+        if self.kind == "choice":
+            if self.name == "device" and str(value).startswith("cuda:"):
+                return
+            if self.name == "model" and str(value).startswith("tv:"):
+                from engine.models.catalog import check_torchvision_name
+                check_torchvision_name(value)
+                return
+            options = self.options()
+            if value not in options:
+                raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}"
+                                  + _suggest(value, options))
+        elif self.kind == "strs":
+            if not value or any(not isinstance(v, str) or not v.strip() for v in value):
+                raise ConfigError(f"{self.flag}: expected one or more non-empty patterns, got {value!r}")
+        elif self.kind == "ints":
+            if not value or any(not isinstance(v, int) or v < 1 for v in value):
+                raise ConfigError(f"{self.flag}: expected a comma-separated list of positive integers, "
+                                  f"got {value!r}")
+        elif self.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{self.flag}: expected an integer, got {value!r}")
+        elif self.kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                       or not math.isfinite(value)):
+            raise ConfigError(f"{self.flag}: expected a finite number, got {value!r}")
+        elif self.kind in ("str", "choice") and not isinstance(value, str):
+            raise ConfigError(f"{self.flag}: expected text, got {value!r}")
+        if self.check is not None and not self.check[0](value):
+            raise ConfigError(f"{self.flag}: expected {self.check[1]}, got {value!r}")
+
+    def parse(self, text):
+        """A flag's or form field's text -> the field's value; None means unset. One error text for both faces.
+
+        An empty text is refused, never read as "the default": `--lr ''` is a mistake (an unset shell
+        variable), not a request for 1e-3. The form maps its empty fields to None before calling this."""
+        if text is None:
+            return None
+        if isinstance(text, str) and text.strip() == "":
+            expected = {"int": "an integer", "float": "a finite number", "ints": "a comma-separated list of "
+                        "positive integers", "bool": "true or false"}.get(self.kind, "a non-empty value")
+            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}")
+        if self.kind == "bool" and isinstance(text, str):  # from a sweep grid or a form
+            word = text.strip().lower()
+            if word in ("true", "yes", "on", "1"):
+                return True
+            if word in ("false", "no", "off", "0"):
+                return False
+            raise ConfigError(f"{self.flag}: expected true or false, got {text!r}")
+        if self.kind == "strs":  # repeated flags arrive as a list; a form or a file may give 'a,b'
+            items = text if isinstance(text, (list, tuple)) else [text]
+            out = [p.strip() for item in items for p in (item.split(",") if isinstance(item, str) else [item])]
+            return [p for p in out if p != ""] or None
+        if not isinstance(text, str):
+            return text
+        text = text.strip()
+        try:
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                value = float(text)
+                if not math.isfinite(value):
+                    raise ValueError
+                return value
+            if self.kind == "ints":
+                parts = text.replace(" ", "").split(",")
+                if all(p == "" for p in parts):
+                    raise ConfigError(f"{self.flag}: expected a comma-separated list of positive integers, "
+                                      f"got {text!r}")
+                return [int(p) for p in parts if p != ""]
+        except ValueError:
+            expected = {"int": "an integer", "float": "a finite number",
+                        "ints": "a comma-separated list of integers"}[self.kind]
+            raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}") from None
+        return text
+
+
+def check_run_name(name: str | None) -> None:
+    """A run name is a plain folder name: never a path that leaves --runs-dir."""
+    if name is None:
+        return
+    bad = (not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name
+           or name.startswith("-") or len(name.encode("utf-8", "surrogateescape")) > 200)
+    if bad:
+        raise ConfigError(f"--name: expected a plain folder name (no '/', '..' or absolute path), got {name!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):  # a newline in a folder name breaks every listing
+        raise ConfigError(f"--name: expected a name without control characters (newline, tab...), got {name!r}")
+
+
+def _suggest(value, options) -> str:
+    import difflib
+    match = difflib.get_close_matches(str(value).lower(), [o.lower() for o in options], n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
