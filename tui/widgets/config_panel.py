@@ -3,7 +3,7 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.config import SETTINGS_BY_NAME, flag_value, settings
+from engine.config import flag_value, settings
 
 
 def render_config(config: dict | None, extra: dict | None = None) -> Text:
@@ -37,11 +37,9 @@ def flag(key, value, config: dict | None = None) -> str:
 
 
 def _value(key, value, config: dict | None) -> str:
-    """The value after the flag: engine.config.flag_value for the config's own fields, plain text for others."""
-    if isinstance(key, str) and key in SETTINGS_BY_NAME:
-        model = (config or {}).get("model")
-        return flag_value(key, value, config if isinstance(model, str) else None)  # a hostile file's model
-    return "-" if value is None else ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    """The value after the flag, as engine.config.flag_value writes it (lab compare and sweep do the same)."""
+    model = (config or {}).get("model")
+    return flag_value(str(key), value, config if isinstance(model, str) else None)  # a hostile file's model
 
 
 def _short(key, v, config: dict | None = None) -> str:

@@ -84,7 +84,7 @@ class Dashboard(Vertical):
     def begin_folder(self, run_dir: Path, follow: bool) -> None:
         """A run folder: followed (the bar shows the epoch's batches) or a past run (no bar)."""
         self.run_dir, self.past, self.phase = run_dir, not follow, ""
-        self.state = "running" if follow else "past run"
+        self.state = "watching" if follow else "past run"  # until the folder is read: no change to announce
         self.query_one("#progress").display = follow
 
     # ---- a live run's messages, one handler per event ----

@@ -94,20 +94,22 @@ class RunsTable(DataTable):
                                          "epochs": f"{done}/{r.epochs}", "model": str(r.config.get("model", "?"))[:12],
                                          "data": r.source[:12]}))
 
+    def _widths(self) -> dict[str, int]:
+        return {k: max([cell_len(h)] + [cell_len(cells.get(k, "")) for _, cells in self.lines]) for k, h in COLUMNS}
+
     def _fit(self) -> list[str]:
         """The columns that fit the width now (all of them before the first layout)."""
-        widths = {k: max([cell_len(h)] + [cell_len(cells.get(k, "")) for _, cells in self.lines])
-                  for k, h in COLUMNS}
         width = self.size.width - 2  # room for the vertical scrollbar
-        return fit_columns(widths, width) if width > 0 else [k for k, _ in COLUMNS]
+        return fit_columns(self._widths(), width) if width > 0 else [k for k, _ in COLUMNS]
 
     def _draw(self) -> None:
-        """The rows of `lines` under the columns that fit."""
+        """The rows of `lines` under the columns that fit, each as wide as its widest cell (set here, not
+        measured later by the table: a snapshot or a key may come before that)."""
         self.clear(columns=True)
         self.shown = self._fit()
-        headings = dict(COLUMNS)
+        headings, widths = dict(COLUMNS), self._widths()
         for k in self.shown:
-            self.add_column(headings[k], key=k)
+            self.add_column(headings[k], key=k, width=widths[k])
         for key, cells in self.lines:
             self.add_row(*(cells.get(k, "") for k in self.shown), key=key)
 
