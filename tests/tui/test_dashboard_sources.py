@@ -148,3 +148,31 @@ async def test_r_on_a_completed_run_offers_more_epochs_and_trains_it_on(tmp_path
         await pilot.press("ctrl+a", "ctrl+k", "5", "enter")
         await wait_for(pilot, lambda: "resume" in seen)
     assert seen == {"resume": d, "epochs": 5}
+
+
+def polling_train(cfg, on_event=None, should_stop=None, **_):
+    """Batches until asked to stop (at most 10 s), then the status the stop asked for."""
+    from engine.training.events import History, RunEnded, RunStarted
+    on_event(RunStarted(cfg.to_dict(), "runs/poll", 10, "cpu", {"classes": ["a", "b"]}))
+    end, step, reason = time.monotonic() + 10, 0, None
+    while reason is None and time.monotonic() < end:
+        step += 1
+        on_event(BatchEnded(1, step % 100 + 1, 200, 0.5))
+        reason = should_stop()
+        time.sleep(0.01)
+    history = History(status=reason or "completed", run_dir="runs/poll")
+    on_event(RunEnded(history.status, history, {}))
+    return history
+
+
+async def test_a_live_source_pauses_and_cancels_and_its_keys_go_with_it():
+    app = make_app(TrainConfig(epochs=3), trainer=polling_train)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: status(app).startswith("training"), timeout=10)
+        assert "c Cancel run" in screen_text(app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: status(app).startswith("paused"), timeout=5)
+        await pilot.press("p", "c")
+        await wait_for(pilot, lambda: status(app).startswith("cancelled"), timeout=10)
+        assert "Cancel run" not in screen_text(app)  # nothing left to cancel: the footer says so
