@@ -17,7 +17,6 @@ from textual.binding import Binding
 from engine.config import TrainConfig
 from engine.runtime.process import detach_from_terminal
 
-from .phase import CANCELLING
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
@@ -26,9 +25,9 @@ from .screens.new_run import NewRunScreen
 # first shown: the first paint is the form's, and it needs none of them (bench/tui_startup.py).
 
 
-def _run_screen(*args, **kw):
+def _run_screens():
     from .screens.run import RunScreen
-    return RunScreen(*args, **kw)
+    return RunScreen
 
 
 def _runs_screen(runs_dir):
@@ -68,7 +67,7 @@ class LabApp(App):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
         if self.watch_dir is not None:
-            self.push_screen(_run_screen("watch", run_dir=self.watch_dir, clock=self.clock))
+            self.push_screen(_run_screens().watch(self.watch_dir))
         elif self.start == "runs":
             self.push_screen(_runs_screen(self.initial.runs_dir))
         else:
@@ -82,7 +81,7 @@ class LabApp(App):
             pass
 
     def start_run(self, cfg: TrainConfig) -> None:
-        self.push_screen(_run_screen("live", config=cfg, trainer=self.trainer, clock=self.clock))
+        self.push_screen(_run_screens().live(cfg, self.trainer, self.clock))
 
     def get_system_commands(self, screen):
         """The command palette (ctrl+p): lab's screens first, then Textual's own commands."""
@@ -108,7 +107,7 @@ class LabApp(App):
     def action_watch_latest(self) -> None:
         runs = self._latest_runs(1)
         if runs:
-            self.push_screen(_run_screen("watch", run_dir=runs[0].path, clock=self.clock))
+            self.push_screen(_run_screens().watch(runs[0].path))
 
     def action_compare_latest(self) -> None:
         runs = self._latest_runs(5)
@@ -145,14 +144,12 @@ class LabApp(App):
     async def _stop_runs(self, reason: str = "cancelled") -> None:
         screens = self.active_runs()
         for screen in screens:
-            screen.control.cancel(reason)
-            screen.phase = CANCELLING
-            screen.refresh_status()
+            screen.stop(reason)
         waited = 0.0
-        while any(s.started is None for s in screens) and waited < LOAD_GRACE:
+        while any(not s.source.started for s in screens) and waited < LOAD_GRACE:
             await asyncio.sleep(0.1)
             waited += 0.1
-        if any(s.started is None for s in screens):
+        if any(not s.source.started for s in screens):
             self.abandoned = True
             return  # still loading its data: no folder, nothing to save; the worker ends with the process
         for worker in list(self.workers):

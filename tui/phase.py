@@ -51,3 +51,20 @@ class Rate:
         if self.mark and self.mark[0] == epoch and step > self.mark[1] and now > self.mark[2]:
             self.per_second = (step - self.mark[1]) * batch_size / (now - self.mark[2])
         self.mark = (epoch, step, now)
+
+
+def folder_phase(progress: dict, rows: list[dict], epochs: int) -> str:
+    """What a run that another process trains is doing, from its folder: progress.json's `phase` where the
+    writer records one, else from its heartbeat and rows (a batch at the end of its epoch is followed by
+    validation; once the last epoch's row is written, the test split is evaluated)."""
+    from engine.runs.listing import number
+    explicit = progress.get("phase")
+    if isinstance(explicit, str) and explicit in LABELS:
+        return LABELS[explicit]
+    done = number(rows[-1].get("epoch"), 0, 1e9, 0) if rows else 0
+    if epochs and done >= epochs:
+        return TESTING
+    step, steps = number(progress.get("step"), 0, 1e12, 0), number(progress.get("steps"), 1, 1e12)
+    if steps and step >= steps:
+        return VALIDATING
+    return TRAINING

@@ -58,7 +58,11 @@ async def test_form_rejects_bad_values_and_accepts_fixed_ones(tmp_path):
         app.screen.query_one("#f-hidden").value = "16"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state == "completed")
-        assert app.screen.config.hidden == [16] and app.screen.config.lr == 0.01
+        await pilot.press("5")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#config-view").render()).splitlines()  # the config tab
+        assert any(line.split() == ["--hidden", "16"] for line in shown)
+        assert any(line.split() == ["--lr", "0.01"] for line in shown)
 
 
 async def test_cancel_mid_run_keeps_last_pt(tmp_path):
@@ -67,7 +71,8 @@ async def test_cancel_mid_run_keeps_last_pt(tmp_path):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and len(app.screen.rows) >= 1)
         await pilot.press("p")
-        assert app.screen.control.paused
+        await pilot.pause()
+        assert str(app.screen.query_one("#status").render()).startswith("paused")
         await pilot.press("p")
         await pilot.press("c")
         await wait_for(pilot, lambda: app.screen.state == "cancelled")
@@ -123,7 +128,7 @@ async def test_runs_browser_opens_and_compares(tmp_path):
         assert names["alpha"].status == "completed" and names["beta"].status == "cancelled"
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, RunScreen) and app.screen.mode == "view"
+        assert isinstance(app.screen, RunScreen) and "(past run)" in str(app.screen.query_one("#status").render())
         assert app.screen.query_one(EpochTable).row_count == len(app.screen.rows) > 0
         assert "epoch" in str(app.screen.query_one(ConfusionView).render())
         await pilot.press("escape")
@@ -133,8 +138,8 @@ async def test_runs_browser_opens_and_compares(tmp_path):
 
 
 async def test_watch_mode_follows_a_growing_metrics_file(tmp_path, monkeypatch):
-    import tui.screens.run as run_mod
-    monkeypatch.setattr(run_mod, "WATCH_INTERVAL", 0.1)
+    import tui.sources
+    monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.1)
     run_dir = make_run(tmp_path / "runs", "cluster", [0.5], status=None)
     app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), watch=run_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -263,7 +268,7 @@ async def test_watch_tells_a_dead_writer_without_any_file_changing_and_esc_quits
         assert not app.screen.check_action("cancel", ()) and not app.screen.check_action("pause", ())
         # the writer dies: no file changes, but the next tick sees its pid gone
         _progress(run, int(dead.stdout), status="running", epoch=2, step=7, steps=20, loss=0.4321)
-        app.screen._watch_stamp = None  # the rewrite above is the test's, not the run's: read it once
+        app.screen.source.forget()  # the rewrite above is the test's, not the run's: read it once
         await wait_for(pilot, lambda: app.screen.state == "dead", timeout=10)
         assert "dead" in str(app.screen.query_one("#run-message").render())
         await pilot.press("escape")

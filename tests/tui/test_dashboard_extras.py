@@ -81,7 +81,7 @@ async def test_palette_offers_lab_commands_and_watch_latest_opens_the_newest_run
         assert titles[:4] == ["New run", "Runs", "Watch latest run", "Compare latest runs"]
         app.action_watch_latest()
         await pilot.pause()
-        assert isinstance(app.screen, RunScreen) and app.screen.mode == "watch" and app.screen.run_dir == new
+        assert isinstance(app.screen, RunScreen) and app.screen.sub_title == f"watching {new}"
         await pilot.press("5")
         await pilot.pause()
         assert "model" in str(app.screen.query_one("#config-view").render())

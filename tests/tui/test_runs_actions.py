@@ -101,7 +101,7 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
         await pilot.pause()
         await pilot.press("r")
         await wait_for(pilot, lambda: "resume" in seen)
-        assert isinstance(app.screen, RunScreen) and app.screen.mode == "live"
+        assert isinstance(app.screen, RunScreen) and app.screen.sub_title == "digits / mlp"  # a live run's title
     assert seen == {"resume": d, "epochs": 3}
 
 

@@ -114,6 +114,7 @@ def test_live_run_shows_eta_and_batch_loss_at_80_columns(snap_compare):
 
     async def running(pilot):
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.batch_loss)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen)
+                       and "batch loss" in str(pilot.app.screen.query_one("#status").render()))
         await pilot.pause()
     assert snap_compare(app, terminal_size=(80, 24), run_before=running)

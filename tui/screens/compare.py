@@ -24,12 +24,13 @@ class CompareScreen(CurveKeys, Screen):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         keys = sorted({k for r in self.runs for k in r.config} - {"name", "runs_dir", "extra", "device"})
-        diff = [k for k in keys if len({repr(r.config.get(k)) for r in self.runs}) > 1]
+        # compared as shown: an unset --hidden and the model's own default are the same setting
+        diff = [k for k in keys if len({flag(k, r.config.get(k), r.config) for r in self.runs}) > 1]
         lines = []
         for i, r in enumerate(self.runs, 1):
             best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
             test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
-            differs = " ".join(flag(k, r.config.get(k)) for k in diff)
+            differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff)
             lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")
         # one line a run, cut at the width; more runs than fit scroll, so the charts keep their height
         with VerticalScroll(id="compare-head"):

@@ -27,7 +27,7 @@ class RunsScreen(Screen):
         Binding("u", "clear_marks", "Unmark all", show=False),
         Binding("w", "watch", "Watch", show=False),
         Binding("d", "delete", "Delete", show=False),
-        Binding("r", "resume", "Resume", show=False),
+        Binding("r", "resume", "Resume or extend", show=False),
         Binding("e", "lab('eval')", "Evaluate (lab eval)", show=False),
         Binding("x", "lab('export')", "Export (lab export)", show=False),
         Binding("n", "app.new_run", "New run", show=False),
@@ -88,7 +88,8 @@ class RunsScreen(Screen):
         self.query_one(RunsTable).clear_marks()
 
     def action_resume(self) -> None:
-        """Continue the run under the cursor from its last.pt, live on this screen's app (as --resume does)."""
+        """Continue the run under the cursor from its last.pt, live here (as --resume does); a finished run
+        is offered more epochs (as `lab train --resume RUN --epochs N`)."""
         run = self.query_one(RunsTable).current()
         if run is None:
             return
@@ -96,22 +97,38 @@ class RunsScreen(Screen):
             why = "is running" if run.status == "running" else "has no last.pt"
             self.notify(f"{run.name} {why}: nothing to resume", severity="warning")
             return
-        if run.status in ("completed", "early-stopped"):
-            self.notify(f"{run.name} is {run.status}: `lab train --resume {run.path} --epochs N` trains it on")
+        if run.status not in ("completed", "early-stopped"):
+            self._resume(run)
             return
+        from .ask import AskScreen
+        done = run.rows[-1]["epoch"] if run.rows else run.epochs
+        again = " (patience may stop it again at once)" if run.status == "early-stopped" else ""
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                return
+            if not text.isdigit() or int(text) <= done:
+                self.notify(f"--epochs: expected a whole number above {done}, got {text!r}", severity="error")
+                return
+            self._resume(run, int(text))
+        self.app.push_screen(AskScreen(f"{run.name} is {run.status} after {done} epochs{again}. Train it on "
+                                       f"to how many epochs in all?", str(2 * max(done, 1))), answered)
+
+    def _resume(self, run, epochs: int | None = None) -> None:
+        """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
         from engine.config import TrainConfig
         from engine.errors import LabError
 
         from .run import RunScreen
+        changes = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
         try:
-            cfg = TrainConfig.from_dict(run.config).resumed_with({"runs_dir": str(run.path.parent)})
+            cfg = TrainConfig.from_dict(run.config).resumed_with(changes)
         except (LabError, TypeError, ValueError) as e:
             self.notify(f"{run.path}/config.json: {e}", severity="error")
             return
-        trainer = partial(self.app.trainer, resume=run.path)
-        self.app.push_screen(RunScreen("live", config=cfg, trainer=trainer, clock=self.app.clock))
+        self.app.push_screen(RunScreen.live(cfg, partial(self.app.trainer, resume=run.path), self.app.clock))
 
     def action_lab(self, command: str) -> None:
         """`lab eval RUN` or `lab export RUN` on the run under the cursor, in the background; its last line
@@ -176,13 +193,13 @@ class RunsScreen(Screen):
         run = self.query_one(RunsTable).current()
         if run is not None:
             from .run import RunScreen
-            self.app.push_screen(RunScreen("view", run_dir=run.path, clock=self.app.clock))
+            self.app.push_screen(RunScreen.view(run.path))
 
     def action_watch(self) -> None:
         run = self.query_one(RunsTable).current()
         if run is not None:
             from .run import RunScreen
-            self.app.push_screen(RunScreen("watch", run_dir=run.path, clock=self.app.clock))
+            self.app.push_screen(RunScreen.watch(run.path))
 
     def action_mark(self) -> None:
         self.query_one(RunsTable).toggle_mark()

@@ -1,12 +1,17 @@
 """The list of past runs, the runs of a sweep grouped under it: name, data, model, epochs, accuracy, status."""
 
+from rich.cells import cell_len
+from textual import events
 from textual.widgets import DataTable
 
 from engine.runs.info import RunInfo
 
-# the status comes right after the name, so that it stays on screen at 80 columns; the columns at the end
-# (data, model) are the first to go off-screen
-COLUMNS = ("", "run", "status", "best val", "test", "epochs", "model", "data")
+# (key, heading) in the order shown
+COLUMNS = (("mark", ""), ("run", "run"), ("status", "status"), ("best", "best val"), ("test", "test"),
+           ("epochs", "epochs"), ("model", "model"), ("data", "data"))
+# first kept longest: where the terminal is too narrow the last ones are dropped whole, never cut off-screen
+PRIORITY = ("run", "status", "mark", "best", "epochs", "test", "model", "data")
+PADDING = 2  # a DataTable cell's padding, both sides
 NAME_WIDTH = 26  # a longer run name is shortened in the middle (the date at its end tells runs apart)
 SORTS = {"newest": None, "name": lambda r: r.name, "best val": lambda r: -(r.best_val_acc or -1.0),
          "status": lambda r: r.status}
@@ -20,6 +25,14 @@ def _pct(v):
     return "-" if v is None else f"{100 * v:.2f}%"
 
 
+def fit_columns(widths: dict[str, int], available: int) -> list[str]:
+    """The column keys, in COLUMNS order, that fit `available` cells, the lowest PRIORITY dropped first."""
+    keep = list(PRIORITY)
+    while len(keep) > 2 and sum(widths[k] + PADDING for k in keep) > available:
+        keep.pop()
+    return [k for k, _ in COLUMNS if k in keep]
+
+
 class RunsTable(DataTable):
     """Rows keyed by run path (a sweep's header row by 'sweep:' + its path); space marks runs to compare,
     and on a sweep's row marks all of its runs."""
@@ -27,10 +40,18 @@ class RunsTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns(*COLUMNS)
         self.marked: list[str] = []
         self.infos: dict[str, RunInfo] = {}
         self.groups: dict[str, list[str]] = {}
+        self.shown: list[str] = []  # the column keys on screen
+        self.lines: list[tuple[str, dict]] = []  # (row key, {column key: cell}) of every row shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.lines and self._fit() != self.shown:
+            here = self.current_key()
+            self._draw()
+            if here is not None and here in self.rows:
+                self.move_cursor(row=self.get_row_index(here), animate=False)
 
     def set_runs(self, runs: list[RunInfo], query: str = "", sort: str = "newest") -> None:
         """Show `runs` whose name, data, model or status contain `query`, in `sort` order; the cursor stays
@@ -43,14 +64,15 @@ class RunsTable(DataTable):
             runs = [r for r in runs if q in f"{r.name} {r.source} {r.config.get('model', '')} {r.status}".lower()]
         if SORTS.get(sort):
             runs = sorted(runs, key=SORTS[sort])
-        self.clear()
         self._fill(runs)
+        self._draw()
         if here is not None and here in self.rows:
             self.move_cursor(row=self.get_row_index(here), animate=False)
 
     def _fill(self, runs: list[RunInfo]) -> None:
         self.infos = {str(r.path): r for r in runs}
-        self.groups: dict[str, list[str]] = {}
+        self.groups = {}
+        self.lines = []
         order: list[str] = []  # groups in the order of their newest run
         for r in runs:
             group = str(r.path.parent) if (r.path.parent / "sweep.json").is_file() else str(r.path)
@@ -61,14 +83,35 @@ class RunsTable(DataTable):
         for group in order:
             members = self.groups[group]
             if members != [group]:  # a sweep: a header row, then its runs indented
-                self.add_row(" ", _short(f"{_name(group)}/ (sweep, {len(members)})"), "", "", "", "", "", "",
-                             key=f"sweep:{group}")
+                self.lines.append((f"sweep:{group}", {"mark": " ", "run": _short(f"{_name(group)}/ (sweep, "
+                                                                                  f"{len(members)})")}))
             for key in members:
                 r = self.infos[key]
                 done = r.rows[-1]["epoch"] if r.rows else 0
                 name = f"  {r.path.name}" if members != [group] else r.name
-                self.add_row(self._mark(key), _short(name), r.status, _pct(r.best_val_acc), _pct(r.test_acc),
-                             f"{done}/{r.epochs}", str(r.config.get("model", "?"))[:12], r.source[:12], key=key)
+                self.lines.append((key, {"mark": self._mark(key), "run": _short(name), "status": r.status,
+                                         "best": _pct(r.best_val_acc), "test": _pct(r.test_acc),
+                                         "epochs": f"{done}/{r.epochs}", "model": str(r.config.get("model", "?"))[:12],
+                                         "data": r.source[:12]}))
+
+    def _widths(self) -> dict[str, int]:
+        return {k: max([cell_len(h)] + [cell_len(cells.get(k, "")) for _, cells in self.lines]) for k, h in COLUMNS}
+
+    def _fit(self) -> list[str]:
+        """The columns that fit the width now (all of them before the first layout)."""
+        width = self.size.width - 2  # room for the vertical scrollbar
+        return fit_columns(self._widths(), width) if width > 0 else [k for k, _ in COLUMNS]
+
+    def _draw(self) -> None:
+        """The rows of `lines` under the columns that fit, each as wide as its widest cell (set here, not
+        measured later by the table: a snapshot or a key may come before that)."""
+        self.clear(columns=True)
+        self.shown = self._fit()
+        headings, widths = dict(COLUMNS), self._widths()
+        for k in self.shown:
+            self.add_column(headings[k], key=k, width=widths[k])
+        for key, cells in self.lines:
+            self.add_row(*(cells.get(k, "") for k in self.shown), key=key)
 
     def _mark(self, key: str) -> str:
         return str(self.marked.index(key) + 1) if key in self.marked else " "  # the run's number in compare
@@ -102,8 +145,11 @@ class RunsTable(DataTable):
         self._show_marks()
 
     def _show_marks(self) -> None:
-        for k in self.infos:  # the rows shown
-            self.update_cell(k, self.columns[list(self.columns)[0]].key, self._mark(k))
+        for key, cells in self.lines:
+            if key in self.infos:
+                cells["mark"] = self._mark(key)
+                if "mark" in self.shown:
+                    self.update_cell(key, "mark", cells["mark"])
 
 
 def _name(path: str) -> str:
