@@ -119,7 +119,7 @@ def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
     try:
         parse_size(data_memory)
     except ValueError:
-        raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}")
+        raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
     return storage_facts(path, images_key, data_memory)
 
 
