@@ -1,6 +1,5 @@
 """PNG figures for `--png` (matplotlib, from the optional `lab[plots]` extra)."""
 
-import os
 from pathlib import Path
 
 import numpy as np
