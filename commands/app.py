@@ -7,7 +7,7 @@ import typer
 from .compare import compare_command
 from .convert import convert_command
 from .data import data_command
-from .errors import fail, run_cli
+from .errors import _exit_with, run_cli
 from .eval import eval_command
 from .export import export_command
 from .inspect import OPTIONAL_VALUE, inspect_command
@@ -93,7 +93,7 @@ def load_plugins() -> None:
     try:
         load()
     except LabError as e:
-        fail(str(e))
+        _exit_with(str(e))  # before run_cli: one line and exit code 2 by hand
 
 
 def main(argv=None) -> None:

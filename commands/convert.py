@@ -6,7 +6,11 @@ from typing import Optional
 
 import typer
 
-from .errors import fail
+from engine.errors import ConfigError
+
+from .common import json_option
+
+Json = json_option("print the summary as JSON")
 
 
 def parse_size(text: Optional[str]):
@@ -18,14 +22,14 @@ def parse_size(text: Optional[str]):
             raise ValueError
         return h, w
     except ValueError:
-        fail(f"--size: expected HxW such as 28x28, got {text!r}")
+        raise ConfigError(f"--size: expected HxW such as 28x28, got {text!r}") from None
 
 
 def check_keys(images_key: str, labels_key: str) -> None:
     """--images-key/--labels-key name a dataset: an empty one is a mistake, not the default."""
     for flag, key in (("--images-key", images_key), ("--labels-key", labels_key)):
         if not key.strip():
-            fail(f"{flag}: expected a non-empty value, got {key!r}")
+            raise ConfigError(f"{flag}: expected a non-empty value, got {key!r}")
 
 
 def convert_command(
@@ -44,7 +48,7 @@ def convert_command(
     threads: Optional[int] = typer.Option(None, "--threads", min=1,
                                           help="ImageFolder: processes that decode images [default: the CPUs "
                                                "this process may use]"),
-    json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    json_out: Json = False,
 ):
     """Convert a data set into HDF5 (images, labels, test/ group, class names), verified by reading it back.
 

@@ -6,8 +6,13 @@ from typing import Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import json_option
 from .plots import histogram_chart, use_color
 from .textviz import count_bars, image_grid, print_lines
+
+Json = json_option("print the summary as JSON")
 
 
 def data_command(
@@ -17,17 +22,16 @@ def data_command(
     labels_key: str = typer.Option("labels", "--labels-key", help="HDF5 dataset name of the labels"),
     samples: int = typer.Option(3, "--samples", help="sample images shown per class (0: none)"),
     data_memory: str = typer.Option("auto", "--data-memory", help="the budget `lab train --data-memory` would use"),
-    json_out: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    json_out: Json = False,
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
     file, also its size, its resident size and whether training would stream it."""
-    from engine.data.info import describe, samples_per_class
+    from engine.data.info import describe
 
     from .convert import check_keys
-    from .errors import fail
     check_keys(images_key, labels_key)
     if samples < 0:
-        fail(f"--samples: expected a number >= 0, got {samples}")
+        raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
     raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
     storage = _storage(source, images_key, data_memory)
@@ -36,6 +40,19 @@ def data_command(
     if json_out:
         print(json.dumps(info, indent=2))
         return
+    _print_summary(raw, info, storage)
+    if samples > 0:
+        _print_samples(raw, samples)
+    if info["warnings"]:
+        print("warnings:")
+        for w in info["warnings"]:
+            print(f"  ! {w}")
+    else:
+        print("no warnings: classes balanced, no duplicates across train/test, no constant images")
+
+
+def _print_summary(raw, info: dict, storage: dict | None) -> None:
+    """Classes, then per split: counts, pixel statistics, images per class and the pixel histogram."""
     print(f"{raw.name}  ({raw.origin})")
     if storage:
         print(storage_line(storage))
@@ -50,21 +67,17 @@ def data_command(
         print_lines(count_bars(raw.classes, s["class_counts"]))
         h = s["histogram"]
         print(histogram_chart(h["counts"], h["edges"], f"{split}: pixel values (log10 of count)", height=10, log=True))
-    if samples > 0:
-        print(f"\nsamples per class (train, first {samples}):")
-        picked = samples_per_class(raw, samples)
-        images, caps = [], []
-        for k, imgs in picked.items():
-            for im in imgs:
-                images.append(im)
-                caps.append(raw.classes[k])
-        print_lines(image_grid(images, caps, use_color()))
-    if info["warnings"]:
-        print("warnings:")
-        for w in info["warnings"]:
-            print(f"  ! {w}")
-    else:
-        print("no warnings: classes balanced, no duplicates across train/test, no constant images")
+
+
+def _print_samples(raw, samples: int) -> None:
+    from engine.data.info import samples_per_class
+    print(f"\nsamples per class (train, first {samples}):")
+    images, caps = [], []
+    for k, imgs in samples_per_class(raw, samples).items():
+        for im in imgs:
+            images.append(im)
+            caps.append(raw.classes[k])
+    print_lines(image_grid(images, caps, use_color()))
 
 
 def read_any(source: str, data_dir, images_key: str, labels_key: str):
@@ -100,14 +113,13 @@ def _declared_classes(path: Path):
 
 def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
     from engine.data.memory import parse_size, storage_facts
-    from .errors import fail
     path = Path(source)
     if not (path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")):
         return None
     try:
         parse_size(data_memory)
     except ValueError:
-        fail(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}")
+        raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
     return storage_facts(path, images_key, data_memory)
 
 

@@ -1,4 +1,6 @@
-"""Turn LabErrors and usage errors into one line on stderr and exit code 2."""
+"""One error path for the faces. Bad input is a LabError (ConfigError naming the flag or file), raised
+anywhere: run_cli turns it, and click's usage errors, into one `error:` line on stderr and exit code 2.
+A failure that is not bad input (a diverged run, points that did not complete) goes through `failed`."""
 
 import sys
 
@@ -12,10 +14,15 @@ except ImportError:  # pragma: no cover
 EXIT_BAD_INPUT = 2
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> "NoReturn":  # noqa: F821
-    """Print `error: message` on stderr and exit."""
+def _exit_with(message: str, code: int = EXIT_BAD_INPUT) -> "NoReturn":  # noqa: F821
     sys.stderr.write(f"error: {message}\n")
     raise SystemExit(code)
+
+
+def failed(message: str, code: int = 1) -> "NoReturn":  # noqa: F821
+    """A command that ran but did not succeed (not bad input): `error: message` on stderr, exit `code`."""
+    sys.stderr.write(f"error: {message}\n")
+    raise typer.Exit(code)
 
 
 class StdoutError(OSError):
@@ -78,7 +85,7 @@ def run_cli(app: typer.Typer, argv: list[str], prog_name: str, guard_stdout: boo
         raise SystemExit(130) from None
     except (ClickException, LabError) as e:
         message = e.format_message() if isinstance(e, ClickException) else str(e)
-        fail(message)
+        _exit_with(message)
     except (BrokenPipeError, StdoutClosed):
         sys.stdout = stdout
         _silence_stdout()
@@ -86,7 +93,7 @@ def run_cli(app: typer.Typer, argv: list[str], prog_name: str, guard_stdout: boo
     except StdoutError as e:
         sys.stdout = stdout
         _silence_stdout()
-        fail(f"cannot write to standard output ({e.strerror})")
+        _exit_with(f"cannot write to standard output ({e.strerror})")
     finally:
         sys.stdout = stdout
     if isinstance(rc, int) and rc:

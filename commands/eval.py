@@ -3,13 +3,14 @@
 import json
 import math
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
-from .errors import fail
-from .trust import trust_code_option
 from .resolved import announce
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
@@ -83,7 +84,7 @@ def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | No
         return None
     split = split or ("val" if len(data.val) else "train")
     if len(data.split(split)) == 0:
-        fail(f"--threshold-split {split}: the split is empty")
+        raise ConfigError(f"--threshold-split {split}: the split is empty")
     tune = reports.get(split) or evaluate(model, data.split(split), data.classes, split)
     return tune_threshold(tune)
 
@@ -100,80 +101,110 @@ def eval_folder(loaded) -> Path:
     return safe_folder(folder / loaded.path.name)
 
 
-def eval_command(
-    target: str = typer.Argument("latest", autocompletion=run_names,
-                                 help="run folder, 'latest', a checkpoint (.pt) or an export "
-                                                "(.safetensors, .pt2, .onnx, TorchScript)"),
-    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
-    split: str = typer.Option("test", "--split", help="train, val or test"),
-    splits: Optional[str] = typer.Option(None, "--splits", help="several splits, e.g. train,val,test"),
-    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="evaluate on another data set"),
-    data: Optional[str] = typer.Option(None, "--data", help="evaluate on an HDF5 file"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="folder of torchvision-format data sets"),
-    classes: Optional[str] = typer.Option(None, "--classes", help="with --dataset/--data: use these classes"),
-    normalize: bool = typer.Option(False, "--normalize", help="row-normalise the confusion matrix"),
-    top_k: int = typer.Option(5, "--top-k", help="how many most-confused pairs to list"),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="two-class tasks: P(class 1) threshold"),
-    threshold_split: Optional[str] = typer.Option(None, "--threshold-split",
-                                                  help="two-class tasks: the split that chooses Youden's "
-                                                       "threshold [default: val, or train without one]"),
-    top_losses: int = typer.Option(0, "--top-losses", help="list the N highest-loss samples"),
-    gallery: Optional[str] = typer.Option(None, "--gallery", help="TP/FP/FN images of a class (index or name)"),
-    png: Optional[Path] = typer.Option(None, "--png", help="also save figures as PNG files here, the training "
-                                                             "curves as results.png (needs lab[plots])"),
-    curves: bool = typer.Option(False, "--curves", help="draw the run's loss and accuracy curves in the terminal"),
-    boundary: bool = typer.Option(False, "--boundary", help="2-D point runs (moons, circles, blobs): draw the "
-                                                              "decision regions and the points (two classes: "
-                                                              "also the boundary at the chosen threshold)"),
-    json_out: bool = typer.Option(False, "--json", help="print metrics.json to stdout instead of tables"),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
-    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
-    trust_code: bool = trust_code_option(),
-):
+Target = Annotated[str, typer.Argument(autocompletion=run_names,
+                                        help="run folder, 'latest', a checkpoint (.pt) or an export "
+                                             "(.safetensors, .pt2, .onnx, TorchScript)")]
+Split = Annotated[str, typer.Option("--split", help="train, val or test")]
+Splits = Annotated[Optional[str], typer.Option("--splits", help="several splits, e.g. train,val,test")]
+DataSet = Annotated[Optional[str], typer.Option("--dataset", "-d", help="evaluate on another data set")]
+DataFile = Annotated[Optional[str], typer.Option("--data", help="evaluate on an HDF5 file")]
+DataDir = Annotated[Optional[str], typer.Option("--data-dir", help="folder of torchvision-format data sets")]
+Classes = Annotated[Optional[str], typer.Option("--classes", help="with --dataset/--data: use these classes")]
+Normalize = Annotated[bool, typer.Option("--normalize", help="row-normalise the confusion matrix")]
+TopK = Annotated[int, typer.Option("--top-k", help="how many most-confused pairs to list")]
+Threshold = Annotated[Optional[float], typer.Option("--threshold", help="two-class tasks: P(class 1) threshold")]
+ThresholdSplit = Annotated[Optional[str], typer.Option(
+    "--threshold-split", help="two-class tasks: the split that chooses Youden's threshold [default: val, or "
+                              "train without one]")]
+TopLosses = Annotated[int, typer.Option("--top-losses", help="list the N highest-loss samples")]
+Gallery = Annotated[Optional[str], typer.Option("--gallery", help="TP/FP/FN images of a class (index or name)")]
+Png = png_option("also save figures as PNG files here, the training curves as results.png (needs lab[plots])")
+Curves = Annotated[bool, typer.Option("--curves", help="draw the run's loss and accuracy curves in the terminal")]
+Boundary = Annotated[bool, typer.Option("--boundary", help="2-D point runs (moons, circles, blobs): draw the "
+                                                          "decision regions and the points (two classes: also "
+                                                          "the boundary at the chosen threshold)")]
+Json = json_option("print metrics.json to stdout instead of tables")
+
+
+def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", split: Split = "test",
+                 splits: Splits = None, dataset: DataSet = None, data: DataFile = None, data_dir: DataDir = None,
+                 classes: Classes = None, normalize: Normalize = False, top_k: TopK = 5,
+                 threshold: Threshold = None, threshold_split: ThresholdSplit = None, top_losses: TopLosses = 0,
+                 gallery: Gallery = None, png: Png = None, curves: Curves = False, boundary: Boundary = False,
+                 json_out: Json = False, device: Device = "auto", runs_dir: RunsDir = "runs",
+                 trust_code: TrustCode = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
     from engine.runtime.device import resolve_device
-    from engine.evaluation.metrics import evaluate, write_report
-    from engine.data.points import is_points
     from engine.artifacts.loading import load_eval_data, load_model
 
-    if checkpoint not in ("best", "last"):
-        fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
-    names = [s.strip() for s in (splits or split).split(",") if s.strip()]
-    bad = [s for s in names if s not in ("train", "val", "test")]
-    if bad or not names:
-        fail(f"--split{'s' if splits else ''}: expected train, val or test, got {bad[0] if bad else ''!r}")
-    from .png import check_png_folder
-    check_png_folder(png)
+    names = _split_names(split, splits)
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     announce(target, loaded, json_out)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
-    if top_losses < 0 or top_k < 0:
-        fail(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
-    if threshold_split is not None and threshold_split not in ("train", "val", "test"):
-        fail(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
-    if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
-        fail("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
-    if boundary and not is_points(loaded.input_shape):
-        fail(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs of shape "
-             f"{list(loaded.input_shape)}")
-    base = eval_folder(loaded)
-    for name in names:
-        if len(data.split(name)) == 0:
-            fail(f"--split {name}: the split is empty (the run used --val-split 0?)")
-    reports = {}
-    for name in names:
-        reports[name] = evaluate(loaded.model, data.split(name), data.classes, name, threshold)
-    tuned = _tuned_threshold(loaded.model, data, reports, threshold_split)
-    for name in names:
-        reports[name].tuned = tuned
-        write_report(reports[name], base / name)
+    _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_split, boundary)
+    reports = _evaluate(loaded, data, names, threshold, threshold_split)
     if json_out:
         metrics = {n: r.metrics() for n, r in reports.items()}
         print(json.dumps(metrics[names[0]] if len(names) == 1 else metrics, indent=2))
         return
+    _print_reports(loaded, data, reports, top_k, normalize)
+    last, split_data = reports[names[-1]], data.split(names[-1])
+    if top_losses > 0:
+        _print_top_losses(last, data, split_data, top_losses)
+    if gallery is not None:
+        _print_gallery(last, data, split_data, gallery_k)
+    grid = _boundary(loaded, data, split_data, last) if boundary else None
+    history = _history(loaded)
+    if curves:
+        _print_curves(history)
+    if png is not None:
+        _save_figures(png, loaded, data, split_data, last, gallery_k, grid, history)
+    print(f"\nwrote {eval_folder(loaded)}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, "
+          f"roc.csv, predictions.csv")
+
+
+def _split_names(split: str, splits: str | None) -> list[str]:
+    names = [s.strip() for s in (splits or split).split(",") if s.strip()]
+    bad = [s for s in names if s not in ("train", "val", "test")]
+    if bad or not names:
+        raise ConfigError(f"--split{'s' if splits else ''}: expected train, val or test, got "
+                          f"{bad[0] if bad else ''!r}")
+    return names
+
+
+def _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_split, boundary) -> None:
+    """The flags that depend on the model and its data, checked before anything is evaluated."""
+    from engine.data.points import is_points
+    if top_losses < 0 or top_k < 0:
+        raise ConfigError(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
+    if threshold_split is not None and threshold_split not in ("train", "val", "test"):
+        raise ConfigError(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
+    if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
+        raise ConfigError("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
+    if boundary and not is_points(loaded.input_shape):
+        raise ConfigError(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs "
+                          f"of shape {list(loaded.input_shape)}")
+
+
+def _evaluate(loaded, data, names: list[str], threshold, threshold_split) -> dict:
+    """An EvalReport per split, each written to its eval folder (with the tuned threshold, two classes)."""
+    from engine.evaluation.metrics import evaluate, write_report
+    base = eval_folder(loaded)
+    for name in names:
+        if len(data.split(name)) == 0:
+            raise ConfigError(f"--split {name}: the split is empty (the run used --val-split 0?)")
+    reports = {name: evaluate(loaded.model, data.split(name), data.classes, name, threshold) for name in names}
+    tuned = _tuned_threshold(loaded.model, data, reports, threshold_split)
+    for name in names:
+        reports[name].tuned = tuned
+        write_report(reports[name], base / name)
+    return reports
+
+
+def _print_reports(loaded, data, reports: dict, top_k: int, normalize: bool) -> None:
     epoch = f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""
     print(f"model {loaded.path}{epoch}: {loaded.config.model} on {data.name}, {data.num_classes} classes")
     for r in reports.values():
@@ -182,38 +213,35 @@ def eval_command(
     if len(reports) > 1:
         rows = [[n, f4(r.accuracy), f4(r.loss), f4(r.per_class()["macro"]["f1"])] for n, r in reports.items()]
         print("\n" + table(rows, ["split", "accuracy", "loss", "macro f1"]))
-    last = reports[names[-1]]
-    split_data = data.split(names[-1])
-    if top_losses > 0:
-        rows_i = last.top_losses(top_losses)
-        rows = [[int(last.index[i]), data.classes[last.y_true[i]], data.classes[last.y_pred[i]],
-                 f4(float(last.probs[i, last.y_true[i]])), f4(float(last.losses[i]))] for i in rows_i]
-        print("\n" + f"top {len(rows)} losses ({names[-1]}):")
-        print(table(rows, ["index", "true", "predicted", "p(true)", "loss"]))
-        caps = [f"#{r[0]} {r[1]}->{r[2]}" for r in rows]
-        print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], use_color()))
-    if gallery is not None:
-        k = gallery_k
-        for title, rows_i in last.gallery(k).items():
-            print(f"\n{title} of {data.classes[k]!r} ({len(rows_i)}):")
-            shown = rows_i[:6]
-            caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
-                    f"{last.confidence[i]:.2f}" for i in shown]
-            print_lines(image_grid(_images(split_data, data, shown), caps, use_color()) or ["(none)"])
-    grid = _boundary(loaded, data, split_data, last) if boundary else None
-    history = _history(loaded)
-    if curves:
-        _print_curves(history)
-    if png is not None:
-        from .png import save_curves, save_eval_figures
-        files = save_eval_figures(last, png, data, split_data, gallery_k)
-        if grid is not None:
-            from .png import save_boundary
-            files.append(save_boundary(grid, png / "boundary.png", _threshold_of(last), last.threshold))
-        if history:
-            files.append(save_curves(history, png / "results.png", str(loaded.run_dir)))
-        print(f"\nwrote {len(files)} PNG files to {png}")
-    print(f"\nwrote {base}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, roc.csv, predictions.csv")
+
+
+def _print_top_losses(last, data, split_data, top_losses: int) -> None:
+    rows_i = last.top_losses(top_losses)
+    rows = [[int(last.index[i]), data.classes[last.y_true[i]], data.classes[last.y_pred[i]],
+             f4(float(last.probs[i, last.y_true[i]])), f4(float(last.losses[i]))] for i in rows_i]
+    print("\n" + f"top {len(rows)} losses ({last.split}):")
+    print(table(rows, ["index", "true", "predicted", "p(true)", "loss"]))
+    caps = [f"#{r[0]} {r[1]}->{r[2]}" for r in rows]
+    print_lines(image_grid(_images(split_data, data, rows_i[:12]), caps[:12], use_color()))
+
+
+def _print_gallery(last, data, split_data, k: int) -> None:
+    for title, rows_i in last.gallery(k).items():
+        print(f"\n{title} of {data.classes[k]!r} ({len(rows_i)}):")
+        shown = rows_i[:6]
+        caps = [f"#{int(last.index[i])} {data.classes[last.y_true[i]]}->{data.classes[last.y_pred[i]]} "
+                f"{last.confidence[i]:.2f}" for i in shown]
+        print_lines(image_grid(_images(split_data, data, shown), caps, use_color()) or ["(none)"])
+
+
+def _save_figures(png: Path, loaded, data, split_data, last, gallery_k, grid, history) -> None:
+    from .png import save_boundary, save_curves, save_eval_figures
+    files = save_eval_figures(last, png, data, split_data, gallery_k)
+    if grid is not None:
+        files.append(save_boundary(grid, png / "boundary.png", _threshold_of(last), last.threshold))
+    if history:
+        files.append(save_curves(history, png / "results.png", str(loaded.run_dir)))
+    print(f"\nwrote {len(files)} PNG files to {png}")
 
 
 def _threshold_of(report) -> float | None:
@@ -244,5 +272,5 @@ def _class_index(value: str, classes: list[str]) -> int:
     except ValueError:
         k = -1
     if not 0 <= k < len(classes):
-        fail(f"--gallery: expected a class index 0..{len(classes) - 1} or a name ({', '.join(classes)}), got {value!r}")
+        raise ConfigError(f"--gallery: expected a class index 0..{len(classes) - 1} or a name ({', '.join(classes)}), got {value!r}")
     return k

@@ -4,9 +4,10 @@ from typing import Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import Checkpoint, RunsDir, TrustCode
 from .completion import run_names
-from .errors import fail
-from .trust import trust_code_option
 
 
 def export_command(
@@ -15,20 +16,20 @@ def export_command(
     fmt: str = typer.Option(..., "--format", "-f", help="torchscript, export, onnx or safetensors"),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="output file [default: RUN_DIR/export/model.*]"),
     method: str = typer.Option("trace", "--method", help="torchscript: trace or script"),
-    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    checkpoint: Checkpoint = "best",
     batch: int = typer.Option(16, "--batch", help="test images used to verify the export"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing export"),
-    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
-    trust_code: bool = trust_code_option(),
+    runs_dir: RunsDir = "runs",
+    trust_code: TrustCode = False,
 ):
     """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
     from engine.artifacts.export import FORMATS, export_model
     from engine.artifacts.loading import load_eval_data, load_model
 
     if fmt not in FORMATS:
-        fail(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if batch < 1:
-        fail(f"--batch: expected an integer >= 1, got {batch}")
+        raise ConfigError(f"--batch: expected an integer >= 1, got {batch}")
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     data = load_eval_data(loaded, "cpu")
     x = data.test.take(slice(0, batch))

@@ -6,13 +6,16 @@ from typing import Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
-from .errors import fail
-from .trust import trust_code_option
 from .plots import histogram_chart, use_color
 from .textviz import image_grid, print_lines, table
 
 OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto", "--recipe": "list"}  # flags whose value may be left out
+Png = png_option("also save the figures as PNG files (needs lab[plots])")
+Json = json_option("print the statistics as JSON")
 
 
 def g(v) -> str:
@@ -29,43 +32,30 @@ def stats_rows(tensors, layers: dict | None = None):
 def inspect_command(
     target: str = typer.Argument("latest", autocompletion=run_names,
                                  help="run folder, 'latest', or a checkpoint file"),
-    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    checkpoint: Checkpoint = "best",
     hist: Optional[str] = typer.Option(None, "--hist", help="value histograms: all layers, or the named one"),
     compare: Optional[str] = typer.Option(None, "--compare", autocompletion=run_names,
                                           help="another run or checkpoint to compare with"),
     filters: Optional[str] = typer.Option(None, "--filters", help="first-layer filters as images (or a layer name)"),
     feature_maps: Optional[int] = typer.Option(None, "--feature-maps", help="conv activation maps of test image INDEX"),
-    png: Optional[Path] = typer.Option(None, "--png", help="also save the figures as PNG files (needs lab[plots])"),
-    json_out: bool = typer.Option(False, "--json", help="print the statistics as JSON"),
-    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
-    trust_code: bool = trust_code_option(),
+    png: Png = None,
+    json_out: Json = False,
+    runs_dir: RunsDir = "runs",
+    trust_code: TrustCode = False,
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
     from engine.artifacts.loading import load_model
     import torch
 
-    from engine.evaluation.weights import compare_states, layer_names, weight_table
-    from .png import check_png_folder
-    check_png_folder(png)
+    from engine.evaluation.weights import layer_names, weight_table
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
-    state = loaded.model.state_dict()
     if compare is not None:
-        other = load_model(compare, checkpoint, "cpu", runs_dir, trust_code)
-        rows = compare_states(state, other.model.state_dict())
-        if json_out:
-            print(json.dumps(rows, indent=2))
-            return
-        print(f"A = {loaded.path}\nB = {other.path}")
-        print(table([[r["name"], g(r["a"]["mean"]), g(r["b"]["mean"]), g(r["a"]["std"]), g(r["b"]["std"]),
-                      g(r["a"]["l2"]), g(r["b"]["l2"]), g(r["diff_l2"]), f"{r['cosine']:.4f}",
-                      f"{100 * r['a']['near_zero']:.1f}%", f"{100 * r['b']['near_zero']:.1f}%"] for r in rows],
-                    ["tensor", "mean A", "mean B", "std A", "std B", "L2 A", "L2 B", "L2(A-B)", "cosine",
-                     "~0 A", "~0 B"]))
-        return
+        return _compare(loaded, load_model(compare, checkpoint, "cpu", runs_dir, trust_code), json_out)
+    state = loaded.model.state_dict()
     info = weight_table(state)
     params = {t["name"] for t in info["tensors"]}
     if hist not in (None, "all") and hist not in params:  # checked before anything is printed
-        fail(f"--hist: no parameter tensor {hist!r} (have: {', '.join(sorted(params))})")
+        raise ConfigError(f"--hist: no parameter tensor {hist!r} (have: {', '.join(sorted(params))})")
     if json_out:
         print(json.dumps(info, indent=2))
         return
@@ -81,11 +71,26 @@ def inspect_command(
         _feature_maps(loaded, feature_maps, png)
 
 
+def _compare(loaded, other, json_out: bool) -> None:
+    """--compare: both models' statistics per tensor, side by side, and how far apart they are."""
+    from engine.evaluation.weights import compare_states
+    rows = compare_states(loaded.model.state_dict(), other.model.state_dict())
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"A = {loaded.path}\nB = {other.path}")
+    print(table([[r["name"], g(r["a"]["mean"]), g(r["b"]["mean"]), g(r["a"]["std"]), g(r["b"]["std"]),
+                  g(r["a"]["l2"]), g(r["b"]["l2"]), g(r["diff_l2"]), f"{r['cosine']:.4f}",
+                  f"{100 * r['a']['near_zero']:.1f}%", f"{100 * r['b']['near_zero']:.1f}%"] for r in rows],
+                ["tensor", "mean A", "mean B", "std A", "std B", "L2 A", "L2 B", "L2(A-B)", "cosine",
+                 "~0 A", "~0 B"]))
+
+
 def _histograms(state, which, params, png):
     import numpy as np
     names = sorted(params, key=list(state).index) if which == "all" else [which]
     if which != "all" and which not in params:
-        fail(f"--hist: no parameter tensor {which!r} (have: {', '.join(sorted(params))})")
+        raise ConfigError(f"--hist: no parameter tensor {which!r} (have: {', '.join(sorted(params))})")
     for name in names:
         values = state[name].detach().double().flatten().numpy()
         counts, edges = np.histogram(values, bins=30)
@@ -119,10 +124,10 @@ def _feature_maps(loaded, index, png):
     from engine.evaluation.weights import feature_maps
     data = load_eval_data(loaded, "cpu")
     if not 0 <= index < len(data.test):
-        fail(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")
+        raise ConfigError(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")
     maps = feature_maps(loaded.model, data.test.take(slice(index, index + 1)))
     if not maps:
-        fail(f"--feature-maps: {loaded.config.model} has no conv layers")
+        raise ConfigError(f"--feature-maps: {loaded.config.model} has no conv layers")
     label = data.classes[int(data.test.y[index])]
     print(f"\nfeature maps of test image {index} (class {label!r}):")
     for name, acts in maps:

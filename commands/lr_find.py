@@ -5,7 +5,10 @@ import shlex
 
 import typer
 
+from .common import json_option
 from .options import config_from_options, options_given, with_train_options
+
+Json = json_option("print the curve and the suggestions as JSON")
 
 
 @with_train_options
@@ -14,7 +17,7 @@ def lr_find_command(
     end: float = typer.Option(10.0, "--end", help="the last learning rate (the test stops earlier when the loss "
                                                   "explodes)"),
     steps: int = typer.Option(200, "--steps", help="optimizer steps, the lr growing exponentially"),
-    json_out: bool = typer.Option(False, "--json", help="print the curve and the suggestions as JSON"),
+    json_out: Json = False,
     **options,
 ):
     """Find a learning rate: train a copy of the model with a growing lr and read the loss curve (no run

@@ -69,13 +69,6 @@ def _finish(plt, title: str, width: int | None, height: int, names: list[str] | 
     return "\n".join(lines)
 
 
-def bar_chart(labels: list[str], values: list[float], title: str, width: int | None = None) -> str:
-    """Horizontal bars, first label on top."""
-    plt = _start()
-    plt.bar(list(reversed(labels)), list(reversed(values)), orientation="horizontal", width=0.6, color="blue+")
-    return _finish(plt, title, width, min(len(labels) + 5, 40))
-
-
 def histogram_chart(counts: list[float], edges: list[float], title: str, width: int | None = None,
                     height: int = 12, log: bool = False) -> str:
     """A pre-binned histogram in eighth blocks: an empty bin draws nothing and a bin of one count a sliver

@@ -1,11 +1,11 @@
 """PNG figures for `--png` (matplotlib, from the optional `lab[plots]` extra)."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from .errors import fail
+from engine.errors import ConfigError
+
 from .textviz import to_display
 
 
@@ -61,20 +61,6 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
     return files
 
 
-def check_png_folder(png: Path | None) -> None:
-    """`--png DIR`: matplotlib is installed and DIR is a folder or can become one; checked before any work."""
-    if png is None:
-        return
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        fail("--png needs matplotlib: pip install 'lab[plots]'")
-    if png.exists() and not png.is_dir():
-        fail(f"--png {png}: expected a folder for the PNG files, found a file")
-    if not png.exists() and not png.parent.is_dir():
-        fail(f"--png {png}: expected a folder in an existing folder ({png.parent} does not exist)")
-
-
 def _save(fig, path: Path) -> Path:
     """Write the figure through a temp file renamed over a regular file only (never a symlink or a device):
     a full disk leaves no half PNG and gives one error line."""
@@ -84,7 +70,7 @@ def _save(fig, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), durable=False)
     except OSError as e:
-        fail(f"--png: cannot write {path} ({e.strerror or e})")
+        raise ConfigError(f"--png: cannot write {path} ({e.strerror or e})") from None
     finally:
         _plt().close(fig)
     return path
@@ -126,18 +112,15 @@ def save_curves(rows: list[dict], path: Path, title: str = "") -> Path:
 
 def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, out_dir) -> list[Path]:
     """compare_<metric>.png (curves overlaid) and, for runs differing in one numeric field, sweep_<field>.png."""
-    from engine.runs.sweep import numeric_axis
-
-    from .compare import smooth
+    from engine.runs.curves import final_against_field, points, smooth
     plt = _plt()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     scale = 100 if metric.endswith("_acc") else 1
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for r in runs:
-        points = [(e, v) for e, v in zip(r.column("epoch"), r.column(metric))
-                  if isinstance(v, (int, float)) and np.isfinite(v)]
-        ax.plot([e for e, _ in points], smooth([scale * v for _, v in points], alpha), marker=".", label=r.name)
+        epochs, values = points(r.rows, metric)
+        ax.plot(epochs, smooth([scale * v for v in values], alpha), marker=".", label=r.name)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric + (" (%)" if scale == 100 else ""))
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -147,21 +130,19 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
     fig.tight_layout()
     files = [_save(fig, out / f"compare_{metric}.png")]
-    if len(diff) == 1 and len(runs) > 1:
-        axis = numeric_axis([r.config.get(diff[0]) for r in runs])
-        finals = [r.rows[-1].get(metric) if r.rows else None for r in runs]
-        if axis is not None and None not in finals:
-            xs, log = axis
-            pairs = sorted(zip(xs, [scale * v for v in finals]))
-            fig, ax = plt.subplots(figsize=(6, 4))
-            ax.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="o")
-            if log:
-                ax.set_xscale("log")
-            ax.set_xlabel(diff[0])
-            ax.set_ylabel(f"final {metric}" + (" (%)" if scale == 100 else ""))
-            ax.grid(alpha=0.3)
-            fig.tight_layout()
-            files.append(_save(fig, out / f"sweep_{diff[0]}.png"))
+    finals = [r.rows[-1].get(metric) if r.rows else None for r in runs]
+    curve = final_against_field([r.config for r in runs], finals, diff[0]) if len(diff) == 1 else None
+    if curve is not None:
+        pairs, log = curve
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([p[0] for p in pairs], [scale * p[1] for p in pairs], marker="o")
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel(diff[0])
+        ax.set_ylabel(f"final {metric}" + (" (%)" if scale == 100 else ""))
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        files.append(_save(fig, out / f"sweep_{diff[0]}.png"))
     return files
 
 

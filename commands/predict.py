@@ -9,10 +9,14 @@ from typing import List, Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
-from .errors import fail
-from .trust import trust_code_option
+from .errors import failed
 from .resolved import announce
+
+Json = json_option("print the predictions as JSON instead of lines")
 
 
 def predict_command(
@@ -24,18 +28,16 @@ def predict_command(
     top: int = typer.Option(3, "--top", help="how many classes to show per input"),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="also write the predictions to this CSV file",
                                            dir_okay=False),
-    json_out: bool = typer.Option(False, "--json", help="print the predictions as JSON instead of lines"),
-    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last (for a run folder)"),
+    json_out: Json = False,
+    checkpoint: Checkpoint = "best",
     images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, mps"),
-    runs_dir: str = typer.Option("runs", "--runs-dir", help="where 'latest' is looked up"),
-    trust_code: bool = trust_code_option(),
+    device: Device = "auto",
+    runs_dir: RunsDir = "runs",
+    trust_code: TrustCode = False,
 ):
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
-        fail(f"--top: expected an integer >= 1, got {top}")
-    if checkpoint not in ("best", "last"):
-        fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
+        raise ConfigError(f"--top: expected an integer >= 1, got {top}")
     from engine.runtime.device import resolve_device
     from engine.artifacts.loading import load_model
     from engine import read_inputs, top_k
@@ -60,14 +62,13 @@ def predict_command(
     else:
         for r in rows:
             print(f"{r['input']}: " + "  ".join(f"{t['class']} {100 * t['probability']:.1f}%" for t in r["top"]))
-    if got.errors or not rows:
-        if not rows and not got.errors:
-            sys.stderr.write("error: no inputs to predict\n")
+    if not rows and not got.errors:
+        failed("no inputs to predict")
+    if got.errors:  # each was its own `error:` line above; the predictions that could be made were printed
         raise typer.Exit(1)
 
 
 def _write_csv(path: Path, rows: list[dict], k: int) -> None:
-    from engine.errors import ConfigError
     from engine.files import atomic_write
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -8,7 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from .errors import fail
+from engine.errors import ConfigError
+
+from .common import json_option, runs_dir_option
 from .textviz import percent, table
 
 SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
@@ -17,6 +19,8 @@ SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
 PRUNABLE = ("failed", "cancelled", "dead")
 STATUSES = ("running", "dead", "stopped?", "completed", "early-stopped", "cancelled", "interrupted", "diverged",
             "failed")
+RunsDir = runs_dir_option("the folder that holds the run folders")
+Json = json_option("print the list as JSON")
 
 
 def _matches(run, where: list[tuple[str, str]]) -> bool:
@@ -37,12 +41,12 @@ def _row(r) -> dict:
 
 
 def runs_command(
-    runs_dir: str = typer.Option("runs", "--runs-dir", help="the folder that holds the run folders"),
+    runs_dir: RunsDir = "runs",
     where: Optional[List[str]] = typer.Option(None, "--where", help="FIELD=VALUE of the config, e.g. model=cnn "
                                                                    "(repeatable)"),
     status: Optional[str] = typer.Option(None, "--status", help="only runs with this status, e.g. completed, dead"),
     sort: str = typer.Option("time", "--sort", help=f"one of: {', '.join(SORTS)} [default: time]"),
-    json_out: bool = typer.Option(False, "--json", help="print the list as JSON"),
+    json_out: Json = False,
     prune: bool = typer.Option(False, "--prune", help="remove failed, cancelled and dead runs (asks first)"),
     yes: bool = typer.Option(False, "--yes", "-y", help="with --prune: do not ask"),
 ):
@@ -50,16 +54,16 @@ def runs_command(
     from engine.runs.info import read_runs
 
     if sort not in SORTS:
-        fail(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
+        raise ConfigError(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
     if status is not None and status not in STATUSES:
-        fail(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}")
+        raise ConfigError(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}")
     if Path(runs_dir).exists() and not Path(runs_dir).is_dir():
-        fail(f"--runs-dir {runs_dir}: expected a folder of run folders, found a file")
+        raise ConfigError(f"--runs-dir {runs_dir}: expected a folder of run folders, found a file")
     pairs = []
     for w in where or []:
         key, eq, value = w.partition("=")
         if not eq or not key:
-            fail(f"--where: expected FIELD=VALUE, got {w!r}")
+            raise ConfigError(f"--where: expected FIELD=VALUE, got {w!r}")
         pairs.append((key.strip().replace("-", "_"), value.strip()))
     runs = [r for r in read_runs(runs_dir) if _matches(r, pairs) and (status is None or r.status == status)]
     runs.sort(key=SORTS[sort])

@@ -13,12 +13,16 @@ import typer
 
 from engine.runtime.threads import available_cpus
 
-from .errors import fail
+from engine.errors import ConfigError
+
+from .common import json_option
+from .errors import failed
 from .options import config_option, with_train_options
 from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
 DONE = ("completed", "early-stopped")
+Json = json_option("print summary.json instead of the table")
 
 
 def _train_argv(options: dict) -> list[str]:
@@ -69,61 +73,72 @@ def sweep_command(
     resume: bool = typer.Option(False, "--resume", help="continue a sweep: skip finished points, resume the rest"),
     max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
     sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
-    json_out: bool = typer.Option(False, "--json", help="print summary.json instead of the table"),
+    json_out: Json = False,
     config: Optional[Path] = config_option(),
     **options,
 ):
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.runs.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs.sweep import SWEEP_FILE, parse_grid, plan
 
     name = sweep_name
     check_run_name(name)
     if options.get("name"):
-        fail("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
+        raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
     if jobs < 1:
-        fail(f"--jobs: expected an integer >= 1, got {jobs}")
+        raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
     if sort_by not in METRICS:
-        fail(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
+        raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
     base, argv, runs_dir = _base(options, config)
     g = parse_grid(grid)
     by_name = plan(g, base, max_runs)  # every point validated before anything starts
-    folder = Path(runs_dir) / name
-    if (folder / SWEEP_FILE).is_file() and not resume:
-        fail(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
-    if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
-        fail(f"{folder}: is a symlink; lab does not write a sweep through it")
-    if (folder / SWEEP_FILE).is_file():
-        read_sweep(folder)  # a damaged sweep.json is one line, before any point starts
-    if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
-        fail(f"{folder}: exists and is not a sweep")
-    try:
-        (folder / "logs").mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        fail(f"{folder}: cannot create the sweep folder ({e.strerror or e})")
+    folder = _sweep_folder(Path(runs_dir) / name, resume)
     write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
                                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
             if not (resume and _outcome(folder / p)["status"] in DONE)]
     runner = Runner(folder, jobs, len(by_name))
     code = runner.run(todo)
-    rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
-    for r in rows:
-        if r["point"] in runner.failed and r["status"] == "pending":
-            r["status"] = "failed"  # it stopped before its run folder was written (bad flags, missing data)
+    rows = _rows(folder, by_name, runner.failed)
     _write_summary(folder, rows, list(g))
     if json_out:
         print(json.dumps(rows, indent=2))
     else:
         _print_table(rows, list(g), sort_by)
-    failed = [r["point"] for r in rows if r["status"] not in DONE]
+    failures = [r["point"] for r in rows if r["status"] not in DONE]
     if code:
         raise typer.Exit(code)
-    if failed:
-        sys.stderr.write(f"error: {len(failed)} of {len(rows)} points did not complete: {', '.join(failed)} "
-                         f"(logs in {folder}/logs/)\n")
-        raise typer.Exit(1)
+    if failures:
+        failed(f"{len(failures)} of {len(rows)} points did not complete: {', '.join(failures)} "
+               f"(logs in {folder}/logs/)")
+
+
+def _rows(folder: Path, by_name: dict, failed_points: dict) -> list[dict]:
+    """A row per point: its grid values and its run's outcome."""
+    rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
+    for r in rows:
+        if r["point"] in failed_points and r["status"] == "pending":
+            r["status"] = "failed"  # it stopped before its run folder was written (bad flags, missing data)
+    return rows
+
+
+def _sweep_folder(folder: Path, resume: bool) -> Path:
+    """The sweep's folder, with its logs/ made: a new one, or with --resume one that holds this sweep."""
+    from engine.runs.sweep import SWEEP_FILE, read_sweep
+    if (folder / SWEEP_FILE).is_file() and not resume:
+        raise ConfigError(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
+    if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
+        raise ConfigError(f"{folder}: is a symlink; lab does not write a sweep through it")
+    if (folder / SWEEP_FILE).is_file():
+        read_sweep(folder)  # a damaged sweep.json is one line, before any point starts
+    if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
+        raise ConfigError(f"{folder}: exists and is not a sweep")
+    try:
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{folder}: cannot create the sweep folder ({e.strerror or e})") from None
+    return folder
 
 
 class Runner:

@@ -7,17 +7,22 @@ from typing import Optional
 
 import typer
 
+from engine.errors import ConfigError
+
+from .common import json_option
 from .completion import resume_names
+from .errors import failed
 from .options import RESUME_HELP, config_from_cli, config_option, given_with_file, with_train_options
 from .render import TrainPrinter
 from .signals import StopFlag, parse_duration
+
+Json = json_option("print results.json (and the run folder) to stdout at the end")
 
 
 def resolve_resume(resume: str | None, given: dict) -> str | None:
     """'auto' resumes the run that --name names if it has a config.json, else starts it (requeued jobs)."""
     if resume != "auto":
         return resume
-    from engine.errors import ConfigError
     from engine.config import check_run_name
     name = given.get("name")
     if not name:
@@ -33,7 +38,7 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
 def train_command(
     resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN",
                                           autocompletion=resume_names),
-    json_out: bool = typer.Option(False, "--json", help="print results.json (and the run folder) to stdout at the end"),
+    json_out: Json = False,
     json_lines: bool = typer.Option(False, "--json-lines", help="print one JSON object per event (for log collectors)"),
     log_file: Optional[Path] = typer.Option(None, "--log-file", help="also append the plain per-epoch lines here",
                                             dir_okay=False),
@@ -55,7 +60,6 @@ def train_command(
     from engine.training.trainer import train
 
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
-        from engine.errors import ConfigError
         raise ConfigError("--name: expected a run folder name, got ''")
     limit = parse_duration(time_limit)
     auto = resume == "auto"
@@ -78,9 +82,14 @@ def train_command(
     finally:
         printer.close()
         _close_log(log)
-    if printer.log_error:
-        from .errors import fail
-        fail(f"--log-file {log_file}: cannot write ({printer.log_error}); the run went on in {history.run_dir}")
+    _after_run(history, printer.log_error, log_file, json_out, stop)
+
+
+def _after_run(history, log_error: str | None, log_file: Path | None, json_out: bool, stop: StopFlag) -> None:
+    """What a finished run leaves on stdout and in the exit status: results.json under --json; 75, 130 or
+    143 when stopped by a signal or the time limit; 1 when the run diverged."""
+    if log_error:
+        raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out:
         results = json.loads((Path(history.run_dir) / "results.json").read_text())
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
@@ -89,9 +98,7 @@ def train_command(
     if history.status == "diverged":
         kept = ("the last good checkpoint is kept" if (Path(history.run_dir) / "last.pt").is_file()
                 else "it diverged before its first checkpoint, so none was saved")
-        sys.stderr.write(f"error: training diverged (the loss stopped being finite or exploded); {kept}; "
-                         f"try a lower --lr\n")
-        raise typer.Exit(1)
+        failed(f"training diverged (the loss stopped being finite or exploded); {kept}; try a lower --lr")
 
 
 def build_config(options: dict, config_file: Path | None, resume: str | None):
@@ -133,7 +140,6 @@ def open_log(path: Path | None):
     """The --log-file, opened for appending (a requeued job adds to the same log)."""
     if path is None:
         return None
-    from engine.errors import ConfigError
     try:
         return open(path, "a", encoding="utf-8")
     except OSError as e:

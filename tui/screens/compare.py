@@ -7,10 +7,23 @@ from textual.screen import Screen
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from engine.runs.curves import differing
 from engine.runs.info import RunInfo
 
 from ..widgets.config_panel import flag
 from ..widgets.curve_plot import CurveKeys, CurvePlot
+
+
+def run_lines(runs: list[RunInfo]) -> list[str]:
+    """One line a run: its number, name, best validation and test accuracy, and the fields that differ."""
+    diff = differing([r.config for r in runs])
+    lines = []
+    for i, r in enumerate(runs, 1):
+        best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
+        test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
+        differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff)
+        lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")
+    return lines
 
 
 class CompareScreen(CurveKeys, Screen):
@@ -23,15 +36,7 @@ class CompareScreen(CurveKeys, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        keys = sorted({k for r in self.runs for k in r.config} - {"name", "runs_dir", "extra", "device"})
-        # compared as shown: an unset --hidden and the model's own default are the same setting
-        diff = [k for k in keys if len({flag(k, r.config.get(k), r.config) for r in self.runs}) > 1]
-        lines = []
-        for i, r in enumerate(self.runs, 1):
-            best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
-            test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
-            differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff)
-            lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")
+        lines = run_lines(self.runs)
         # one line a run, cut at the width; more runs than fit scroll, so the charts keep their height
         with VerticalScroll(id="compare-head"):
             yield Static(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"), id="compare-legend")

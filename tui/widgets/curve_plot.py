@@ -11,26 +11,13 @@ import math
 
 from textual_plotext import PlotextPlot
 
+from engine.runs.curves import smooth  # the same curves as `lab compare --smooth`
+
 MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
 COLORS = ["cyan", "magenta", "green", "yellow", "blue", "red", "white"]
 SMOOTHING = (0.0, 0.6, 0.9)
 # what the second chart of a run can show (v cycles): per-epoch accuracy, learning rate, or the batch losses
 CHOICES = {"acc": "accuracy", "lr": "learning rate", "batch": "batch loss"}
-
-
-def smooth(ys: list[float], alpha: float) -> list[float]:
-    """Debiased exponential moving average (as TensorBoard draws it); NaN stays NaN and is skipped."""
-    if not alpha:
-        return list(ys)
-    out, avg, n = [], 0.0, 0
-    for y in ys:
-        if y != y:
-            out.append(y)
-            continue
-        n += 1
-        avg = alpha * avg + (1 - alpha) * y
-        out.append(avg / (1 - alpha ** n))
-    return out
 
 
 def epoch_ticks(xs: list[int], most: int = 8) -> list[int]:
