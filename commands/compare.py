@@ -18,15 +18,13 @@ IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.runs.info import read_run
-    from engine.runs.sweep import is_sweep, read_sweep
-    from engine.runs.listing import resolve_run
+    from engine.runs import RunFolder, is_sweep, read_run, read_sweep, resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
         if is_sweep(path):
             names = read_sweep(path)["points"] or sorted(p.name for p in path.iterdir())
-            runs += [read_run(path / n) for n in names if (path / n / "config.json").is_file()]
+            runs += [read_run(path / n) for n in names if RunFolder(path / n).is_run()]
         else:
             runs.append(read_run(resolve_run(t, runs_dir)))
     return runs

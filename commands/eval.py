@@ -59,8 +59,8 @@ def _images(ds_split, data, rows):
 
 def _history(loaded) -> list[dict]:
     """The run's epoch rows (none for a file outside a run folder)."""
-    from engine.runs.listing import read_metrics
-    return read_metrics(loaded.run_dir / "metrics.csv") if loaded.run_dir is not None else []
+    from engine.runs import RunFolder
+    return RunFolder(loaded.run_dir).read_metrics() if loaded.run_dir is not None else []
 
 
 def _print_curves(rows: list[dict]) -> None:
@@ -92,10 +92,12 @@ def eval_folder(loaded) -> Path:
     """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
     evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
     from engine.files import safe_folder
+    from engine.runs import RunFolder
     if loaded.run_dir is None:
         return loaded.path.with_name(loaded.path.name + "-eval")
-    folder = safe_folder(loaded.run_dir / "eval")  # a symlinked eval/ would take files outside the run
-    if loaded.path == loaded.run_dir / "best.pt":
+    run = RunFolder(loaded.run_dir)
+    folder = run.eval_folder()  # a symlinked eval/ would take files outside the run
+    if loaded.path == run.best:
         return folder
     return safe_folder(folder / loaded.path.name)
 

@@ -53,8 +53,8 @@ def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
 
 
 def _outcome(run_dir: Path) -> dict:
-    from engine.runs.info import read_run
-    if not (run_dir / "config.json").is_file():
+    from engine.runs import RunFolder, read_run
+    if not RunFolder(run_dir).is_run():
         return {"status": "pending"}
     return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
 
@@ -76,7 +76,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.runs.sweep import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
 
     name = sweep_name
     check_run_name(name)

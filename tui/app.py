@@ -99,7 +99,7 @@ class LabApp(App):
         self.push_screen(HelpScreen(self.screen.title or "lab", screen_keys(self.screen)))
 
     def _latest_runs(self, n: int):
-        from engine.runs.info import MAX_ROWS, read_runs
+        from engine.runs import MAX_ROWS, read_runs
         runs = sorted(read_runs(self.initial.runs_dir, MAX_ROWS), key=lambda r: r.created, reverse=True)
         if not runs:
             self.notify(f"no runs in {self.initial.runs_dir}/ yet")

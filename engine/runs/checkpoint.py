@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from engine.errors import CheckpointError
-from engine.runs.folder import CHECKSUMS
+from engine.runs.names import CHECKSUMS
 from engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
 
 FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums

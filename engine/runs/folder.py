@@ -16,18 +16,16 @@ from pathlib import Path
 
 from engine.errors import CheckpointError
 from engine.files import read_json, safe_folder, write_json
-
-CONFIG, METRICS, RESULTS, PROGRESS = "config.json", "metrics.csv", "results.json", "progress.json"
-CHECKSUMS, CONFUSION, BOUNDARY = "checkpoints.json", "confusion.json", "boundary.json"
-BEST, LAST, LOCK = "best.pt", "last.pt", ".lock"
-EVAL, EXPORT = "eval", "export"
-SWEEP = "sweep.json"  # in the folder above the runs of a sweep
-CHECKPOINTS = {"best": BEST, "last": LAST}
-PRE_CONFIG = {LOCK, METRICS, PROGRESS}  # what a first start (of any lab) writes before config.json
+from engine.runs.names import (BEST, BOUNDARY, CHECKPOINTS, CHECKSUMS, CONFIG, CONFUSION, EVAL, EXPORT,  # noqa: F401
+                               LAST, LOCK, METRICS, PRE_CONFIG, PROGRESS, RESULTS, SWEEP)
 
 
 class RunFolder:
     """A run folder: `RunFolder("runs/x").config` is its config.json path, `.read_results()` its results."""
+
+    # the names, for messages that name a file without a folder ("no config.json")
+    CONFIG, METRICS, RESULTS, PROGRESS, CHECKSUMS = CONFIG, METRICS, RESULTS, PROGRESS, CHECKSUMS
+    CONFUSION, BOUNDARY, BEST, LAST, LOCK, SWEEP = CONFUSION, BOUNDARY, BEST, LAST, LOCK, SWEEP
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.errors import CheckpointError
 from engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
-from engine.runs.folder import CONFIG, LOCK, PRE_CONFIG, RunFolder
+from engine.runs.names import CONFIG, LOCK, PRE_CONFIG
 
 LOCK_FILE = LOCK
 
@@ -109,7 +109,7 @@ class RunLock:
     """
 
     def __init__(self, run_dir: str | Path):
-        self.path = RunFolder(run_dir).lock_file
+        self.path = Path(run_dir) / LOCK
         self.fd = None
 
     def acquire(self) -> "RunLock":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.config import SETTINGS_BY_NAME, check_run_name, config_from_text
 from engine.errors import ConfigError
-from engine.runs.folder import SWEEP
+from engine.runs.names import SWEEP
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
 SWEEP_FILE = SWEEP  # the sweep's own record, in the folder above its runs

@@ -14,8 +14,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static, TabbedContent, 
 
 from engine.errors import LabError
 from engine.training.events import BatchEnded, BoundaryReady, EpochEnded, RunEnded, RunStarted
-from engine.runs.info import MAX_ROWS, read_run
-from engine.runs.listing import MetricsReader, number
+from engine.runs import MAX_ROWS, MetricsReader, RunFolder, number, read_run
 
 from ..control import RunControl
 from ..phase import BUSY, CANCELLING, LOADING, Rate, next_phase
@@ -188,9 +187,7 @@ class RunScreen(CurveKeys, Screen):
 
     # ---- watch and view modes read the run folder ----
     def load_files(self) -> None:
-        files = [self.run_dir / n for n in ("metrics.csv", "results.json", "confusion.json", "progress.json",
-                                            "boundary.json")]
-        stamp = tuple(_stamp(p) for p in files)
+        stamp = tuple(_stamp(p) for p in RunFolder(self.run_dir).data_files)
         if stamp != self._watch_stamp:
             self._watch_stamp = stamp
             self._read_files()
@@ -200,7 +197,7 @@ class RunScreen(CurveKeys, Screen):
 
     def _read_files(self) -> None:
         if self.metrics is None:
-            self.metrics = MetricsReader(self.run_dir / "metrics.csv", MAX_ROWS)
+            self.metrics = MetricsReader(RunFolder(self.run_dir).metrics, MAX_ROWS)
         info = self.info = read_run(self.run_dir, MAX_ROWS, rows=self.metrics.read())
         self.facts, self.epochs = info.data, info.epochs
         self.device, self.params = info.device, info.params
@@ -215,8 +212,8 @@ class RunScreen(CurveKeys, Screen):
             c = info.confusion
             self.query_one(ConfusionView).show(c.get("matrix"), c.get("classes"),
                                                f"{str(c.get('split', 'val'))[:10]}, epoch {str(c.get('epoch'))[:10]}")
-        if (self.run_dir / "boundary.json").exists():
-            self.show_boundary(_read_boundary(self.run_dir / "boundary.json"))
+        if RunFolder(self.run_dir).boundary.exists():
+            self.show_boundary(_read_boundary(RunFolder(self.run_dir).boundary))
         if info.results and info.status != "running":
             test = info.test_acc
             self.query_one("#run-message", Static).update(

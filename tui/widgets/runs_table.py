@@ -2,7 +2,7 @@
 
 from textual.widgets import DataTable
 
-from engine.runs.info import RunInfo
+from engine.runs import RunFolder, RunInfo
 
 # the status comes right after the name, so that it stays on screen at 80 columns; the columns at the end
 # (data, model) are the first to go off-screen
@@ -53,7 +53,7 @@ class RunsTable(DataTable):
         self.groups: dict[str, list[str]] = {}
         order: list[str] = []  # groups in the order of their newest run
         for r in runs:
-            group = str(r.path.parent) if (r.path.parent / "sweep.json").is_file() else str(r.path)
+            group = str(r.path.parent) if RunFolder(r.path).in_sweep() else str(r.path)
             if group not in self.groups:
                 self.groups[group] = []
                 order.append(group)
