@@ -11,7 +11,8 @@ from pathlib import Path
 from engine.training.events import best_row
 from engine.runs.folder import RunFolder
 from engine.runs.listing import list_runs
-from engine.runs.metrics import number
+from engine.runs.result import RunResult
+from engine.runs.values import number
 
 STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
 HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death
@@ -23,7 +24,7 @@ class RunInfo:
     config: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
-    results: dict | None = None
+    result: RunResult | None = None  # results.json, once the run has ended
     confusion: dict | None = None
     device: str = "-"
     progress: dict | None = None
@@ -44,8 +45,8 @@ class RunInfo:
             return p["status"][:20]
         if p.get("status") == "running":
             return "running" if writer_alive(p) else "dead"
-        if self.results and isinstance(self.results.get("status"), str):
-            return self.results["status"][:20]
+        if self.result and self.result.status:
+            return self.result.status
         folder = RunFolder(self.path)
         try:
             age = time.time() - (folder.metrics if folder.metrics.exists() else folder.config).stat().st_mtime
@@ -87,9 +88,7 @@ class RunInfo:
 
     @property
     def test_acc(self) -> float | None:
-        test = (self.results or {}).get("test")
-        acc = test.get("accuracy") if isinstance(test, dict) else None
-        return number(acc, 0.0, 1.0)
+        return self.result.test_acc if self.result else None
 
     @property
     def source(self) -> str:
@@ -131,7 +130,9 @@ def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | N
     config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
     rows = folder.read_metrics(max_rows) if rows is None else rows
-    return RunInfo(folder.path, config, data, rows, folder.read_results(), folder.read_confusion(),
+    results = folder.read_results()
+    result = RunResult.from_results(results, str(folder.path)) if results is not None else None
+    return RunInfo(folder.path, config, data, rows, result, folder.read_confusion(),
                    str(cfg.get("device", "-")), folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
 
 

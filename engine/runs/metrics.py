@@ -1,4 +1,4 @@
-"""metrics.csv: writing one row per epoch, and reading the rows (and any number) of a run folder back."""
+"""metrics.csv: writing one row per epoch (flushed at once) and reading the rows back, tolerantly."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine.errors import CheckpointError
 from engine.files import atomic_write, crash_point, why
+from engine.runs.values import HUGE, MAX_FIELD, number
 from engine.training.events import METRICS_HEADER
 
 
@@ -52,9 +53,6 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, float) else v
 
 
-MAX_FIELD = 64  # characters: a longer "number" is not one (and csv would choke on megabyte fields)
-
-
 def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
     """Rows of a metrics.csv as dicts of numbers. Lines that are not rows of numbers (a half-written last line,
     bad bytes, huge fields) are skipped. With max_rows, a longer file is thinned to evenly spaced rows that keep
@@ -76,29 +74,7 @@ def parse_metrics(data: bytes, max_rows: int | None = None) -> list[dict]:
     return [row for row in map(_parse_row, body) if row is not None]
 
 
-HUGE = 1e15  # a metric beyond this is no measurement, and it would overflow a chart's arithmetic
 MAX_SECONDS = 1e9  # an epoch's seconds: about 30 years
-
-
-def number(value, lo: float = -HUGE, hi: float = HUGE, default=None):
-    """THE way to read a number from a run folder (CSV text or bytes, a JSON value): a float in [lo, hi], or
-    `default` where it is not a number, or is NaN, inf, or outside the bounds (negative, huge). Never raises."""
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, (bytes, str)):
-        if len(value) > MAX_FIELD:
-            return default
-        try:
-            value = float(value)
-        except ValueError:
-            return default
-    if not isinstance(value, (int, float)):
-        return default
-    try:
-        x = float(value)
-    except OverflowError:  # an int with hundreds of digits
-        return default
-    return x if lo <= x <= hi else default  # NaN fails both comparisons
 
 
 def _parse_row(line: bytes) -> dict | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.errors import CheckpointError
 from engine.runs.checkpoint import checkpoint_bytes
 from engine.runs.folder import RunFolder
+from engine.runs.result import RunResult
 from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
@@ -86,18 +87,7 @@ class RunWriter:
         self._write_progress({"status": "running", "epoch": e.epoch, "step": 0}, force=True)
 
     def _ended(self, e: RunEnded) -> None:
-        h = e.history
-        results = {"status": e.status, "config": self.config, "data": self.data,
-                   "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
-                   "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
-                   "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
-                   "load_seconds": self.data.get("load_seconds"),
-                   "ended": _now(), "timings": e.timings}
-        if e.error:
-            results["error"] = e.error
-        if e.diverged_at:
-            results["diverged_at"] = e.diverged_at
-        self.folder.write_results(results)
+        self.folder.write_results(RunResult.of(e).to_results(self.config, self.data, _now()))
         self._write_progress({"status": e.status}, force=True)
 
     def _write_progress(self, fields: dict, force: bool = False) -> None:

@@ -214,7 +214,7 @@ class RunScreen(CurveKeys, Screen):
                                                f"{str(c.get('split', 'val'))[:10]}, epoch {str(c.get('epoch'))[:10]}")
         if RunFolder(self.run_dir).boundary.exists():
             self.show_boundary(_read_boundary(RunFolder(self.run_dir).boundary))
-        if info.results and info.status != "running":
+        if info.result and info.status != "running":
             test = info.test_acc
             self.query_one("#run-message", Static).update(
                 Text.assemble((info.status, "bold"), f"  test acc {100 * test:.2f}%" if test is not None else ""))
