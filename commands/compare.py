@@ -18,11 +18,11 @@ IGNORED = ("name", "runs_dir", "extra", "device", "data_dir", "download")
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.runs import RunFolder, is_sweep, read_run, read_sweep, resolve_run
+    from engine.runs import RunFolder, read_run, read_sweep, resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
-        if is_sweep(path):
+        if RunFolder(path).is_sweep():
             names = read_sweep(path)["points"] or sorted(p.name for p in path.iterdir())
             runs += [read_run(path / n) for n in names if RunFolder(path / n).is_run()]
         else:

@@ -78,7 +78,7 @@ def _print_curves(rows: list[dict]) -> None:
 def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
     """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
     asked: choosing it on the split it is then judged on would flatter it."""
-    from engine.evaluation.metrics import evaluate, tune_threshold
+    from engine.evaluation import evaluate, tune_threshold
     if data.num_classes != 2:
         return None
     split = split or ("val" if len(data.val) else "train")
@@ -134,10 +134,10 @@ def eval_command(
 ):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
-    from engine.runtime.device import resolve_device
-    from engine.evaluation.metrics import evaluate, write_report
+    from engine.runtime import resolve_device
+    from engine.evaluation import evaluate, write_report
     from engine.data.points import is_points
-    from engine.artifacts.loading import load_eval_data, load_model
+    from engine.artifacts import load_eval_data, load_model
 
     if checkpoint not in ("best", "last"):
         fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
@@ -229,7 +229,7 @@ def _threshold_of(report) -> float | None:
 
 def _boundary(loaded, data, split, report):
     """Print the decision regions of a 2-D point run over `split`; returns the grid (for --png)."""
-    from engine.evaluation.boundary import boundary_lines, decision_grid, points_of
+    from engine.evaluation import boundary_lines, decision_grid, points_of
     grid = decision_grid(loaded.model, data.classes, loaded.facts["mean"], loaded.facts["std"],
                          points_of(split, loaded.facts["mean"], loaded.facts["std"]), split.y.cpu().numpy())
     t = _threshold_of(report)

@@ -41,10 +41,10 @@ def inspect_command(
     trust_code: bool = trust_code_option(),
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
-    from engine.artifacts.loading import load_model
+    from engine.artifacts import load_model
     import torch
 
-    from engine.evaluation.weights import compare_states, layer_names, weight_table
+    from engine.evaluation import compare_states, layer_names, weight_table
     from .png import check_png_folder
     check_png_folder(png)
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
@@ -106,7 +106,7 @@ def _png_hist(values, name, png):
 
 
 def _filters(loaded, layer, png):
-    from engine.evaluation.weights import filters
+    from engine.evaluation import filters
     name, arr = filters(loaded.model, loaded.input_shape, layer)
     shown = arr[:32]
     print(f"\nfilters of {name} ({len(arr)}, each scaled to its own range; first {len(shown)} shown):")
@@ -115,8 +115,8 @@ def _filters(loaded, layer, png):
 
 
 def _feature_maps(loaded, index, png):
-    from engine.artifacts.loading import load_eval_data
-    from engine.evaluation.weights import feature_maps
+    from engine.artifacts import load_eval_data
+    from engine.evaluation import feature_maps
     data = load_eval_data(loaded, "cpu")
     if not 0 <= index < len(data.test):
         fail(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")

@@ -168,7 +168,7 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
 def save_boundary(grid, path: Path, threshold: float | None = None, decide_at: float | None = None) -> Path:
     """boundary.png: the predicted regions, the 0.5 boundary (and the threshold's, two classes), the points."""
     import numpy as np
-    from engine.evaluation.boundary import predicted
+    from engine.evaluation import predicted
     plt = _plt()
     (x0, x1), (y0, y1) = grid.x_range, grid.y_range
     rows, cols, k = grid.probs.shape

@@ -36,9 +36,9 @@ def predict_command(
         fail(f"--top: expected an integer >= 1, got {top}")
     if checkpoint not in ("best", "last"):
         fail(f"--checkpoint: expected best or last, got {checkpoint!r}")
-    from engine.runtime.device import resolve_device
-    from engine.artifacts.loading import load_model
-    from engine.artifacts.predict import read_inputs, top_k
+    from engine.runtime import resolve_device
+    from engine.artifacts import load_model
+    from engine.artifacts import read_inputs, top_k
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.runtime.threads import available_cpus
+from engine.runtime import available_cpus
 
 from .errors import fail
 from .options import config_option, with_train_options

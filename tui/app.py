@@ -15,7 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from engine.config import TrainConfig
-from engine.runtime.process import detach_from_terminal
+from engine.runtime import detach_from_terminal
 
 from .phase import CANCELLING
 from .screens.confirm import ConfirmScreen

@@ -10,7 +10,8 @@ _EXPORTS = {
     "load_eval_data": "engine.artifacts.loading", "load_state_into": "engine.artifacts.loading",
     "FORMATS": "engine.artifacts.export", "ExportResult": "engine.artifacts.export",
     "export_model": "engine.artifacts.export",
-    "Inputs": "engine.artifacts.predict", "read_inputs": "engine.artifacts.predict", "top_k": "engine.artifacts.predict",
+    "Inputs": "engine.artifacts.predict", "read_inputs": "engine.artifacts.predict",
+    "top_k": "engine.artifacts.predict",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,8 +10,8 @@ _EXPORTS = {
     "RunFolder": "engine.runs.folder", "run_of_file": "engine.runs.folder",
     "RunLock": "engine.runs.lock", "create_run_dir": "engine.runs.lock", "check_run_folder": "engine.runs.lock",
     "discard_unstarted": "engine.runs.lock", "is_unstarted": "engine.runs.lock",
-    "MetricsWriter": "engine.runs.metrics", "read_metrics": "engine.runs.metrics", "parse_metrics": "engine.runs.metrics",
-    "number": "engine.runs.values", "MetricsReader": "engine.runs.follow",
+    "MetricsWriter": "engine.runs.metrics", "read_metrics": "engine.runs.metrics",
+    "parse_metrics": "engine.runs.metrics", "number": "engine.runs.values", "MetricsReader": "engine.runs.follow",
     "list_runs": "engine.runs.listing", "resolve_run": "engine.runs.listing",
     "resolve_checkpoint": "engine.runs.listing", "default_run_name": "engine.runs.listing",
     "RunInfo": "engine.runs.info", "load_run": "engine.runs.info", "read_run": "engine.runs.info",
@@ -20,7 +20,7 @@ _EXPORTS = {
     "RunWriter": "engine.runs.writer",
     "load_checkpoint": "engine.runs.checkpoint", "save_checkpoint": "engine.runs.checkpoint",
     "verify_checksum": "engine.runs.checkpoint",
-    "SWEEP_FILE": "engine.runs.sweep", "is_sweep": "engine.runs.sweep", "read_sweep": "engine.runs.sweep",
+    "SWEEP_FILE": "engine.runs.sweep", "read_sweep": "engine.runs.sweep",
     "parse_grid": "engine.runs.sweep", "plan": "engine.runs.sweep", "numeric_axis": "engine.runs.sweep",
 }
 

@@ -33,9 +33,6 @@ class RunFolder:
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
 
-    def __truediv__(self, name: str) -> Path:
-        return self.path / name
-
     # ---- one property per file ----
     config = property(lambda self: self.path / CONFIG, doc="config.json: the settings, data facts, device")
     metrics = property(lambda self: self.path / METRICS, doc="metrics.csv: one row per epoch")
@@ -122,9 +119,6 @@ class RunFolder:
 
     def read_confusion(self) -> dict | None:
         return self.read(self.confusion)
-
-    def read_boundary(self) -> dict | None:
-        return self.read(self.boundary)
 
     def read_metrics(self, max_rows: int | None = None) -> list[dict]:
         """metrics.csv's rows (see engine.runs.metrics.read_metrics)."""

@@ -132,8 +132,8 @@ def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | N
     rows = folder.read_metrics(max_rows) if rows is None else rows
     results = folder.read_results()
     result = RunResult.from_results(results, str(folder.path)) if results is not None else None
-    return RunInfo(folder.path, config, data, rows, result, folder.read_confusion(),
-                   str(cfg.get("device", "-")), folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
+    return RunInfo(folder.path, config, data, rows, result, folder.read_confusion(), str(cfg.get("device", "-")),
+                   folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
 
 
 def read_runs(runs_dir: str | Path = "runs", max_rows: int | None = None) -> list[RunInfo]:

@@ -48,8 +48,8 @@ class RunResult:
     @classmethod
     def from_dict(cls, d: dict) -> "RunResult":
         """The result a checkpoint's `history` records (see to_dict)."""
-        return cls(**{k: d.get(k) for k in ("status", "best_epoch", "best_val_acc", "test_loss", "test_acc",
-                                              "run_dir")}, monitor=d.get("monitor") or "val", rows=list(d.get("rows", [])))
+        keys = ("status", "best_epoch", "best_val_acc", "test_loss", "test_acc", "run_dir")
+        return cls(**{k: d.get(k) for k in keys}, monitor=d.get("monitor") or "val", rows=list(d.get("rows", [])))
 
     # ---- the ended run: RunEnded, results.json, the --json-lines summary ----
     @classmethod

@@ -101,10 +101,6 @@ def numeric_axis(values: list) -> tuple[list[float], bool] | None:
     return xs, False
 
 
-def is_sweep(path: str | Path) -> bool:
-    return (Path(path) / SWEEP_FILE).is_file()
-
-
 def read_sweep(folder: str | Path) -> dict:
     """A sweep folder's sweep.json, checked: an object whose `points` is a list of plain run names."""
     from engine.config import check_run_name
