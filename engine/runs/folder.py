@@ -1,8 +1,9 @@
 """RunFolder: the one place that knows a run folder's file names, how each is read and how each is written.
 
 Like Lightning's CSVLogger owns its log folder, `RunFolder(path)` owns a run's folder: a property per file,
-the lock, `is_run()`, and tolerant reads and crash-safe writes (engine/files.py) of every file. Everything
-else in engine, commands and tui asks it for a path instead of spelling a file name.
+the lock, `is_run()`, and tolerant reads and crash-safe writes (engine/files.py) of its JSON and CSV files;
+checkpoints are written to its `best`/`last` by engine.runs.checkpoint, which seals them. Everything else in
+engine, commands and tui asks it for a path instead of spelling a file name (the names: engine/runs/names.py).
 
 Layout (what `RunWriter` writes, in this order): config.json first (a folder without it is no run yet),
 metrics.csv (one row per epoch), progress.json (heartbeat), confusion.json and boundary.json (last epoch's
@@ -144,11 +145,6 @@ class RunFolder:
 
     def write_boundary(self, grid: dict) -> None:
         write_json(self.boundary, grid, durable=False)
-
-    def save_checkpoint(self, which: str, state: dict, data: bytes | None = None) -> None:
-        """best.pt or last.pt, sealed and recorded in checkpoints.json (engine.runs.checkpoint)."""
-        from engine.runs.checkpoint import save_checkpoint
-        save_checkpoint(self.checkpoint(which), state, data)
 
     def metrics_writer(self, create: bool = True):
         """A MetricsWriter appending to metrics.csv."""

@@ -12,8 +12,6 @@ from engine.errors import CheckpointError
 from engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
 from engine.runs.names import CONFIG, LOCK, PRE_CONFIG
 
-LOCK_FILE = LOCK
-
 
 def is_unstarted(path: Path) -> bool:
     """A folder that a first start left before its config.json landed (killed, or a full disk): nothing in it

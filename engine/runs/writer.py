@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from engine.errors import CheckpointError
-from engine.runs.checkpoint import checkpoint_bytes
+from engine.runs.checkpoint import checkpoint_bytes, save_checkpoint
 from engine.runs.folder import RunFolder
 from engine.runs.result import RunResult
 from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
@@ -45,8 +45,8 @@ class RunWriter:
             case CheckpointReady():
                 data = checkpoint_bytes(event.state)  # one serialisation for both files
                 if event.best:
-                    self.folder.save_checkpoint("best", event.state, data)
-                self.folder.save_checkpoint("last", event.state, data)
+                    save_checkpoint(self.folder.best, event.state, data)
+                save_checkpoint(self.folder.last, event.state, data)
             case EpochEnded():
                 self._epoch(event)
             case BoundaryReady():
