@@ -162,5 +162,7 @@ class RunFolder:
 
 def run_of_file(path: str | Path, up: int = 1) -> Path | None:
     """The run folder `up` levels above a file (best.pt: 1, export/model.onnx: 2), or None if that is no run."""
-    folder = Path(path).parents[up - 1]
+    folder = Path(path)
+    for _ in range(up):  # .parent, not .parents[]: a bare relative name ("model.onnx") has no parents[1]
+        folder = folder.parent
     return folder if RunFolder(folder).is_run() else None

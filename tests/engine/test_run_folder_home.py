@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import CheckpointError
-from engine.runs import RunFolder, RunResult, read_run
+from engine.runs import RunFolder, RunResult, read_run, run_of_file
 from engine.runs.writer import RunWriter
 from engine.training.events import History, RunEnded
 
@@ -60,6 +60,8 @@ def test_a_property_per_file_and_is_run(tmp_path):
     assert run.is_run() and run.read_config() == {"config": {"epochs": 1}}
     run.last.write_bytes(b"x")
     assert run.existing_checkpoint("best") == run.last  # no best.pt: the other one
+    assert run_of_file(run.last) == run.path and run_of_file(run.path / "export" / "m.onnx", up=2) == run.path
+    assert run_of_file("m.onnx", up=2) is None  # a bare file name in the working folder is in no run
 
 
 def test_the_folder_lock_and_eval_folder_refuse_what_they_must(tmp_path):
