@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.runs.metrics import _parse_row, parse_metrics
+from engine.runs.metrics import parse_metrics, parse_row
 
 
 class MetricsReader:
@@ -59,7 +59,7 @@ class MetricsReader:
         end = data.rfind(b"\n") + 1
         self.offset += end
         for line in data[:end].split(b"\n")[:-1]:
-            row = _parse_row(line)
+            row = parse_row(line)
             if row is None:
                 continue
             self.count += 1

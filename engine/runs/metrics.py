@@ -71,13 +71,13 @@ def parse_metrics(data: bytes, max_rows: int | None = None) -> list[dict]:
         step = len(body) / max_rows
         picked = sorted({int(i * step) for i in range(max_rows)} | {len(body) - 2, len(body) - 1})
         body = [body[i] for i in picked if i >= 0]
-    return [row for row in map(_parse_row, body) if row is not None]
+    return [row for row in map(parse_row, body) if row is not None]
 
 
 MAX_SECONDS = 1e9  # an epoch's seconds: about 30 years
 
 
-def _parse_row(line: bytes) -> dict | None:
+def parse_row(line: bytes) -> dict | None:
     """A row of numbers, or None for a line that is not one; NaN, inf or huge metrics read as NaN (a value the
     views skip), and `seconds` that is not a plausible duration as 0."""
     parts = line.split(b",")
