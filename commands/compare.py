@@ -21,15 +21,13 @@ RunsDir = runs_dir_option("where names and 'latest' are looked up")
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.runs.info import read_run
-    from engine.runs.sweep import is_sweep, read_sweep
-    from engine.runs.listing import resolve_run
+    from engine.runs import RunFolder, read_run, read_sweep, resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
-        if is_sweep(path):
+        if RunFolder(path).is_sweep():
             names = read_sweep(path)["points"] or sorted(p.name for p in path.iterdir())
-            runs += [read_run(path / n) for n in names if (path / n / "config.json").is_file()]
+            runs += [read_run(path / n) for n in names if RunFolder(path / n).is_run()]
         else:
             runs.append(read_run(resolve_run(t, runs_dir)))
     return runs
@@ -46,7 +44,7 @@ def compare_command(
     runs_dir: RunsDir = "runs",
 ):
     """Runs side by side: the config fields that differ, best and final metrics, epochs, time; curves overlaid."""
-    from engine.runs.curves import differing
+    from engine.runs import differing
     if metric not in CURVES:
         raise ConfigError(f"--metric: expected one of {', '.join(CURVES)}, got {metric!r}")
     if not 0 <= smoothing < 1:
@@ -87,7 +85,7 @@ def _print_table(runs, rows: list[dict], diff: list[str]) -> None:
 
 
 def _check_log_y(runs, metric: str) -> None:
-    from engine.runs.curves import points
+    from engine.runs import points
     for r in runs:
         low = [v for v in points(r.rows, metric)[1] if v <= 0]
         if low:
@@ -105,7 +103,7 @@ def _scaled(values, metric):
 
 def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
     """Every run's curve on one terminal plot (its own marker and colour, legend above, integer epochs)."""
-    from engine.runs.curves import points, smooth
+    from engine.runs import points, smooth
     from .plots import _start, plot_series
     plt = _start()
     epochs, names = [], []
@@ -126,7 +124,7 @@ def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
 def by_field(runs, diff: list[str], metric: str) -> str | None:
     """For runs that differ in one numeric field (an L2 sweep): the final metric against that field, each
     point labelled with its value; on a log axis a 0 is drawn a decade below the smallest value, and says so."""
-    from engine.runs.curves import final_against_field
+    from engine.runs import final_against_field
     from .plots import _start
     if len(diff) != 1 or len(runs) < 2:
         return None

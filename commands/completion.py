@@ -30,8 +30,7 @@ def resume_names(ctx, incomplete: str) -> list[tuple[str, str]]:
 
 
 def _runs(ctx, incomplete: str, extra: tuple[str, ...]) -> list[tuple[str, str]]:
-    from engine.runs.info import read_run
-    from engine.runs.listing import list_runs
+    from engine.runs import list_runs, read_run
     if "/" in incomplete and not (_runs_dir(ctx) / incomplete.split("/")[0]).is_dir():
         return []
     out = [(e, "the newest run" if e == "latest" else "resume the run --name names, or start it")

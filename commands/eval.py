@@ -60,8 +60,8 @@ def _images(ds_split, data, rows):
 
 def _history(loaded) -> list[dict]:
     """The run's epoch rows (none for a file outside a run folder)."""
-    from engine.runs.listing import read_metrics
-    return read_metrics(loaded.run_dir / "metrics.csv") if loaded.run_dir is not None else []
+    from engine.runs import RunFolder
+    return RunFolder(loaded.run_dir).read_metrics() if loaded.run_dir is not None else []
 
 
 def _print_curves(rows: list[dict]) -> None:
@@ -79,7 +79,7 @@ def _print_curves(rows: list[dict]) -> None:
 def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
     """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
     asked: choosing it on the split it is then judged on would flatter it."""
-    from engine.evaluation.metrics import evaluate, tune_threshold
+    from engine.evaluation import evaluate, tune_threshold
     if data.num_classes != 2:
         return None
     split = split or ("val" if len(data.val) else "train")
@@ -93,10 +93,12 @@ def eval_folder(loaded) -> Path:
     """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
     evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
     from engine.files import safe_folder
+    from engine.runs import RunFolder
     if loaded.run_dir is None:
         return loaded.path.with_name(loaded.path.name + "-eval")
-    folder = safe_folder(loaded.run_dir / "eval")  # a symlinked eval/ would take files outside the run
-    if loaded.path == loaded.run_dir / "best.pt":
+    run = RunFolder(loaded.run_dir)
+    folder = run.eval_folder()  # a symlinked eval/ would take files outside the run
+    if loaded.path == run.best:
         return folder
     return safe_folder(folder / loaded.path.name)
 
@@ -135,8 +137,8 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
                  trust_code: TrustCode = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
-    from engine.runtime.device import resolve_device
-    from engine.artifacts.loading import load_eval_data, load_model
+    from engine.runtime import resolve_device
+    from engine.artifacts import load_eval_data, load_model
 
     names = _split_names(split, splits)
     dev = resolve_device(device)
@@ -191,7 +193,7 @@ def _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_s
 
 def _evaluate(loaded, data, names: list[str], threshold, threshold_split) -> dict:
     """An EvalReport per split, each written to its eval folder (with the tuned threshold, two classes)."""
-    from engine.evaluation.metrics import evaluate, write_report
+    from engine.evaluation import evaluate, write_report
     base = eval_folder(loaded)
     for name in names:
         if len(data.split(name)) == 0:
@@ -255,7 +257,7 @@ def _threshold_of(report) -> float | None:
 
 def _boundary(loaded, data, split, report):
     """Print the decision regions of a 2-D point run over `split`; returns the grid (for --png)."""
-    from engine.evaluation.boundary import boundary_lines, decision_grid, points_of
+    from engine.evaluation import boundary_lines, decision_grid, points_of
     grid = decision_grid(loaded.model, data.classes, loaded.facts["mean"], loaded.facts["std"],
                          points_of(split, loaded.facts["mean"], loaded.facts["std"]), split.y.cpu().numpy())
     t = _threshold_of(report)

@@ -23,8 +23,8 @@ def export_command(
     trust_code: TrustCode = False,
 ):
     """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
-    from engine.artifacts.export import FORMATS, export_model
-    from engine.artifacts.loading import load_eval_data, load_model
+    from engine.artifacts import FORMATS, export_model
+    from engine.artifacts import load_eval_data, load_model
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")

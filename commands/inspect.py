@@ -44,10 +44,10 @@ def inspect_command(
     trust_code: TrustCode = False,
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
-    from engine.artifacts.loading import load_model
+    from engine.artifacts import load_model
     import torch
 
-    from engine.evaluation.weights import layer_names, weight_table
+    from engine.evaluation import layer_names, weight_table
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     if compare is not None:
         return _compare(loaded, load_model(compare, checkpoint, "cpu", runs_dir, trust_code), json_out)
@@ -73,7 +73,7 @@ def inspect_command(
 
 def _compare(loaded, other, json_out: bool) -> None:
     """--compare: both models' statistics per tensor, side by side, and how far apart they are."""
-    from engine.evaluation.weights import compare_states
+    from engine.evaluation import compare_states
     rows = compare_states(loaded.model.state_dict(), other.model.state_dict())
     if json_out:
         print(json.dumps(rows, indent=2))
@@ -111,7 +111,7 @@ def _png_hist(values, name, png):
 
 
 def _filters(loaded, layer, png):
-    from engine.evaluation.weights import filters
+    from engine.evaluation import filters
     name, arr = filters(loaded.model, loaded.input_shape, layer)
     shown = arr[:32]
     print(f"\nfilters of {name} ({len(arr)}, each scaled to its own range; first {len(shown)} shown):")
@@ -120,8 +120,8 @@ def _filters(loaded, layer, png):
 
 
 def _feature_maps(loaded, index, png):
-    from engine.artifacts.loading import load_eval_data
-    from engine.evaluation.weights import feature_maps
+    from engine.artifacts import load_eval_data
+    from engine.evaluation import feature_maps
     data = load_eval_data(loaded, "cpu")
     if not 0 <= index < len(data.test):
         raise ConfigError(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")

@@ -47,7 +47,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 def watched_run(ref: str, runs_dir: str) -> Path:
     """--watch's folder, resolved as every lab command resolves a run (a path, a name, 'latest'), and said."""
     from engine.errors import LabError
-    from engine.runs.listing import resolve_run
+    from engine.runs import resolve_run
     try:
         path = resolve_run(ref, runs_dir)
     except LabError as e:

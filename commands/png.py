@@ -112,7 +112,7 @@ def save_curves(rows: list[dict], path: Path, title: str = "") -> Path:
 
 def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, out_dir) -> list[Path]:
     """compare_<metric>.png (curves overlaid) and, for runs differing in one numeric field, sweep_<field>.png."""
-    from engine.runs.curves import final_against_field, points, smooth
+    from engine.runs import final_against_field, points, smooth
     plt = _plt()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
 def save_boundary(grid, path: Path, threshold: float | None = None, decide_at: float | None = None) -> Path:
     """boundary.png: the predicted regions, the 0.5 boundary (and the threshold's, two classes), the points."""
     import numpy as np
-    from engine.evaluation.boundary import predicted
+    from engine.evaluation import predicted
     plt = _plt()
     (x0, x1), (y0, y1) = grid.x_range, grid.y_range
     rows, cols, k = grid.probs.shape

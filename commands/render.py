@@ -93,14 +93,12 @@ def end_line(e) -> str:
 
 def event_json(event) -> str:
     """One JSON line for an event (--json-lines): its fields, minus the checkpoint's tensors."""
+    from engine.runs import RunResult
     from engine.training.events import CheckpointReady, RunEnded
     if isinstance(event, CheckpointReady):
         d = {"best": event.best, "epoch": event.state.get("epoch"), "epoch_step": event.state.get("epoch_step")}
     elif isinstance(event, RunEnded):
-        h = event.history
-        d = {"status": event.status, "test": event.test, "run_dir": h.run_dir, "best_epoch": h.best_epoch,
-             "best_val_acc": h.best_val_acc, "epochs_completed": len(h.rows), "error": event.error,
-             "diverged_at": event.diverged_at, "timings": event.timings}
+        d = RunResult.of(event).summary()
     else:
         d = {k: v for k, v in vars(event).items() if k != "rows"}
     return json.dumps({"event": type(event).__name__, "time": round(time.time(), 3), **d}, default=str)

@@ -51,7 +51,7 @@ def runs_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="with --prune: do not ask"),
 ):
     """List runs newest first: name, status (running, dead, completed...), data set, model, epochs, accuracy."""
-    from engine.runs.info import read_runs
+    from engine.runs import read_runs
 
     if sort not in SORTS:
         raise ConfigError(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
@@ -84,7 +84,7 @@ def runs_command(
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
     from engine.errors import CheckpointError
-    from engine.runs.listing import RunLock, check_run_folder
+    from engine.runs import RunLock, check_run_folder
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):
         try:  # a run reached through a symlink lives elsewhere: never deleted from here

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.runtime.threads import available_cpus
+from engine.runtime import available_cpus
 
 from engine.errors import ConfigError
 
@@ -57,8 +57,8 @@ def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
 
 
 def _outcome(run_dir: Path) -> dict:
-    from engine.runs.info import read_run
-    if not (run_dir / "config.json").is_file():
+    from engine.runs import RunFolder, read_run
+    if not RunFolder(run_dir).is_run():
         return {"status": "pending"}
     return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
 
@@ -80,7 +80,7 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.runs.sweep import SWEEP_FILE, parse_grid, plan
+    from engine.runs import SWEEP_FILE, parse_grid, plan
 
     name = sweep_name
     check_run_name(name)
@@ -125,7 +125,7 @@ def _rows(folder: Path, by_name: dict, failed_points: dict) -> list[dict]:
 
 def _sweep_folder(folder: Path, resume: bool) -> Path:
     """The sweep's folder, with its logs/ made: a new one, or with --resume one that holds this sweep."""
-    from engine.runs.sweep import SWEEP_FILE, read_sweep
+    from engine.runs import SWEEP_FILE, read_sweep
     if (folder / SWEEP_FILE).is_file() and not resume:
         raise ConfigError(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
     if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir

@@ -31,7 +31,8 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
     folder = Path(given.get("runs_dir", "runs")) / name
     # config.json is the first file of a run (written atomically): without it the folder is no run yet, and
     # train(exact_name=True) starts it under this very name instead of forking name-2
-    return str(folder) if (folder / "config.json").is_file() else None
+    from engine.runs import RunFolder
+    return str(folder) if RunFolder(folder).is_run() else None
 
 
 @with_train_options
@@ -91,12 +92,12 @@ def _after_run(history, log_error: str | None, log_file: Path | None, json_out: 
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out:
-        results = json.loads((Path(history.run_dir) / "results.json").read_text())
+        results = RunFolder(history.run_dir).read_results() or {}
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
     if history.status == "interrupted" and stop.reason:
         raise typer.Exit(stop.exit_code())
     if history.status == "diverged":
-        kept = ("the last good checkpoint is kept" if (Path(history.run_dir) / "last.pt").is_file()
+        kept = ("the last good checkpoint is kept" if RunFolder(history.run_dir).last.is_file()
                 else "it diverged before its first checkpoint, so none was saved")
         failed(f"training diverged (the loss stopped being finite or exploded); {kept}; try a lower --lr")
 
@@ -118,7 +119,7 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
 
 def finished(run_dir: Path, cfg, given: dict) -> str:
     """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
-    from engine.runs.info import read_run
+    from engine.runs import read_run
     run = read_run(run_dir)
     status = run.status
     if status == "completed" and len(run.rows) >= cfg.epochs:

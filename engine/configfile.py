@@ -34,7 +34,8 @@ def read_config_file(path: str | Path) -> dict:
     file when it cannot be read or parsed, or a key is unknown or a value bad."""
     path = Path(path)
     if path.is_dir():
-        path = path / "config.json"
+        from engine.runs.folder import RunFolder
+        path = RunFolder(path).config
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:

@@ -15,7 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from engine.config import TrainConfig
-from engine.runtime.process import detach_from_terminal
+from engine.runtime import detach_from_terminal
 
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
@@ -98,7 +98,7 @@ class LabApp(App):
         self.push_screen(HelpScreen(self.screen.title or "lab", screen_keys(self.screen)))
 
     def _latest_runs(self, n: int):
-        from engine.runs.info import MAX_ROWS, read_runs
+        from engine.runs import MAX_ROWS, read_runs
         runs = sorted(read_runs(self.initial.runs_dir, MAX_ROWS), key=lambda r: r.created, reverse=True)
         if not runs:
             self.notify(f"no runs in {self.initial.runs_dir}/ yet")

@@ -57,7 +57,7 @@ def folder_phase(progress: dict, rows: list[dict], epochs: int) -> str:
     """What a run that another process trains is doing, from its folder: progress.json's `phase` where the
     writer records one, else from its heartbeat and rows (a batch at the end of its epoch is followed by
     validation; once the last epoch's row is written, the test split is evaluated)."""
-    from engine.runs.listing import number
+    from engine.runs import number
     explicit = progress.get("phase")
     if isinstance(explicit, str) and explicit in LABELS:
         return LABELS[explicit]

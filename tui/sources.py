@@ -122,16 +122,15 @@ class FolderSource:
     def read(self, dashboard) -> None:
         """Re-read the files that changed since the last look; a followed run is re-checked even when none did
         (a writer that died changes nothing)."""
-        from engine.runs.info import MAX_ROWS, read_run
-        from engine.runs.listing import MetricsReader
-        stamp = tuple(_stamp(self.run_dir / n) for n in ("metrics.csv", "results.json", "confusion.json",
-                                                           "progress.json", "boundary.json"))
+        from engine.runs import MAX_ROWS, MetricsReader, RunFolder, read_run
+        run = RunFolder(self.run_dir)
+        stamp = tuple(_stamp(p) for p in run.data_files)
         if stamp != self._stamp or self._info is None:
             self._stamp = stamp
             if self._metrics is None:
-                self._metrics = MetricsReader(self.run_dir / "metrics.csv", MAX_ROWS)
+                self._metrics = MetricsReader(run.metrics, MAX_ROWS)
             self._info = read_run(self.run_dir, MAX_ROWS, rows=self._metrics.read())
-            dashboard.show_folder(self._info, _read_boundary(self.run_dir / "boundary.json"))
+            dashboard.show_folder(self._info, _read_boundary(run.boundary))
         if self.follow:
             dashboard.show_heartbeat(self._info)
         dashboard.refresh_status()

@@ -1,1 +1,20 @@
-"""Trained models as artifacts: loading from runs and checkpoints, export, and prediction on files."""
+"""Trained models as artifacts: loading from runs and checkpoints, export, and prediction on files.
+
+Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
+"""
+
+from engine.lazy import lazy_getattr
+
+_EXPORTS = {
+    "LoadedModel": "engine.artifacts.loading", "load_model": "engine.artifacts.loading",
+    "load_eval_data": "engine.artifacts.loading", "load_state_into": "engine.artifacts.loading",
+    "FORMATS": "engine.artifacts.export", "ExportResult": "engine.artifacts.export",
+    "export_model": "engine.artifacts.export",
+    "Inputs": "engine.data.inputs", "read_inputs": "engine.data.inputs",
+    "top_k": "engine.artifacts.predict",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__ = lazy_getattr(_EXPORTS, globals(), __name__)

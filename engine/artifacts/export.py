@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from engine.errors import CheckpointError, ConfigError, LabError
-from engine.files import check_target, replace_into, safe_folder
+from engine.files import check_target, replace_into
+from engine.runs.folder import RunFolder
 from engine.artifacts.loading import load_safetensors, quiet as _quiet
 
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
@@ -132,7 +133,7 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
     if fmt not in FORMATS:
         raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if out is None:
-        folder = safe_folder((loaded.run_dir or loaded.path.parent) / "export")  # never through a symlink
+        folder = RunFolder(loaded.run_dir or loaded.path.parent).export_folder()  # never through a symlink
         out = folder / (f"model-{method}" + FORMATS[fmt] if fmt == "torchscript" else "model" + FORMATS[fmt])
     out = Path(out)
     if out.exists() and not force:

@@ -18,6 +18,7 @@ from engine.data import Dataset, build_dataset, read_source
 from engine.errors import CheckpointError, DataError, LabError
 from engine.models import create_model, model_options
 from engine.runs.checkpoint import load_checkpoint
+from engine.runs.folder import run_of_file
 from engine.runs.listing import resolve_checkpoint
 from engine.training.state_check import check_facts
 
@@ -215,7 +216,7 @@ def load_safetensors(path: str | Path, device="cpu"):
     cfg, facts = _config(info["config"], path), info["data"]
     model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
     load_state_into(model, state, path)
-    run_dir = path.parent.parent if (path.parent.parent / "config.json").is_file() else None
+    run_dir = run_of_file(path, up=2)
     return LoadedModel(model.to(device).eval(), cfg, facts, path, run_dir, info.get("epoch"))
 
 
@@ -273,7 +274,7 @@ def _lab_meta(text: str, path: Path) -> dict:
 
 
 def _run_dir_of(path: Path) -> Path | None:
-    return path.parent.parent if (path.parent.parent / "config.json").is_file() else None
+    return run_of_file(path, up=2)
 
 
 def _first_line(e: BaseException) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 
 from engine.errors import CheckpointError
+from engine.runs.names import CHECKSUMS
 from engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
 
 FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
-CHECKSUMS = "checkpoints.json"
 EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes, then the comment
 TAG = b"lab-sha256:"  # the comment of a sealed checkpoint, followed by the hex SHA-256 of all before it
 

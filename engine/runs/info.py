@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -10,17 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.training.events import best_row
-from engine.runs.listing import list_runs, number, read_metrics
+from engine.runs.folder import RunFolder
+from engine.runs.listing import list_runs
+from engine.runs.result import RunResult
+from engine.runs.values import number
 
 STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
 HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death
-
-
-def _json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None  # missing, or caught mid-write by a reader on a network file system
 
 
 @dataclass
@@ -29,7 +24,7 @@ class RunInfo:
     config: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
-    results: dict | None = None
+    result: RunResult | None = None  # results.json, once the run has ended
     confusion: dict | None = None
     device: str = "-"
     progress: dict | None = None
@@ -38,7 +33,7 @@ class RunInfo:
     @property
     def name(self) -> str:
         """The folder name; 'SWEEP/point' for a run of a sweep."""
-        if (self.path.parent / "sweep.json").is_file():
+        if RunFolder(self.path).in_sweep():
             return f"{self.path.parent.name}/{self.path.name}"
         return self.path.name
 
@@ -50,11 +45,11 @@ class RunInfo:
             return p["status"][:20]
         if p.get("status") == "running":
             return "running" if writer_alive(p) else "dead"
-        if self.results and isinstance(self.results.get("status"), str):
-            return self.results["status"][:20]
-        metrics = self.path / "metrics.csv"
+        if self.result and self.result.status:
+            return self.result.status
+        folder = RunFolder(self.path)
         try:
-            age = time.time() - (metrics if metrics.exists() else self.path / "config.json").stat().st_mtime
+            age = time.time() - (folder.metrics if folder.metrics.exists() else folder.config).stat().st_mtime
         except OSError:
             return "dead"
         return "running" if age < STALE_SECONDS else "stopped?"
@@ -80,10 +75,7 @@ class RunInfo:
 
     @property
     def created(self) -> float:
-        try:
-            return (self.path / "config.json").stat().st_mtime
-        except OSError:
-            return 0.0
+        return RunFolder(self.path).created
 
     @property
     def epochs(self) -> int:
@@ -96,9 +88,7 @@ class RunInfo:
 
     @property
     def test_acc(self) -> float | None:
-        test = (self.results or {}).get("test")
-        acc = test.get("accuracy") if isinstance(test, dict) else None
-        return number(acc, 0.0, 1.0)
+        return self.result.test_acc if self.result else None
 
     @property
     def source(self) -> str:
@@ -124,11 +114,7 @@ def writer_alive(progress: dict, now: float | None = None) -> bool:
 def load_run(path: str | Path) -> RunInfo:
     """A run's config, history (epoch rows), results and status in one call, for notebooks:
     `run = load_run("runs/x"); plt.plot(run.column("epoch"), run.column("val_acc"))`."""
-    path = Path(path)
-    if not (path / "config.json").is_file():
-        from engine.errors import CheckpointError
-        raise CheckpointError(f"{path}: not a run folder (no config.json)")
-    return read_run(path)
+    return read_run(RunFolder(path).require_run().path)
 
 
 HUGE_PARAMS = 1e15
@@ -139,18 +125,15 @@ def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | N
     """Everything a run folder holds that a viewer needs; missing files, and files of the wrong type, are
     simply absent. `max_rows` thins a very long metrics.csv for drawing; `rows` (from a MetricsReader that
     follows the file) are used instead of reading it."""
-    path = Path(path)
-
-    def obj(name):
-        value = _json(path / name)
-        return value if isinstance(value, dict) else None  # a file of the wrong type counts as absent
-    cfg = obj("config.json") or {}
+    folder = RunFolder(path)
+    cfg = folder.read(folder.config) or {}  # a missing, half-written or wrong-typed file counts as absent
     config = cfg.get("config") if isinstance(cfg.get("config"), dict) else {}
     data = cfg.get("data") if isinstance(cfg.get("data"), dict) else {}
-    rows = read_metrics(path / "metrics.csv", max_rows) if rows is None else rows
-    return RunInfo(path, config, data, rows, obj("results.json"),
-                   obj("confusion.json"), str(cfg.get("device", "-")), obj("progress.json"),
-                   int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
+    rows = folder.read_metrics(max_rows) if rows is None else rows
+    results = folder.read_results()
+    result = RunResult.from_results(results, str(folder.path)) if results is not None else None
+    return RunInfo(folder.path, config, data, rows, result, folder.read_confusion(), str(cfg.get("device", "-")),
+                   folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
 
 
 def read_runs(runs_dir: str | Path = "runs", max_rows: int | None = None) -> list[RunInfo]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from engine.config import SETTINGS_BY_NAME, check_run_name, config_from_text
 from engine.errors import ConfigError
+from engine.runs.names import SWEEP
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
-SWEEP_FILE = "sweep.json"
+SWEEP_FILE = SWEEP  # the sweep's own record, in the folder above its runs
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[str]]:
@@ -97,10 +98,6 @@ def numeric_axis(values: list) -> tuple[list[float], bool] | None:
         floor = min(positive) / 10
         return [x if x > 0 else floor for x in xs], True
     return xs, False
-
-
-def is_sweep(path: str | Path) -> bool:
-    return (Path(path) / SWEEP_FILE).is_file()
 
 
 def read_sweep(folder: str | Path) -> dict:

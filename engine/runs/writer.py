@@ -11,11 +11,11 @@ import socket
 import time
 from pathlib import Path
 
-from engine.files import read_json, write_json
 from engine.errors import CheckpointError
 from engine.runs.checkpoint import checkpoint_bytes, save_checkpoint
+from engine.runs.folder import RunFolder
+from engine.runs.result import RunResult
 from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
-from engine.runs.listing import MetricsWriter
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
 
@@ -25,9 +25,10 @@ class RunWriter:
 
     def __init__(self, run_dir: str | Path, meta: dict | None = None):
         self.dir = Path(run_dir)
+        self.folder = RunFolder(run_dir)
         self.meta = meta or {}  # device, world size, torch version: recorded in config.json
         # created after config.json: a folder with no config.json is then recognisably not started yet
-        self.metrics = MetricsWriter(self.dir / "metrics.csv", create=False)
+        self.metrics = self.folder.metrics_writer(create=False)
         self.epochs = 0
         self.config: dict = {}
         self.data: dict = {}
@@ -44,12 +45,12 @@ class RunWriter:
             case CheckpointReady():
                 data = checkpoint_bytes(event.state)  # one serialisation for both files
                 if event.best:
-                    save_checkpoint(self.dir / "best.pt", event.state, data)
-                save_checkpoint(self.dir / "last.pt", event.state, data)
+                    save_checkpoint(self.folder.best, event.state, data)
+                save_checkpoint(self.folder.last, event.state, data)
             case EpochEnded():
                 self._epoch(event)
             case BoundaryReady():
-                write_json(self.dir / "boundary.json", event.grid, durable=False)
+                self.folder.write_boundary(event.grid)
             case RunEnded():
                 self._ended(event)
 
@@ -60,7 +61,7 @@ class RunWriter:
                   **self.meta}
         if e.resumed:
             try:
-                old = read_json(self.dir / "config.json")
+                old = self.folder.read_config()
             except CheckpointError:
                 old = {}
             before = old.get("config") if isinstance(old.get("config"), dict) else {}
@@ -71,7 +72,7 @@ class RunWriter:
             record = {**old, **record, "resumes": resumes}
         else:
             record["created"] = _now()
-        write_json(self.dir / "config.json", record)
+        self.folder.write_config(record)
         self.metrics.rewrite(list(e.rows))
         self._write_progress({"status": "running", "epoch": e.start_epoch, "step": e.start_step}, force=True)
 
@@ -81,24 +82,12 @@ class RunWriter:
 
     def _epoch(self, e: EpochEnded) -> None:
         self.metrics.append(e.row())
-        write_json(self.dir / "confusion.json", {"epoch": e.epoch, "split": e.monitor,
-                                                 "classes": self.data.get("classes", []), "matrix": e.confusion},
-                   durable=False)
+        self.folder.write_confusion({"epoch": e.epoch, "split": e.monitor, "classes": self.data.get("classes", []),
+                                     "matrix": e.confusion})
         self._write_progress({"status": "running", "epoch": e.epoch, "step": 0}, force=True)
 
     def _ended(self, e: RunEnded) -> None:
-        h = e.history
-        results = {"status": e.status, "config": self.config, "data": self.data,
-                   "best_epoch": h.best_epoch, "best_val_acc": h.best_val_acc,
-                   "epochs_completed": len(h.rows), "history": h.rows, "test": e.test,
-                   "monitor": h.monitor, "seconds": sum(r["seconds"] for r in h.rows),
-                   "load_seconds": self.data.get("load_seconds"),
-                   "ended": _now(), "timings": e.timings}
-        if e.error:
-            results["error"] = e.error
-        if e.diverged_at:
-            results["diverged_at"] = e.diverged_at
-        write_json(self.dir / "results.json", results)
+        self.folder.write_results(RunResult.of(e).to_results(self.config, self.data, _now()))
         self._write_progress({"status": e.status}, force=True)
 
     def _write_progress(self, fields: dict, force: bool = False) -> None:
@@ -109,7 +98,7 @@ class RunWriter:
         self.progress = {"pid": os.getpid(), "host": socket.gethostname(), "epochs": self.epochs,
                          "started": self.started, **fields, "time": now}
         try:
-            write_json(self.dir / "progress.json", self.progress, durable=False)
+            self.folder.write_progress(self.progress)
         except CheckpointError:
             pass  # a heartbeat that cannot be written must not stop the run; the next one may succeed
 

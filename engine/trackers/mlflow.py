@@ -83,7 +83,9 @@ class MlflowTracker:
                  **{f"test_{k}": v for k, v in (event.test or {}).items()}}
         self.client.log_batch(run_id, metrics=[Metric(k, float(v), now, len(h.rows)) for k, v in final.items()
                                                if isinstance(v, (int, float))])
-        for name in ("best.pt", "config.json"):
-            if (self.run_dir / name).is_file():
-                self.client.log_artifact(run_id, str(self.run_dir / name))
+        from engine.runs.folder import RunFolder
+        folder = RunFolder(self.run_dir)
+        for path in (folder.best, folder.config):
+            if path.is_file():
+                self.client.log_artifact(run_id, str(path))
         self.client.set_terminated(run_id, STATUS.get(event.status, "FAILED"))

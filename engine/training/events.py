@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.runs.result import RunResult
+
 STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "diverged", "failed")
 # the columns of metrics.csv and of every epoch row, declared once
 METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
@@ -114,28 +116,6 @@ class RunEnded:
     timings: dict = field(default_factory=dict)  # seconds per phase and the wall time (engine.runtime.timings.Timings)
 
 
-@dataclass
-class History:
-    """What a run returns: one row per epoch plus its outcome."""
-
-    rows: list[dict] = field(default_factory=list)
-    status: str = "running"
-    best_epoch: int | None = None
-    best_val_acc: float | None = None
-    test_loss: float | None = None
-    test_acc: float | None = None
-    run_dir: str | None = None
-    monitor: str = "val"  # split of val_loss/val_acc: 'train' when there is no validation split
-
-    def column(self, key: str) -> list[float]:
-        return [r[key] for r in self.rows]
-
-    def to_dict(self) -> dict:
-        return {"rows": self.rows, "status": self.status, "best_epoch": self.best_epoch,
-                "best_val_acc": self.best_val_acc, "test_loss": self.test_loss, "test_acc": self.test_acc,
-                "run_dir": self.run_dir, "monitor": self.monitor}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(**{k: d.get(k) for k in ("status", "best_epoch", "best_val_acc", "test_loss", "test_acc",
-                                              "run_dir")}, monitor=d.get("monitor") or "val", rows=list(d.get("rows", [])))
+# What a run returns: one row per epoch plus its outcome. One shape for a run's result, wherever it is held
+# (train()'s return, RunEnded, results.json, RunInfo.result): engine.runs.result.RunResult.
+History = RunResult

@@ -35,7 +35,8 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
     if not path.exists() and (Path(runs_dir) / ref).is_dir():
         path = Path(runs_dir) / ref
     if path.is_dir():
-        path = next((path / n for n in ("best.pt", "last.pt") if (path / n).is_file()), path / "best.pt")
+        from engine.runs.folder import RunFolder
+        path = RunFolder(path).existing_checkpoint() or RunFolder(path).best
     if not path.is_file():
         raise ConfigError(f"{flag} {ref}: no such run folder or weights file")
     try:

@@ -135,11 +135,8 @@ class TrainLoop:
 
     def _ended(self) -> bool:
         # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
-        from engine.files import read_json
-        try:
-            return read_json(f"{self.run_dir}/results.json").get("status") in ("completed", "early-stopped")
-        except CheckpointError:
-            return False
+        from engine.runs.folder import RunFolder
+        return RunFolder(self.run_dir).ended()
 
     def _checked_position(self, state: dict, path) -> tuple[torch.Tensor, int]:
         # a shuffle that is not a permutation of this training set would train on the wrong samples silently

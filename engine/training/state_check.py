@@ -70,14 +70,10 @@ def check_resume_state(state: dict, where) -> dict:
     return state
 
 
-RUN_FILES = ("config.json", "metrics.csv", "results.json", "progress.json", "checkpoints.json", "confusion.json",
-             "last.pt", "best.pt")
-
-
 def check_run_files(run_dir) -> None:
     """Every file a resume reads or rewrites is a file: a folder named metrics.csv is one line, not an
     IsADirectoryError from the rename that would replace it."""
-    for name in RUN_FILES:
-        path = run_dir / name
+    from engine.runs.folder import RunFolder
+    for path in RunFolder(run_dir).resume_files:
         if path.exists() and not path.is_file():
             raise CheckpointError(f"{path}: is not a regular file; the run folder cannot be resumed")

@@ -15,7 +15,7 @@ from engine.data import Dataset, load_dataset
 from engine.data.points import is_points
 from engine.runtime.device import resolve_device
 from engine.errors import CheckpointError, ConfigError
-from engine.files import read_json, remove_temp_files
+from engine.files import remove_temp_files
 from engine.runtime.threads import configure_threads
 from engine.runtime.timings import Timings
 from engine.models import create_model, model_options
@@ -26,7 +26,9 @@ from engine.training.distributed import Distributed
 from engine.training.events import History, PhaseChanged
 from engine.training.loop import TrainLoop
 from engine.training.state_check import check_resume_state, check_run_files
-from engine.runs.listing import RunLock, check_run_folder, create_run_dir, default_run_name, discard_unstarted, resolve_run
+from engine.runs.folder import RunFolder
+from engine.runs.listing import default_run_name, resolve_run
+from engine.runs.lock import RunLock, check_run_folder, create_run_dir, discard_unstarted
 from engine.runs.writer import RunWriter
 
 RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
@@ -37,7 +39,7 @@ def resume_config(run: str | Path, runs_dir: str | Path = "runs", **overrides) -
     """The saved TrainConfig of a run folder (a path, a name under runs_dir, or 'latest') with the given
     changes; a change of a field that may not change on resume is a ConfigError naming its flag."""
     run_dir = resolve_run(run, runs_dir)
-    saved = TrainConfig.from_dict(read_json(run_dir / "config.json").get("config"))
+    saved = TrainConfig.from_dict(RunFolder(run_dir).read_config().get("config"))
     changes = {k: v for k, v in overrides.items() if v is not None}
     if "runs_dir" in changes or "name" in changes:  # where the run lives is not a setting to compare
         changes.pop("name", None)
@@ -80,16 +82,17 @@ def open_run_folder(cfg: TrainConfig, resume: str | Path | None, exact: bool = F
 def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
     """(last.pt, best.pt's weights) of a run to resume; (None, None) when it stopped before its first save."""
     check_run_files(run_dir)
-    if not (run_dir / "last.pt").is_file():
+    folder = RunFolder(run_dir)
+    if not folder.last.is_file():
         return None, None
-    state = load_checkpoint(run_dir / "last.pt", map_location=device)
+    state = load_checkpoint(folder.last, map_location=device)
     missing = [k for k in RESUME_KEYS if k not in state]
     if missing:
-        raise CheckpointError(f"{run_dir / 'last.pt'}: cannot resume from it (no {', '.join(missing)})")
-    check_resume_state(state, run_dir / "last.pt")
+        raise CheckpointError(f"{folder.last}: cannot resume from it (no {', '.join(missing)})")
+    check_resume_state(state, folder.last)
     best = None
-    if (run_dir / "best.pt").is_file():
-        best = load_checkpoint(run_dir / "best.pt", map_location=device)["model_state_dict"]
+    if folder.best.is_file():
+        best = load_checkpoint(folder.best, map_location=device)["model_state_dict"]
     return state, best
 
 
@@ -138,7 +141,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
         loop.notes, loop.warnings = notes, warnings
         if state is not None:
-            loop.restore(state, run_dir / "last.pt", best)
+            loop.restore(state, RunFolder(run_dir).last, best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings

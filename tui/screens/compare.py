@@ -7,8 +7,7 @@ from textual.screen import Screen
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from engine.runs.curves import differing
-from engine.runs.info import RunInfo
+from engine.runs import RunInfo, differing
 
 from ..widgets.config_panel import flag
 from ..widgets.curve_plot import CurveKeys, CurvePlot

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.runs.info import MAX_ROWS, read_run, read_runs
+from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
 from ..widgets.runs_table import SORTS, RunsTable
 
@@ -93,8 +93,8 @@ class RunsScreen(Screen):
         run = self.query_one(RunsTable).current()
         if run is None:
             return
-        if run.status == "running" or not (run.path / "last.pt").is_file():
-            why = "is running" if run.status == "running" else "has no last.pt"
+        if run.status == "running" or not RunFolder(run.path).last.is_file():
+            why = "is running" if run.status == "running" else f"has no {RunFolder.LAST}"
             self.notify(f"{run.name} {why}: nothing to resume", severity="warning")
             return
         if run.status not in ("completed", "early-stopped"):
@@ -126,7 +126,7 @@ class RunsScreen(Screen):
         try:
             cfg = TrainConfig.from_dict(run.config).resumed_with(changes)
         except (LabError, TypeError, ValueError) as e:
-            self.notify(f"{run.path}/config.json: {e}", severity="error")
+            self.notify(f"{RunFolder(run.path).config}: {e}", severity="error")
             return
         self.app.push_screen(RunScreen.live(cfg, partial(self.app.trainer, resume=run.path), self.app.clock))
 
@@ -172,9 +172,8 @@ class RunsScreen(Screen):
         import shutil
 
         from engine.errors import LabError
-        from engine.runs.listing import RunLock
         try:
-            lock = RunLock(path).acquire()  # a process that trains there holds it: then it is not deleted
+            lock = RunFolder(path).lock().acquire()  # a process that trains there holds it: then it is not deleted
         except LabError as e:
             self.notify(str(e), severity="error")
             return

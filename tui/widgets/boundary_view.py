@@ -3,7 +3,8 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.evaluation.boundary import BoundaryGrid, boundary_lines
+from engine.evaluation import BoundaryGrid, boundary_lines
+from engine.runs import RunFolder
 
 STYLES = {"#": "bold", "=": "bold", "X": "bold reverse"}  # what matters stands out without colour too
 
@@ -15,7 +16,7 @@ def render_boundary(grid: dict | None, max_rows: int = 14) -> Text:
     try:
         lines = boundary_lines(BoundaryGrid.from_dict(grid).with_rows(max_rows))
     except (KeyError, TypeError, ValueError, IndexError):
-        return Text("boundary.json: unreadable (not a decision grid)", style="bold")
+        return Text(f"{RunFolder.BOUNDARY}: unreadable (not a decision grid)", style="bold")
     t = Text()
     for line in lines:
         for ch in line:

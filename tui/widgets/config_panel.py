@@ -4,12 +4,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.config import flag_value, settings
+from engine.runs import RunFolder
 
 
 def render_config(config: dict | None, extra: dict | None = None) -> Text:
     """config.json's config (any dict: hostile files are shown, not trusted) as aligned lines."""
     if not isinstance(config, dict) or not config:
-        return Text("no config.json")
+        return Text(f"no {RunFolder.CONFIG}")
     defaults = {s.name: s.default for s in settings()}
     keys = [k for k in config if k != "extra"]
     changed = [k for k in keys if k in defaults and config[k] != defaults[k]]

@@ -3,6 +3,8 @@
 from rich.text import Text
 from textual.widgets import Static
 
+from engine.runs import RunFolder
+
 
 def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 80, color: bool = True) -> Text:
     """Counts with rows = true class; the diagonal in green, errors in red, shaded by share of the row."""
@@ -55,7 +57,7 @@ class ConfusionView(Static):
     def show(self, matrix: list[list[int]], classes: list[str], caption: str = "") -> None:
         why = problem(matrix, classes)
         if why is not None:
-            self.update(Text(f"confusion.json cannot be shown: {why}", style="bold red"))
+            self.update(Text(f"{RunFolder.CONFUSION} cannot be shown: {why}", style="bold red"))
             return
         text = render_confusion(matrix, classes, self.size.width or 80, color=not getattr(self.app, "no_color", False))
         if caption:

@@ -11,7 +11,7 @@ import math
 
 from textual_plotext import PlotextPlot
 
-from engine.runs.curves import smooth  # the same curves as `lab compare --smooth`
+from engine.runs import smooth  # the same curves as `lab compare --smooth`
 
 MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
 COLORS = ["cyan", "magenta", "green", "yellow", "blue", "red", "white"]

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
-from engine.runs.listing import number
+from engine.runs import number
 
 from .. import messages as m
 from ..phase import BUSY, LOADING, TESTING, VALIDATING, Rate, folder_phase, next_phase
@@ -180,7 +180,7 @@ class Dashboard(Vertical):
                                                f"{str(c.get('split', 'val'))[:10]}, epoch {str(c.get('epoch'))[:10]}")
         if boundary is not None:
             self.show_boundary(boundary)
-        if info.results and info.status != "running":
+        if info.result and info.status != "running":
             test = info.test_acc
             self._say(Text.assemble((info.status, "bold"), f"  test acc {100 * test:.2f}%" if test is not None else ""))
 

@@ -4,7 +4,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import DataTable
 
-from engine.runs.info import RunInfo
+from engine.runs import RunFolder, RunInfo
 
 # (key, heading) in the order shown
 COLUMNS = (("mark", ""), ("run", "run"), ("status", "status"), ("best", "best val"), ("test", "test"),
@@ -75,7 +75,7 @@ class RunsTable(DataTable):
         self.lines = []
         order: list[str] = []  # groups in the order of their newest run
         for r in runs:
-            group = str(r.path.parent) if (r.path.parent / "sweep.json").is_file() else str(r.path)
+            group = str(r.path.parent) if RunFolder(r.path).in_sweep() else str(r.path)
             if group not in self.groups:
                 self.groups[group] = []
                 order.append(group)

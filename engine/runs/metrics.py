@@ -1,0 +1,97 @@
+"""metrics.csv: writing one row per epoch (flushed at once) and reading the rows back, tolerantly."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+from engine.errors import CheckpointError
+from engine.files import atomic_write, crash_point, why
+from engine.runs.values import HUGE, MAX_FIELD, number
+from engine.training.events import METRICS_HEADER
+
+
+class MetricsWriter:
+    """Appends one row per epoch to metrics.csv and flushes it at once, so `tail -f` can follow."""
+
+    def __init__(self, path: str | Path, create: bool = True):
+        self.path = Path(path)
+        if create and not self.path.exists():
+            self._rewrite([])
+
+    def _rewrite(self, rows):
+        def write(tmp):
+            with open(tmp, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(METRICS_HEADER)
+                for r in rows:
+                    w.writerow([_fmt(r[k]) for k in METRICS_HEADER])
+        atomic_write(self.path, write)
+
+    def rewrite(self, rows: list[dict]) -> None:
+        """Replace the file with these rows (a resume restores the rows its checkpoint describes)."""
+        self._rewrite(rows)
+
+    def append(self, row: dict) -> None:
+        """One whole line in one write, flushed and fsynced: a crash leaves no half row behind."""
+        line = ",".join(str(_fmt(row[k])) for k in METRICS_HEADER) + "\n"
+        crash_point()
+        try:  # O_NOFOLLOW: a metrics.csv swapped for a symlink must not take rows elsewhere
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+            with open(fd, "a", newline="") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            raise CheckpointError(f"{self.path}: cannot append a row ({why(e)})") from None
+        crash_point()
+
+
+def _fmt(v):
+    return f"{v:.6g}" if isinstance(v, float) else v
+
+
+def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
+    """Rows of a metrics.csv as dicts of numbers. Lines that are not rows of numbers (a half-written last line,
+    bad bytes, huge fields) are skipped. With max_rows, a longer file is thinned to evenly spaced rows that keep
+    the first and the last, so that a viewer draws millions of epochs without hanging."""
+    try:
+        with open(path, "rb") as f:
+            return parse_metrics(f.read(), max_rows)
+    except OSError:
+        return []
+
+
+def parse_metrics(data: bytes, max_rows: int | None = None) -> list[dict]:
+    """read_metrics on the bytes of a metrics.csv."""
+    body = data.split(b"\n")[1:]
+    if max_rows is not None and len(body) > max_rows:
+        step = len(body) / max_rows
+        picked = sorted({int(i * step) for i in range(max_rows)} | {len(body) - 2, len(body) - 1})
+        body = [body[i] for i in picked if i >= 0]
+    return [row for row in map(parse_row, body) if row is not None]
+
+
+MAX_SECONDS = 1e9  # an epoch's seconds: about 30 years
+
+
+def parse_row(line: bytes) -> dict | None:
+    """A row of numbers, or None for a line that is not one; NaN, inf or huge metrics read as NaN (a value the
+    views skip), and `seconds` that is not a plausible duration as 0."""
+    parts = line.split(b",")
+    if len(parts) != len(METRICS_HEADER) or any(len(p) > MAX_FIELD for p in parts):
+        return None
+    try:
+        values = [float(v) for v in parts]
+    except ValueError:
+        return None
+    epoch = number(values[0], 0, HUGE)
+    if epoch is None or epoch != int(epoch):
+        return None
+    row = {k: number(v, default=math.nan) for k, v in zip(METRICS_HEADER, values)}
+    row["epoch"], row["seconds"] = int(epoch), number(row["seconds"], 0.0, MAX_SECONDS, 0.0)
+    return row
+
+
