@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from tests.helpers import ROOT
 
 UI_MODULES = ("typer", "textual", "plotext", "rich")
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from commands.app import main
-from bad_input_cases import CASES as MORE_CASES, make_more_files
-from conftest import make_images, write_h5
+from tests.commands.bad_input_cases import CASES as MORE_CASES, make_more_files
+from tests.helpers import make_images, write_h5
 
 
 def digest(root):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import lab_here, run_lab
+from tests.helpers import lab_here, run_lab
 
 
 def printed(*args, cwd):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import lab_here, make_images, run_lab, write_h5
+from tests.helpers import lab_here, make_images, run_lab, write_h5
 from engine.evaluation.metrics import EvalReport
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import lab_here, run_lab
+from tests.helpers import lab_here, run_lab
 
 COMMANDS = ("eval", "predict", "inspect-weights", "export")
 

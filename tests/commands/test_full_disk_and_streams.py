@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, lab_cmd, lab_here
+from tests.helpers import ROOT, lab_cmd, lab_here
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd
+from tests.helpers import ROOT, lab_cmd
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import read_metrics
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd, lab_here, run_lab
+from tests.helpers import ROOT, lab_cmd, lab_here, run_lab
 from engine.artifacts.export import FORMATS, export_model
 from engine.artifacts.loading import load_model
 from engine.models import list_models

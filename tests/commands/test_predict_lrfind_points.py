@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import lab_here
+from tests.helpers import lab_here
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, lab_cmd, run_lab
+from tests.helpers import ROOT, lab_cmd, run_lab
 
 ESC = re.compile(r"\x1b\[")
 
@@ -123,7 +123,7 @@ def test_torchrun_two_processes_write_one_run(tmp_path):
 
 
 def test_without_a_validation_split_the_metrics_say_they_are_training_metrics(tmp_path):
-    from conftest import lab_here
+    from tests.helpers import lab_here
     r = lab_here("train", "-e", "1", "--val-split", "0", "--name", "nv", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "no validation split" in r.stdout and "train_eval_acc=" in r.stdout and " val_acc=" not in r.stdout

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, lab_here
+from tests.helpers import ROOT, lab_here
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import read_metrics
 

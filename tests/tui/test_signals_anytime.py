@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from tests.helpers import ROOT
 from engine.runs.listing import read_metrics
 
 HELPER = Path(__file__).with_name("stalled_labtui.py")
