@@ -67,11 +67,11 @@ def test_top_losses_and_gallery():
     assert g["true positives"] == [2] and g["false positives"] == [1] and g["false negatives"] == []
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture
+def trained(trained_runs, tmp_path_factory):
+    """A folder holding runs/d, this test's own copy of the session's digits run."""
     cwd = tmp_path_factory.mktemp("eval")
-    r = run("train", "-e", "2", "--name", "d", cwd=cwd)
-    assert r.returncode == 0, r.stderr
+    trained_runs.get("digits", into=cwd)
     return cwd
 
 

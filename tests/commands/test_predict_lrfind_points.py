@@ -10,14 +10,13 @@ from tests.helpers import lab_here
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
-    """A digits MLP trained for a few epochs, and its test images written as PNG and NumPy files."""
+def digits_run(trained_runs, tmp_path_factory):
+    """A digits MLP trained for a few epochs (runs/d), and its test images written as PNG and NumPy files."""
     from PIL import Image
     from engine.data import load_dataset
     from engine.config import TrainConfig
     tmp = tmp_path_factory.mktemp("predict")
-    r = lab_here("train", "-e", "3", "--name", "d", "--precision", "fp32", cwd=tmp)
-    assert r.returncode == 0, r.stderr
+    trained_runs.get("digits", into=tmp)
     data = load_dataset(TrainConfig(), "cpu")
     images = np.round(data.denormalize(data.test.x[:20]).clamp(0, 1).numpy()[:, 0] * 255).astype(np.uint8)
     pngs = tmp / "pngs"
