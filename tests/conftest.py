@@ -8,8 +8,10 @@ import pytest
 from tests.helpers import MNIST_DIR, TrainedRuns, make_images, write_h5
 
 # one thread count for every test and subprocess: bitwise-resume tests compare float sums, and lab would
-# otherwise size its threads by how busy the machine happens to be (engine.runtime.threads.idle_cpus)
-os.environ.setdefault("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1)))
+# otherwise size its threads by how busy the machine happens to be (engine.runtime.threads.idle_cpus);
+# the cores are shared among pytest-xdist's workers, which run side by side
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+os.environ.setdefault("OMP_NUM_THREADS", str(max(1, min(2, (os.cpu_count() or 1) // _WORKERS))))
 
 
 @pytest.fixture
