@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.helpers import ROOT
 
 UI_MODULES = ("typer", "textual", "plotext", "rich")
 

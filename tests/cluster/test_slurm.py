@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.helpers import ROOT
 
 SCRIPT = ROOT / "tests" / "cluster" / "slurm_requeue.sh"
 

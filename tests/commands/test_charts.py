@@ -6,8 +6,7 @@ import json
 import pytest
 
 from commands.plots import STYLES, histogram_chart, legend, line_chart
-from conftest import lab_here
-from test_tables_80 import fake_run
+from tests.helpers import fake_run, lab_here
 
 
 def test_each_series_has_its_own_marker_and_the_legend_is_above_the_plot(monkeypatch):

@@ -4,7 +4,7 @@ import json
 from types import SimpleNamespace
 
 from commands.completion import choices, resume_names, run_names
-from conftest import lab_here
+from tests.helpers import lab_here
 
 
 def _runs(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import lab_here, run_lab
+from tests.helpers import lab_here
 
 
 def printed(*args, cwd):
@@ -56,10 +56,10 @@ def test_missing_file_is_one_line(tmp_path):
 
 
 def test_run_config_json_reproduces_the_run(tmp_path):
-    r = run_lab("train", "-e", "1", "--subset", "200", "-H", "16", "--lr", "0.01", "--seed", "3", "--name", "x",
+    r = lab_here("train", "-e", "1", "--subset", "200", "-H", "16", "--lr", "0.01", "--seed", "3", "--name", "x",
                 cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = run_lab("train", "--config", "runs/x/config.json", "--name", "x2", cwd=tmp_path)
+    r = lab_here("train", "--config", "runs/x/config.json", "--name", "x2", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     first, second = (json.loads((tmp_path / "runs" / n / "config.json").read_text())["config"] for n in ("x", "x2"))
     assert {**first, "name": "x2"} == second
@@ -72,7 +72,7 @@ def test_sweep_takes_config(tmp_path):
     r = lab_here("sweep", "s", "--grid", "seed=0,1", "--config", "c.yaml", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("error: c.yaml: key 'lr'"), r.stderr
     (tmp_path / "c.yaml").write_text("epochs: 1\nsubset: 100\nhidden: [8]\n")
-    r = run_lab("sweep", "s", "--grid", "seed=0,1", "--config", "c.yaml", cwd=tmp_path)
+    r = lab_here("sweep", "s", "--grid", "seed=0,1", "--config", "c.yaml", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     for point in ("seed=0", "seed=1"):
         cfg = json.loads((tmp_path / "runs" / "s" / point / "config.json").read_text())["config"]

@@ -5,13 +5,13 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import make_images, run_lab, write_h5, write_idx
+from tests.helpers import lab_here, make_images, write_h5, write_idx
 from engine.data.convert import detect_source
 from engine.errors import DataError
 from engine.data.h5file import write_h5 as convert_to_h5
 
 
-run = run_lab
+run = lab_here  # in this process: the files and messages are the point, not the process boundary
 
 
 
@@ -198,7 +198,6 @@ def test_real_mnist_counts(tmp_path, mnist_dir):
 
 
 def test_lab_data_reads_an_idx_folder_and_draws_counts_to_scale(tmp_path):
-    from conftest import lab_here
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(3), [40, 10, 20])
     write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (70, 6, 6)))
@@ -214,6 +213,5 @@ def test_lab_data_reads_an_idx_folder_and_draws_counts_to_scale(tmp_path):
 
 
 def test_lab_data_of_a_missing_file_names_the_file_not_a_flag(tmp_path):
-    from conftest import lab_here
     r = lab_here("data", "nothere.h5", cwd=tmp_path)
     assert r.returncode == 2 and "nothere.h5" in r.stderr and "--data" not in r.stderr

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import lab_here
+from tests.helpers import lab_here
 from engine.data.convert import PARALLEL_FROM, detect_source
 from engine.errors import DataError
 

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import lab_here
+from tests.helpers import lab_here
 
 
 def test_resume_auto_of_a_finished_run_exits_0_and_says_so(tmp_path):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import lab_here, make_images, run_lab, write_h5
+from tests.helpers import lab_here, make_images, write_h5
 from engine.evaluation.metrics import EvalReport
 
 
-run = run_lab
+run = lab_here  # in this process: the reports are the point, not the process boundary
 
 
 def report(y_true, y_pred, probs=None, classes=("a", "b", "c")):
@@ -67,11 +67,11 @@ def test_top_losses_and_gallery():
     assert g["true positives"] == [2] and g["false positives"] == [1] and g["false negatives"] == []
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture
+def trained(trained_runs, tmp_path_factory):
+    """A folder holding runs/d, this test's own copy of the session's digits run."""
     cwd = tmp_path_factory.mktemp("eval")
-    r = run("train", "-e", "2", "--name", "d", cwd=cwd)
-    assert r.returncode == 0, r.stderr
+    trained_runs.get("digits", into=cwd)
     return cwd
 
 

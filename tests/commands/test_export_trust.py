@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import lab_here, run_lab
+from tests.helpers import lab_here, run_lab
 
 COMMANDS = ("eval", "predict", "inspect-weights", "export")
 
@@ -52,13 +52,12 @@ class _FromFile(torch.nn.Module):
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
+def made(trained_runs, tmp_path_factory):
     """One tiny run, its genuine exports (.pt2, TorchScript, ONNX) and malicious .pt2/TorchScript files."""
-    from engine import TrainConfig, train
     from engine.artifacts.export import export_model
     from engine.artifacts.loading import load_model
     tmp = tmp_path_factory.mktemp("trust")
-    run = train(TrainConfig(model="logistic", epochs=1, subset=100, runs_dir=str(tmp / "runs"), name="lg")).run_dir
+    run = trained_runs.get("logistic", into=tmp)
     loaded = load_model(run)
     x = torch.randn(4, 1, 8, 8)
     files = {fmt: export_model(loaded, fmt, x, tmp / f"model{ext}").path

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import MNIST_DIR, lab_here, write_h5
+from tests.helpers import MNIST_DIR, lab_here, write_h5
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, lab_cmd, lab_here
+from tests.helpers import ROOT, lab_cmd, lab_here
 
 
 @pytest.fixture
@@ -25,12 +25,10 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)])
 
 
-@pytest.fixture(scope="module")
-def good_run(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    done = lab_here("train", "--epochs", "1", "--subset", "200", "--runs-dir", runs, "--name", "good", cwd=runs)
-    assert done.returncode == 0, done.stderr
-    return runs / "good"
+@pytest.fixture
+def good_run(trained_runs):
+    """This test's own copy of the session's small run (runs/good)."""
+    return trained_runs.get("small")
 
 
 def one_error_line(result, *expected):

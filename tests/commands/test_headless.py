@@ -5,12 +5,13 @@ import os
 import pty
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd
+from tests.helpers import ROOT, lab_cmd
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import read_metrics
 
@@ -38,15 +39,27 @@ def results(run):
 
 def test_sighup_does_not_kill_a_headless_run_whose_terminal_went_away(tmp_path):
     master, slave = pty.openpty()
-    p = start(tmp_path, "train", "--epochs", "40", "--subset", "600", "--name", "h", stdout=slave)
+    p = start(tmp_path, "train", "--epochs", "20", "--subset", "600", "--name", "h", stdout=slave)
     os.close(slave)
+    # the terminal reads what lab writes until it goes away (an unread pty fills up and blocks the writer)
+    reader = threading.Thread(target=_drain, args=(master,), daemon=True)
+    reader.start()
     run = tmp_path / "runs" / "h"
     wait_rows(run, 2, p)
+    assert p.poll() is None and len(read_metrics(run / "metrics.csv")) < 20, "hang up while the run trains"
     p.send_signal(signal.SIGHUP)
     os.close(master)  # the terminal is gone: writes to it now fail with EIO
     p.wait(timeout=120)
     assert p.returncode == 0, p.stderr.read()
-    assert results(run)["status"] == "completed" and len(read_metrics(run / "metrics.csv")) == 40
+    assert results(run)["status"] == "completed" and len(read_metrics(run / "metrics.csv")) == 20
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError:  # closed by the test: the hangup
+        pass
 
 
 def test_sigusr1_checkpoints_and_requeues_the_slurm_job(tmp_path):

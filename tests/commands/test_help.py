@@ -3,7 +3,7 @@
 import pytest
 
 from commands.app import EXAMPLES
-from conftest import lab_here
+from tests.helpers import lab_here
 
 
 def help_of(*cmd):

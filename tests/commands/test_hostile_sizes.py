@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from commands.app import main
-from conftest import make_images, write_h5
+from tests.helpers import make_images, write_h5
 
 GB = 1024 ** 3
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, lab_cmd, lab_here, run_lab
+from tests.helpers import ROOT, lab_cmd, lab_here
 from engine.artifacts.export import FORMATS, export_model
 from engine.artifacts.loading import load_model
 from engine.models import list_models
 from engine.evaluation.weights import compare_states, tensor_stats, weight_table
 
 
-run = run_lab
+run = lab_here  # in this process: the reports are the point, not the process boundary
 
 
 def test_statistics_match_numpy():
@@ -40,12 +40,12 @@ def test_compare_and_mismatch():
         compare_states(a, {"w": torch.zeros(3), "b": torch.ones(1)})
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+@pytest.fixture
+def runs(trained_runs, tmp_path_factory):
+    """A folder with this test's own copies of the session's runs/plain and runs/l2."""
     cwd = tmp_path_factory.mktemp("runs")
-    for name, extra in (("plain", []), ("l2", ["--l2", "0.01"])):
-        r = run("train", "-e", "2", "--subset", "400", "--name", name, *extra, cwd=cwd)
-        assert r.returncode == 0, r.stderr
+    for recipe in ("plain", "l2"):
+        trained_runs.get(recipe, into=cwd)
     return cwd
 
 
@@ -68,8 +68,8 @@ def test_inspect_compare_l2(runs):
     assert all(-1 <= row["cosine"] <= 1 for row in rows)
 
 
-def test_inspect_errors(runs, tmp_path):
-    assert lab_here("train", "-e", "1", "--subset", "100", "--model", "logistic", "--name", "lg", cwd=runs).returncode == 0
+def test_inspect_errors(runs, trained_runs, tmp_path):
+    trained_runs.get("logistic", into=runs)  # runs/lg
     r = lab_here("inspect-weights", "runs/plain", "--compare", "runs/lg", cwd=runs)
     assert r.returncode == 2 and "differ at tensor" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
@@ -86,18 +86,12 @@ def test_feature_maps_of_a_cnn(tmp_path):
     assert "0.0: 4 maps of 8x8" in r.stdout and "0.4: 6 maps of 4x4" in r.stdout
 
 
-@pytest.fixture(scope="module")
-def trained_once(tmp_path_factory):
-    """One run per model, shared by every export format (training is the slow part)."""
-    from engine import TrainConfig, train
-    cache = {}
-
+@pytest.fixture
+def trained_once(trained_runs):
+    """One run per model, shared by every export format (read only: exports go to the test's tmp_path)."""
     def get(name):
-        if name not in cache:
-            cache[name] = train(TrainConfig(model=name, epochs=1, subset=100,
-                                            runs_dir=str(tmp_path_factory.mktemp("exports")),
-                                            channels=[4, 8] if name in ("cnn", "resnet") else None)).run_dir
-        return cache[name]
+        return trained_runs.trained(name=name, model=name, epochs=1, subset=100,
+                                    channels=[4, 8] if name in ("cnn", "resnet") else None)
     return get
 
 
@@ -156,10 +150,9 @@ def test_missing_onnx_dependency_is_one_line(runs, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
 
 
-def test_exports_hold_only_the_model_and_eval_reads_every_format_into_its_own_folder(tmp_path):
+def test_exports_hold_only_the_model_and_eval_reads_every_format_into_its_own_folder(trained_runs, tmp_path):
     import zipfile
-    assert lab_here("train", "-e", "1", "--model", "logistic", "--name", "lg", cwd=tmp_path).returncode == 0
-    run = tmp_path / "runs" / "lg"
+    run = trained_runs.get("logistic", into=tmp_path)  # runs/lg
     r = lab_here("eval", "runs/lg", "--json", cwd=tmp_path)
     expected = json.loads(r.stdout)["accuracy"]
     before = (run / "eval" / "test" / "metrics.json").read_bytes()

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from commands.app import main
-from conftest import ROOT, lab_cmd
+from tests.helpers import ROOT, lab_cmd
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import RunLock, read_metrics
 

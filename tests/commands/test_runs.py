@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, lab_cmd, lab_here
+from tests.helpers import ROOT, lab_cmd, lab_here
 from engine import TrainConfig, load_run, train
 from engine.runs.listing import read_metrics
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, lab_cmd, lab_here
+from tests.helpers import ROOT, lab_cmd, lab_here
 
 GRID = ["--grid", "l2=0,1e-3", "--grid", "dropout=0,0.4", "--epochs", "1", "--subset", "300"]
 

@@ -25,11 +25,11 @@ def cli(capsys, *args) -> tuple[int, str]:
     return code, err
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
+@pytest.fixture
+def run(trained_runs, tmp_path_factory):
+    """A folder and, under its runs/, this test's own copy of the session's small run."""
     root = tmp_path_factory.mktemp("sym")
-    h = train(TrainConfig(epochs=1, subset=64, hidden=[4], runs_dir=str(root / "runs"), name="r"))
-    return root, h.run_dir
+    return root, str(trained_runs.get("small", into=root))
 
 
 def _dead_run(folder):

@@ -1,28 +1,11 @@
 """Every `lab` table fits the terminal (issue 24: `lab runs` was 114 columns and wrapped at 80)."""
 
-import json
-import os
 import time
 
 import pytest
 
 from commands.textviz import middle_cut, table
-from conftest import lab_here
-
-HEADER = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n"
-
-
-def fake_run(runs, name, model, source, accs, test, status="completed", created=1_790_000_000):
-    """A run folder as lab writes it, with fixed numbers and creation time (no training)."""
-    d = runs / name
-    d.mkdir(parents=True)
-    (d / "config.json").write_text(json.dumps({"config": {"model": model, "epochs": 10, "dataset": source},
-                                               "data": {"source": source}}))
-    (d / "metrics.csv").write_text(HEADER + "".join(f"{i + 1},0.5,0.9,0.4,{a},0.001,12.5\n"
-                                                    for i, a in enumerate(accs)))
-    (d / "results.json").write_text(json.dumps({"status": status, "test": {"accuracy": test}}))
-    os.utime(d / "config.json", (created, created))
-    return d
+from tests.helpers import fake_run, lab_here
 
 
 @pytest.fixture

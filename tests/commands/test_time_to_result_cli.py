@@ -3,7 +3,7 @@
 
 import re
 
-from conftest import lab_here, run_lab
+from tests.helpers import lab_here, run_lab
 
 
 def test_last_line_prints_train_and_wall_seconds_and_the_first_line_the_splits(tmp_path):

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import lab_here
+from tests.helpers import lab_here
 
 TRAIN = ["train", "--subset", "200", "-H", "16", "--threads", "1"]
 

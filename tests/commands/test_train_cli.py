@@ -6,12 +6,12 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, lab_cmd, run_lab
+from tests.helpers import ROOT, lab_cmd, lab_here, run_lab
 
 ESC = re.compile(r"\x1b\[")
 
 
-run = run_lab
+run = lab_here  # in this process, but for the first test: one real `python -m commands train`
 
 
 def only_run(cwd):
@@ -21,7 +21,7 @@ def only_run(cwd):
 
 
 def test_train_writes_the_run_folder_and_one_line_per_epoch(tmp_path):
-    r = run("train", "--epochs", "3", "--subset", "300", cwd=tmp_path)
+    r = run_lab("train", "--epochs", "3", "--subset", "300", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert not ESC.search(r.stdout)
     epoch_lines = [line for line in r.stdout.splitlines() if line.startswith("epoch ")]
@@ -102,7 +102,7 @@ def test_sigterm_stops_cleanly(tmp_path):
 
 
 def test_models_lists_the_registry(tmp_path):
-    r = run("models", cwd=tmp_path)
+    r = run_lab("models", cwd=tmp_path)  # a fresh process: other tests register plugin models in this one
     assert r.returncode == 0
     assert [line.split()[0] for line in r.stdout.splitlines()] == ["logistic", "mlp", "cnn", "convnet", "fastcnn", "resnet"]
 
@@ -123,7 +123,6 @@ def test_torchrun_two_processes_write_one_run(tmp_path):
 
 
 def test_without_a_validation_split_the_metrics_say_they_are_training_metrics(tmp_path):
-    from conftest import lab_here
     r = lab_here("train", "-e", "1", "--val-split", "0", "--name", "nv", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "no validation split" in r.stdout and "train_eval_acc=" in r.stdout and " val_acc=" not in r.stdout

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_images, write_h5, write_idx
+from tests.helpers import make_images, write_h5, write_idx
 from engine.config import TrainConfig
 from engine.data import build_dataset, load_dataset, read_idx, read_source
 from engine.data.formats import read_cifar_pickle

@@ -3,13 +3,15 @@ each rank reading its own share, and a file that breaks mid-run."""
 
 import json
 import os
+from functools import partial
 
 import h5py
 import numpy as np
 import pytest
 import torch
 
-from conftest import make_images
+from tests import helpers
+from tests.helpers import make_images
 from engine import TrainConfig, train
 from engine.data import build_dataset, load_dataset
 from engine.data.dataset import to_nchw
@@ -29,10 +31,7 @@ def chunked_h5(path, n=1200, seed=0, chunk=40):
     return path
 
 
-def cfg(tmp_path, data, **kw):
-    base = dict(data=str(data), epochs=2, runs_dir=str(tmp_path / "runs"), batch_size=32, model="mlp",
-                hidden=[16], data_memory="40K", threads=1)
-    return TrainConfig(**{**base, **kw})
+cfg = partial(helpers.cfg, subset=None, model="mlp", hidden=[16], data_memory="40K", threads=1)
 
 
 def stop_at(n, reason="interrupted", then=None):
@@ -162,7 +161,7 @@ def test_a_file_truncated_mid_run_fails_with_one_line_and_resumes_exactly(tmp_pa
 def test_torchrun_two_gloo_ranks_stream_one_run(tmp_path):
     import subprocess
     import sys
-    from conftest import ROOT
+    from tests.helpers import ROOT
     path = chunked_h5(tmp_path / "s.h5")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "commands",
            "train", "--data", str(path), "--data-memory", "40K", "--epochs", "2", "--name", "ddp", "--threads", "1"]

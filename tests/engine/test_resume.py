@@ -2,23 +2,20 @@
 
 import json
 import os
+from functools import partial
 
 import pytest
 import torch
 
-from engine import TrainConfig, train
+from engine import train
 from engine.errors import CheckpointError, ConfigError
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import read_metrics
 from engine.training.trainer import resume_config
+from tests import helpers
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]  # all but seconds
-
-
-def cfg(tmp_path, **kw):
-    base = dict(epochs=6, runs_dir=str(tmp_path / "runs"), subset=300, batch_size=32, model="mlp",
-                hidden=[32], dropout=0.2)
-    return TrainConfig(**{**base, **kw})
+cfg = partial(helpers.cfg, epochs=6, subset=300, model="mlp", hidden=[32], dropout=0.2)
 
 
 def stop_at(n: int, reason="interrupted"):

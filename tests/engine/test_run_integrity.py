@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT
+from tests.helpers import ROOT
 from engine.errors import CheckpointError
 from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 

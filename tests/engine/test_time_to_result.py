@@ -5,16 +5,12 @@ from pathlib import Path
 
 import torch
 
-from engine import TrainConfig, train
+from engine import train
 from engine.evaluation.metrics import sample_split
 from engine.runs import checkpoint
 from engine.training import loop
 from engine.training.events import RunEnded
-
-
-def cfg(tmp_path, **kw):
-    base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32)
-    return TrainConfig(**{**base, **kw})
+from tests.helpers import cfg
 
 
 def test_results_record_where_the_wall_time_went(tmp_path):

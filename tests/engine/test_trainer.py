@@ -11,11 +11,7 @@ from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
 from engine.runs.listing import METRICS_HEADER, read_metrics
 from engine.training.trainer import resume_config
-
-
-def cfg(tmp_path, **kw):
-    base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32)
-    return TrainConfig(**{**base, **kw})
+from tests.helpers import cfg
 
 
 def test_events_files_and_history(tmp_path):

@@ -5,23 +5,23 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
 import torch
 
-from engine import TrainConfig, train
+from engine import train
 from engine.config import config_from_text
 from engine.errors import ConfigError
 from engine.models.catalog import builtin_entries
 from engine.runtime.precision import resolve_precision
 from engine.runtime.threads import available_cpus, configure_threads, default_threads
 from engine.runs.checkpoint import load_checkpoint
+from tests import helpers
 
 
-def cfg(tmp_path, **kw):
-    base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32, model="mlp", hidden=[32],
-                precision="fp32", scheduler="none")  # a constant lr: these runs are too short to anneal
-    return TrainConfig(**{**base, **kw})
+# a constant lr: these runs are too short to anneal
+cfg = partial(helpers.cfg, model="mlp", hidden=[32], precision="fp32", scheduler="none")
 
 
 def test_auto_precision_follows_the_hardware(monkeypatch):

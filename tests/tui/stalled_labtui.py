@@ -14,8 +14,7 @@ from pathlib import Path
 
 STALL = 3.0  # seconds: a long validation or test evaluation, as on a big data set
 
-phase, marker = sys.argv[1], Path(sys.argv[2])
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+phase, marker = sys.argv[1], Path(sys.argv[2])  # the tree to test comes first on $PYTHONPATH
 
 import tui.app as app_module  # noqa: E402
 from commands.labtui import main  # noqa: E402

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from engine.config import TrainConfig
-from engine.runs.listing import METRICS_HEADER
+from tests.tui.pilot import make_run, wait_for
 from tui.app import make_app
 from tui.screens.compare import CompareScreen
 from tui.screens.confirm import ConfirmScreen
@@ -16,15 +16,6 @@ from tui.widgets.epoch_table import EpochTable
 from tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-async def wait_for(pilot, predicate, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        await pilot.pause(0.05)
-        if predicate():
-            return
-    raise AssertionError("timed out waiting for the app")
 
 
 async def test_start_a_two_epoch_digits_run_from_the_form(tmp_path):
@@ -99,22 +90,6 @@ async def test_quit_asks_first_while_a_run_is_active(tmp_path):
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.is_running, timeout=60)
     assert json.loads((run_dir / "results.json").read_text())["status"] == "cancelled"
-
-
-def make_run(root, name, accs, status="completed"):
-    from engine.runs.listing import write_json
-    d = root / name
-    d.mkdir(parents=True)
-    write_json(d / "config.json", {"config": {"model": "mlp", "epochs": 3, "dataset": "digits"},
-                                   "data": {"source": "digits", "classes": ["a", "b"]}, "device": "cpu"})
-    lines = [",".join(METRICS_HEADER)]
-    for i, acc in enumerate(accs, 1):
-        lines.append(f"{i},{1 / i:.4f},{acc:.4f},{1.1 / i:.4f},{acc - 0.01:.4f},0.001,1.0")
-    (d / "metrics.csv").write_text("\n".join(lines) + "\n")
-    write_json(d / "confusion.json", {"epoch": len(accs), "classes": ["a", "b"], "matrix": [[9, 1], [2, 8]]})
-    if status:
-        write_json(d / "results.json", {"status": status, "test": {"accuracy": accs[-1] - 0.02, "loss": 0.3}})
-    return d
 
 
 async def test_runs_browser_opens_and_compares(tmp_path):

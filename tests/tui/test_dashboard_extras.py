@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from engine.config import TrainConfig
-from fake import fake_train
-from test_app import make_run, wait_for
+from tests.tui.fake import fake_train
+from tests.tui.pilot import make_run, wait_for
 from tui.app import make_app
 from tui.screens.compare import CompareScreen
 from tui.screens.help import HelpScreen

@@ -5,22 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import ROOT, lab_here
+from tests.helpers import ROOT, lab_here, wait_for as wait
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.listing import read_metrics
-
-
-def wait(predicate, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -7,7 +7,7 @@ import pytest
 
 from engine.config import TrainConfig
 from engine.training.events import BatchEnded, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
-from test_app import wait_for
+from tests.tui.pilot import wait_for
 from tui.app import make_app
 from tui.phase import next_phase
 from tui.screens.run import RunScreen

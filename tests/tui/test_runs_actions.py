@@ -7,7 +7,7 @@ import pytest
 
 from engine.config import TrainConfig
 from engine.runs.listing import RunLock
-from test_app import make_run, wait_for
+from tests.tui.pilot import make_run, wait_for
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run import RunScreen

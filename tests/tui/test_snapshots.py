@@ -6,8 +6,8 @@ Regenerate after an intended change of the layout: pytest tests/tui/test_snapsho
 import pytest
 
 from engine.config import TrainConfig
-from fake import fake_train
-from test_app import make_run, wait_for
+from tests.tui.fake import fake_train
+from tests.tui.pilot import finished, make_run, on_tab, wait_for
 from tui.app import make_app
 from tui.screens.run import RunScreen
 
@@ -16,20 +16,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def app_for(**kw):
     return make_app(TrainConfig(epochs=3, **kw), trainer=fake_train, clock=lambda: 0.0)
-
-
-async def finished(pilot):
-    """Start the fake run from the form and wait until it has completed."""
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.state == "completed")
-
-
-def on_tab(key):
-    async def run_before(pilot):
-        await finished(pilot)
-        await pilot.press(key)
-        await pilot.pause()
-    return run_before
 
 
 def test_form(snap_compare):

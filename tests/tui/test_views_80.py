@@ -6,9 +6,8 @@ import os
 import pytest
 
 from engine.config import TrainConfig
-from test_app import make_run
-from test_snapshots import on_tab
-from fake import fake_train
+from tests.tui.pilot import make_run, on_tab
+from tests.tui.fake import fake_train
 from tui.app import make_app
 from tui.widgets.config_panel import flag, render_config
 from tui.widgets.curve_plot import CurvePlot

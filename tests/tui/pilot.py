@@ -1,0 +1,47 @@
+"""Helpers for the dashboard tests: waiting on an app under Textual's Pilot, run folders with fixed numbers."""
+
+import time
+
+from engine.runs.listing import METRICS_HEADER, write_json
+from tui.screens.run import RunScreen
+
+
+async def wait_for(pilot, predicate, timeout=60.0):
+    """Let the app run until predicate() holds; fail the test after timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        await pilot.pause(0.05)
+        if predicate():
+            return
+    raise AssertionError("timed out waiting for the app")
+
+
+def make_run(root, name, accs, status="completed"):
+    """A run folder with one metrics row per accuracy in accs (no training)."""
+    d = root / name
+    d.mkdir(parents=True)
+    write_json(d / "config.json", {"config": {"model": "mlp", "epochs": 3, "dataset": "digits"},
+                                   "data": {"source": "digits", "classes": ["a", "b"]}, "device": "cpu"})
+    lines = [",".join(METRICS_HEADER)]
+    for i, acc in enumerate(accs, 1):
+        lines.append(f"{i},{1 / i:.4f},{acc:.4f},{1.1 / i:.4f},{acc - 0.01:.4f},0.001,1.0")
+    (d / "metrics.csv").write_text("\n".join(lines) + "\n")
+    write_json(d / "confusion.json", {"epoch": len(accs), "classes": ["a", "b"], "matrix": [[9, 1], [2, 8]]})
+    if status:
+        write_json(d / "results.json", {"status": status, "test": {"accuracy": accs[-1] - 0.02, "loss": 0.3}})
+    return d
+
+
+async def finished(pilot):
+    """Start the fake run from the form and wait until it has completed."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.state == "completed")
+
+
+def on_tab(key):
+    """A snapshot's run_before: finish the fake run, then show the tab of that key."""
+    async def run_before(pilot):
+        await finished(pilot)
+        await pilot.press(key)
+        await pilot.pause()
+    return run_before
