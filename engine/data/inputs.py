@@ -20,6 +20,8 @@ IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 ARRAY_EXTS = {".npy"}
 HDF5_EXTS = {".h5", ".hdf5"}
 KNOWN = IMAGE_EXTS | ARRAY_EXTS | HDF5_EXTS
+# an array file is checked against this before it is read: a 1 KB .h5 or .npy header can declare 186 GiB
+MAX_VALUES = 2**28  # 1 GiB of uint8: ~87 000 CIFAR images in one file
 
 
 @dataclass
@@ -112,6 +114,7 @@ def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray,
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
                     found = ", ".join(f.keys()) or "none"
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
+                _check_size(f[images_key].shape, path)
                 a = f[images_key][()]
         except (OSError, KeyError, ValueError) as e:
             raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
@@ -193,8 +196,16 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
     return Inputs(x.reshape(-1, 2, 1, 1).astype(np.float32), names, [], errors)
 
 
+def _check_size(shape: tuple, path: Path) -> None:
+    if int(np.prod(shape, dtype=np.float64)) > MAX_VALUES:
+        raise DataError(f"{shown(path)}: refused, too many values ({'x'.join(map(str, shape))}; at most {MAX_VALUES})")
+
+
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    try:  # mapped first: the header's shape is checked (and a file shorter than it refused) before any read
+        a = np.load(path, allow_pickle=False, mmap_mode="r")
+        if isinstance(a, np.ndarray):
+            _check_size(a.shape, path)
+        return np.array(a)
+    except (OSError, ValueError, EOFError) as e:  # EOFError: an empty file
         raise DataError(f"{shown(path)}: not a readable .npy file ({str(e).splitlines()[0][:120]})") from None
