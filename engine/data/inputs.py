@@ -20,8 +20,6 @@ IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 ARRAY_EXTS = {".npy"}
 HDF5_EXTS = {".h5", ".hdf5"}
 KNOWN = IMAGE_EXTS | ARRAY_EXTS | HDF5_EXTS
-# an array file is checked against this before it is read: a 1 KB .h5 or .npy header can declare 186 GiB
-MAX_VALUES = 2**28  # 1 GiB of uint8: ~87 000 CIFAR images in one file
 
 
 @dataclass
@@ -114,7 +112,7 @@ def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray,
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
                     found = ", ".join(f.keys()) or "none"
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
-                _check_size(f[images_key].shape, path)
+                _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
         except (OSError, KeyError, ValueError) as e:
             raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
@@ -196,16 +194,19 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
     return Inputs(x.reshape(-1, 2, 1, 1).astype(np.float32), names, [], errors)
 
 
-def _check_size(shape: tuple, path: Path) -> None:
-    if int(np.prod(shape, dtype=np.float64)) > MAX_VALUES:
-        raise DataError(f"{shown(path)}: refused, too many values ({'x'.join(map(str, shape))}; at most {MAX_VALUES})")
+def _check_size(shape: tuple, dtype, path: Path) -> None:
+    """Refuse, before reading, an array the memory cannot hold (a 1 KB header can declare 186 GiB): the
+    array itself and its float32 copy."""
+    from engine.runtime.memory import check_memory
+    values = float(np.prod(shape, dtype=np.float64))
+    check_memory(values * (np.dtype(dtype).itemsize + 4), f"{shown(path)}: an array of shape {tuple(shape)}")
 
 
 def _load_npy(path: Path) -> np.ndarray:
     try:  # mapped first: the header's shape is checked (and a file shorter than it refused) before any read
         a = np.load(path, allow_pickle=False, mmap_mode="r")
         if isinstance(a, np.ndarray):
-            _check_size(a.shape, path)
+            _check_size(a.shape, a.dtype, path)
         return np.array(a)
     except (OSError, ValueError, EOFError) as e:  # EOFError: an empty file
         raise DataError(f"{shown(path)}: not a readable .npy file ({str(e).splitlines()[0][:120]})") from None
