@@ -59,6 +59,7 @@ def decode_image(path: Path, grayscale: bool, size: tuple[int, int] | None = Non
     from PIL import Image
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's asides on a damaged file: the error line below says it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 mode = im.mode
