@@ -44,6 +44,8 @@ class Registry:
     def register(self, name: str, description: str):
         """Decorator: register `fn` under `name` with a one-line `description`."""
         self._ensure()
+        if not isinstance(name, str) or not name or name.split() != [name]:  # typed after the flag, listed in errors
+            raise self._error(f"{self.flag}: expected a name without spaces to register, got {name!r}")
 
         def deco(fn):
             taken = self._entries.get(name)

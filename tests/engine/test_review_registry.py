@@ -52,3 +52,13 @@ def test_a_plugin_that_exits_on_import_is_one_error_naming_it(tmp_path, monkeypa
             load_plugins()
     finally:
         sys.modules.pop("review_exit_plugin", None)
+
+
+@pytest.mark.parametrize("name", [123, "", "two words", None])
+def test_a_name_that_cannot_be_typed_as_a_flag_value_is_refused(name):
+    # a plugin's register_model(123, ...) used to break every later `--model nope` error (str.join on an int)
+    reg = Registry("--thing", load=lambda: None)
+    with pytest.raises(ConfigError, match="--thing: expected a name"):
+        reg.register(name, "bad")(len)
+    with pytest.raises(ConfigError, match="expected one of"):
+        reg.get("nope")
