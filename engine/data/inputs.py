@@ -183,7 +183,7 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
             if path.suffix.lower() not in ARRAY_EXTS:
                 raise DataError(f"{shown(path)}: this model takes 2-D points: pass a .npy array of shape (N, 2)")
             a = _load_npy(path)
-            if a.shape[-1] != 2 or a.ndim > 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():
+            if a.ndim not in (1, 2) or a.shape[-1] != 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():
                 raise DataError(f"{shown(path)}: expected finite points of shape (N, 2), got {a.shape}")
             a = a.reshape(-1, 2).astype(np.float32)
             chunks.append(a)

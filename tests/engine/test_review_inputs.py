@@ -44,3 +44,10 @@ def test_an_empty_npy_is_an_error_entry_for_images_and_for_points(tmp_path):
     path.write_bytes(b"")
     assert len(_read(path).errors) == 1  # was an EOFError traceback
     assert len(read_inputs([str(path)], [2, 1, 1], [0.0, 0.0], [1.0, 1.0]).errors) == 1
+
+
+def test_a_zero_d_npy_given_to_a_points_model_is_an_error_entry(tmp_path):
+    path = tmp_path / "zerod.npy"
+    np.save(path, np.array(3.0))  # was an IndexError traceback (shape[-1] of ())
+    got = read_inputs([str(path)], [2, 1, 1], [0.0, 0.0], [1.0, 1.0])
+    assert got.x.shape[0] == 0 and len(got.errors) == 1 and "zerod.npy" in got.errors[0]
