@@ -7,6 +7,8 @@ import math
 import sys
 import time
 
+from commands.errors import StdoutClosed
+
 HEADER = f"{'epoch':>7}  {'train_loss':>10}  {'train_acc':>9}  {'val_loss':>8}  {'val_acc':>7}  {'lr':>8}  {'time':>6}"
 
 
@@ -131,7 +133,8 @@ class TrainPrinter:
                 self.progress.console.print(text, highlight=False, markup=False)
             else:
                 print(text, file=self.out, flush=True)
-        except OSError:  # the terminal went away (EIO, EPIPE): the run goes on; the run folder has it all
+        except (OSError, StdoutClosed):  # the terminal or the pipe's reader went away (EIO, EPIPE; StdoutClosed
+            # under run_cli's guard, `lab train | head`): the run goes on; the run folder has it all
             self.mode, self.progress = "quiet", None
 
     def _log(self, text: str) -> None:

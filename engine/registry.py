@@ -44,8 +44,16 @@ class Registry:
     def register(self, name: str, description: str):
         """Decorator: register `fn` under `name` with a one-line `description`."""
         self._ensure()
+        if not isinstance(name, str) or not name or name.split() != [name]:  # typed after the flag, listed in errors
+            raise self._error(f"{self.flag}: expected a name without spaces to register, got {name!r}")
 
         def deco(fn):
+            taken = self._entries.get(name)
+            # a taken name is refused: replacing a built-in silently would load old runs with another network
+            # (the same function again, a module imported twice, is no clash); `remove` first to replace
+            if taken is not None and _qualified(taken.fn) != _qualified(fn):
+                raise self._error(f"{self.flag}: {name!r} is already registered ({taken.description}); "
+                                  f"choose another name")
             self._entries[name] = Entry(name, description, fn)
             return fn
         return deco
@@ -73,6 +81,11 @@ class Registry:
         if name not in self._entries:
             raise self._error(f"{self.flag}: expected one of {', '.join(self._entries)}, got {name!r}")
         return self._entries[name]
+
+
+def _qualified(fn) -> tuple:
+    """Where `fn` was defined: the same when its module is imported again."""
+    return getattr(fn, "__module__", None), getattr(fn, "__qualname__", id(fn))
 
 
 PLUGIN_GROUP = "lab.plugins"
@@ -103,6 +116,8 @@ def _import_plugin(what: str, load: Callable) -> None:
         load()
     except LabError as e:
         raise ConfigError(f"{what}: {e}") from None
+    except SystemExit as e:  # a script turned plugin that parses sys.argv on import: say which plugin
+        raise ConfigError(f"{what} (it called sys.exit({e.code!r}) on import)") from None
     except Exception as e:  # a plugin is user code: any failure on import is that plugin's, said in one line
         detail = f"{e}" if isinstance(e, ImportError) else f"{type(e).__name__}: {e}"
         raise ConfigError(f"{what} ({detail})") from None

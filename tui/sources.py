@@ -111,19 +111,26 @@ class FolderSource:
         self._stamp = None
         self._metrics = None
         self._info = None
+        self._timer = None
 
     def start(self, dashboard) -> None:
         """Draw what the folder holds now and, when following, keep looking."""
         dashboard.begin_folder(self.run_dir, self.follow)
         self.read(dashboard)
         if self.follow:
-            dashboard.set_interval(WATCH_INTERVAL, partial(self.read, dashboard))
+            self._timer = dashboard.set_interval(WATCH_INTERVAL, partial(self.read, dashboard))
 
     def read(self, dashboard) -> None:
         """Re-read the files that changed since the last look; a followed run is re-checked even when none did
         (a writer that died changes nothing)."""
         from engine.runs import MAX_ROWS, MetricsReader, RunFolder, read_run
         run = RunFolder(self.run_dir)
+        if self._info is not None and not self.run_dir.is_dir():
+            # deleted or moved while watched: keep what is drawn (read_run would say "dead", with no rows)
+            if self._timer is not None:
+                self._timer.stop()
+            dashboard.show_gone()
+            return
         stamp = tuple(_stamp(p) for p in run.data_files)
         if stamp != self._stamp or self._info is None:
             self._stamp = stamp

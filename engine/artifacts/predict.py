@@ -12,8 +12,8 @@ def top_k(model, x: np.ndarray, k: int, device="cpu") -> tuple[np.ndarray, np.nd
     """(indices, probabilities) of the k most probable classes per row, in batches, in fp32."""
     import torch
     from engine.evaluation.metrics import predict
-    if len(x) == 0:
-        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
+    if len(x) == 0:  # no rows, and no columns: k may be any size (--top 10**20), the classes are unknown here
+        return np.zeros((0, 0), np.int64), np.zeros((0, 0), np.float32)
     logits = predict(model, torch.from_numpy(x).to(device), BATCH).float()
     probs = torch.softmax(logits, 1)
     p, i = probs.topk(min(k, probs.shape[1]), dim=1)

@@ -59,6 +59,7 @@ def decode_image(path: Path, grayscale: bool, size: tuple[int, int] | None = Non
     from PIL import Image
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's asides on a damaged file: the error line below says it
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 mode = im.mode
@@ -112,6 +113,7 @@ def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray,
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
                     found = ", ".join(f.keys()) or "none"
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
+                _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
         except (OSError, KeyError, ValueError) as e:
             raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
@@ -181,7 +183,7 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
             if path.suffix.lower() not in ARRAY_EXTS:
                 raise DataError(f"{shown(path)}: this model takes 2-D points: pass a .npy array of shape (N, 2)")
             a = _load_npy(path)
-            if a.shape[-1] != 2 or a.ndim > 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():
+            if a.ndim not in (1, 2) or a.shape[-1] != 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():
                 raise DataError(f"{shown(path)}: expected finite points of shape (N, 2), got {a.shape}")
             a = a.reshape(-1, 2).astype(np.float32)
             chunks.append(a)
@@ -193,8 +195,19 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
     return Inputs(x.reshape(-1, 2, 1, 1).astype(np.float32), names, [], errors)
 
 
+def _check_size(shape: tuple, dtype, path: Path) -> None:
+    """Refuse, before reading, an array the memory cannot hold (a 1 KB header can declare 186 GiB): the
+    array itself and its float32 copy."""
+    from engine.runtime.memory import check_memory
+    values = float(np.prod(shape, dtype=np.float64))
+    check_memory(values * (np.dtype(dtype).itemsize + 4), f"{shown(path)}: an array of shape {tuple(shape)}")
+
+
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    try:  # mapped first: the header's shape is checked (and a file shorter than it refused) before any read
+        a = np.load(path, allow_pickle=False, mmap_mode="r")
+        if isinstance(a, np.ndarray):
+            _check_size(a.shape, a.dtype, path)
+        return np.array(a)
+    except (OSError, ValueError, EOFError) as e:  # EOFError: an empty file
         raise DataError(f"{shown(path)}: not a readable .npy file ({str(e).splitlines()[0][:120]})") from None

@@ -107,7 +107,7 @@ class RunsScreen(Screen):
         def answered(text: str | None) -> None:
             if text is None:
                 return
-            if not text.isdigit() or int(text) <= done:
+            if not (text.isascii() and text.isdigit()) or int(text) <= done:  # "²" is a digit, not a number
                 self.notify(f"--epochs: expected a whole number above {done}, got {text!r}", severity="error")
                 return
             self._resume(run, int(text))

@@ -206,6 +206,12 @@ class Dashboard(Vertical):
         elif self.epochs:
             bar.update(total=self.epochs, progress=min(len(self.rows), self.epochs))
 
+    def show_gone(self) -> None:
+        """The followed folder was deleted or moved: what was read stays on screen, the watch stops."""
+        self.state, self.phase, self.since = "gone", "", None
+        self.notify("the run folder is gone", severity="warning")
+        self._say(Text.assemble(("gone:", "bold red"), f" {self.run_dir} was deleted or moved; no longer watched"))
+
     # ---- both ----
     def show_boundary(self, grid) -> None:
         self.query_one(TabbedContent).show_tab("boundary")
