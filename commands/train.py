@@ -89,6 +89,7 @@ def train_command(
 def _after_run(history, log_error: str | None, log_file: Path | None, json_out: bool, stop: StopFlag) -> None:
     """What a finished run leaves on stdout and in the exit status: results.json under --json; 75, 130 or
     143 when stopped by a signal or the time limit; 1 when the run diverged."""
+    from engine.runs import RunFolder
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out:

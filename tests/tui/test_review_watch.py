@@ -9,8 +9,8 @@ import time
 import pytest
 
 from engine.config import TrainConfig
-from engine.runs.listing import write_json
-from test_app import make_run, wait_for
+from engine.files import write_json
+from tests.tui.pilot import make_run, wait_for
 from tui.app import make_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
