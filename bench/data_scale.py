@@ -117,6 +117,8 @@ def main():
     card = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{os.cpu_count()} CPU cores"
     print(f"data_scale on {card}, torch {torch.__version__}; streamed with --data-memory {STREAM_MEMORY}")
     print(HEADER)
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for n in (int(v) for v in args.sizes.split(",")):
             path = Path(tmp) / f"synthetic-{n}.h5"

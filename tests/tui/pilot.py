@@ -2,7 +2,10 @@
 
 import time
 
-from engine.runs.listing import METRICS_HEADER, write_json
+from engine.config import TrainConfig
+from engine.files import write_json
+from engine.runs.metrics import METRICS_HEADER
+from tui.app import make_app
 from tui.screens.run import RunScreen
 
 
@@ -45,3 +48,20 @@ def on_tab(key):
         await pilot.press(key)
         await pilot.pause()
     return run_before
+
+
+def resumable_run(runs, name, accs, status):
+    """make_run with a 3-epoch config.json and a (placeholder) last.pt: a run that `r` can resume."""
+    d = make_run(runs, name, accs, status=status)
+    write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(runs)).to_dict()})
+    (d / "last.pt").write_bytes(b"x")
+    return d
+
+
+def recording_browser(runs):
+    """The runs browser with a trainer that only records what it is asked to do: (app, seen)."""
+    seen = {}
+
+    def trainer(cfg, on_event=None, should_stop=None, resume=None):
+        seen["resume"], seen["epochs"] = resume, cfg.epochs
+    return make_app(TrainConfig(runs_dir=str(runs)), trainer=trainer, start="runs", clock=lambda: 0.0), seen

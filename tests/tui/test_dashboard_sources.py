@@ -12,7 +12,7 @@ import pytest
 from engine.config import TrainConfig
 from engine.files import write_json
 from engine.training.events import BatchEnded, EpochEnded, PhaseChanged
-from tests.tui.pilot import make_run, wait_for
+from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from tui.app import make_app
 from tui.sources import Throttle
 from tui.widgets.config_panel import render_config
@@ -122,14 +122,8 @@ async def test_the_runs_browser_drops_whole_columns_by_priority_to_fit(tmp_path)
 
 
 async def test_r_on_a_completed_run_offers_more_epochs_and_trains_it_on(tmp_path):
-    d = make_run(tmp_path / "runs", "done", [0.5, 0.6, 0.7], status="completed")
-    write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
-    (d / "last.pt").write_bytes(b"x")
-    seen = {}
-
-    def trainer(cfg, on_event=None, should_stop=None, resume=None):
-        seen["resume"], seen["epochs"] = resume, cfg.epochs
-    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), trainer=trainer, start="runs", clock=lambda: 0.0)
+    d = resumable_run(tmp_path / "runs", "done", [0.5, 0.6, 0.7], "completed")
+    app, seen = recording_browser(tmp_path / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("r")

@@ -10,7 +10,7 @@ import pytest
 
 from engine.config import TrainConfig
 from engine.files import write_json
-from tests.tui.pilot import make_run, wait_for
+from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from tui.app import make_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -39,15 +39,8 @@ async def test_a_watched_folder_deleted_keeps_its_epochs_and_says_it_is_gone(tmp
 
 async def test_r_on_a_finished_run_refuses_a_digit_that_is_not_a_number(tmp_path):
     # "²".isdigit() is True and int("²") raises: the answer used to end labtui with a ValueError
-    from engine.config import TrainConfig as Cfg
-    d = make_run(tmp_path / "runs", "done", [0.5, 0.6, 0.7], status="completed")
-    write_json(d / "config.json", {"config": Cfg(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
-    (d / "last.pt").write_bytes(b"x")
-    seen = {}
-
-    def trainer(cfg, on_event=None, should_stop=None, resume=None):
-        seen["epochs"] = cfg.epochs
-    app = make_app(Cfg(runs_dir=str(tmp_path / "runs")), trainer=trainer, start="runs", clock=lambda: 0.0)
+    d = resumable_run(tmp_path / "runs", "done", [0.5, 0.6, 0.7], "completed")
+    app, seen = recording_browser(tmp_path / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("r")

@@ -7,7 +7,7 @@ import pytest
 
 from engine.config import TrainConfig
 from engine.runs.listing import RunLock
-from tests.tui.pilot import make_run, wait_for
+from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.run import RunScreen
@@ -88,15 +88,8 @@ def test_the_runs_browser_at_80x24(snap_compare, tmp_path, monkeypatch):
 
 
 async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_path):
-    from engine.runs.listing import write_json
-    d = make_run(tmp_path / "runs", "stopped", [0.5], status="interrupted")
-    write_json(d / "config.json", {"config": TrainConfig(epochs=3, runs_dir=str(tmp_path / "runs")).to_dict()})
-    (d / "last.pt").write_bytes(b"x")
-    seen = {}
-
-    def trainer(cfg, on_event=None, should_stop=None, resume=None):
-        seen["resume"], seen["epochs"] = resume, cfg.epochs
-    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), trainer=trainer, start="runs", clock=lambda: 0.0)
+    d = resumable_run(tmp_path / "runs", "stopped", [0.5], "interrupted")
+    app, seen = recording_browser(tmp_path / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("r")
