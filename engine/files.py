@@ -101,6 +101,25 @@ def create_temp(path: str | Path) -> Path:
     return tmp
 
 
+@contextmanager
+def _temp_beside(path: Path):
+    """A new temp file in `path`'s folder, removed if the block fails; an OSError (a full disk, a read-only
+    folder) becomes one CheckpointError line saying that the earlier file is kept."""
+    check_target(path)
+    try:
+        tmp = create_temp(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
+    try:
+        yield tmp
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def atomic_write(path: str | Path, write, durable: bool = True) -> None:
     """Call write(tmp_path) on a temp file in the target's folder, fsync it, rename it over the target and
     fsync the folder. A crash at any moment leaves either the old or the new file, never a partial one.
@@ -109,12 +128,7 @@ def atomic_write(path: str | Path, write, durable: bool = True) -> None:
     new file would (mkstemp's 0600 would hide runs from the other users of a shared folder).
     """
     path = Path(path)
-    check_target(path)
-    try:
-        tmp = create_temp(path)
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
-    try:
+    with _temp_beside(path) as tmp:
         if durable:
             crash_point()
         write(tmp)
@@ -127,12 +141,6 @@ def atomic_write(path: str | Path, write, durable: bool = True) -> None:
         replace_into(tmp, path, steps=durable)
         if durable:
             _fsync_dir(path.parent)
-    except OSError as e:  # a full disk, a read-only folder: one line, and the earlier file is kept
-        Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextmanager
@@ -140,21 +148,10 @@ def atomic_open(path: str | Path, newline: str | None = ""):
     """open(path, "w") as a with-block that writes a temp file and renames it over `path` at the end: for
     code that writes a file line by line (a crash or an error leaves the earlier file)."""
     path = Path(path)
-    check_target(path)
-    try:
-        tmp = create_temp(path)
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
-    try:
+    with _temp_beside(path) as tmp:
         with open(tmp, "w", newline=newline, encoding="utf-8") as f:
             yield f
         replace_into(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_temp_files(folder: str | Path) -> list[Path]:

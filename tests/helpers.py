@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
@@ -163,3 +164,24 @@ class TrainedRuns:
         shutil.copytree(source, dest, symlinks=True)
         return dest
 
+
+
+def lab_errors(capsys, *args) -> tuple[int, list[str]]:
+    """`lab ARGS` in this process: (exit code, stderr lines)."""
+    from commands.app import main
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as e:
+        code = e.code or 0
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def mount_tmpfs(folder: Path, size: str) -> Path:
+    """Mount a tmpfs of `size` (e.g. '1m') on a new `folder`; skip the test where mounting is not permitted.
+    The caller unmounts it (`umount`)."""
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    return folder

@@ -10,7 +10,7 @@ _EXPORTS = {
     "RunFolder": "engine.runs.folder", "run_of_file": "engine.runs.folder",
     "RunLock": "engine.runs.lock", "create_run_dir": "engine.runs.lock", "check_run_folder": "engine.runs.lock",
     "discard_unstarted": "engine.runs.lock", "is_unstarted": "engine.runs.lock",
-    "MetricsWriter": "engine.runs.metrics", "read_metrics": "engine.runs.metrics",
+    "MetricsWriter": "engine.runs.metrics", "METRICS_HEADER": "engine.runs.metrics", "read_metrics": "engine.runs.metrics",
     "parse_metrics": "engine.runs.metrics", "number": "engine.runs.values", "MetricsReader": "engine.runs.follow",
     "list_runs": "engine.runs.listing", "resolve_run": "engine.runs.listing",
     "resolve_checkpoint": "engine.runs.listing", "default_run_name": "engine.runs.listing",

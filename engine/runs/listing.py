@@ -12,16 +12,6 @@ from pathlib import Path
 from engine.errors import CheckpointError
 from engine.runs.folder import RunFolder, run_of_file
 
-# older import paths, kept while branches that use them are merged (new code imports from engine.runs)
-from engine.files import read_json, write_json  # noqa: F401,E402
-from engine.training.events import METRICS_HEADER  # noqa: F401,E402
-from engine.runs.lock import (RunLock, check_run_folder, create_run_dir, discard_unstarted,  # noqa: F401,E402
-                              is_unstarted)
-from engine.runs.metrics import MetricsWriter, parse_metrics, read_metrics  # noqa: F401,E402
-from engine.runs.values import number  # noqa: F401,E402
-from engine.runs.follow import MetricsReader  # noqa: F401,E402
-
-
 def default_run_name(source: str, model: str) -> str:
     return f"{source}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
 

@@ -56,3 +56,8 @@ def test_sweep_curve_keeps_the_values_as_given_and_leaves_out_a_nan_final():
     assert log and [p[2] for p in pairs] == [0, 1e-4, 1e-3] and [p[1] for p in pairs] == [0.9, 0.8, 0.7]
     assert final_against_field(configs, [0.9, None, 0.8, 0.7], "l2") is None
     assert final_against_field([{"l2": "a"}, {"l2": "b"}], [0.1, 0.2], "l2") is None
+
+
+def test_tables_show_a_dash_for_a_number_that_is_not_finite():
+    from commands.textviz import percent
+    assert [percent(v) for v in (0.5, None, float("nan"), float("inf"))] == ["50.00%", "-", "-", "-"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import lab_here, run_lab
+from tests.helpers import lab_here, mount_tmpfs, run_lab
 
 COMMANDS = ("eval", "predict", "inspect-weights", "export")
 
@@ -243,11 +243,7 @@ def test_no_space_left_is_one_line_and_keeps_earlier_files(made, tmp_path, monke
 @pytest.fixture
 def full_tmpfs(tmp_path):
     """A 1 MiB tmpfs filled up but for a few kB (skipped where mounting is not permitted)."""
-    folder = tmp_path / "small"
-    folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
+    folder = mount_tmpfs(tmp_path / "small", "1m")
     try:
         (folder / "earlier.pt").write_bytes(b"earlier")
         fd = os.open(folder / "fill", os.O_WRONLY | os.O_CREAT)

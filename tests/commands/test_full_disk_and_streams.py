@@ -10,17 +10,13 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, lab_cmd, lab_here
+from tests.helpers import ROOT, lab_cmd, lab_here, mount_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path):
     """A 40 kB tmpfs: too small for an HDF5 of the digits or for a PNG figure."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(mount)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    mount = mount_tmpfs(tmp_path / "small", "40k")
     yield mount
     subprocess.run(["umount", str(mount)])
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from engine import TrainConfig, train
+from tests.helpers import lab_errors
 
 
 @pytest.fixture
@@ -41,15 +42,7 @@ def fill(folder):
         os.close(fd)
 
 
-def cli(capsys, *args) -> tuple[int, list[str]]:
-    from commands.app import main
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    err = capsys.readouterr().err.strip().splitlines()
-    return code, err
+cli = lab_errors
 
 
 TRAIN = ("--epochs", "1", "--subset", "64", "--hidden", "4", "-q")

@@ -13,7 +13,7 @@ import torch
 
 from tests.helpers import ROOT, lab_cmd
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 
 LONG = ["train", "--epochs", "300", "--subset", "600"]
 

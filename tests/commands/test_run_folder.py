@@ -14,7 +14,7 @@ import torch
 from commands.app import main
 from tests.helpers import ROOT, lab_cmd
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import RunLock, read_metrics
+from engine.runs import RunLock, read_metrics
 
 
 def lab(*args, capsys):
@@ -64,7 +64,7 @@ def test_a_stale_lock_from_a_killed_process_is_taken_over(tmp_path, capsys, monk
     monkeypatch.chdir(tmp_path)
     assert lab("train", "--epochs", "1", "--name", "r", capsys=capsys)[0] == 0
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
-                               "from engine.runs.listing import RunLock; RunLock(sys.argv[2]).acquire();"
+                               "from engine.runs import RunLock; RunLock(sys.argv[2]).acquire();"
                                "print('held', flush=True); time.sleep(60)", str(ROOT), "runs/r"],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

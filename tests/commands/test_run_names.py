@@ -6,17 +6,11 @@ import pytest
 from engine.errors import ConfigError
 from engine.runs.sweep import parse_grid, plan
 from engine.training.events import History
-from engine.runs.listing import create_run_dir
+from engine.runs import create_run_dir
+from tests.helpers import lab_errors
 
 
-def cli(capsys, *args) -> tuple[int, list[str]]:
-    from commands.app import main
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    return code, capsys.readouterr().err.strip().splitlines()
+cli = lab_errors
 
 
 @pytest.mark.parametrize("name, says", [("", "expected a run folder name, got ''"),

@@ -9,7 +9,7 @@ import time
 
 from tests.helpers import ROOT, lab_cmd, lab_here
 from engine import TrainConfig, load_run, train
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 
 
 def _start(tmp_path, name, epochs=400):

@@ -10,7 +10,7 @@ import pytest
 from engine import TrainConfig, train
 from engine.errors import CheckpointError
 from engine.files import atomic_write
-from engine.runs.listing import RunLock
+from engine.runs import RunLock
 
 
 def cli(capsys, *args) -> tuple[int, str]:

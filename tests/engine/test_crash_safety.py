@@ -25,7 +25,7 @@ sys.path.insert(0, sys.argv[1])
 import torch
 from engine import TrainConfig, train
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 from engine.training.trainer import resume_config
 from engine.data.sources import load_digits
 load_digits()  # import scikit-learn once, in the parent

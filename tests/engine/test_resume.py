@@ -10,7 +10,7 @@ import torch
 from engine import train
 from engine.errors import CheckpointError, ConfigError
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 from engine.training.trainer import resume_config
 from tests import helpers
 

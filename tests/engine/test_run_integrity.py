@@ -23,7 +23,7 @@ import torch
 from commands.app import main
 import engine.files as files
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 from engine.data.sources import load_digits
 load_digits()
 torch.optim.Adam([torch.zeros(1, requires_grad=True)])

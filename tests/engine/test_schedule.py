@@ -11,7 +11,7 @@ import torch
 from engine import TrainConfig, train
 from engine.config import config_from_text
 from engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 from engine.training.schedule import Schedule
 from engine.training.trainer import resume_config
 

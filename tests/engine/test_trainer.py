@@ -9,7 +9,7 @@ from engine import TrainConfig, train
 from engine.errors import CheckpointError, ConfigError
 from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.events import BatchEnded, EpochEnded, RunEnded, RunStarted
-from engine.runs.listing import METRICS_HEADER, read_metrics
+from engine.runs import METRICS_HEADER, read_metrics
 from engine.training.trainer import resume_config
 from tests.helpers import cfg
 

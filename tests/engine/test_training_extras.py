@@ -160,7 +160,7 @@ def test_light_commands_do_not_import_torch(tmp_path, argv):
 
 
 def test_metrics_reader_parses_only_what_was_appended(tmp_path):
-    from engine.runs.listing import METRICS_HEADER, MetricsReader
+    from engine.runs import METRICS_HEADER, MetricsReader
     path = tmp_path / "metrics.csv"
 
     def rows(a, b):

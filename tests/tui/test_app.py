@@ -221,7 +221,7 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
 
 def _progress(run, pid, **fields):
     import socket
-    from engine.runs.listing import write_json
+    from engine.files import write_json
     write_json(run / "progress.json", {"pid": pid, "host": socket.gethostname(), "epochs": 3,
                                        "started": time.time() - 5, "time": time.time(), **fields})
 

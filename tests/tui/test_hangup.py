@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import ROOT, lab_here, wait_for as wait
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.listing import read_metrics
+from engine.runs import read_metrics
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

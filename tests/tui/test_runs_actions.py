@@ -6,7 +6,7 @@ import os
 import pytest
 
 from engine.config import TrainConfig
-from engine.runs.listing import RunLock
+from engine.runs import RunLock
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from tui.app import make_app
 from tui.screens.confirm import ConfirmScreen
