@@ -1,5 +1,7 @@
 """Small building blocks shared by the model families."""
 
+import copy
+
 import torch
 import torch.nn as nn
 
@@ -22,11 +24,20 @@ def mlp_head(in_features: int, hidden: list[int], num_classes: int, act: str, dr
     return layers
 
 
+PROBE_ON_CPU_BYTES = 256 * 2**20
+
+
 @torch.no_grad()
 def flat_features(body: nn.Module, input_shape) -> int:
     """Number of features `body` produces for one image: lets every model take any input size."""
+    device = None  # the default: meta while the model's memory is checked (registry.py)
+    if any(t.is_meta for t in body.parameters()):
+        size = sum(t.numel() * t.element_size() for t in [*body.parameters(), *body.buffers()])
+        if size <= PROBE_ON_CPU_BYTES:  # norms, pooling and dropout on meta run Python decompositions that
+            # import torch._dynamo (2.4 s on 2 cores): a real copy of a small body finds the shape for less
+            body, device = copy.deepcopy(body).to_empty(device="cpu"), "cpu"
     was_training = body.training
     body.eval()
-    n = body(torch.zeros(1, *input_shape)).flatten(1).shape[1]
+    n = body(torch.zeros(1, *input_shape, device=device))
     body.train(was_training)
-    return n
+    return n.flatten(1).shape[1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+
 import torch
 import torch.nn as nn
 
@@ -17,15 +20,53 @@ def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     # one fused kernel per step instead of a loop over tensors: ~20% off an MLP step on CPU (bench/README.md)
     fused = {"fused": True} if first is not None and first.device.type in ("cpu", "cuda") else {}
     if name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
+        return eager(torch.optim.SGD)(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
                                weight_decay=cfg.weight_decay, **fused)
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
+        return eager(torch.optim.Adam)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
+        return eager(torch.optim.AdamW)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return eager(torch.optim.RMSprop)(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     raise ConfigError(f"--optimizer: expected one of sgd, adam, adamw, rmsprop, got {name!r}")
+
+
+# torch's wrappers (file, function) that exist for torch.compile: each imports torch._dynamo on its first call.
+# The profiling hook around step is peeled too: torch puts it back on every optimizer class it constructs.
+_COMPILE_WRAPPERS = {("_compile.py", "inner"), ("optimizer.py", "_use_grad"), ("optimizer.py", "wrapper")}
+_WRAPPED_METHODS = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
+
+
+def _unwrap(fn):
+    """`fn` without torch's compile-only wrappers; any other wrapper is kept (and so is its behaviour)."""
+    while hasattr(fn, "__wrapped__") and _origin(fn) in _COMPILE_WRAPPERS:
+        fn = fn.__wrapped__
+    return fn
+
+
+def _origin(fn) -> tuple[str, str]:
+    code = getattr(fn, "__code__", None)  # not __qualname__: functools.wraps copies the wrapped one's
+    return (os.path.basename(code.co_filename), code.co_name) if code else ("", "")
+
+
+@functools.cache
+def eager(cls: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
+    """`cls` with its methods called directly instead of through torch._dynamo's wrappers.
+
+    torch 2.x wraps every optimizer's step and bookkeeping in `torch._disable_dynamo` and graph breaks so that
+    torch.compile can trace around them; each imports torch._dynamo on first use (2.4 s of CPU on a 2-core AVX2
+    VM, more than an MLP epoch of MNIST; bench/README.md). lab never compiles a step, so it skips them. The
+    arithmetic is torch's own: the steps are bitwise those of `cls` (tests/engine/test_optim_eager.py)."""
+    body = {name: _unwrap(getattr(cls, name)) for name in _WRAPPED_METHODS}
+    wrapped_step = cls.step
+    raw_step = _unwrap(wrapped_step)
+    if raw_step is not wrapped_step:
+        def step(self, closure=None):
+            with torch.set_grad_enabled(self.defaults.get("differentiable", False)):  # what torch's wrapper does
+                return raw_step(self, closure)
+        step.__doc__ = raw_step.__doc__
+        body["step"] = step
+    return type(cls.__name__, (cls,), {**body, "__module__": cls.__module__, "__doc__": cls.__doc__})
 
 
 def penalty_params(model: nn.Module) -> list[torch.Tensor]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -110,7 +109,6 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     dist = Distributed(resolve_device(cfg.device))
     configure_threads(cfg.threads)
     locks: list[RunLock] = []
-    optimizer_imports = _preload_optimizer_imports()
 
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path
         run_dir = None
@@ -137,7 +135,6 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             emit = _fanout(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
                                                "python": platform.python_version()}),
                            open_trackers(trackers, cfg, run_dir), on_event)
-        optimizer_imports.join()
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
         loop.notes, loop.warnings = notes, warnings
         if state is not None:
@@ -166,19 +163,6 @@ def _load_data(cfg: TrainConfig, device, state: dict | None, run_dir, given: Dat
         raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
                           f"run's {state['data'].get('input_shape')}")
     return data
-
-
-def _preload_optimizer_imports() -> threading.Thread:
-    """Import torch._dynamo in the background while the data loads: every torch optimizer imports it on its
-    first use (torch 2.x wraps its methods in dynamo's `disable`), ~1 s that would otherwise wait alone."""
-    def load() -> None:
-        try:
-            import torch._dynamo  # noqa: F401
-        except Exception:  # the optimizer's own import will raise it again, where it belongs
-            pass
-    thread = threading.Thread(target=load, name="lab-preload-imports", daemon=True)
-    thread.start()
-    return thread
 
 
 def _fanout(*callbacks) -> Callable:

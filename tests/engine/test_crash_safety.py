@@ -29,7 +29,6 @@ from engine.runs import read_metrics
 from engine.training.trainer import resume_config
 from engine.data.sources import load_digits
 load_digits()  # import scikit-learn once, in the parent
-torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # and torch._dynamo, which an optimizer imports
 
 runs, kills = sys.argv[2], int(sys.argv[3])
 run = os.path.join(runs, "crash")
