@@ -28,9 +28,14 @@ def _sha256(data: bytes) -> str:
 
 def checkpoint_bytes(state: dict) -> bytes:
     """The bytes of a checkpoint file, sealed (see seal): serialised once when best.pt and last.pt share them."""
+    return seal(serialise(state))
+
+
+def serialise(state: dict) -> bytes:
+    """torch.save's bytes of a checkpoint dict, not yet sealed."""
     buf = io.BytesIO()
     torch.save({**state, "format_version": FORMAT_VERSION}, buf)
-    return seal(buf.getvalue())
+    return buf.getvalue()
 
 
 def seal(data: bytes) -> bytes:

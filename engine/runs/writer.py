@@ -2,22 +2,71 @@
 
 Order of writes, so that the folder never lies: a checkpoint is saved before the metrics row that it
 backs; progress.json is a heartbeat that tells a live run from a dead one.
+
+The writes after config.json happen in that order on one background thread (WriteQueue): a checkpoint is
+serialised in the training thread, where its tensors are consistent, and hashed, written and fsynced while
+the next batches run.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import socket
+import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from engine.errors import CheckpointError
-from engine.runs.checkpoint import checkpoint_bytes, save_checkpoint
+from engine.runs.checkpoint import save_checkpoint, seal, serialise
 from engine.runs.folder import RunFolder
 from engine.runs.result import RunResult
 from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
+
+
+class WriteQueue:
+    """Jobs run in order on one background thread. A job that fails drops those queued after it (a metrics
+    row is never written without the checkpoint before it), and its error is raised to the next caller."""
+
+    def __init__(self):
+        self._jobs: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="lab-run-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.raise_error()
+        self._jobs.put(job)
+
+    def wait(self) -> None:
+        """Block until every job submitted so far is done; raise the error of one that failed."""
+        self._jobs.join()
+        self.raise_error()
+
+    def raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Finish the queued jobs and end the thread (errors not yet raised are dropped: the run has ended)."""
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if self._error is None:
+                    job()
+            except BaseException as e:  # kept for the training thread, which reports it
+                self._error = e
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
 
 
 class RunWriter:
@@ -35,24 +84,43 @@ class RunWriter:
         self.started = time.time()
         self._last_progress = 0.0
         self.progress: dict = {}
+        self.queue = WriteQueue()
 
     def __call__(self, event) -> None:
         match event:
             case RunStarted():
+                self.queue.wait()
                 self._started(event)
             case BatchEnded():
                 self._batch(event)
             case CheckpointReady():
-                data = checkpoint_bytes(event.state)  # one serialisation for both files
-                if event.best:
-                    save_checkpoint(self.folder.best, event.state, data)
-                save_checkpoint(self.folder.last, event.state, data)
+                self.queue.wait()  # one checkpoint in flight at a time: memory stays one copy of the state
+                self.queue.submit(self._saver(event))
             case EpochEnded():
-                self._epoch(event)
+                self.queue.submit(lambda: self._epoch(event))
             case BoundaryReady():
-                self.folder.write_boundary(event.grid)
+                self.queue.submit(lambda: self.folder.write_boundary(event.grid))
             case RunEnded():
-                self._ended(event)
+                self.queue.submit(lambda: self._ended(event))
+                self.queue.wait()
+
+    def wait(self) -> None:
+        """Block until every write so far is on disk; raise the error of one that failed."""
+        self.queue.wait()
+
+    def close(self) -> None:
+        self.queue.close()
+
+    def _saver(self, e: CheckpointReady) -> Callable[[], None]:
+        raw = serialise(e.state)  # here, while the tensors hold this state; once for both files
+        position = {"epoch": e.state.get("epoch"), "epoch_step": e.state.get("epoch_step", 0)}
+
+        def save() -> None:
+            data = seal(raw)
+            if e.best:
+                save_checkpoint(self.folder.best, position, data)
+            save_checkpoint(self.folder.last, position, data)
+        return save
 
     def _started(self, e: RunStarted) -> None:
         self.epochs, self.config, self.data = e.config["epochs"], e.config, e.dataset
@@ -77,8 +145,10 @@ class RunWriter:
         self._write_progress({"status": "running", "epoch": e.start_epoch, "step": e.start_step}, force=True)
 
     def _batch(self, e: BatchEnded) -> None:
-        self._write_progress({"status": "running", "epoch": e.epoch, "step": e.step, "steps": e.steps,
-                              "loss": e.loss})
+        if time.time() - self._last_progress >= PROGRESS_INTERVAL:  # checked here: a batch must never wait
+            fields = {"status": "running", "epoch": e.epoch, "step": e.step, "steps": e.steps, "loss": e.loss}
+            self._last_progress = time.time()
+            self.queue.submit(lambda: self._write_progress(fields, force=True))
 
     def _epoch(self, e: EpochEnded) -> None:
         self.metrics.append(e.row())

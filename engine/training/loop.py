@@ -99,6 +99,7 @@ class TrainLoop:
         # chosen once: without a validation split, a bounded seeded sample of the training data is scored
         self.monitored = data.val if len(data.val) else sample_split(data.train, TRAIN_MONITOR_MAX, cfg.seed)
         self.timings = Timings()  # train() hands over the one that has timed the data and the set-up
+        self.flush: Callable[[], None] = lambda: None  # waits for the run folder's writes (RunWriter.wait)
 
     # ---- restore and snapshot ----
     def restore(self, state: dict, path, best: dict | None = None) -> None:
@@ -363,6 +364,8 @@ class TrainLoop:
                     "samples": len(scored)}
             if top5 is not None:
                 test["top5"] = top5
+        with self.timings.phase("checkpoints"):  # the last checkpoint's writing overlapped the test
+            self.flush()
         self.emit(RunEnded(status, self.history, test, error, diverged, self.timings.to_dict()))
         return self.history
 

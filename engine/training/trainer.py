@@ -109,6 +109,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     dist = Distributed(resolve_device(cfg.device))
     configure_threads(cfg.threads)
     locks: list[RunLock] = []
+    writers: list[RunWriter] = []
 
     def folder(ref) -> Path:  # rank 0 opens and locks the folder; the others learn its path
         run_dir = None
@@ -132,11 +133,13 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         run_dir = run_dir or folder(None)
         emit = (lambda event: None)
         if dist.is_main:  # rank 0 alone writes the folder and logs to the trackers
-            emit = _fanout(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
-                                               "python": platform.python_version()}),
-                           open_trackers(trackers, cfg, run_dir), on_event)
+            writers.append(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
+                                               "python": platform.python_version()}))
+            emit = _fanout(writers[0], open_trackers(trackers, cfg, run_dir), on_event)
         loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
         loop.notes, loop.warnings = notes, warnings
+        if writers:
+            loop.flush = writers[0].wait
         if state is not None:
             loop.restore(state, RunFolder(run_dir).last, best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
@@ -148,6 +151,8 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
         raise
     finally:
+        for writer in writers:  # its last writes land before the folder's lock is let go
+            writer.close()
         for lock in locks:
             lock.release()
         dist.close()

@@ -139,16 +139,21 @@ def test_a_loss_that_explodes_but_stays_finite_is_diverged(tmp_path):
     assert results["diverged_at"]["epoch"] == 1
 
 
-def test_paused_time_is_not_training_time(tmp_path):
+def test_paused_time_is_not_training_time(tmp_path, monkeypatch):
     import time
-    calls = {"n": 0}
+    calls, clock = {"n": 0}, {"t": 0.0}
+
+    def tick() -> float:  # a clock that a loaded machine cannot slow down: 0.1 ms a reading
+        clock["t"] += 1e-4
+        return clock["t"]
 
     def pause_once():
         calls["n"] += 1
         if calls["n"] == 3:
-            time.sleep(1.0)  # labtui's pause blocks inside should_stop
+            clock["t"] += 1000.0  # labtui's pause blocks inside should_stop
+    monkeypatch.setattr(time, "perf_counter", tick)
     h = train(cfg(tmp_path, epochs=1), should_stop=pause_once)
-    assert h.rows[0]["seconds"] < 0.9
+    assert calls["n"] > 3 and h.rows[0]["seconds"] < 1.0
 
 
 def test_every_metrics_row_is_backed_by_a_checkpoint(tmp_path, monkeypatch):

@@ -84,3 +84,23 @@ def test_validation_runs_at_the_training_precision_and_the_test_score_in_fp32(tm
     monkeypatch.setattr(loop, "loss_acc_confusion", recording)
     h = train(cfg(tmp_path, epochs=1, subset=200, precision="bf16", device="cpu"))
     assert seen == [True, False] and 0 < h.test_acc <= 1
+
+
+def test_a_checkpoint_is_written_while_the_next_epoch_trains(tmp_path, monkeypatch):
+    import threading
+    from engine.runs import writer
+    from engine.training.events import BatchEnded
+    real, next_epoch_ran, waited = writer.save_checkpoint, threading.Event(), []
+
+    def slow_disk(path, state, data):
+        if state["epoch"] == 1 and path.name == "last.pt":  # held until epoch 2 has trained its batches
+            waited.append(next_epoch_ran.wait(timeout=20))
+        real(path, state, data)
+
+    def on_event(event):
+        if isinstance(event, BatchEnded) and event.epoch == 2:
+            next_epoch_ran.set()
+    monkeypatch.setattr(writer, "save_checkpoint", slow_disk)
+    h = train(cfg(tmp_path, epochs=2), on_event=on_event)
+    assert waited == [True] and h.status == "completed"
+    assert checkpoint.load_checkpoint(Path(h.run_dir) / "last.pt")["epoch"] == 2
