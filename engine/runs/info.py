@@ -48,6 +48,9 @@ class RunInfo:
         if self.result and self.result.status:
             return self.result.status
         folder = RunFolder(self.path)
+        holder = _lock_holder(folder.lock_file)  # no heartbeat: a folder copied by hand, or an older lab's
+        if holder is not None:
+            return "running" if writer_alive(holder) else "dead"
         try:
             age = time.time() - (folder.metrics if folder.metrics.exists() else folder.config).stat().st_mtime
         except OSError:
@@ -109,6 +112,23 @@ def writer_alive(progress: dict, now: float | None = None) -> bool:
             return True  # another user's live process
     t = number(progress.get("time"), 0)
     return t is not None and now - t < HEARTBEAT_STALE
+
+
+def _lock_holder(lock: Path) -> dict | None:
+    """{pid, host} from a .lock written on this host, else None (another host's pid says nothing here)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        words = os.read(fd, 200).decode("utf-8", "replace").split()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(words) != 2 or not words[0].isdigit() or words[1] != socket.gethostname():
+        return None
+    return {"pid": int(words[0]), "host": words[1]}
 
 
 def load_run(path: str | Path) -> RunInfo:

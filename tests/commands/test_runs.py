@@ -62,3 +62,17 @@ def test_lab_runs_does_not_import_torch(tmp_path):
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0, r.stderr
     assert "completed" in r.stdout and r.stdout.strip().endswith("no torch")
+
+
+def test_a_folder_without_a_heartbeat_is_judged_by_its_lock(tmp_path):
+    import socket
+    from engine.runs import read_run
+    for name, pid in (("copied", 2**22 + 12345), ("held", os.getpid())):  # above pid_max: no such process
+        run = tmp_path / name
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({"config": {"model": "mlp", "epochs": 3}, "data": {}}))
+        (run / "metrics.csv").write_text("epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n"
+                                         "1,1,0.5,1,0.5,0.001,1\n")
+        (run / ".lock").write_text(f"{pid} {socket.gethostname()}\n")
+    assert read_run(tmp_path / "copied").status == "dead"  # was 'running' for 5 minutes after the copy
+    assert read_run(tmp_path / "held").status == "running"
