@@ -36,6 +36,8 @@ def flat_features(body: nn.Module, input_shape) -> int:
         if size <= PROBE_ON_CPU_BYTES:  # norms, pooling and dropout on meta run Python decompositions that
             # import torch._dynamo (2.4 s on 2 cores): a real copy of a small body finds the shape for less
             body, device = copy.deepcopy(body).to_empty(device="cpu"), "cpu"
+            for t in [*body.parameters(), *body.buffers()]:
+                t.zero_()  # not the memory's leftovers: denormal floats would make each op ~100x slower
     was_training = body.training
     body.eval()
     n = body(torch.zeros(1, *input_shape, device=device))
