@@ -10,8 +10,8 @@ from tui.widgets.config_form import COMMON, ConfigForm, form_settings
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RARE = [s.name for s in form_settings() if s.name not in COMMON]
 # rare settings away from their defaults, one of each kind: text, integer, number, list, select, on/off
-CHANGED = dict(epochs=1, optimizer="sgd", momentum=0.5, nesterov=True, seed=7, classes=[1, 2, 3], activation="gelu", device="cpu",
-               weight_decay=1e-4, patience=3, images_key="x")
+CHANGED = dict(epochs=1, optimizer="sgd", momentum=0.5, nesterov=True, seed=7, classes=[1, 2, 3], activation="gelu",
+               device="cpu", weight_decay=1e-4, patience=3, images_key="x")
 
 
 async def test_the_rare_fields_are_built_when_first_shown_and_tab_reaches_each_in_order(tmp_path):
