@@ -14,6 +14,9 @@ from ..widgets.config_form import ConfigForm
 
 
 class NewRunScreen(Screen):
+    # prefilled by flags, Enter starts at once; naming Start here rather than focusing it on mount spares the
+    # first paint a focus on the (focusable) form scroll and a blur, each restyling every field of the form
+    AUTO_FOCUS = "#start"
     BINDINGS = [
         Binding("enter", "start", "Start", show=False),
         Binding("ctrl+s", "start", "Start"),
@@ -38,7 +41,6 @@ class NewRunScreen(Screen):
     def on_mount(self) -> None:
         self.title = "lab: new run"
         self.sub_title = f"runs in {self.initial.runs_dir}/"
-        self.query_one("#start", Button).focus()  # prefilled by flags, Enter starts at once
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_start()

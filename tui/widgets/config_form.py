@@ -1,6 +1,8 @@
 """The New-run form, generated from TrainConfig's field metadata: one input or select per setting.
 
-The settings most runs change come first; the rarer ones wait in a collapsed "more settings" group.
+The settings most runs change come first; the rarer ones wait in a collapsed "more settings" group whose
+fields are built only when it is first opened: composing and styling them was most of labtui's first paint.
+Until then each rare setting keeps the initial config's value, exactly as its untouched field would.
 """
 
 from textual.containers import Grid, Vertical
@@ -47,35 +49,56 @@ class ConfigForm(Vertical):
         super().__init__(**kw)
         self.initial = initial
         self.fields = form_settings()
+        self.rare_built = False
 
     def compose(self):
         with Grid(classes="form-grid", id="form-common"):
             yield from self._fields([s for s in self.fields if s.name in COMMON])
-        rare = [s for s in self.fields if s.name not in COMMON]
-        with Collapsible(title=f"more settings ({len(rare)}: data, model, optimisation, run)", collapsed=True,
+        with Collapsible(title=f"more settings ({len(self.rare)}: data, model, optimisation, run)", collapsed=True,
                          id="form-more"):
-            with Grid(classes="form-grid", id="form-rare"):
-                yield from self._fields(rare)
+            yield Grid(classes="form-grid", id="form-rare")
+
+    @property
+    def rare(self) -> list:
+        """The settings of the "more settings" group."""
+        return [s for s in self.fields if s.name not in COMMON]
+
+    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+        self.build_rare()
+
+    def build_rare(self) -> None:
+        """Mount the rare settings' fields, once; they are in the DOM (queryable) when this returns."""
+        if not self.rare_built:
+            self.rare_built = True
+            self.query_one("#form-rare", Grid).mount_all(self._fields(self.rare))
+
+    def _raw(self, s):
+        """What the field of s shows for the initial config: its text, or its select's value."""
+        value = getattr(self.initial, s.name)
+        if s.kind in ("choice", "bool"):
+            return UNSET if value is None else value
+        return _text(value)
 
     def _fields(self, fields):
         for s in fields:
             yield Label(LABELS.get(s.name, s.name.replace("_", " ")), classes="form-label")
-            value = getattr(self.initial, s.name)
+            current = self._raw(s)
             if s.kind in ("choice", "bool"):
                 options = _select_options(s)
-                current = UNSET if value is None else value
                 if current not in [v for _, v in options]:
                     options.append((str(current), current))  # e.g. a model from a plugin, or cuda:1
                 yield Select(options, value=current, allow_blank=False, compact=True, id=f"f-{s.name}",
                              tooltip=s.help)
             else:
                 kind = {"int": "integer", "float": "number"}.get(s.kind, "text")
-                yield Input(_text(value), placeholder=s.placeholder, type=kind, compact=True, id=f"f-{s.name}",
+                yield Input(current, placeholder=s.placeholder, type=kind, compact=True, id=f"f-{s.name}",
                             tooltip=s.help)
 
     def values(self) -> dict:
-        """The raw field values, as text or choices."""
-        return {s.name: self.query_one(f"#f-{s.name}").value for s in self.fields}
+        """The raw field values, as text or choices (a rare field not built yet: the initial config's)."""
+        built = self.rare_built
+        return {s.name: self.query_one(f"#f-{s.name}").value if built or s.name in COMMON else self._raw(s)
+                for s in self.fields}
 
     def config(self) -> TrainConfig:
         """A validated TrainConfig, or a ConfigError with the same text as the CLI's for that value.
@@ -98,12 +121,13 @@ class ConfigForm(Vertical):
         return cfg
 
     def mark_invalid(self, message: str) -> None:
-        """Highlight the field a ConfigError names by its flag."""
+        """Highlight the field a ConfigError names by its flag, opening the "more settings" group for a rare one."""
+        bad = next((s for s in self.fields if message.startswith((s.flag + ":", s.flag + " "))), None)
+        if bad is not None and bad.name not in COMMON:
+            self.build_rare()
+            self.query_one("#form-more", Collapsible).collapsed = False
         for s in self.fields:
-            widget = self.query_one(f"#f-{s.name}")
-            bad = message.startswith(s.flag + ":") or message.startswith(s.flag + " ")
-            widget.set_class(bad, "invalid")
-            if bad:
-                if s.name not in COMMON:
-                    self.query_one("#form-more", Collapsible).collapsed = False
-                widget.focus()
+            if self.rare_built or s.name in COMMON:
+                self.query_one(f"#f-{s.name}").set_class(s is bad, "invalid")
+        if bad is not None:
+            self.query_one(f"#f-{bad.name}").focus()
