@@ -89,7 +89,7 @@ def end_line(e) -> str:
                      + (f" test_top5={e.test['top5']:.4f}" if e.test.get("top5") is not None else ""))
     if e.timings.get("wall") is not None:  # from Enter to this line, beside the seconds spent in epochs
         parts.append(f"train={e.timings.get('train', 0.0):.2f}s wall={e.timings['wall']:.2f}s")
-    parts.append(f"-> {h.run_dir}")
+    parts.append(f"-> {h.run_dir}" if h.run_dir else "while loading the data: no run folder was made")
     return " ".join(parts)
 
 

@@ -92,7 +92,9 @@ def _after_run(history, log_error: str | None, log_file: Path | None, json_out: 
     from engine.runs import RunFolder
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
-    if json_out:
+    if json_out and history.run_dir is None:  # stopped while the data loaded: no folder was made
+        print(json.dumps({"run_dir": None, "status": history.status}, indent=2))
+    elif json_out:
         results = RunFolder(history.run_dir).read_results() or {}
         print(json.dumps({"run_dir": str(Path(history.run_dir).resolve()), **results}, indent=2))
     if history.status == "interrupted" and stop.reason:

@@ -22,7 +22,7 @@ from engine.training.finetune import load_initial_weights, set_frozen
 from engine.trackers import check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
-from engine.training.events import History, PhaseChanged
+from engine.training.events import History, PhaseChanged, RunEnded
 from engine.training.loop import TrainLoop
 from engine.training.state_check import check_resume_state, check_run_files
 from engine.runs.folder import RunFolder
@@ -130,16 +130,11 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         model = build_model(cfg, data, dist.device)  # a bad model option fails here, before a folder exists
         notes = start_weights(cfg, model, state is None, dist.active)
         trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
+        if run_dir is None and (early := _stop_requested(should_stop, dist)):
+            return _stopped_before_start(early, timings, on_event if dist.is_main else None)
         run_dir = run_dir or folder(None)
-        emit = (lambda event: None)
-        if dist.is_main:  # rank 0 alone writes the folder and logs to the trackers
-            writers.append(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
-                                               "python": platform.python_version()}))
-            emit = _fanout(writers[0], open_trackers(trackers, cfg, run_dir), on_event)
-        loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
+        loop = _make_loop(cfg, data, model, dist, run_dir, trackers, on_event, should_stop, writers)
         loop.notes, loop.warnings = notes, warnings
-        if writers:
-            loop.flush = writers[0].wait
         if state is not None:
             loop.restore(state, RunFolder(run_dir).last, best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
@@ -156,6 +151,33 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         for lock in locks:
             lock.release()
         dist.close()
+
+
+def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list) -> TrainLoop:
+    """The loop, its events fanned out to the run folder's writer (rank 0 alone), the trackers and `on_event`."""
+    emit = (lambda event: None)
+    if dist.is_main:
+        writers.append(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
+                                           "python": platform.python_version()}))
+        emit = _fanout(writers[0], open_trackers(trackers, cfg, run_dir), on_event)
+    loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
+    if writers:
+        loop.flush = writers[0].wait
+    return loop
+
+
+def _stop_requested(should_stop: Callable | None, dist: Distributed) -> str | None:
+    value = dist.stop(should_stop() if should_stop else None)  # every rank agrees, as at a batch
+    return (value if isinstance(value, str) else "cancelled") if value else None
+
+
+def _stopped_before_start(status: str, timings: Timings, on_event: Callable | None) -> History:
+    """A stop (a signal, a cancel, the time limit) while the data loaded: nothing was trained, so no folder is
+    made; the History has no run_dir and the end is reported as for any run."""
+    history = History(status=status)
+    if on_event is not None:
+        on_event(RunEnded(status, history, {}, "", None, timings.to_dict()))
+    return history
 
 
 def _load_data(cfg: TrainConfig, device, state: dict | None, run_dir, given: Dataset | None) -> Dataset:

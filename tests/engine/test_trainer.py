@@ -218,3 +218,14 @@ def test_resume_with_more_epochs_under_onecycle_and_a_new_lr(tmp_path):
     c, run_dir = resume_config(plain.run_dir, epochs=2, lr=0.01234)
     # the lr is a function of the step and of the resumed config: epoch 2 of 2 of a cosine from 0.01234
     assert train(c, resume=run_dir).rows[-1]["lr"] == pytest.approx(0.01234 * (1 + math.cos(math.pi / 2)) / 2)
+
+
+def test_a_stop_while_the_data_loads_makes_no_run_folder(tmp_path):
+    from engine.training.events import RunEnded
+    events = []
+    h = train(cfg(tmp_path, name="early"), on_event=events.append, should_stop=lambda: "interrupted")
+    assert h.status == "interrupted" and h.run_dir is None and h.rows == []
+    assert not (tmp_path / "runs" / "early").exists()  # was a folder holding a checkpoint of nothing trained
+    assert isinstance(events[-1], RunEnded) and events[-1].status == "interrupted"
+    resumed = train(cfg(tmp_path, name="early", epochs=1))  # the name is free for the next start
+    assert resumed.run_dir.endswith("early") and resumed.status == "completed"

@@ -69,13 +69,14 @@ def test_gradient_clipping_bounds_each_step(tmp_path):
 
 
 def test_warmup_ramps_the_lr_linearly_under_any_schedule(tmp_path, monkeypatch):
-    seen = []
-    step = torch.optim.SGD.step
+    from engine.training.optim import eager
+    seen, sgd = [], eager(torch.optim.SGD)  # the class lab's make_optimizer builds
+    step = sgd.step
 
     def record(self, *a, **k):
         seen.append(self.param_groups[0]["lr"])
         return step(self, *a, **k)
-    monkeypatch.setattr(torch.optim.SGD, "step", record)
+    monkeypatch.setattr(sgd, "step", record)
     h = train(cfg(tmp_path, epochs=2, optimizer="sgd", lr=0.1, warmup=1.0, scheduler="step", step_size=1,
                   gamma=0.5))
     per_epoch = 12

@@ -139,7 +139,8 @@ class Dashboard(Vertical):
         self.query_one("#progress", ProgressBar).update(total=1, progress=1)
         self.state = e.status
         test = f"  test acc {100 * e.test['accuracy']:.2f}%" if e.test else ""
-        self._say(Text.assemble((e.status, "bold"), f"{test}  ->  {e.history.run_dir}"))
+        where = f"  ->  {e.history.run_dir}" if e.history.run_dir else "  while loading: nothing to save"
+        self._say(Text.assemble((e.status, "bold"), f"{test}{where}"))
 
     def on_training_failed(self, message: m.TrainingFailed) -> None:
         self.state = "failed"
