@@ -130,8 +130,11 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         model = build_model(cfg, data, dist.device)  # a bad model option fails here, before a folder exists
         notes = start_weights(cfg, model, state is None, dist.active)
         trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
-        if run_dir is None and (early := _stop_requested(should_stop, dist)):
-            return _stopped_before_start(early, timings, on_event if dist.is_main else None)
+        if run_dir is None and should_stop is not None:  # a stop while the data loaded: no folder to leave
+            first = should_stop()
+            if early := _stop_requested(first, dist):
+                return _stopped_before_start(early, timings, on_event if dist.is_main else None)
+            should_stop = _replay_first(should_stop, first)
         run_dir = run_dir or folder(None)
         loop = _make_loop(cfg, data, model, dist, run_dir, trackers, on_event, should_stop, writers)
         loop.notes, loop.warnings = notes, warnings
@@ -166,9 +169,19 @@ def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should
     return loop
 
 
-def _stop_requested(should_stop: Callable | None, dist: Distributed) -> str | None:
-    value = dist.stop(should_stop() if should_stop else None)  # every rank agrees, as at a batch
+def _stop_requested(value, dist: Distributed) -> str | None:
+    value = dist.stop(value)  # every rank agrees, as at a batch
     return (value if isinstance(value, str) else "cancelled") if value else None
+
+
+def _replay_first(should_stop: Callable, first) -> Callable:
+    """should_stop whose first poll (the loop's, before batch 1) answers what the poll before the folder got:
+    the callable is polled as many times as batches start, as it always was (tests count on it)."""
+    answers = [first]
+
+    def poll():
+        return answers.pop() if answers else should_stop()
+    return poll
 
 
 def _stopped_before_start(status: str, timings: Timings, on_event: Callable | None) -> History:

@@ -25,7 +25,9 @@ def _start(tmp_path, name, epochs=400):
 def test_runs_tells_live_from_dead_filters_and_prunes(tmp_path):
     runs = str(tmp_path / "runs")
     train(TrainConfig(epochs=1, subset=200, runs_dir=runs, name="done", model="logistic"))
-    train(TrainConfig(epochs=3, subset=200, runs_dir=runs, name="stopped"), should_stop=lambda: "cancelled")
+    polls = iter([None])  # cancelled after its first batch (a cancel while loading leaves no folder)
+    train(TrainConfig(epochs=3, subset=200, runs_dir=runs, name="stopped"),
+          should_stop=lambda: next(polls, "cancelled"))
     killed = _start(tmp_path, "killed")
     killed.send_signal(signal.SIGKILL)
     killed.wait()

@@ -157,8 +157,9 @@ def test_a_bit_flip_is_caught_without_checkpoints_json(tmp_path, sealed):
 def test_a_short_epoch_perm_is_refused(tmp_path):
     from engine import TrainConfig, train
     from engine.training.trainer import resume_config
+    polls = iter([None])  # one batch, then stopped mid-epoch: last.pt records the epoch's shuffle
     h = train(TrainConfig(epochs=2, subset=64, hidden=[4], runs_dir=str(tmp_path / "runs"), name="p"),
-              should_stop=lambda: True)  # stopped at its first batch: last.pt records the epoch's shuffle
+              should_stop=lambda: next(polls, True))
     state = load_checkpoint(os.path.join(h.run_dir, "last.pt"))
     assert state["epoch_perm"] is not None
     state["epoch_perm"] = state["epoch_perm"][:10]
