@@ -34,12 +34,15 @@ class WriteQueue:
     def __init__(self):
         self._jobs: queue.Queue = queue.Queue()
         self._error: BaseException | None = None
+        # raising an error starts a new generation: a job queued before it (behind the failed one) stays
+        # dropped even when the training thread raised the error before this thread reached the job
+        self._generation = 0
         self._thread = threading.Thread(target=self._work, name="lab-run-writer", daemon=True)
         self._thread.start()
 
     def submit(self, job: Callable[[], None]) -> None:
         self.raise_error()
-        self._jobs.put(job)
+        self._jobs.put((self._generation, job))
 
     def wait(self) -> None:
         """Block until every job submitted so far is done; raise the error of one that failed."""
@@ -47,8 +50,10 @@ class WriteQueue:
         self.raise_error()
 
     def raise_error(self) -> None:
-        error, self._error = self._error, None
+        error = self._error
         if error is not None:
+            self._generation += 1  # first: the worker never finds the error cleared and the generation old
+            self._error = None
             raise error
 
     def close(self) -> None:
@@ -58,9 +63,10 @@ class WriteQueue:
             self._thread.join()
 
     def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (item := self._jobs.get()) is not None:
+            generation, job = item
             try:
-                if self._error is None:
+                if self._error is None and generation == self._generation:
                     job()
             except BaseException as e:  # kept for the training thread, which reports it
                 self._error = e

@@ -1,0 +1,50 @@
+"""Hostile review of the run folder's background writer (engine/runs/writer.py)."""
+
+import threading
+
+import pytest
+
+from engine.runs.writer import WriteQueue
+
+
+def test_jobs_queued_before_a_failure_stay_dropped_after_the_error_is_raised():
+    # a checkpoint that fails must drop the metrics row queued behind it, even when the training thread
+    # picks the error up before the writer thread reaches that row
+    q = WriteQueue()
+    raised, ran, go = threading.Event(), [], threading.Event()
+    get = q._jobs.get
+
+    def slow_get(*a, **kw):  # the writer thread reaches the next job only after the error was raised
+        if q._error is not None:
+            raised.wait(2)
+        return get(*a, **kw)
+    q._jobs.get = slow_get
+
+    def failing():
+        go.wait(2)
+        raise OSError(28, "No space left on device")
+    q.submit(failing)
+    q.submit(lambda: ran.append("row"))
+    go.set()
+    for _ in range(200):
+        if q._error is not None:
+            break
+        threading.Event().wait(0.01)
+    with pytest.raises(OSError):
+        q.raise_error()
+    raised.set()
+    q.wait()
+    q.close()
+    assert ran == []
+
+
+def test_later_jobs_run_once_the_error_was_raised():
+    q = WriteQueue()
+    ran = []
+    q.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        q.wait()
+    q.submit(lambda: ran.append("results"))  # results.json of the failed run is still written
+    q.wait()
+    q.close()
+    assert ran == ["results"]
