@@ -48,3 +48,25 @@ def test_later_jobs_run_once_the_error_was_raised():
     q.wait()
     q.close()
     assert ran == ["results"]
+
+
+def test_a_disk_that_fills_under_a_background_checkpoint(tmp_path, capsys):
+    # room for config.json and one checkpoint in best.pt and last.pt, not for the next one's temp file
+    import csv
+    import os
+    import subprocess
+
+    from engine.runs.checkpoint import load_checkpoint
+    from tests.helpers import lab_errors, mount_tmpfs
+    disk = mount_tmpfs(tmp_path / "small", "1600k")
+    try:
+        code, err = lab_errors(capsys, "train", "--subset", "300", "--epochs", "5", "--runs-dir", str(disk),
+                               "--name", "f", "-q")
+        run = disk / "f"
+        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and "No space left" in err[0], err
+        rows = list(csv.DictReader(open(run / "metrics.csv")))
+        last = load_checkpoint(run / "last.pt")
+        assert len(rows) == last["epoch"] >= 1  # every row backed by the checkpoint kept
+        assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
+    finally:
+        subprocess.run(["umount", str(disk)])
