@@ -102,7 +102,7 @@ def writer_alive(progress: dict, now: float | None = None) -> bool:
     """Is the process that writes this progress.json still there? On this host: its pid exists. On another
     host: its heartbeat is recent."""
     now = time.time() if now is None else now
-    if progress.get("host") == socket.gethostname() and isinstance(progress.get("pid"), int):
+    if progress.get("host") == socket.gethostname() and _is_pid(progress.get("pid")):
         try:
             os.kill(progress["pid"], 0)
             return True
@@ -126,9 +126,16 @@ def _lock_holder(lock: Path) -> dict | None:
         return None
     finally:
         os.close(fd)
-    if len(words) != 2 or not words[0].isdigit() or words[1] != socket.gethostname():
-        return None
-    return {"pid": int(words[0]), "host": words[1]}
+    if len(words) != 2 or not (words[0].isascii() and words[0].isdigit()) or words[1] != socket.gethostname():
+        return None  # int() refuses some of what isdigit() accepts ('²')
+    pid = int(words[0])
+    return {"pid": pid, "host": words[1]} if _is_pid(pid) else None
+
+
+def _is_pid(value) -> bool:
+    """A number that names one process: os.kill(0 or a negative number) reaches a process group (so 'alive'),
+    and one beyond a C int is an OverflowError, not an answer."""
+    return type(value) is int and 0 < value < 2**31
 
 
 def load_run(path: str | Path) -> RunInfo:

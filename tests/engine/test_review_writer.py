@@ -70,3 +70,4 @@ def test_a_disk_that_fills_under_a_background_checkpoint(tmp_path, capsys):
         assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
     finally:
         subprocess.run(["umount", str(disk)])
+
