@@ -33,8 +33,10 @@ def flat_features(body: nn.Module, input_shape) -> int:
     device = None  # the default: meta while the model's memory is checked (registry.py)
     if any(t.is_meta for t in body.parameters()):
         size = sum(t.numel() * t.element_size() for t in [*body.parameters(), *body.buffers()])
-        if size <= PROBE_ON_CPU_BYTES:  # norms, pooling and dropout on meta run Python decompositions that
-            # import torch._dynamo (2.4 s on 2 cores): a real copy of a small body finds the shape for less
+        # norms, pooling and dropout on meta run Python decompositions that import torch._dynamo (2.4 s on
+        # 2 cores): a real copy of a small body finds the shape for less, where its weights and one image's
+        # activations are small (large images stay on meta: the check refuses them before they exist)
+        if size + _activation_bytes(body, input_shape) <= PROBE_ON_CPU_BYTES:
             body, device = copy.deepcopy(body).to_empty(device="cpu"), "cpu"
             for t in [*body.parameters(), *body.buffers()]:
                 t.zero_()  # not the memory's leftovers: denormal floats would make each op ~100x slower
@@ -43,3 +45,14 @@ def flat_features(body: nn.Module, input_shape) -> int:
     n = body(torch.zeros(1, *input_shape, device=device))
     body.train(was_training)
     return n.flatten(1).shape[1]
+
+
+def _activation_bytes(body: nn.Module, input_shape) -> int:
+    """A bound on what one image's forward pass through a conv body holds at once (an input and an output of
+    its widest layer at full resolution): large images are probed on meta, which the memory check refuses
+    before anything of that size exists."""
+    widths = [int(input_shape[0])] + [m.out_channels for m in body.modules() if isinstance(m, nn.Conv2d)]
+    pixels = 1
+    for d in input_shape[1:]:
+        pixels *= int(d)
+    return 2 * 4 * max(widths) * pixels
