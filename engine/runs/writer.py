@@ -120,10 +120,11 @@ class RunWriter:
     def _saver(self, e: CheckpointReady) -> Callable[[], None]:
         raw = serialise(e.state)  # here, while the tensors hold this state; once for both files
         position = {"epoch": e.state.get("epoch"), "epoch_step": e.state.get("epoch_step", 0)}
+        best = e.best  # not the event: its state (a copy of every weight for channels_last) goes now
 
         def save() -> None:
             data = seal(raw)
-            if e.best:
+            if best:
                 save_checkpoint(self.folder.best, position, data)
             save_checkpoint(self.folder.last, position, data)
         return save

@@ -71,3 +71,28 @@ def test_a_disk_that_fills_under_a_background_checkpoint(tmp_path, capsys):
     finally:
         subprocess.run(["umount", str(disk)])
 
+
+
+def test_a_queued_checkpoint_holds_its_bytes_not_the_state_it_was_made_from(tmp_path):
+    # the state of a channels_last model is a copy of every weight: it must go once serialised, not stay
+    # alive until the background write is done
+    import gc
+    import weakref
+
+    import torch
+
+    from engine.runs.writer import RunWriter
+    from engine.training.events import CheckpointReady
+    writer = RunWriter(tmp_path)
+    gate = threading.Event()
+    writer.queue.submit(lambda: gate.wait(5))  # the writer thread is busy: the checkpoint waits in the queue
+    weights = torch.zeros(1000)
+    alive = weakref.ref(weights)
+    writer.queue.submit(writer._saver(CheckpointReady({"model_state_dict": {"w": weights}, "epoch": 1}, best=True)))
+    del weights
+    gc.collect()
+    try:
+        assert alive() is None
+    finally:
+        gate.set()
+        writer.close()
