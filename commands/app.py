@@ -96,10 +96,21 @@ def load_plugins() -> None:
         _exit_with(str(e))  # before run_cli: one line and exit code 2 by hand
 
 
+def _outlive_hangups() -> None:
+    """A headless run outlives its terminal (commands/signals.py) from the process's start, not only once
+    torch is imported and training begins: a hangup in the first seconds no longer kills it."""
+    import signal
+
+    from engine.runtime import detach_from_terminal
+    signal.signal(signal.SIGHUP, lambda signum, frame: detach_from_terminal())
+
+
 def main(argv=None) -> None:
     """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
     exiting = argv is None  # the process ends with this call (tests call main in-process with argv)
     argv = fill_optional_values(sys.argv[1:] if argv is None else list(argv))
+    if exiting and argv[:1] == ["train"]:
+        _outlive_hangups()
     try:
         load_plugins()
         run_cli(app, argv or ["--help"], "lab")

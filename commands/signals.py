@@ -55,6 +55,7 @@ class StopFlag:
         self.reason = None  # 'signal', 'requeue' or 'time-limit'
         self.deadline = None if time_limit is None else clock() + time_limit
         self.clock = clock
+        self.started = False  # training has begun (RunStarted): before it, a stop has nothing to save
         self._old = {}
 
     def __enter__(self):
@@ -71,16 +72,28 @@ class StopFlag:
         if self.signum is None:
             self.signum = signum
             self.reason = "requeue" if signum == signal.SIGUSR1 else "signal"
-            _say(f"\n{signal.Signals(signum).name}: stopping at this batch with a checkpoint "
-                 f"(resume with --resume)\n")
+            _say(f"\n{signal.Signals(signum).name}: stopping {self._where()}\n")
 
     def __call__(self):
         if self.signum is None and self.deadline is not None and self.clock() >= self.deadline:
             self.reason = "time-limit"
-            _say("\n--time-limit reached: stopping at this batch with a checkpoint (resume with --resume)\n")
+            _say(f"\n--time-limit reached: stopping {self._where()}\n")
             self.deadline = None
             self.signum = 0
         return "interrupted" if self.signum is not None else None
+
+    def _where(self) -> str:
+        if self.started:
+            return "at this batch with a checkpoint (resume with --resume)"
+        return "before training starts"
+
+    def watching(self, on_event):
+        """`on_event`, noting when training starts: what a stop's message says depends on it."""
+        def forward(event) -> None:
+            if type(event).__name__ == "RunStarted":
+                self.started = True
+            on_event(event)
+        return forward
 
     def __exit__(self, *exc):
         for s, h in self._old.items():

@@ -79,7 +79,7 @@ def train_command(
     printer = TrainPrinter(mode, log=log)
     try:
         with StopFlag(limit) as stop:
-            history = train(cfg, on_event=printer, should_stop=stop, resume=run_dir, exact_name=auto)
+            history = train(cfg, on_event=stop.watching(printer), should_stop=stop, resume=run_dir, exact_name=auto)
     finally:
         printer.close()
         _close_log(log)

@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from tests.helpers import ROOT, lab_cmd
+from tests.helpers import ROOT, lab_cmd, run_lab
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs import read_metrics
 
@@ -185,3 +185,24 @@ def test_srun_ranks_give_one_data_parallel_run_that_resumes_exactly(tmp_path):
     a = load_checkpoint(tmp_path / "runs" / "full" / "last.pt")["model_state_dict"]
     b = load_checkpoint(tmp_path / "runs" / "part" / "last.pt")["model_state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_hangup_in_the_first_moments_does_not_kill_the_run(tmp_path):
+    master, slave = pty.openpty()
+    p = start(tmp_path, "train", "--epochs", "1", "--subset", "200", "--name", "early", stdout=slave)
+    os.close(slave)
+    threading.Thread(target=_drain, args=(master,), daemon=True).start()
+    time.sleep(0.5)  # the interpreter is up, torch is still importing: lab's own handler is not installed yet
+    p.send_signal(signal.SIGHUP)
+    os.close(master)
+    p.wait(timeout=120)
+    assert p.returncode == 0, p.stderr.read()  # was -1: killed by the hangup
+    assert results(tmp_path / "runs" / "early")["status"] == "completed"
+
+
+def test_a_stop_before_training_starts_says_so_and_leaves_no_folder(tmp_path):
+    done = run_lab("train", "--time-limit", "0.001s", "--name", "none", cwd=tmp_path)
+    assert done.returncode == 75, done.stderr
+    said = done.stdout + done.stderr
+    assert "stopping before training starts" in said and "with a checkpoint" not in said
+    assert "no run folder was made" in said and not (tmp_path / "runs" / "none").exists()
