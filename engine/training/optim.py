@@ -66,7 +66,15 @@ def eager(cls: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
                 return raw_step(self, closure)
         step.__doc__ = raw_step.__doc__
         body["step"] = step
+    body["__reduce_ex__"] = lambda self, protocol: (_new_eager, (cls,), self.__getstate__())
     return type(cls.__name__, (cls,), {**body, "__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def _new_eager(cls: type) -> torch.optim.Optimizer:
+    """An empty eager(cls) for pickle, which then restores its state (the class is made at run time, so pickle
+    cannot find it by name)."""
+    made = eager(cls)
+    return made.__new__(made)
 
 
 def penalty_params(model: nn.Module) -> list[torch.Tensor]:

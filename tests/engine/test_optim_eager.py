@@ -85,3 +85,14 @@ def test_training_runs_do_not_import_torch_dynamo(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-2:] == ["mlp False", "cnn False"]
+
+
+def test_an_eager_optimizer_pickles_as_itself():
+    import pickle
+    model = _model()
+    opt = make_optimizer(model, TrainConfig(optimizer="adamw", lr=0.01))
+    _steps(model, opt, 2)
+    back = pickle.loads(pickle.dumps(opt))
+    assert type(back) is type(opt)
+    for a, b in zip(back.state_dict()["state"].values(), opt.state_dict()["state"].values()):
+        assert all(torch.equal(a[k], b[k]) for k in a)
