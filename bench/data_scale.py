@@ -65,11 +65,20 @@ def child(job: dict) -> dict:
         out["load"] = time.perf_counter() - t0
         if job.get("epoch"):
             out["epoch"] = train(cfg, dataset=data).rows[0]["seconds"]
-    out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["rss"] = peak_rss()
     if job["device"].startswith("cuda"):
         import torch
         out["gpu_peak"] = torch.cuda.max_memory_allocated()
     return out
+
+
+def peak_rss() -> int:
+    """This process's peak RSS in bytes: VmHWM, since ru_maxrss keeps the forking parent's peak across exec."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def measure(job: dict) -> dict:

@@ -12,9 +12,12 @@ def test_large_images_are_refused_without_running_the_conv_body_on_them():
     # convnet on 1x2000x2000 images: the check refuses its 1e10-parameter head in one line; the probe that
     # finds the head's size ran the convolutions on a real CPU copy (32 and 64 channels of 2000x2000 floats,
     # ~1.5 GB; at 6000x6000, more than this machine has: killed instead of refused)
-    code = ("import resource\nfrom engine.errors import LabError\nfrom engine.models import create_model\n"
+    # VmHWM, not ru_maxrss: Linux carries a process's peak across exec, so ru_maxrss would report the forking
+    # pytest worker's size (1.5 GB in a full run)
+    code = ("from engine.errors import LabError\nfrom engine.models import create_model\n"
             "try:\n    create_model('convnet', (1, 2000, 2000), 2)\nexcept LabError as e:\n    print(e)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+            "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM')][0]\n"
+            "print(int(hwm.split()[1]) // 1024)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
