@@ -17,7 +17,7 @@ from engine.files import safe_folder
 # rows per inference batch: on a CPU 512 keeps a batch's activations in cache and was the fastest of
 # 512-2048 for mlp, cnn, fastcnn and resnet (cnn 2.81 s against 3.43 s at 2048, bench/README.md);
 # an accelerator wants large batches
-EVAL_BATCH = {"cpu": 512}
+EVAL_BATCH_CPU = 512
 EVAL_BATCH_ACCELERATOR = 2048
 
 
@@ -25,7 +25,7 @@ def eval_batch_size(model: torch.nn.Module) -> int:
     """The inference batch for the device that holds the model."""
     first = next(model.parameters(), None)
     device = first.device.type if first is not None else "cpu"
-    return EVAL_BATCH.get(device, EVAL_BATCH_ACCELERATOR)
+    return EVAL_BATCH_CPU if device == "cpu" else EVAL_BATCH_ACCELERATOR
 
 
 @torch.inference_mode()

@@ -149,29 +149,26 @@ class RunWriter:
             record["created"] = _now()
         self.folder.write_config(record)
         self.metrics.rewrite(list(e.rows))
-        self._write_progress({"status": "running", "epoch": e.start_epoch, "step": e.start_step}, force=True)
+        self._write_progress({"status": "running", "epoch": e.start_epoch, "step": e.start_step})
 
     def _batch(self, e: BatchEnded) -> None:
         if time.time() - self._last_progress >= PROGRESS_INTERVAL:  # checked here: a batch must never wait
             fields = {"status": "running", "epoch": e.epoch, "step": e.step, "steps": e.steps, "loss": e.loss}
             self._last_progress = time.time()
-            self.queue.submit(lambda: self._write_progress(fields, force=True))
+            self.queue.submit(lambda: self._write_progress(fields))
 
     def _epoch(self, e: EpochEnded) -> None:
         self.metrics.append(e.row())
         self.folder.write_confusion({"epoch": e.epoch, "split": e.monitor, "classes": self.data.get("classes", []),
                                      "matrix": e.confusion})
-        self._write_progress({"status": "running", "epoch": e.epoch, "step": 0}, force=True)
+        self._write_progress({"status": "running", "epoch": e.epoch, "step": 0})
 
     def _ended(self, e: RunEnded) -> None:
         self.folder.write_results(RunResult.of(e).to_results(self.config, self.data, _now()))
-        self._write_progress({"status": e.status}, force=True)
+        self._write_progress({"status": e.status})
 
-    def _write_progress(self, fields: dict, force: bool = False) -> None:
-        now = time.time()
-        if not force and now - self._last_progress < PROGRESS_INTERVAL:
-            return
-        self._last_progress = now
+    def _write_progress(self, fields: dict) -> None:
+        now = time.time()  # batches are rate-limited in _batch, before they reach the writer's thread
         self.progress = {"pid": os.getpid(), "host": socket.gethostname(), "epochs": self.epochs,
                          "started": self.started, **fields, "time": now}
         try:

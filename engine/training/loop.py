@@ -283,8 +283,7 @@ class TrainLoop:
         t = time.perf_counter()
         value = self.should_stop() if self.should_stop else None
         self.paused += time.perf_counter() - t
-        value = self.dist.stop(value)
-        return (value if isinstance(value, str) else "cancelled") if value else None
+        return stop_status(value, self.dist)
 
     def _diverged(self, epoch: int) -> dict | None:
         """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
@@ -368,6 +367,13 @@ class TrainLoop:
             self.flush()
         self.emit(RunEnded(status, self.history, test, error, diverged, self.timings.to_dict()))
         return self.history
+
+
+def stop_status(value, dist: Distributed) -> str | None:
+    """What a should_stop() answer means, every rank agreeing: None (go on) or the run's status ('cancelled'
+    unless the answer names one)."""
+    value = dist.stop(value)
+    return (value if isinstance(value, str) else "cancelled") if value else None
 
 
 def uses_channels_last(model: torch.nn.Module) -> bool:

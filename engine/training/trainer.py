@@ -23,7 +23,7 @@ from engine.trackers import check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
 from engine.training.events import History, PhaseChanged, RunEnded
-from engine.training.loop import TrainLoop
+from engine.training.loop import TrainLoop, stop_status
 from engine.training.state_check import check_resume_state, check_run_files
 from engine.runs.folder import RunFolder
 from engine.runs.listing import default_run_name, resolve_run
@@ -132,7 +132,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         trackers, warnings = check_trackers(cfg) if dist.is_main else ([], [])  # strict: fails before a folder
         if run_dir is None and should_stop is not None:  # a stop while the data loaded: no folder to leave
             first = should_stop()
-            if early := _stop_requested(first, dist):
+            if early := stop_status(first, dist):
                 return _stopped_before_start(early, timings, on_event if dist.is_main else None)
             should_stop = _replay_first(should_stop, first)
         run_dir = run_dir or folder(None)
@@ -167,11 +167,6 @@ def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should
     if writers:
         loop.flush = writers[0].wait
     return loop
-
-
-def _stop_requested(value, dist: Distributed) -> str | None:
-    value = dist.stop(value)  # every rank agrees, as at a batch
-    return (value if isinstance(value, str) else "cancelled") if value else None
 
 
 def _replay_first(should_stop: Callable, first) -> Callable:
