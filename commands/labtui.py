@@ -3,7 +3,7 @@
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -25,7 +25,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                                             help="follow a run that another process writes: a run "
                                             "folder, a run name under --runs-dir, or 'latest'"),
         runs: bool = typer.Option(False, "--runs", help="open the runs browser first"),
-        config: Optional[Path] = config_option(),
+        config: Optional[List[Path]] = config_option(),
         **options,
     ):
         """The lab dashboard: start a run from a form (prefilled by the flags), watch it live, browse runs."""

@@ -56,25 +56,31 @@ def options_given(kwargs: dict) -> dict:
     return out
 
 
+def config_files(config) -> list:
+    """--config's files as a list (Typer gives a list, or None when none is given; callers may pass one)."""
+    if config is None:
+        return []
+    return list(config) if isinstance(config, (list, tuple)) else [config]
+
+
 def given_with_file(kwargs: dict, config_file) -> dict:
-    """The flags given, on top of the --config file's values (when there is one): what the user asked for."""
-    given = options_given(kwargs)
-    if config_file is None:
-        return given
-    from engine.configfile import merged_values, read_config_file
-    return merged_values(read_config_file(config_file), given)
+    """The flags given, on top of the --config files' values merged in order: what the user asked for."""
+    from engine.configfile import layered_values
+    return layered_values(config_files(config_file), options_given(kwargs))[0]
 
 
 def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
-    """A validated TrainConfig from the --config file (if any) and the flags on top of it."""
-    return config_from_text(given_with_file(kwargs, config_file))
+    """A validated TrainConfig from the --config files (if any, merged in order) and the flags on top, checked
+    as a whole: an error about a file's key names the file and the key."""
+    from engine.configfile import config_from_layers, layered_values
+    return config_from_layers(*layered_values(config_files(config_file), options_given(kwargs)))
 
 
 def config_option():
-    """The --config option shared by lab train, lab sweep, lab lr-find and labtui."""
+    """The --config option shared by lab train, lab sweep, lab lr-find and labtui (repeatable)."""
     return typer.Option(None, "--config", metavar="FILE", rich_help_panel="Run folder",
-                        help="read settings from a YAML, TOML or run config.json file; flags override it "
-                             "(see lab train --print-config)")
+                        help="read settings from a YAML, TOML or run config.json file; repeat to merge several "
+                             "in order; flags override them (see lab train --print-config)")
 
 
 def config_from_options(kwargs: dict, base: TrainConfig | None = None) -> TrainConfig:

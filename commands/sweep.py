@@ -42,17 +42,16 @@ def _train_argv(options: dict) -> list[str]:
     return argv
 
 
-def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
-    """(every point's shared settings, their lab train flags, the runs folder): the --config file's values
-    with the flags on top; each point reads the same file, by its absolute path."""
-    values = {}
-    if config is not None:
-        from engine.configfile import read_config_file
-        values = read_config_file(config)
+def _base(options: dict, config: list[Path] | None) -> tuple[dict, list[str], str]:
+    """(every point's shared settings, their lab train flags, the runs folder): the --config files' values
+    (merged in order) with the flags on top; each point reads the same files, by their absolute paths."""
+    from engine.configfile import layered_values
+    files = list(config or [])
+    values = layered_values(files, {})[0]
     runs_dir = options.get("runs_dir") or values.get("runs_dir") or "runs"
     values = {k: v for k, v in values.items() if v is not None and k not in ("name", "runs_dir", "extra")}
     base = {**values, **{k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}}
-    argv = (["--config", str(config.resolve())] if config is not None else []) + _train_argv(options)
+    argv = [w for f in files for w in ("--config", str(Path(f).resolve()))] + _train_argv(options)
     return base, argv, str(runs_dir)
 
 
@@ -74,7 +73,7 @@ def sweep_command(
     max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
     sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
     json_out: Json = False,
-    config: Optional[Path] = config_option(),
+    config: Optional[List[Path]] = config_option(),
     **options,
 ):
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""

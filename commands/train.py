@@ -3,7 +3,7 @@
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -47,7 +47,7 @@ def train_command(
                                              help="stop with a checkpoint after this wall-clock time, e.g. 3h50m "
                                                   "(exit 75; resume with --resume)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
-    config: Optional[Path] = config_option(),
+    config: Optional[List[Path]] = config_option(),
     print_config: bool = typer.Option(False, "--print-config", help="print the complete config with the flags "
                                       "given applied (ready to save and pass to --config), and exit"),
     fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json"),

@@ -57,7 +57,8 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def check_values(data: dict, path: Path) -> dict:
-    """Each key known and each value valid alone; returns the parsed values (None: unset)."""
+    """Each key known and each value valid alone (its type and range); returns the parsed values (None: unset).
+    What the values mean together is checked once the whole config is made (config_from_layers)."""
     out = {}
     for key, raw in data.items():
         if key == "extra":  # a free-form field that run records of older versions carry; nothing reads it
@@ -67,21 +68,48 @@ def check_values(data: dict, path: Path) -> dict:
             raise ConfigError(f"{path}: unknown key {key!r}" + _suggest(key, list(SETTINGS_BY_NAME)))
         try:
             value = s.parse(raw)
-            if value is not None:
-                TrainConfig().replace(**{s.name: value}).validate()
+            s.check_value(value)
         except ConfigError as e:
-            message = str(e)
-            if message.startswith(s.flag + ":"):
-                message = message[len(s.flag) + 1:].strip()
-            raise ConfigError(f"{path}: key {key!r}: {message}") from None
+            raise _in_file(e, path, key) from None
         out[s.name] = value
     return out
 
 
-def merged_values(file_values: dict, flags: dict) -> dict:
-    """The file's values with the flags given on the command line on top (flags win)."""
-    return {**{k: v for k, v in file_values.items() if v is not None},
-            **{k: v for k, v in flags.items() if v is not None}}
+def _in_file(error: ConfigError, path, key: str) -> ConfigError:
+    """The flag's error text, naming the file and the key instead of the flag: "c.yaml: key 'lr': ..."."""
+    message, flag = str(error), SETTINGS_BY_NAME[str(key).replace("-", "_")].flag
+    if message.startswith(flag + ":"):
+        message = message[len(flag) + 1:].strip()
+    return ConfigError(f"{path}: key {key!r}: {message}")
+
+
+def layered_values(paths, flags: dict) -> tuple[dict, dict]:
+    """(values, origins): the config files' values merged in order, the flags on top (a None is unset and
+    overrides nothing); origins maps each key that a file set (and no flag overrode) to that file."""
+    values, origins = {}, {}
+    for path in paths or ():
+        for key, value in read_config_file(path).items():
+            if value is not None:
+                values[key], origins[key] = value, Path(path)
+    for key, value in flags.items():
+        if value is not None:
+            values[key] = value
+            origins.pop(key, None)
+    return values, origins
+
+
+def config_from_layers(values: dict, origins: dict) -> TrainConfig:
+    """A TrainConfig from layered_values, checked as a whole (the flags' rules); an error about a key that a
+    file set names that file and key."""
+    from engine.config import config_from_text
+    try:
+        return config_from_text(values)
+    except ConfigError as e:
+        flag = str(e).split(":", 1)[0].split(" ", 1)[0]
+        key = flag[2:].replace("-", "_")
+        if flag.startswith("--") and key in origins:
+            raise _in_file(e, origins[key], key) from None
+        raise
 
 
 def dump_config(cfg: TrainConfig, fmt: str = "yaml") -> str:
