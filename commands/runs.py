@@ -36,6 +36,7 @@ def _row(r) -> dict:
     s = r.summary()
     return {"name": r.name, "path": str(r.path), "status": s["status"], "dataset": r.source,
             "model": r.config.get("model"), "epochs": s["epochs"], "of": r.epochs, "best_val_acc": s["best_val_acc"],
+            "monitor": r.monitor,
             "test_acc": s["test_acc"], "seconds": s["seconds"],
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))}
 
@@ -76,10 +77,11 @@ def runs_command(
         print(f"no runs in {runs_dir}/" + (" that match" if pairs or status else ""))
         return
     rows = [[d["name"], d["status"], d["dataset"], d["model"], f"{d['epochs']}/{d['of']}", percent(d["best_val_acc"]),
-             percent(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
-    # at 80 columns the least needed columns go first: created, train time, data
-    print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "test", "train time", "created"],
-                aligns="<<<<>>>>>", keep=[0, 1, 5, 6, 3, 4, 2, 7, 8]))
+             d["monitor"], percent(d["test_acc"]), f"{d['seconds']:.1f}s", d["created"]] for d in map(_row, runs)]
+    # best val: the val_acc of best.pt's epoch, which `picked by` (--monitor) chose; at 80 columns the least
+    # needed columns go first: picked by, created, train time, data
+    print(table(rows, ["run", "status", "data", "model", "epochs", "best val", "picked by", "test", "train time",
+                       "created"], aligns="<<<<>><>>>", keep=[0, 1, 5, 7, 3, 4, 2, 8, 9, 6]))
 
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:

@@ -21,6 +21,7 @@ AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 TRACKERS = ("tensorboard", "mlflow")
+MONITORS = ("val_acc", "val_loss", "train_loss")  # compared by engine.training.monitor
 
 
 def model_entries() -> list[tuple[str, str]]:
@@ -193,8 +194,10 @@ class TrainConfig:
                                 "e.g. 0.999; it is what is evaluated and saved", kind="float", check=FRACTION,
                                 placeholder="off")
     batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
-    patience: int | None = setting(None, "stop after N epochs without validation-loss improvement", kind="int",
+    patience: int | None = setting(None, "stop after N epochs without improvement of --monitor", kind="int",
                                    check=AT_LEAST_1, resumable=True, placeholder="off")
+    monitor: str = setting("val_acc", "the metric that picks best.pt and that --patience watches (val_acc ties: "
+                           "the lower val_loss)", kind="choice", choices=MONITORS)
     seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int", check=SEED)
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "

@@ -86,8 +86,13 @@ class RunInfo:
 
     @property
     def best_val_acc(self) -> float | None:
-        best = best_row(self.rows)
+        best = best_row(self.rows, self.monitor)
         return None if best is None else best["val_acc"]
+
+    @property
+    def monitor(self) -> str:
+        """The metric that picked best.pt (--monitor; runs of older versions: val_acc)."""
+        return str(self.config.get("monitor") or "val_acc")
 
     @property
     def test_acc(self) -> float | None:

@@ -11,12 +11,12 @@ STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "diverged"
 METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 
 
-def best_row(rows: list[dict]) -> dict | None:
-    """The epoch row with the highest val_acc (the first of equals): what best.pt holds."""
+def best_row(rows: list[dict], monitor: str = "val_acc") -> dict | None:
+    """The epoch row that best.pt holds: the best under --monitor (engine.training.monitor), the first of equals."""
+    from engine.training.monitor import MONITORS, improves
     best = None
     for r in rows:
-        acc = r.get("val_acc")
-        if isinstance(acc, (int, float)) and acc == acc and (best is None or acc > best["val_acc"]):
+        if improves(monitor if monitor in MONITORS else "val_acc", r, best):
             best = r
     return best
 

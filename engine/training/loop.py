@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -26,6 +26,7 @@ from engine.training.distributed import Distributed
 from engine.training.ema import EMA
 from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
+from engine.training.monitor import improves
 from engine.training.optim import make_optimizer
 from engine.training.schedule import Schedule
 from engine.training.step import StepParts, train_step
@@ -87,6 +88,7 @@ class TrainLoop:
         self.history = History(run_dir=run_dir, monitor="val" if len(data.val) else "train")
         self.epoch, self.global_step = 0, 0  # last completed epoch, optimizer steps so far
         self.best_acc, self.best_loss, self.bad_epochs = -1.0, math.inf, 0
+        self.best_row: dict | None = None  # the metrics of best.pt's epoch, compared under --monitor
         self.best_state: dict | None = None
         self.perm: torch.Tensor | None = None  # the current epoch's shuffle, None between epochs
         self.position, self.accum = 0, None  # batches done in the current epoch, and their sums
@@ -128,6 +130,7 @@ class TrainLoop:
         self.epoch, self.global_step = done, int(state.get("step", 0))
         self.best_acc, self.best_loss = state["best_accuracy"], state.get("best_val_loss", math.inf)
         self.bad_epochs = state.get("bad_epochs", 0)
+        self.best_row = next((r for r in self.history.rows if r.get("epoch") == self.history.best_epoch), None)
         self.best_state = best
         if state.get("epoch_step") is not None and state.get("epoch_perm") is not None:
             self.perm, self.position = self._checked_position(state, path)
@@ -307,16 +310,16 @@ class TrainLoop:
                                                               progress=self._progress("validating", epoch))
         lr = self.schedule.lrs(max(self.global_step - 1, 0))[0]  # what the epoch's last step used
         self.schedule.end_epoch(val_loss)
-        improved = val_acc > self.best_acc
+        event = EpochEnded(epoch, self.cfg.epochs, (loss_sum / seen).item(), correct.item() / seen, val_loss,
+                           val_acc, lr, acc.seconds, confusion, False, self.history.monitor)
+        improved = improves(self.cfg.monitor, event.row(), self.best_row)  # best.pt and --patience alike
         if improved:
-            self.best_acc, self.history.best_epoch, self.history.best_val_acc = val_acc, epoch, val_acc
+            self.best_row, self.best_acc, self.best_loss, self.bad_epochs = event.row(), val_acc, val_loss, 0
+            self.history.best_epoch, self.history.best_val_acc = epoch, val_acc
             self.best_state = {k: v.detach().clone() for k, v in _plain(self.evaluated.state_dict()).items()}
-        if val_loss < self.best_loss - 1e-6:
-            self.best_loss, self.bad_epochs = val_loss, 0
+            event = replace(event, best=True)
         else:
             self.bad_epochs += 1
-        event = EpochEnded(epoch, self.cfg.epochs, (loss_sum / seen).item(), correct.item() / seen, val_loss,
-                           val_acc, lr, acc.seconds, confusion, improved, self.history.monitor)
         self.history.rows.append(event.row())
         self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
         self.emit(PhaseChanged("saving", epoch=epoch))
