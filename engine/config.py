@@ -161,8 +161,9 @@ class TrainConfig:
     weights: str | None = setting(None, "tv: models: a torchvision weights file kept locally (or, with --download, "
                                   "a weights name such as DEFAULT or IMAGENET1K_V1 to fetch)", kind="str",
                                   group="model", form=False, placeholder="none")
-    freeze: list[str] | None = setting(None, "freeze the parameters whose names match this glob, e.g. 'body.*' "
-                                       "(repeatable; see lab inspect-weights for the names)", kind="strs",
+    freeze: list[str] | None = setting(None, "freeze the parameters whose names match this glob (repeatable; see "
+                                       "lab inspect-weights for the names); --freeze body freezes all but the head",
+                                       kind="strs",
                                        group="model", form=False, placeholder="none")
     unfreeze_at: int | None = setting(None, "release the --freeze parameters from this epoch on", kind="int",
                                       check=AT_LEAST_1, form=False, placeholder="never")

@@ -118,22 +118,43 @@ def load_initial_weights(model: nn.Module, cfg) -> list[str]:
     return []
 
 
+BODY = "body"  # --freeze body: every parameter but the head's, whatever the family names them
+
+
+def _frozen_by(name: str, pattern: str, head: set[str]) -> bool:
+    return name not in head if pattern == BODY else fnmatch.fnmatchcase(name, pattern)
+
+
 def set_frozen(model: nn.Module, patterns: list[str] | None, frozen: bool) -> int:
-    """Freeze (or release) the parameters whose names match any glob; the number of tensors matched. A
-    pattern that matches nothing is a ConfigError listing a few names."""
+    """Freeze (or release) the parameters whose names match any glob (or all but the head's: `body`); the
+    number of tensors matched. A pattern that matches nothing is a ConfigError listing a few names."""
     if not patterns:
         return 0
-    named = list(model.named_parameters())
+    named, head = list(model.named_parameters()), set(head_names(model))
     for pattern in patterns:
-        if not any(fnmatch.fnmatchcase(n, pattern) for n, _ in named):
+        if not any(_frozen_by(n, pattern, head) for n, _ in named):
+            if pattern == BODY:
+                raise ConfigError(f"--freeze {BODY}: the model has no parameters but its head's ("
+                                  f"{', '.join(sorted(head))}): nothing to freeze")
             some = ", ".join(n for n, _ in named[:4])
             raise ConfigError(f"--freeze {pattern!r}: matches no parameter (names look like {some}, ...)")
     count = 0
     for name, p in named:
-        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+        if any(_frozen_by(name, pattern, head) for pattern in patterns):
             p.requires_grad_(not frozen)
             count += 1
     return count
+
+
+def check_freeze(model: nn.Module, patterns: list[str] | None) -> None:
+    """A ConfigError naming the pattern when --freeze would freeze the head: nothing would learn the classes
+    (and with nothing left to train, the first step would fail)."""
+    head = set(head_names(model))
+    for pattern in patterns or ():
+        caught = sorted(n for n in head if _frozen_by(n, pattern, head))
+        if caught:
+            raise ConfigError(f"--freeze {pattern!r}: would freeze the head too ({', '.join(caught)}), so "
+                              f"nothing would learn the classes; use --freeze {BODY} to freeze all but the head")
 
 
 def trainable(model: nn.Module) -> int:

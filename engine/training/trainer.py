@@ -18,7 +18,7 @@ from engine.files import remove_temp_files
 from engine.runtime.threads import configure_threads
 from engine.runtime.timings import Timings
 from engine.models import create_model, model_options
-from engine.training.finetune import load_initial_weights, set_frozen
+from engine.training.finetune import check_freeze, load_initial_weights, set_frozen
 from engine.trackers import check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
@@ -63,7 +63,8 @@ def start_weights(cfg: TrainConfig, model: torch.nn.Module, new: bool, distribut
     if new:
         notes += load_initial_weights(model, cfg)
     if cfg.freeze:
-        set_frozen(model, cfg.freeze, True)  # a pattern that matches nothing fails before a folder exists
+        check_freeze(model, cfg.freeze)  # a frozen head fails before a folder exists, as does
+        set_frozen(model, cfg.freeze, True)  # a pattern that matches nothing
         set_frozen(model, cfg.freeze, False)
     return notes
 
