@@ -58,7 +58,6 @@ def train_command(
         from engine.training.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
-    from engine.training.trainer import train
 
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
         raise ConfigError("--name: expected a run folder name, got ''")
@@ -69,6 +68,9 @@ def train_command(
         from engine.configfile import dump_config
         sys.stdout.write(dump_config(cfg, fmt))
         return
+    from engine.preflight import check_inputs
+    check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once
+    from engine.training.trainer import train
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:
             print(f"--resume auto: {run_dir} has already finished ({done}); nothing to do",
@@ -108,12 +110,12 @@ def _after_run(history, log_error: str | None, log_file: Path | None, json_out: 
 def build_config(options: dict, config_file: Path | None, resume: str | None):
     """(TrainConfig, run folder to resume or None, 'completed'/'early-stopped' when --resume auto finds the run
     over, else '') from the --config file and the flags on top of it."""
-    from engine.training.trainer import resume_config
     given = given_with_file(options, config_file)
     auto = resume == "auto"
     resume = resolve_resume(resume, given)
     if not resume:
         return config_from_cli(options, config_file), None, ""
+    from engine.training.trainer import resume_config
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
     changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
     cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)

@@ -102,8 +102,9 @@ def config_from_layers(values: dict, origins: dict) -> TrainConfig:
     """A TrainConfig from layered_values, checked as a whole (the flags' rules); an error about a key that a
     file set names that file and key."""
     from engine.config import config_from_text
+    from engine.preflight import with_run_architecture
     try:
-        return config_from_text(values)
+        return config_from_text(with_run_architecture(values))
     except ConfigError as e:
         flag = str(e).split(":", 1)[0].split(" ", 1)[0]
         key = flag[2:].replace("-", "_")

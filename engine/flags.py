@@ -51,8 +51,11 @@ class Setting:
                 return
             options = self.options()
             if value not in options:
-                raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}"
-                                  + _suggest(value, options))
+                hint = _suggest(value, options)
+                if self.name == "model":  # resnet50 is tv:resnet50
+                    from engine.models.catalog import suggest_model
+                    hint = suggest_model(str(value), options)
+                raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}" + hint)
         elif self.kind == "strs":
             if not value or any(not isinstance(v, str) or not v.strip() for v in value):
                 raise ConfigError(f"{self.flag}: expected one or more non-empty patterns, got {value!r}")

@@ -69,6 +69,21 @@ def check_torchvision_name(model: str) -> None:
         raise ConfigError(f"--model: {model!r} is not a torchvision classification model{hint}")
 
 
+def suggest_model(name: str, options) -> str:
+    """' (did you mean ...?)' for an unknown --model: tv:NAME when torchvision has that very name (resnet50),
+    else the closest of lab's models, else the closest torchvision name; '' when nothing is close."""
+    import difflib
+    try:
+        tv = torchvision_names()
+    except ImportError:  # torchvision missing: lab's own names alone
+        tv = []
+    close = (([name] if name in tv else []) or difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+             or difflib.get_close_matches(name, tv, n=1, cutoff=0.75))
+    if not close:
+        return ""
+    return f" (did you mean {(close[0] if close[0] in options else TORCHVISION_PREFIX + close[0])!r}?)"
+
+
 def torchvision_entries() -> list[tuple[str, str]]:
     """(tv:NAME, description) of torchvision's classifiers; sizes from their weights' metadata (no build)."""
     import torchvision.models as tvm

@@ -31,20 +31,18 @@ def head_names(model: nn.Module) -> list[str]:
 
 def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, torch.Tensor]:
     """The tensors of a run (its best.pt), a .safetensors file or a state-dict .pt/.pth, keyed by name."""
-    path = Path(ref)
-    if not path.exists() and (Path(runs_dir) / ref).is_dir():
-        path = Path(runs_dir) / ref
-    if path.is_dir():
-        from engine.runs.folder import RunFolder
-        path = RunFolder(path).existing_checkpoint() or RunFolder(path).best
-    if not path.is_file():
-        raise ConfigError(f"{flag} {ref}: no such run folder or weights file")
+    import warnings
+
+    from engine.preflight import init_from_path
+    path = init_from_path(ref, runs_dir, flag)
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch's notes on pickle protocols: the error below says it all
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # pickled code, a torn file, not a tensor file: one line, not a traceback
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
         raise ConfigError(f"{flag} {path}: cannot read it as weights (safetensors or a weights-only state dict: "
