@@ -216,7 +216,7 @@ class TrainPrinter:
         # the bar takes what the text leaves of the terminal's width: the line never wraps at 80 columns
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=None),
                                  TextColumn("{task.fields[count]}"), TextColumn("{task.fields[info]}"),
-                                 transient=True, expand=True, console=self.console)
+                                 transient=True, expand=True, console=self.console or _console(self.out))
         self.task = self.progress.add_task("starting", total=None, count="", info="")
         self.progress.start()
 
@@ -224,3 +224,9 @@ class TrainPrinter:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def _console(out):
+    """The bar's console on lab's own stdout (while training, sys.stdout is stderr: see commands/train.py)."""
+    from rich.console import Console
+    return Console(file=out)

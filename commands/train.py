@@ -1,5 +1,6 @@
 """`lab train`: flags -> TrainConfig -> engine.train, with a table, log lines or JSON on stdout."""
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -78,9 +79,9 @@ def train_command(
         return
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
     log = open_log(log_file)
-    printer = TrainPrinter(mode, log=log)
-    try:
-        with StopFlag(limit) as stop:
+    printer = TrainPrinter(mode, out=sys.stdout, log=log)  # lab's own output: the stdout of now
+    try:  # anything else printed while training (a tracker's "View run" lines, a library's) goes to stderr
+        with StopFlag(limit) as stop, contextlib.redirect_stdout(sys.stderr):
             history = train(cfg, on_event=stop.watching(printer), should_stop=stop, resume=run_dir, exact_name=auto)
     finally:
         printer.close()
