@@ -14,6 +14,7 @@ from .inspect import OPTIONAL_VALUE, inspect_command
 from .lr_find import lr_find_command
 from .predict import predict_command
 from .models import models_command
+from .options import SectionedCommand
 from .runs import runs_command
 from .sweep import sweep_command
 from .train import train_command
@@ -71,7 +72,8 @@ for _name, _fn in [("train", train_command), ("eval", eval_command), ("convert",
                    ("data", data_command), ("inspect-weights", inspect_command), ("export", export_command),
                    ("models", models_command), ("runs", runs_command), ("sweep", sweep_command),
                    ("compare", compare_command), ("predict", predict_command), ("lr-find", lr_find_command)]:
-    app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100})(_fn)
+    app.command(_name, epilog=_epilog(_name), context_settings={"max_content_width": 100},
+                cls=SectionedCommand)(_fn)
 
 
 def fill_optional_values(argv: list[str]) -> list[str]:

@@ -4,13 +4,19 @@ import inspect
 from typing import List, Optional
 
 import typer
+from typer.core import TyperCommand
 
-from engine.config import TrainConfig, config_from_text, resumable_flags, settings
+from engine.config import GROUPS, TrainConfig, config_from_text, resumable_flags, settings
 
 from .completion import choices
 
 METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "ints": "INT,INT...", "strs": "GLOB", "choice": "NAME"}
-PANELS = {"data": "Data", "model": "Model", "training": "Training", "run": "Run folder"}
+# what a text field holds, where TEXT would say nothing
+METAVAR_OF = {"data": "FILE", "data_dir": "DIR", "images_key": "KEY", "labels_key": "KEY", "data_memory": "SIZE",
+              "augment": "LIST", "init_from": "RUN|FILE", "weights": "FILE|NAME", "log_to": "NAME",
+              "mlflow_uri": "URI", "name": "NAME", "runs_dir": "DIR"}
+PANELS = {group: group.capitalize() for group in GROUPS}  # `lab train --help`'s sections, in GROUPS' order
+RUN_PANEL = PANELS["run"]
 
 
 def _help(s) -> str:
@@ -30,7 +36,7 @@ def _parameter(s) -> inspect.Parameter:
         decls.append(s.short)
     # every value arrives as text and is parsed by the engine: the CLI and the form share one error text
     option = typer.Option(None, *decls, help=_help(s), show_default=False, rich_help_panel=PANELS[s.group],
-                          metavar=None if s.kind == "bool" else METAVARS[s.kind],
+                          metavar=None if s.kind == "bool" else METAVAR_OF.get(s.name, METAVARS[s.kind]),
                           autocompletion=choices(s.name) if s.kind == "choice" else None)
     typ = Optional[bool] if s.kind == "bool" else Optional[List[str]] if s.kind == "strs" else Optional[str]
     return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
@@ -78,7 +84,7 @@ def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
 
 def config_option():
     """The --config option shared by lab train, lab sweep, lab lr-find and labtui (repeatable)."""
-    return typer.Option(None, "--config", metavar="FILE", rich_help_panel="Run folder",
+    return typer.Option(None, "--config", metavar="FILE", rich_help_panel=RUN_PANEL,
                         help="read settings from a YAML, TOML or run config.json file; repeat to merge several "
                              "in order; flags override them (see lab train --print-config)")
 
@@ -91,3 +97,44 @@ def config_from_options(kwargs: dict, base: TrainConfig | None = None) -> TrainC
 RESUME_HELP = ("continue a run (folder, name under --runs-dir, 'latest', or 'auto' = the run named by --name "
                "if it exists, else a new one) at the batch where it stopped; may change: "
                + ", ".join(resumable_flags()))
+
+
+class SectionedCommand(TyperCommand):
+    """Plain (click) help with the options in sections: the command's own first, then one per concern
+    (rich_help_panel: Data, Model, ... in GROUPS' order), --help last; every placeholder in capitals."""
+
+    def format_options(self, ctx, formatter) -> None:
+        sections: dict[str, list] = {"Arguments": [], "Options": []}
+        sections.update({title: [] for title in PANELS.values()})
+        help_records = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            record = (_capital_placeholders(record[0]), record[1])
+            if param.param_type_name == "argument":
+                sections["Arguments"].append(record)
+            elif param.name == "help":
+                help_records.append(record)
+            else:
+                sections.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(record)
+        shown = [title for title, records in sections.items() if records] or ["Options"]
+        home = next((t for t in ("Options", RUN_PANEL) if t in shown), shown[-1])  # where --help goes
+        sections[home] = sections[home] + help_records
+        # one first-column width for every section, so that the helps line up down the page (click: <= 30)
+        width = min(30, max(len(r[0]) for title in shown for r in sections[title]))
+        for title in shown:
+            with formatter.section(title):
+                formatter.write_dl([(r[0].ljust(width), r[1]) for r in sections[title]])
+
+
+def _capital_placeholders(opts: str) -> str:
+    """'--format <str>' -> '--format TEXT': Typer's plain help writes some placeholders in brackets."""
+    import re
+    names = {"str": "TEXT", "int": "INT", "float": "FLOAT", "path": "PATH", "file": "FILE", "dir": "DIR"}
+
+    def capital(m) -> str:
+        inner = m.group(1).lower().split()[0]  # <int range>: an INT
+        inner = inner[5:-1] if inner.startswith("list[") else inner  # a repeatable option: one value each time
+        return names.get(inner, inner.upper())
+    return re.sub(r"<([^<>]+)>", capital, opts)

@@ -46,7 +46,7 @@ def runs_command(
     where: Optional[List[str]] = typer.Option(None, "--where", help="FIELD=VALUE of the config, e.g. model=cnn "
                                                                    "(repeatable)"),
     status: Optional[str] = typer.Option(None, "--status", help="only runs with this status, e.g. completed, dead"),
-    sort: str = typer.Option("time", "--sort", help=f"one of: {', '.join(SORTS)} [default: time]"),
+    sort: str = typer.Option("time", "--sort", help=f"one of: {', '.join(SORTS)}"),
     json_out: Json = False,
     prune: bool = typer.Option(False, "--prune", help="remove failed, cancelled and dead runs (asks first)"),
     yes: bool = typer.Option(False, "--yes", "-y", help="with --prune: do not ask"),

@@ -4,20 +4,21 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from engine.errors import ConfigError
 
-from .common import json_option
 from .completion import resume_names
 from .errors import failed
-from .options import RESUME_HELP, config_from_cli, config_option, given_with_file, with_train_options
+from .options import (RESUME_HELP, RUN_PANEL, config_from_cli, config_option, given_with_file,
+                      with_train_options)
 from .render import TrainPrinter
 from .signals import StopFlag, parse_duration
 
-Json = json_option("print results.json (and the run folder) to stdout at the end")
+Json = Annotated[bool, typer.Option("--json", help="print results.json (and the run folder) to stdout at the end",
+                                    rich_help_panel=RUN_PANEL)]
 
 
 def resolve_resume(resume: str | None, given: dict) -> str | None:
@@ -39,19 +40,22 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
 @with_train_options
 def train_command(
     resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN",
-                                          autocompletion=resume_names),
+                                          autocompletion=resume_names, rich_help_panel=RUN_PANEL),
     json_out: Json = False,
-    json_lines: bool = typer.Option(False, "--json-lines", help="print one JSON object per event (for log collectors)"),
+    json_lines: bool = typer.Option(False, "--json-lines", rich_help_panel=RUN_PANEL,
+                                    help="print one JSON object per event (for log collectors)"),
     log_file: Optional[Path] = typer.Option(None, "--log-file", help="also append the plain per-epoch lines here",
-                                            dir_okay=False),
-    time_limit: Optional[str] = typer.Option(None, "--time-limit", metavar="DURATION",
+                                            dir_okay=False, metavar="FILE", rich_help_panel=RUN_PANEL),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", metavar="DURATION", rich_help_panel=RUN_PANEL,
                                              help="stop with a checkpoint after this wall-clock time, e.g. 3h50m "
                                                   "(exit 75; resume with --resume)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors", rich_help_panel=RUN_PANEL),
     config: Optional[List[Path]] = config_option(),
-    print_config: bool = typer.Option(False, "--print-config", help="print the complete config with the flags "
-                                      "given applied (ready to save and pass to --config), and exit"),
-    fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json"),
+    print_config: bool = typer.Option(False, "--print-config", rich_help_panel=RUN_PANEL,
+                                      help="print the complete config with the flags given applied (ready to save "
+                                      "and pass to --config), and exit"),
+    fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json", metavar="FORMAT",
+                            rich_help_panel=RUN_PANEL),
     **options,
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""

@@ -21,6 +21,8 @@ AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 TRACKERS = ("tensorboard", "mlflow")
+# what each field is about: the sections of `lab train --help` and of --print-config, in this order
+GROUPS = ("data", "model", "optimisation", "schedule", "run", "trackers")
 MONITORS = ("val_acc", "val_loss", "train_loss")  # compared by engine.training.monitor
 
 
@@ -89,7 +91,7 @@ SIZE = (_is_size, "auto or a size such as 2G, 500M or 1500000000")
 
 
 def setting(default, help: str, *, kind: str, short: str | None = None, choices=None, check=None,
-            group: str = "training", resumable: bool = False, form: bool = True, placeholder: str = ""):
+            group: str = "optimisation", resumable: bool = False, form: bool = True, placeholder: str = ""):
     """A TrainConfig field with its flag metadata. kind: int, float, str, bool, ints, strs or choice."""
     meta = dict(help=help, kind=kind, short=short, choices=choices, check=check, group=group,
                 resumable=resumable, form=form, placeholder=placeholder)
@@ -166,9 +168,9 @@ class TrainConfig:
                                        kind="strs",
                                        group="model", form=False, placeholder="none")
     unfreeze_at: int | None = setting(None, "release the --freeze parameters from this epoch on", kind="int",
-                                      check=AT_LEAST_1, form=False, placeholder="never")
+                                      check=AT_LEAST_1, form=False, placeholder="never", group="model")
     head_lr: float | None = setting(None, "learning rate of the head (the last layer) when it differs from --lr",
-                                    kind="float", check=POSITIVE, form=False, placeholder="--lr")
+                                    kind="float", check=POSITIVE, form=False, placeholder="--lr", group="model")
     # optimisation
     optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
@@ -180,26 +182,30 @@ class TrainConfig:
     l2: float = setting(0.0, "L2 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
     # cosine by default: the MLP reaches 98.2% MNIST test in 5 epochs against 97.5% at a constant lr, at
     # no cost per step (bench/default_accuracy.py)
-    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS)
-    step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1)
-    gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE)
-    epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True)
+    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS, group="schedule")
+    step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1,
+                             group="schedule")
+    gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE,
+                           group="schedule")
+    epochs: int = setting(10, "number of epochs", kind="int", short="-e", check=AT_LEAST_1, resumable=True,
+                          group="schedule")
     augment: str = setting("none", "on-device augmentation: none, or a list of flip, crop (per image, natural "
-                           "images) and shift (the batch moved by up to 2 pixels: cheap, for digits)", kind="str")
+                           "images) and shift (the batch moved by up to 2 pixels: cheap, for digits)", kind="str",
+                           group="data")
     label_smoothing: float = setting(0.0, "label smoothing of the training loss", kind="float", check=FRACTION)
     clip_grad: float | None = setting(None, "clip the gradient norm to this value", kind="float", check=POSITIVE,
                                       resumable=True, placeholder="off")
     warmup: float = setting(0.0, "epochs of linear learning-rate warm-up (onecycle: its rising part)",
-                            kind="float", check=NON_NEGATIVE)
+                            kind="float", check=NON_NEGATIVE, group="schedule")
     ema: float | None = setting(None, "keep an exponential moving average of the weights with this decay, "
                                 "e.g. 0.999; it is what is evaluated and saved", kind="float", check=FRACTION,
                                 placeholder="off")
     batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
     patience: int | None = setting(None, "stop after N epochs without improvement of --monitor", kind="int",
-                                   check=AT_LEAST_1, resumable=True, placeholder="off")
+                                   check=AT_LEAST_1, resumable=True, placeholder="off", group="schedule")
     monitor: str = setting("val_acc", "the metric that picks best.pt and that --patience watches (val_acc ties: "
-                           "the lower val_loss)", kind="choice", choices=MONITORS)
-    seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int", check=SEED)
+                           "the lower val_loss)", kind="choice", choices=MONITORS, group="schedule")
+    seed: int = setting(0, "random seed (splits, init, shuffling)", kind="int", check=SEED, group="run")
     device: str = setting("auto", "device", kind="choice", choices=DEVICES, group="run", resumable=True)
     precision: str = setting("auto", "training precision; auto: bf16 autocast where the CPU or GPU runs it "
                              "natively, fp16 with a grad scaler on GPUs without bf16, else fp32 (validation runs "
@@ -212,13 +218,13 @@ class TrainConfig:
                                  placeholder="none")
     # experiment trackers (engine/trackers): fed the same events as the run folder, by rank 0
     log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
-                                       "or comma-separated)", kind="strs", group="run", resumable=True,
+                                       "or comma-separated)", kind="strs", group="trackers", resumable=True,
                                        check=(lambda v: all(t in TRACKERS for t in v),
                                               f"a list of {', '.join(TRACKERS)}"), form=False, placeholder="none")
     log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
-                                  kind="bool", group="run", resumable=True, form=False)
+                                  kind="bool", group="trackers", resumable=True, form=False)
     mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
-                                     kind="str", group="run", resumable=True, form=False, placeholder="default")
+                                     kind="str", group="trackers", resumable=True, form=False, placeholder="default")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")

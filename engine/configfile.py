@@ -125,9 +125,11 @@ def dump_config(cfg: TrainConfig, fmt: str = "yaml") -> str:
 
 
 def _lines(values: dict, line) -> list[str]:
-    """One line per key, under a comment naming its group (data, model, training, run), as the form does."""
+    """One line per key, under a comment naming its group (data, model, optimisation, ...), as --help does."""
+    from engine.config import GROUPS
+    order = {key: GROUPS.index(s.group) if s.group in GROUPS else len(GROUPS) for key, s in SETTINGS_BY_NAME.items()}
     out, group = [], None
-    for key, value in values.items():
+    for key, value in sorted(values.items(), key=lambda kv: order.get(kv[0], len(GROUPS))):
         s = SETTINGS_BY_NAME.get(key)
         if s is not None and s.group != group:
             group = s.group

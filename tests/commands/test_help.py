@@ -40,3 +40,46 @@ def test_version():
     from importlib.metadata import version
     r = lab_here("--version", cwd=".")
     assert r.returncode == 0 and r.stdout.strip() == f"lab {version('lab')}"
+
+
+SECTIONS = ("Data", "Model", "Optimisation", "Schedule", "Run", "Trackers")
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """{section title: the options it lists} of a plain --help text."""
+    out, current = {}, None
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = out.setdefault(line[:-1], [])
+        elif current is not None and line.startswith("  -"):
+            current.append(line.split()[0].rstrip(","))
+            current += [w.rstrip(",") for w in line.split()[1:3] if w.startswith("--")]
+    return out
+
+
+def test_train_help_is_grouped_by_concern():
+    r = lab_here("train", "--help", cwd=".")
+    sections = _sections(r.stdout)
+    assert [s for s in sections if s in SECTIONS] == list(SECTIONS), list(sections)
+    where = {flag: title for title, flags in sections.items() for flag in flags}
+    for flag, title in {"--data": "Data", "--subset": "Data", "--model": "Model", "--freeze": "Model",
+                        "--lr": "Optimisation", "--optimizer": "Optimisation", "--batch-size": "Optimisation",
+                        "--scheduler": "Schedule", "--epochs": "Schedule", "--patience": "Schedule",
+                        "--monitor": "Schedule", "--name": "Run", "--json": "Run", "--config": "Run",
+                        "--resume": "Run", "--log-to": "Trackers", "--mlflow-uri": "Trackers"}.items():
+        assert where.get(flag) == title, (flag, where.get(flag))
+
+
+@pytest.mark.parametrize("cmd", list(EXAMPLES))
+def test_one_placeholder_style(cmd):
+    import re
+    r = lab_here(cmd, "--help", cwd=".")
+    for line in r.stdout.splitlines():
+        m = re.match(r"  (?:-\w, )?--[\w-]+ (\S+)", line)  # an option line, not a wrapped help
+        if m and not m.group(1).startswith("/"):
+            assert re.fullmatch(r"[A-Z][A-Z0-9_|,.]*", m.group(1)), line
+
+
+def test_runs_help_says_the_default_once():
+    r = lab_here("runs", "--help", cwd=".")
+    assert r.stdout.count("[default: time]") == 1, r.stdout
