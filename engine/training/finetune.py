@@ -155,6 +155,26 @@ def check_freeze(model: nn.Module, patterns: list[str] | None) -> None:
                               f"nothing would learn the classes; use --freeze {BODY} to freeze all but the head")
 
 
+# the image shapes of the built-in image sets, known before they load
+KNOWN_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+
+def check_freeze_early(cfg) -> None:
+    """--freeze checked before the data loads, on a shape-only (meta device) model, where the data set's image
+    shape is known; the check after the real build covers the other data."""
+    shape = None if cfg.data else KNOWN_SHAPES.get(cfg.dataset)
+    if not cfg.freeze or shape is None:
+        return
+    from engine.models import create_model, model_options
+    try:
+        with torch.device("meta"):
+            model = create_model(cfg.model, shape, 10, **model_options(cfg))
+    except Exception:  # a model that cannot be built so: the real build reports its own errors
+        return
+    check_freeze(model, cfg.freeze)
+    set_frozen(model, cfg.freeze, True)  # a pattern that matches nothing
+
+
 def trainable(model: nn.Module) -> int:
     """Number of parameters that the optimizer moves."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

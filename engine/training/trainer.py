@@ -19,7 +19,7 @@ from engine.runtime.threads import configure_threads
 from engine.runtime.timings import Timings
 from engine.models import create_model, model_options
 from engine.preflight import check_inputs
-from engine.training.finetune import check_freeze, load_initial_weights, set_frozen
+from engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
 from engine.trackers import check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
@@ -109,6 +109,8 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     timings = Timings()
     cfg.validate()
     check_inputs(cfg, new=resume is None, data=dataset is None)  # named now, not after the data has loaded
+    if resume is None:
+        check_freeze_early(cfg)
     dist = Distributed(resolve_device(cfg.device))
     configure_threads(cfg.threads)
     locks: list[RunLock] = []

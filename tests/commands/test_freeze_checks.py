@@ -15,7 +15,12 @@ TINY = ["-e", "1", "--subset", "64", "-b", "32", "--device", "cpu"]
     ("mlp", ["--freeze", "5.*"]),
     ("cnn", ["-K", "4", "--freeze", "4.weight"]),
 ])
-def test_freezing_the_head_is_one_line_and_no_run_folder(tmp_path, model, args):
+def test_freezing_the_head_is_one_line_and_no_run_folder(tmp_path, monkeypatch, model, args):
+    import engine.training.trainer as trainer
+
+    def refuse(*a, **k):
+        raise AssertionError("the data loaded before --freeze was checked")
+    monkeypatch.setattr(trainer, "load_dataset", refuse)
     r = lab_here("train", *TINY, "-m", model, *args, "--name", "f", cwd=tmp_path)
     assert r.returncode == 2, r.stdout
     lines = r.stderr.strip().splitlines()
