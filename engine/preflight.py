@@ -22,6 +22,8 @@ def init_from_path(ref: str, runs_dir: str | Path = "runs", flag: str = "--init-
         path = Path(runs_dir) / ref
     if path.is_dir():
         folder = RunFolder(path)
+        if folder.is_sweep():
+            raise ConfigError(f"{flag} {ref}: {folder.not_run_reason()}")
         if not folder.is_run():
             raise ConfigError(f"{flag} {ref}: a folder that is no run (no config.json); expected a run folder "
                               f"or a weights file")

@@ -92,8 +92,17 @@ class RunFolder:
     def require_run(self) -> "RunFolder":
         """self, or a CheckpointError when the folder holds no config.json."""
         if not self.is_run():
-            raise CheckpointError(f"{self.path}: not a run folder (no {CONFIG})")
+            raise CheckpointError(f"{self.path}: {self.not_run_reason()}")
         return self
+
+    def not_run_reason(self) -> str:
+        """Why this folder is no run, for error lines: a sweep's folder names one of its runs."""
+        if self.is_sweep():
+            points = sorted(d.name for d in self.path.iterdir() if RunFolder(d).is_run())
+            some = f" (e.g. {self.path / points[0]})" if points else ""
+            return (f"a sweep's folder, not a run: name one of its runs{some}, or compare them all with lab "
+                    f"compare {self.path}")
+        return f"not a run folder (no {CONFIG})"
 
     def lock(self):
         """The folder's RunLock (not yet acquired)."""

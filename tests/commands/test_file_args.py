@@ -68,3 +68,14 @@ def test_unknown_model_suggests_torchvision_names(tmp_path, model, hint):
     r = lab_here("train", "--model", model, cwd=tmp_path)
     assert r.returncode == 2
     assert f"(did you mean {hint!r}?)" in r.stderr, r.stderr
+
+
+def test_a_sweep_folder_is_named_as_one(tmp_path):
+    from tests.helpers import fake_run
+    sweep = tmp_path / "runs" / "l2"
+    fake_run(sweep, "l2=0.01", "mlp", "digits", [0.5], 0.5)
+    (sweep / "sweep.json").write_text("{}")
+    for args in (["inspect-weights", "runs/l2"], ["train", "--init-from", "runs/l2"]):
+        r = lab_here(*args, cwd=tmp_path)
+        assert r.returncode == 2, r.stdout
+        assert "a sweep's folder, not a run" in r.stderr and "runs/l2/l2=0.01" in r.stderr, r.stderr
