@@ -75,16 +75,22 @@ def train_command(
         return
     from engine.preflight import check_inputs
     check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once
-    from engine.training.trainer import train
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:
             print(f"--resume auto: {run_dir} has already finished ({done}); nothing to do",
                   file=sys.stderr if json_out or json_lines else sys.stdout)
         return
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
+    _run(cfg, run_dir, auto, mode, limit, log_file, json_out)
+
+
+def _run(cfg, run_dir: Path | None, auto: bool, mode: str, limit, log_file: Path | None, json_out: bool) -> None:
+    """Train, the printer writing to lab's own stdout; anything else printed meanwhile (a tracker's "View run"
+    lines, a library's) goes to stderr, so that --json and --json-lines stay parseable."""
+    from engine.training.trainer import train
     log = open_log(log_file)
-    printer = TrainPrinter(mode, out=sys.stdout, log=log)  # lab's own output: the stdout of now
-    try:  # anything else printed while training (a tracker's "View run" lines, a library's) goes to stderr
+    printer = TrainPrinter(mode, out=sys.stdout, log=log)
+    try:
         with StopFlag(limit) as stop, contextlib.redirect_stdout(sys.stderr):
             history = train(cfg, on_event=stop.watching(printer), should_stop=stop, resume=run_dir, exact_name=auto)
     finally:

@@ -107,10 +107,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
     (--resume auto) a new run takes cfg.name or fails: it never becomes name-2.
     """
     timings = Timings()
-    cfg.validate()
-    check_inputs(cfg, new=resume is None, data=dataset is None)  # named now, not after the data has loaded
-    if resume is None:
-        check_freeze_early(cfg)
+    _preflight(cfg, new=resume is None, data=dataset is None)
     dist = Distributed(resolve_device(cfg.device))
     configure_threads(cfg.threads)
     locks: list[RunLock] = []
@@ -159,6 +156,14 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         for lock in locks:
             lock.release()
         dist.close()
+
+
+def _preflight(cfg: TrainConfig, new: bool, data: bool) -> None:
+    """What is checked before the data loads: the config, the files it names, and --freeze (a new run's)."""
+    cfg.validate()
+    check_inputs(cfg, new=new, data=data)
+    if new:
+        check_freeze_early(cfg)
 
 
 def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list) -> TrainLoop:
