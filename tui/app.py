@@ -15,8 +15,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from engine.config import TrainConfig
-from engine.runtime import detach_from_terminal
 
+from .headless import Headless
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
@@ -56,14 +56,16 @@ class LabApp(App):
         self.clock = clock
         self.start = start
         self.watch_dir = watch
+        self._old_sighup = None
+        self._headless = False
 
     def on_mount(self) -> None:
         if self.ansi:
             self.theme = "ansi-dark"
         try:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
-            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+            # a plain handler, not the loop's: after a hangup the loop may never run again (tui/headless.py)
+            self._old_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
         if self.watch_dir is not None:
@@ -75,8 +77,9 @@ class LabApp(App):
 
     def on_unmount(self) -> None:
         try:
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                asyncio.get_running_loop().remove_signal_handler(sig)
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            if self._old_sighup is not None:
+                signal.signal(signal.SIGHUP, self._old_sighup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
@@ -166,12 +169,15 @@ class LabApp(App):
     def _on_sigterm(self, signum: int = signal.SIGTERM) -> None:
         self._leave("interrupted", 128 + signum)
 
-    def _on_sighup(self) -> None:
-        """The SSH session closed: the screen is gone, so the run stops at its batch with a checkpoint and is
-        marked `interrupted` (`lab train --resume RUN` continues it exactly); nothing is lost."""
-        detach_from_terminal()
-        # no terminal to restore: Textual's shutdown would wait forever on its writer to a dead tty
-        self._leave("interrupted", 128 + signal.SIGHUP, hard=True)
+    def _on_sighup(self, signum=None, frame=None) -> None:
+        """The terminal went away (the SSH connection dropped): the screen is lost, the runs are not. They go
+        on headless to their end, as `lab train` would, and the process ends with them (tui/headless.py). Run
+        on the main thread as a plain signal handler; it never returns."""
+        if self._headless:
+            return
+        self._headless = True
+        sources = [screen.source for screen in self.active_runs()]
+        Headless(sources, getattr(self, "_driver", None)).run()
 
     def input_gone(self) -> None:
         """The input thread read the end of its input (a hung-up terminal, stdin at EOF): as a hangup."""

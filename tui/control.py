@@ -31,6 +31,10 @@ class RunControl:
         self._unpause()
         return False
 
+    def resume(self) -> None:
+        """Unpause, if paused (a run whose terminal went away has no one left to do it)."""
+        self._unpause()
+
     def _unpause(self) -> None:
         if self._paused_at is not None:
             self._paused_total += self.clock() - self._paused_at

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import selectors
+import stat
+import termios
 from codecs import getincrementaldecoder
 
 from textual._parser import ParseError
@@ -14,7 +16,23 @@ from textual.drivers.linux_driver import LinuxDriver
 
 
 class LabDriver(LinuxDriver):
-    """LinuxDriver whose input thread returns on EOF and calls the app's `input_gone` on its loop."""
+    """LinuxDriver whose input thread returns on EOF and calls the app's `input_gone` on its loop, and which
+    can be detached from a terminal that went away: then it writes nothing and ignores SIGCONT (which would
+    start application mode again on the dead terminal, see tui/headless.py)."""
+
+    detached = False
+
+    def detach(self) -> None:
+        """Write nothing more: the terminal is gone."""
+        self.detached = True
+
+    def write(self, data: str) -> None:
+        if not self.detached:
+            super().write(data)
+
+    def _sigcont_application(self, *args) -> None:
+        if not self.detached and _terminal_alive(self.fileno):
+            super()._sigcont_application(*args)
 
     def run_input_thread(self) -> None:
         """Textual's loop, with EOF as its end (a read of nothing when select said readable)."""
@@ -49,6 +67,20 @@ class LabDriver(LinuxDriver):
         return True
 
     def _input_gone(self) -> None:
+        if self.detached:
+            return
         gone = getattr(self._app, "input_gone", None)
         if gone is not None:
             self._loop.call_soon_threadsafe(gone)
+
+
+def _terminal_alive(fd: int) -> bool:
+    """Whether fd is a terminal that still answers (a hung-up one fails with EIO), or no terminal at all; isatty()
+    is False for a hung-up terminal, so a character device is what is tested."""
+    try:
+        if not stat.S_ISCHR(os.fstat(fd).st_mode):
+            return True
+        termios.tcgetattr(fd)
+        return True
+    except (OSError, termios.error):
+        return False

@@ -7,6 +7,7 @@ where it came from. Batch events are throttled here, in `Throttle`, and nowhere 
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -57,6 +58,8 @@ class LiveSource:
         self.throttle = Throttle()
         self.active = False  # training or loading: cancel and pause apply, leaving asks first
         self.started = False  # the run has its folder (RunStarted came): a cancel now has something to save
+        self.finished = threading.Event()  # the trainer returned or failed: its files are complete
+        self.status: str | None = None  # the run's final status ('failed' when the trainer raised)
         self.title = f"{config.source} / {config.model}"
 
     def start(self, dashboard) -> None:
@@ -66,14 +69,18 @@ class LiveSource:
         dashboard.run_worker(partial(self._train, dashboard), thread=True, exclusive=True, group="training")
 
     def _train(self, dashboard) -> None:
+        self.status = "failed"
         try:
-            self.trainer(self.config, on_event=partial(self._forward, dashboard), should_stop=self.control.should_stop)
+            history = self.trainer(self.config, on_event=partial(self._forward, dashboard),
+                                   should_stop=self.control.should_stop)
+            self.status = getattr(history, "status", None) or "completed"
         except LabError as e:
             dashboard.post_message(TrainingFailed(str(e)))
         except Exception as e:  # a bug or out-of-memory: show it rather than die with the thread
             dashboard.post_message(TrainingFailed(f"{type(e).__name__}: {e}"))
         finally:
             self.active = False
+            self.finished.set()
 
     def _forward(self, dashboard, event) -> None:
         """On the training thread: one message per event, progress throttled."""
