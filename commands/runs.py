@@ -84,7 +84,7 @@ def runs_command(
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
     from engine.errors import CheckpointError
-    from engine.runs import RunLock, check_run_folder
+    from engine.runs import RunFolder, RunLock, check_run_folder
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):
         try:  # a run reached through a symlink lives elsewhere: never deleted from here
@@ -94,9 +94,16 @@ def _prune(runs, yes: bool, runs_dir: str) -> None:
     if not doomed:
         print("nothing to prune (no failed, cancelled or dead runs)")
         return
-    for r in doomed:
-        print(f"  {r.status:<9} {r.path}")
-    if not yes and not typer.confirm(f"remove these {len(doomed)} run folders?", default=False):
+    resumable = [r for r in doomed if RunFolder(r.path).last.is_file()]
+    for r in doomed:  # a run with a last.pt is never removed without saying that it could go on
+        note = f"  resumable: last.pt after {len(r.rows)} of {r.epochs} epochs" if r in resumable else ""
+        print(f"  {r.status:<9} {r.path}{note}")
+    question = f"remove these {len(doomed)} run folders"
+    if resumable:
+        question += f", {len(resumable)} of them resumable with lab train --resume"
+        if yes:
+            print(f"removing {len(resumable)} resumable runs (--yes)")
+    if not yes and not typer.confirm(question + "?", default=False):
         raise typer.Exit(1)
     for r in doomed:
         try:

@@ -60,6 +60,7 @@ class LiveSource:
         self.started = False  # the run has its folder (RunStarted came): a cancel now has something to save
         self.finished = threading.Event()  # the trainer returned or failed: its files are complete
         self.status: str | None = None  # the run's final status ('failed' when the trainer raised)
+        self.run_dir: str | None = None  # its folder, once RunStarted said it
         self.title = f"{config.source} / {config.model}"
 
     def start(self, dashboard) -> None:
@@ -69,7 +70,7 @@ class LiveSource:
         dashboard.run_worker(partial(self._train, dashboard), thread=True, exclusive=True, group="training")
 
     def _train(self, dashboard) -> None:
-        self.status = "failed"
+        self.status = "failed"  # unless the trainer returns
         try:
             history = self.trainer(self.config, on_event=partial(self._forward, dashboard),
                                    should_stop=self.control.should_stop)
@@ -86,7 +87,7 @@ class LiveSource:
         """On the training thread: one message per event, progress throttled."""
         name = type(event).__name__
         if name == "RunStarted":
-            self.started = True
+            self.started, self.run_dir = True, event.run_dir
         elif name == "RunEnded":
             self.active = False
         if self.throttle.passes(event):
@@ -94,8 +95,8 @@ class LiveSource:
             if message is not None:
                 dashboard.post_message(message)
 
-    def cancel(self, reason: str = "cancelled") -> None:
-        """Stop at the next batch; the run saves last.pt and ends with status `reason`."""
+    def cancel(self, reason: str = "interrupted") -> None:
+        """Stop at the next batch; the run saves last.pt and ends with status `reason` (resumable)."""
         self.control.cancel(reason)
 
     def toggle_pause(self) -> None:

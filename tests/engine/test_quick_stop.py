@@ -78,3 +78,19 @@ def test_a_stop_during_the_test_score_of_an_early_stop_resumes_to_its_score(tmp_
     resumed = train(c2, resume=run_dir)
     assert resumed.status == "early-stopped" and resumed.test_acc is not None
     assert len(read_metrics(run_dir / "metrics.csv")) == len(stopped.rows)
+
+
+def test_a_time_limit_reached_during_the_test_score_stops_it(tmp_path, data):
+    """--time-limit (lab train's StopFlag) is polled during the test score too: Slurm's grace time is not spent
+    scoring. The clock jumps past the limit once the score begins."""
+    from commands.signals import EXIT_TIME_LIMIT, StopFlag
+    events, now = [], [0.0]
+
+    def on_event(e):
+        events.append(e)
+        if type(e).__name__ == "PhaseChanged" and e.phase == "testing":
+            now[0] = 1e6
+    stop = StopFlag(time_limit=3600, clock=lambda: now[0])
+    h = train(config(tmp_path, data), on_event=on_event, should_stop=stop)
+    assert h.status == "interrupted" and stop.exit_code() == EXIT_TIME_LIMIT and h.test_acc is None
+    assert len(h.rows) == 2
