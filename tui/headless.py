@@ -17,7 +17,17 @@ import signal
 from engine.runtime import detach_from_terminal
 
 STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+# signals whose handlers must run on the main thread: no other thread of labtui takes them (a signal that
+# another thread takes does not wake a main thread waiting on a lock)
+MAIN_THREAD_SIGNALS = {signal.SIGHUP, *STOPS}
 EXIT_CODES = {"completed": 0, "early-stopped": 0, "diverged": 1, "failed": 1}
+
+
+def block_main_thread_signals() -> None:
+    """Leave MAIN_THREAD_SIGNALS to the main thread; called at the start of every thread labtui starts (the
+    threads that one starts, torch's and the run writer's included, inherit the mask)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, MAIN_THREAD_SIGNALS)
 
 
 class Headless:

@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.errors import LabError
 
 from .control import RunControl
+from .headless import block_main_thread_signals
 from .messages import TrainingFailed, message_for
 
 WATCH_INTERVAL = 1.0  # seconds between two looks at a followed run folder
@@ -70,6 +71,7 @@ class LiveSource:
         dashboard.run_worker(partial(self._train, dashboard), thread=True, exclusive=True, group="training")
 
     def _train(self, dashboard) -> None:
+        block_main_thread_signals()  # this thread's and the engine's: a hangup must reach the main thread
         self.status = "failed"  # unless the trainer returns
         try:
             history = self.trainer(self.config, on_event=partial(self._forward, dashboard),
