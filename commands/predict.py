@@ -38,6 +38,8 @@ def predict_command(
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
         raise ConfigError(f"--top: expected an integer >= 1, got {top}")
+    if not images_key.strip():
+        raise ConfigError(f"--images-key: expected a non-empty value, got {images_key!r}")
     from engine.runtime import resolve_device
     from engine.artifacts import load_model
     from engine import read_inputs, top_k
