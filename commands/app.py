@@ -89,8 +89,10 @@ def load_plugins() -> None:
     """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
     before any command (or --help) reads the registries; a plugin that fails is one error line."""
     from engine.errors import LabError
+    from engine.files import crash_target
     from engine.registry import load_plugins as load
     try:
+        crash_target()  # the environment is checked with the flags, before any work
         load()
     except LabError as e:
         _exit_with(str(e))  # before run_cli: one line and exit code 2 by hand

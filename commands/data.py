@@ -32,6 +32,7 @@ def data_command(
     check_keys(images_key, labels_key)
     if samples < 0:
         raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
+    _check_data_memory(source, data_memory)
     raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
     storage = _storage(source, images_key, data_memory)
@@ -111,16 +112,25 @@ def _declared_classes(path: Path):
         return None
 
 
-def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
-    from engine.data.memory import parse_size, storage_facts
+def _is_h5(source: str) -> bool:
     path = Path(source)
-    if not (path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")):
-        return None
+    return path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")
+
+
+def _check_data_memory(source: str, data_memory: str) -> None:
+    """--data-memory is a size, and it tells something only about an HDF5 file (what would stream)."""
+    from engine.data.memory import parse_size
     try:
         parse_size(data_memory)
     except ValueError:
         raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
-    return storage_facts(path, images_key, data_memory)
+    if data_memory != "auto" and not _is_h5(source):
+        raise ConfigError(f"--data-memory: only for an HDF5 file (whether it would stream); {source} is not one")
+
+
+def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
+    from engine.data.memory import storage_facts
+    return storage_facts(Path(source), images_key, data_memory) if _is_h5(source) else None
 
 
 def storage_line(s: dict) -> str:
