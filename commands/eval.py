@@ -11,7 +11,7 @@ from engine.errors import ConfigError
 
 from .common import Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
-from .resolved import announce
+from .resolved import announce, check_finite
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
@@ -143,6 +143,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    check_finite(loaded)
     announce(target, loaded, json_out)
     data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output

@@ -14,7 +14,7 @@ from engine.errors import ConfigError
 from .common import Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
 from .errors import failed
-from .resolved import announce
+from .resolved import announce, check_finite
 
 Json = json_option("print the predictions as JSON instead of lines")
 
@@ -46,6 +46,7 @@ def predict_command(
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    check_finite(loaded)
     announce(target, loaded, json_out)
     facts = loaded.facts
     got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
