@@ -107,10 +107,22 @@ def _outlive_hangups() -> None:
     signal.signal(signal.SIGHUP, lambda signum, frame: detach_from_terminal())
 
 
+def _tolerant_streams() -> None:
+    """A character the terminal's encoding lacks (PYTHONIOENCODING=ascii, a run named café) is written as
+    \xe9 instead of failing the command with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # not a text stream of the interpreter's own
+            pass
+
+
 def main(argv=None) -> None:
     """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
     exiting = argv is None  # the process ends with this call (tests call main in-process with argv)
     argv = fill_optional_values(sys.argv[1:] if argv is None else list(argv))
+    if exiting:
+        _tolerant_streams()
     if exiting and argv[:1] == ["train"]:
         _outlive_hangups()
     try:
