@@ -90,7 +90,8 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
     from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
-        return load_hdf5(path, images_key, labels_key, strict=False), _declared_classes(path)
+        raw = load_hdf5(path, images_key, labels_key, strict=False)  # checks class_names first
+        return raw, _declared_classes(path)
     if source in list_datasets() and not path.exists():
         return read_source(source, data_dir=data_dir), None
     src = detect_source(source, None, data_dir, images_key=images_key, labels_key=labels_key)
@@ -104,10 +105,11 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
 
 def _declared_classes(path: Path):
     import h5py
+    import numpy as np
     try:
         with h5py.File(path, "r") as f:
             names = f.attrs.get("class_names")
-            return None if names is None else len(names)
+            return None if names is None else len(np.atleast_1d(names))
     except OSError:
         return None
 

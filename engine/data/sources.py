@@ -215,7 +215,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
         raise DataError(f"--data {path}: not a readable HDF5 file ({e})") from None
     n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
     if names is not None:
-        classes = [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
+        classes = class_names(names, path)
         if len(classes) < n_classes and not strict:
             classes += [str(i) for i in range(len(classes), n_classes)]
         elif len(classes) < n_classes:
@@ -223,6 +223,16 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     else:
         classes = [str(i) for i in range(n_classes)]
     return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
+
+
+def class_names(names, path) -> list[str]:
+    """An HDF5 file's `class_names` attribute as a list of text: one name (a scalar string) or a 1-D array of
+    strings; numbers or a table are a DataError naming the file, not a guess."""
+    a = np.atleast_1d(names)
+    if a.ndim != 1 or a.dtype.kind not in "SUO" or not all(isinstance(n, (str, bytes)) for n in a):
+        raise DataError(f"--data {path}: its class_names attribute must be a list of names, got "
+                        f"{a.dtype} of shape {np.shape(names)}")
+    return [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in a]
 
 
 def _check_test_shape(f, path: Path, images_key: str, labels_key: str) -> None:

@@ -41,6 +41,10 @@ def make_data_files(d) -> None:
     nan[5, 1, 1] = np.nan
     with h5py.File(d / "nanpixels.h5", "w") as f:
         f["images"], f["labels"] = nan, y
+    for name, names in (("namesint", 3), ("names2d", np.zeros((2, 2)))):
+        with h5py.File(d / f"{name}.h5", "w") as f:
+            f["images"], f["labels"] = x, y
+            f.attrs["class_names"] = names
     runs = d / "runs"
     _nan_run(runs, "nanweights")
     good = torch.load(runs / "good" / "best.pt", weights_only=True)["model_state_dict"]
@@ -65,6 +69,10 @@ DATA_CASES = [
     ("h5-self-link-data", ["data", "{d}/selflink.h5"], "selflink.h5: not a readable HDF5 file"),
     ("h5-self-link-predict", ["predict", *G, "{d}/selflink.h5"], "selflink.h5: not a readable HDF5 file"),
     ("h5-self-link-eval", ["eval", *G, "--data", "{d}/selflink.h5"], "selflink.h5: not a readable HDF5 file"),
+    ("h5-class-names-int", ["train", "--data", "{d}/namesint.h5"], "namesint.h5: its class_names attribute"),
+    ("h5-class-names-int-data", ["data", "{d}/namesint.h5"], "namesint.h5: its class_names attribute"),
+    ("h5-class-names-table", ["train", "--data", "{d}/names2d.h5", "--stream"], "class_names attribute must be"),
+    ("h5-class-names-table-eval", ["eval", *G, "--data", "{d}/names2d.h5"], "class_names attribute must be"),
     ("h5-test-shape-stream", ["train", "--data", "{d}/testshape.h5", "--stream"],
      "test images (6, 6) differ from train images (8, 8)"),
     ("h5-test-shape", ["train", "--data", "{d}/testshape.h5"], "test images (6, 6) differ"),

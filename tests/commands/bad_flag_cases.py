@@ -49,6 +49,8 @@ def make_flag_files(d) -> None:
     (d / "nonutf8.yaml").write_bytes(b"lr: \xff\xfe\n")
     (d / "kbplugin.py").write_text("raise KeyboardInterrupt\n")
     (d / "afile").write_text("a file")
+    import numpy as np  # no torch: this runs beside the torch-less cases
+    np.savez(d / "ok.npz", images=np.zeros((4, 8, 8), np.uint8), labels=np.array([0, 1, 0, 1]))
     deep = d / "runs" / "deep"
     deep.mkdir(parents=True)
     (deep / "config.json").write_text("[" * 100_000 + "]" * 100_000)
@@ -227,6 +229,9 @@ CASES_OTHER = [
     # convert: flags that the detected format does not use
     ("convert-size-on-digits", ["convert", "digits", "{d}/new.h5", "--size", "8x8"], "--size: only for"),
     ("convert-grayscale-on-digits", ["convert", "digits", "{d}/new.h5", "--grayscale"], "--grayscale: only for"),
+    ("convert-grayscale-on-npz", ["convert", "{d}/ok.npz", "{d}/new.h5", "--grayscale"], "--grayscale: only for"),
+    ("convert-size-on-npz", ["convert", "{d}/ok.npz", "{d}/new.h5", "--size", "4x4"], "--size: only for"),
+    ("convert-threads-on-npz", ["convert", "{d}/ok.npz", "{d}/new.h5", "--threads", "2"], "--threads: only for"),
     ("convert-format-empty", ["convert", "digits", "{d}/new.h5", "--format", ""], "--format"),
     ("convert-compression-bad", ["convert", "digits", "{d}/new.h5", "--compression", "zstd"], "--compression"),
     ("convert-threads-zero", ["convert", "digits", "{d}/new.h5", "--threads", "0"], "--threads"),
