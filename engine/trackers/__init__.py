@@ -89,11 +89,12 @@ class Trackers:
             pass  # the ids are a convenience for resuming; training does not depend on them
 
 
-def check_strict(cfg, trackers: "Trackers | None", run_dir) -> None:
-    """--log-to-strict: a tracker that failed during the run (an unwritable MLflow store, a `tb` that is a
-    file) is a ConfigError once the run is over and its folder complete, not a line in trackers.json only."""
+def check_strict(cfg, trackers: "Trackers | None", run_dir, history):
+    """`history` of a run that is over; with --log-to-strict, a tracker that failed during it (an unwritable
+    MLflow store, a `tb` that is a file) is a ConfigError instead, not a line in trackers.json only."""
     if cfg.log_to_strict and trackers is not None and trackers.failures:
         raise ConfigError(f"{trackers.failures[0]}; the run itself ended in {run_dir}")
+    return history
 
 
 def open_trackers(names: list[str], cfg, run_dir: str | Path) -> Trackers | None:

@@ -143,9 +143,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings
-        history = loop.run()
-        check_strict(cfg, loop.trackers, run_dir)
-        return history
+        return check_strict(cfg, loop.trackers, run_dir, loop.run())
     except BaseException:
         if run_dir is not None and resume is None and dist.is_main:
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
