@@ -330,6 +330,8 @@ def check_ignored(cfg: TrainConfig) -> None:
             flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
             raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
                               f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
+    from engine.models.catalog import check_builtin_options
+    check_builtin_options(cfg.model, cfg.to_dict())
     for flag, needs, missing in _context_rules(cfg):
         if missing:
             raise ConfigError(f"{flag}: needs {needs}; without it the flag does nothing")

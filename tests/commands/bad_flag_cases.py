@@ -129,6 +129,14 @@ CASES_TRAIN = [
     ("log-to-strict-alone", _train("--log-to-strict"), "--log-to-strict: needs --log-to"),
     ("augment-on-moons", _train("--dataset", "moons", "--augment", "flip"), "--augment: moons"),
     ("augment-on-blobs", _train("--dataset", "blobs", "--augment", "shift"), "--augment: blobs"),
+    # shaping options the model does not take
+    ("mlp-batchnorm", _train("--batchnorm"), "--batchnorm: model mlp does not take this option"),
+    ("mlp-channels", _train("-K", "8"), "--channels: model mlp does not take this option"),
+    ("mlp-pool-every", _train("--pool-every", "2"), "--pool-every: model mlp does not take this option"),
+    ("logistic-hidden", _train("-m", "logistic", "--hidden", "8"), "--hidden: model logistic does not take"),
+    ("fastcnn-layers", _train("-m", "fastcnn", "-L", "2"), "--layers-per-block: model fastcnn does not take"),
+    ("cnn-bottleneck", _train("-m", "cnn", "--bottleneck"), "--bottleneck: model cnn does not take"),
+    ("lr-find-mlp-batchnorm", ["lr-find", "--batchnorm"], "--batchnorm: model mlp does not take"),
     # config files: each bad value names the file and the key
     ("cfg-freeze-int", _train("--config", "{d}/freeze-int.yaml"), "freeze-int.yaml: key 'freeze'"),
     ("cfg-log-to-null", _train("--config", "{d}/log-to-null.yaml"), "log-to-null.yaml: key 'log_to'"),

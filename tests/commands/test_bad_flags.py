@@ -59,3 +59,11 @@ def test_the_blocker_catches_a_torch_import(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tests.commands.torchless"], input=json.dumps([["train", "--epochs",
                           "1"]]), cwd=tmp_path, capture_output=True, text=True, timeout=120, env=lab_env())
     assert json.loads(done.stdout)[0]["torch"] is True, done.stderr
+
+
+def test_the_torch_free_model_option_check_agrees_with_the_builders():
+    """engine.models.catalog.check_builtin_options refuses exactly what create_model(strict=True) refuses."""
+    from engine.models.catalog import DEFAULTS
+    from engine.models.registry import accepted_options
+    for name in DEFAULTS:
+        assert sorted([*DEFAULTS[name], "init"]) == sorted(accepted_options(name)), name
