@@ -285,6 +285,13 @@ CASES_OTHER = [
     ("sweep-freeze-empty", ["sweep", "s", "--grid", "lr=1", "--freeze", "", *R], "--freeze: expected"),
     ("sweep-unfreeze-alone", ["sweep", "s", "--grid", "lr=1", "--unfreeze-at", "2", *R], "--unfreeze-at"),
     ("sweep-grid-classes-bool", ["sweep", "s", "--grid", "classes=0;x", *R], "--grid classes"),
+    # labtui takes the train flags to prefill its form: checked the same way, before torch and the screen
+    ("labtui-lr-text", ["labtui", "--lr", "abc"], "--lr: expected a finite number"),
+    ("labtui-log-to-empty", ["labtui", "--log-to", ""], "--log-to: expected"),
+    ("labtui-unfreeze-alone", ["labtui", "--unfreeze-at", "2"], "--unfreeze-at: needs --freeze"),
+    ("labtui-cfg-freeze-int", ["labtui", "--config", "{d}/freeze-int.yaml"], "freeze-int.yaml: key 'freeze'"),
+    ("labtui-mlp-batchnorm", ["labtui", "--batchnorm"], "--batchnorm: model mlp does not take"),
+    ("labtui-classes-bool", ["labtui", "--config", "{d}/classes-bool.yaml"], "key 'classes'"),
     # the app, its environment and plugins
     ("plugin-keyboard-interrupt", ["models"], "kbplugin", {"LAB_PLUGINS": "kbplugin", "PYTHONPATH": "{d}"}),
     ("plugin-missing", ["models"], "LAB_PLUGINS: cannot import 'nosuchplugin'", {"LAB_PLUGINS": "nosuchplugin"}),

@@ -1,8 +1,9 @@
 """Run `lab` command lines in one process where torch cannot be imported, and report for each whether it
 tried: a bad flag must be refused before torch loads (2.5-7 s and ~660 MB saved on every typo).
 
-Run as `python -m tests.commands.torchless` with a JSON list of argument lists on stdin; prints a JSON list
-of {"code", "err", "torch"} on stdout. Batched so that hundreds of cases cost one interpreter start."""
+Run as `python -m tests.commands.torchless` with a JSON list of argument lists on stdin (["labtui", ...] runs
+labtui's command line); prints a JSON list of {"code", "err", "torch"} on stdout. Batched so that hundreds
+of cases cost one interpreter start."""
 
 import contextlib
 import io
@@ -29,13 +30,14 @@ def run_blocked(cases: list[list[str]]) -> list[dict]:
     blocker = _TorchBlocker()
     sys.meta_path.insert(0, blocker)
     from commands.app import main
+    from commands.labtui import main as labtui
     results = []
     for args in cases:
         blocker.asked = False
         err, code = io.StringIO(), 0
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
             try:
-                main(args)
+                labtui(args[1:]) if args[:1] == ["labtui"] else main(args)  # labtui's flags are train's
             except SystemExit as e:
                 code = e.code or 0
             except BaseException:  # a traceback is reported as such, with its text
