@@ -87,7 +87,8 @@ def fill_optional_values(argv: list[str]) -> list[str]:
 
 def load_plugins() -> None:
     """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
-    before any command (or --help) reads the registries; a plugin that fails is one error line."""
+    before any command (or --help) reads the registries; a plugin that fails is one error line, and so is a
+    LAB_CRASH_AT_WRITE (the crash tests' hook) that is not a number."""
     from engine.errors import LabError
     from engine.files import crash_target
     from engine.registry import load_plugins as load

@@ -205,7 +205,7 @@ def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, thre
 def _check_flags(target, loaded, data, threshold, boundary) -> None:
     """The flags that depend on the model and its data, checked before anything is evaluated."""
     from engine.data.points import is_points
-    if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
+    if threshold is not None and data.num_classes != 2:
         raise ConfigError("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     if boundary and not is_points(loaded.input_shape):
         raise ConfigError(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs "

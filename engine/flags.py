@@ -54,7 +54,8 @@ class Setting:
                 raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}"
                                   + _suggest(value, options))
         elif self.kind == "strs":
-            if not isinstance(value, list) or not value or any(not isinstance(v, str) or not v.strip() for v in value):
+            if not isinstance(value, list) or not value or any(not isinstance(v, str) or not v.strip()
+                                                                for v in value):
                 raise ConfigError(f"{self.flag}: expected one or more non-empty patterns, got {value!r}")
         elif self.kind == "ints":
             # a bool is an int to Python, but `hidden: [true, true]` or `classes: [true, 2]` is a mistake
@@ -101,8 +102,8 @@ class Setting:
             if not out:  # `--log-to ''`, `--freeze ','`: an empty value is a mistake, not "none"
                 raise ConfigError(f"{self.flag}: expected one or more non-empty names or patterns, got {text!r}")
             return out
-        if not isinstance(text, str):
-            return text
+        if not isinstance(text, str):  # a config file's number or list, checked by check_value
+            return text + 0.0 if self.kind == "float" and isinstance(text, float) else text
         text = text.strip()
         try:
             if self.kind == "int":
