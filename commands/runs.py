@@ -32,6 +32,16 @@ def _matches(run, where: list[tuple[str, str]]) -> bool:
     return True
 
 
+def _check_fields(keys: list[str], runs) -> None:
+    """A --where field that no config has is a typo, not "no runs match": name it."""
+    from engine.config import SETTINGS_BY_NAME, _suggest
+    known = set(SETTINGS_BY_NAME) | {k for r in runs for k in (*r.config, *r.data)}
+    for key in keys:
+        if key not in known:
+            raise ConfigError(f"--where {key}: unknown field; expected a config field such as model, dataset, "
+                              f"lr" + _suggest(key, sorted(known)))
+
+
 def _row(r) -> dict:
     s = r.summary()
     return {"name": r.name, "path": str(r.path), "status": s["status"], "dataset": r.source,
@@ -57,6 +67,10 @@ def runs_command(
         raise ConfigError(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
     if status is not None and status not in STATUSES:
         raise ConfigError(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    if not runs_dir.strip():
+        raise ConfigError(f"--runs-dir: expected a folder, got {runs_dir!r}")
+    if yes and not prune:
+        raise ConfigError("--yes: needs --prune (it answers the question --prune asks)")
     if Path(runs_dir).exists() and not Path(runs_dir).is_dir():
         raise ConfigError(f"--runs-dir {runs_dir}: expected a folder of run folders, found a file")
     pairs = []
@@ -65,7 +79,9 @@ def runs_command(
         if not eq or not key:
             raise ConfigError(f"--where: expected FIELD=VALUE, got {w!r}")
         pairs.append((key.strip().replace("-", "_"), value.strip()))
-    runs = [r for r in read_runs(runs_dir) if _matches(r, pairs) and (status is None or r.status == status)]
+    every = read_runs(runs_dir)
+    _check_fields([key for key, _ in pairs], every)
+    runs = [r for r in every if _matches(r, pairs) and (status is None or r.status == status)]
     runs.sort(key=SORTS[sort])
     if prune:
         return _prune(runs, yes, runs_dir)

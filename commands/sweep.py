@@ -22,6 +22,7 @@ from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
 DONE = ("completed", "early-stopped")
+MAX_JOBS = 256  # processes at once; beyond, a typo (and 10**20 overflowed the runner's slot list)
 Json = json_option("print summary.json instead of the table")
 
 
@@ -56,6 +57,14 @@ def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
     return base, argv, str(runs_dir)
 
 
+def _grid_apart_from_flags(grid: dict, options: dict) -> dict:
+    """The grid, once no field of it is also given as a flag (the grid's values would win without a word)."""
+    both = [k for k in grid if options.get(k) is not None]
+    if both:
+        raise ConfigError(f"--{both[0].replace('_', '-')}: also varied by --grid {both[0]}; drop one of them")
+    return grid
+
+
 def _outcome(run_dir: Path) -> dict:
     from engine.runs import RunFolder, read_run
     if not RunFolder(run_dir).is_run():
@@ -86,12 +95,12 @@ def sweep_command(
     check_run_name(name)
     if options.get("name"):
         raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
-    if jobs < 1:
-        raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
+    if not 1 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"--jobs: expected an integer from 1 to {MAX_JOBS}, got {jobs}")
     if sort_by not in METRICS:
         raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
     base, argv, runs_dir = _base(options, config)
-    g = parse_grid(grid)
+    g = _grid_apart_from_flags(parse_grid(grid), options)
     by_name = plan(g, base, max_runs)  # every point validated before anything starts
     folder = _sweep_folder(Path(runs_dir) / name, resume)
     write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),

@@ -50,7 +50,8 @@ def train_command(
     config: Optional[Path] = config_option(),
     print_config: bool = typer.Option(False, "--print-config", help="print the complete config with the flags "
                                       "given applied (ready to save and pass to --config), and exit"),
-    fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="--print-config format: yaml, toml or json "
+                                                              "[default: yaml]"),
     **options,
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
@@ -58,22 +59,23 @@ def train_command(
         from engine.training.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
-    from engine.training.trainer import train
-
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
         raise ConfigError("--name: expected a run folder name, got ''")
+    if fmt is not None and not print_config:
+        raise ConfigError("--format: needs --print-config (it is the format of the printed config)")
     limit = parse_duration(time_limit)
     auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
         from engine.configfile import dump_config
-        sys.stdout.write(dump_config(cfg, fmt))
+        sys.stdout.write(dump_config(cfg, fmt or "yaml"))
         return
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:
             print(f"--resume auto: {run_dir} has already finished ({done}); nothing to do",
                   file=sys.stderr if json_out or json_lines else sys.stdout)
         return
+    from engine.training.trainer import train  # after every flag is checked: a bad flag costs no torch
     mode = "jsonl" if json_lines else "quiet" if (quiet or json_out) else ("tty" if sys.stdout.isatty() else "plain")
     log = open_log(log_file)
     printer = TrainPrinter(mode, log=log)
@@ -108,12 +110,12 @@ def _after_run(history, log_error: str | None, log_file: Path | None, json_out: 
 def build_config(options: dict, config_file: Path | None, resume: str | None):
     """(TrainConfig, run folder to resume or None, 'completed'/'early-stopped' when --resume auto finds the run
     over, else '') from the --config file and the flags on top of it."""
-    from engine.training.trainer import resume_config
     given = given_with_file(options, config_file)
     auto = resume == "auto"
     resume = resolve_resume(resume, given)
     if not resume:
         return config_from_cli(options, config_file), None, ""
+    from engine.training.trainer import resume_config
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
     changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
     cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)

@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest
+from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest, check_field
 from engine.errors import ConfigError
 
 FORMATS = ("yaml", "toml", "json")
@@ -68,7 +68,7 @@ def check_values(data: dict, path: Path) -> dict:
         try:
             value = s.parse(raw)
             if value is not None:
-                TrainConfig().replace(**{s.name: value}).validate()
+                check_field(s.name, value)
         except ConfigError as e:
             message = str(e)
             if message.startswith(s.flag + ":"):

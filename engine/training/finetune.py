@@ -9,6 +9,7 @@ other difference is a ConfigError naming the parameter.
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from pathlib import Path
 
 import torch
@@ -44,7 +45,9 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
             from safetensors.torch import load_file
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # a TorchScript file: torch warns twice before the error below
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # pickled code, a torn file, not a tensor file: one line, not a traceback
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
         raise ConfigError(f"{flag} {path}: cannot read it as weights (safetensors or a weights-only state dict: "
@@ -77,6 +80,11 @@ def fit_state(model: nn.Module, state: dict, source: str) -> list[str]:
         else:
             raise ConfigError(f"{source}: parameter {key!r} has shape {list(theirs.shape)}, the model needs "
                               f"{list(tensor.shape)}")
+    from engine.evaluation.weights import first_nonfinite
+    bad = first_nonfinite(keep)
+    if bad is not None:  # else the first step's loss is NaN, reported as "diverged ... try a lower --lr"
+        raise ConfigError(f"{source}: parameter {bad!r} holds NaN or infinite values; these weights cannot be "
+                          f"trained from")
     model.load_state_dict(keep, strict=False)
     return notes
 
@@ -128,6 +136,10 @@ def set_frozen(model: nn.Module, patterns: list[str] | None, frozen: bool) -> in
         if not any(fnmatch.fnmatchcase(n, pattern) for n, _ in named):
             some = ", ".join(n for n, _ in named[:4])
             raise ConfigError(f"--freeze {pattern!r}: matches no parameter (names look like {some}, ...)")
+    if frozen and all(any(fnmatch.fnmatchcase(n, pattern) for pattern in patterns) for n, _ in named):
+        # the backward pass of a model with nothing to train fails deep in autograd
+        raise ConfigError(f"--freeze {','.join(patterns)}: matches every parameter, so nothing would train; "
+                          f"leave some out (see lab inspect-weights for the names)")
     count = 0
     for name, p in named:
         if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
