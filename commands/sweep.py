@@ -15,6 +15,7 @@ from engine.runtime import available_cpus
 
 from engine.errors import ConfigError
 
+from .child import lab_argv
 from .common import json_option
 from .errors import failed
 from .options import config_option, with_train_options
@@ -193,8 +194,8 @@ class Runner:
         env = {**os.environ, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
         if self.gpus > 1:
             env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
-        cmd = [sys.executable, "-m", "commands", "train", *argv, "--runs-dir", str(self.folder),
-               "--name", point, "--resume", "auto", "--log-file", str(self.folder / "logs" / f"{point}.log")]
+        cmd = lab_argv("train", *argv, "--runs-dir", str(self.folder), "--name", point, "--resume", "auto",
+                       "--log-file", str(self.folder / "logs" / f"{point}.log"))
         # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
         # it on once, so that each point checkpoints exactly once
         with open(self.folder / "logs" / f"{point}.out", "ab") as log:  # the child keeps its own copy
