@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.runtime import available_cpus
+from engine.runtime.threads import LOCAL_PROCESSES
 
 from engine.errors import ConfigError
 
@@ -57,6 +57,14 @@ def _base(options: dict, config: Path | None) -> tuple[dict, list[str], str]:
     return base, argv, str(runs_dir)
 
 
+def _settings(options: dict, config: Path | None) -> dict:
+    """What every point is asked to train with (the --config file's values, the flags on top), as JSON values:
+    kept in sweep.json so that a resume with other flags is caught."""
+    from .options import given_with_file
+    given = given_with_file(options, config)
+    return json.loads(json.dumps({k: v for k, v in given.items() if k not in ("name", "runs_dir")}, default=str))
+
+
 def _outcome(run_dir: Path) -> dict:
     from engine.runs import RunFolder, read_run
     if not RunFolder(run_dir).is_run():
@@ -81,7 +89,8 @@ def sweep_command(
     """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
     from engine.config import check_run_name
     from engine.files import write_json
-    from engine.runs import SWEEP_FILE, parse_grid, plan
+    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs.sweep import check_resume
 
     name = sweep_name
     check_run_name(name)
@@ -95,8 +104,12 @@ def sweep_command(
     g = parse_grid(grid)
     by_name = plan(g, base, max_runs)  # every point validated before anything starts
     folder = _sweep_folder(Path(runs_dir) / name, resume)
-    write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
-                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    settings = _settings(options, config)
+    if (folder / SWEEP_FILE).is_file():  # --resume: the record stays as it is, and must describe this sweep
+        check_resume(read_sweep(folder), g, settings, argv)
+    else:
+        write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "settings": settings,
+                                         "points": list(by_name), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
             if not (resume and _outcome(folder / p)["status"] in DONE)]
     runner = Runner(folder, jobs, len(by_name))
@@ -152,7 +165,7 @@ class Runner:
         self.failed: dict[str, int] = {}  # point -> exit code
         self.bar = None
         self.done = total
-        self.threads = max(1, available_cpus() // jobs)
+        self.out_from: dict[str, int] = {}  # point -> where this start's output begins in its .out
         self.gpus = _gpu_count() if jobs > 1 else 0
 
     def run(self, todo: list[tuple[str, list[str]]]) -> int:
@@ -190,15 +203,23 @@ class Runner:
             self.task = self.bar.add_task("sweep", total=self.total, completed=self.done)
             self.bar.start()
 
-    def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
-        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
+    def env(self, slot: int) -> dict:
+        """A point's environment: it sizes its threads as `lab train` does (the available CPUs shared by the
+        `jobs` points, less those busy right now); one GPU each when there are several."""
+        env = {**os.environ, LOCAL_PROCESSES: str(self.jobs)}
         if self.gpus > 1:
             env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
+        return env
+
+    def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
+        env = self.env(slot)
         cmd = lab_argv("train", *argv, "--runs-dir", str(self.folder), "--name", point, "--resume", "auto",
                        "--log-file", str(self.folder / "logs" / f"{point}.log"))
         # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
         # it on once, so that each point checkpoints exactly once
-        with open(self.folder / "logs" / f"{point}.out", "ab") as log:  # the child keeps its own copy
+        out = self.folder / "logs" / f"{point}.out"
+        self.out_from[point] = out.stat().st_size if out.is_file() else 0  # a resumed point appends to it
+        with open(out, "ab") as log:  # the child keeps its own copy
             return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def _stop(self, signum, frame) -> None:
@@ -210,7 +231,19 @@ class Runner:
                 if proc.poll() is None:
                     proc.send_signal(signum)
 
+    def _warnings(self, point: str) -> list[str]:
+        """The warning lines this start of the point printed (a tracker that cannot log, data oddities)."""
+        try:
+            with open(self.folder / "logs" / f"{point}.out", "rb") as f:
+                f.seek(self.out_from.get(point, 0))
+                text = f.read(1 << 20).decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.startswith("warning: ")]
+
     def _report(self, point: str, rc: int) -> None:
+        for warning in dict.fromkeys(self._warnings(point)):
+            sys.stderr.write(f"{point}: {warning}\n")
         o = _outcome(self.folder / point)
         if rc not in (0, 75, 130, 143):
             self.failed[point] = rc
