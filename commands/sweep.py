@@ -19,10 +19,14 @@ from .child import lab_argv
 from .common import json_option
 from .errors import failed
 from .options import config_option, with_train_options
+from .sweep_slurm import (QUEUED, parse_sbatch, record_job, run_task, slurm_states, submit,
+                          task_index, write_script)
 from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
 DONE = ("completed", "early-stopped")
+ENDED = (*DONE, "failed", "diverged", "cancelled", "pruned")  # a point that will not train on by itself
+OK_EXITS = (0, 75, 130, 143)  # ended, stopped by --time-limit or a signal: not a failure of the point
 Json = json_option("print summary.json instead of the table")
 
 
@@ -75,13 +79,22 @@ def _outcome(run_dir: Path) -> dict:
 @with_train_options
 def sweep_command(
     sweep_name: str = typer.Argument(..., metavar="NAME", help="the sweep's name: its runs go under RUNS_DIR/NAME/"),
-    grid: List[str] = typer.Option(..., "--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); "
-                                                       "repeat for a cartesian product"),
+    grid: List[str] = typer.Option(None, "--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); "
+                                                        "repeat for a cartesian product"),
     jobs: int = typer.Option(1, "--jobs", "-j", help="points trained at once, each in its own process "
-                                                      "(CPU threads split between them, one GPU each)"),
+                                                      "(CPU threads split between them, one GPU each); "
+                                                      "with --slurm: array tasks at once (%N)"),
     resume: bool = typer.Option(False, "--resume", help="continue a sweep: skip finished points, resume the rest"),
     max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
     sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
+    slurm: bool = typer.Option(False, "--slurm", help="submit the points as one Slurm job array (sweep.sbatch in "
+                                                      "the sweep folder) instead of training them here"),
+    sbatch: Optional[str] = typer.Option(None, "--sbatch", metavar="'ARGS'",
+                                         help="with --slurm: more sbatch arguments, e.g. '--partition gpu --gres gpu:1'"),
+    status: bool = typer.Option(False, "--status", help="show each point's state (run folders, squeue/sacct) "
+                                                        "and write the summary; trains nothing"),
+    slurm_task: bool = typer.Option(False, "--slurm-task", hidden=True, help="run by sweep.sbatch: train this "
+                                                                               "array task's point"),
     json_out: Json = False,
     config: Optional[Path] = config_option(),
     **options,
@@ -94,12 +107,29 @@ def sweep_command(
 
     name = sweep_name
     check_run_name(name)
+    if status or slurm_task:
+        given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs != 1,
+                 "--max-runs": max_runs != 64, "--config": config, "--status": status and slurm_task,
+                 **{f"--{k.replace('_', '-')}": v for k, v in options.items() if k != "runs_dir"}}
+        extra = [flag for flag, value in given.items() if value not in (None, False, [], ())]
+        if extra:
+            raise ConfigError(f"{extra[0]}: not with {'--status' if status else '--slurm-task'}, which reads the "
+                              f"sweep's own record (sweep.json)")
+        folder = Path(options.get("runs_dir") or "runs") / name
+        if status:
+            return show_status(folder, sort_by, json_out)
+        raise typer.Exit(slurm_task_command(folder))
     if options.get("name"):
         raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
     if jobs < 1:
         raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
     if sort_by not in METRICS:
         raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
+    if sbatch is not None and not slurm:
+        raise ConfigError("--sbatch: only with --slurm")
+    if not grid:
+        raise ConfigError("--grid: expected at least one FIELD=V1,V2,... (or --status to see a sweep)")
+    extra_sbatch = parse_sbatch(sbatch)
     base, argv, runs_dir = _base(options, config)
     g = parse_grid(grid)
     by_name = plan(g, base, max_runs)  # every point validated before anything starts
@@ -112,6 +142,8 @@ def sweep_command(
                                          "points": list(by_name), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
             if not (resume and _outcome(folder / p)["status"] in DONE)]
+    if slurm:
+        return submit_sweep(folder, name, runs_dir, list(by_name), [p for p, _ in todo], jobs, extra_sbatch, json_out)
     runner = Runner(folder, jobs, len(by_name))
     code = runner.run(todo)
     rows = _rows(folder, by_name, runner.failed)
@@ -128,13 +160,101 @@ def sweep_command(
                f"(logs in {folder}/logs/)")
 
 
-def _rows(folder: Path, by_name: dict, failed_points: dict) -> list[dict]:
+def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo: list[str], jobs: int,
+                 extra: list[str], json_out: bool) -> None:
+    """--slurm: write sweep.sbatch and submit the points still to train as one array job (%jobs at once)."""
+    from engine.files import write_json
+    from engine.runs import SWEEP_FILE, read_sweep
+    if not todo:
+        print(f"every point of {folder} has finished; nothing to submit (lab sweep {name} --status)")
+        return
+    record = read_sweep(folder)
+    busy = [points[i] for i, state in slurm_states(record).items() if state in QUEUED and points[i] in todo]
+    if busy:
+        raise ConfigError(f"--resume: {', '.join(busy)} still queued or running in Slurm (lab sweep {name} --status)")
+    script = write_script(folder, name, runs_dir, len(points), jobs)
+    indices = [points.index(p) for p in todo]
+    job = submit(script, indices, jobs, extra)
+    write_json(folder / SWEEP_FILE, record_job(record, job, indices, extra))
+    if json_out:
+        print(json.dumps({"job": job, "script": str(script), "points": todo}, indent=2))
+    else:
+        print(f"submitted Slurm array job {job}: {len(todo)} point(s), {jobs} at a time ({script})\n"
+              f"follow it with: lab sweep {name} --status")
+
+
+def _rows(folder: Path, by_name: dict, failed_points: dict | None = None) -> list[dict]:
     """A row per point: its grid values and its run's outcome."""
+    failed_points = {**_exit_codes(folder, by_name), **(failed_points or {})}
     rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
     for r in rows:
         if r["point"] in failed_points and r["status"] == "pending":
             r["status"] = "failed"  # it stopped before its run folder was written (bad flags, missing data)
     return rows
+
+
+def _exit_codes(folder: Path, points) -> dict[str, int]:
+    """{point: the exit status of its last process} for the points that failed (logs/POINT.exit)."""
+    out = {}
+    for p in points:
+        try:
+            code = int((folder / "logs" / f"{p}.exit").read_text()[:8])
+        except (OSError, ValueError):
+            continue
+        if code not in OK_EXITS:
+            out[p] = code
+    return out
+
+
+def _note_exit(folder: Path, point: str, code: int) -> None:
+    try:
+        (folder / "logs" / f"{point}.exit").write_text(f"{code}\n")
+    except OSError:
+        pass  # only --status's word for a point that failed before its run folder was made
+
+
+def _record_points(folder: Path) -> tuple[dict, dict]:
+    """(sweep.json, {point: its grid values}) of an existing sweep."""
+    from engine.runs import read_sweep
+    from engine.runs.sweep import point_name, points
+    record = read_sweep(folder)
+    grid = record.get("grid")
+    values = {point_name(p): p for p in points(grid)} if isinstance(grid, dict) else {}
+    return record, {p: values.get(p, {}) for p in record["points"]}
+
+
+def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
+    """--status: each point's state from its run folder and, for a Slurm sweep, from squeue/sacct; the summary
+    is written as it stands."""
+    if not (folder / "sweep.json").is_file():
+        raise ConfigError(f"{folder}: no sweep here (no sweep.json)")
+    record, by_name = _record_points(folder)
+    rows = _rows(folder, by_name)
+    states = slurm_states(record)
+    if "slurm" in record:
+        for i, r in enumerate(rows):
+            r["slurm"] = states.get(i, "-")
+    fields = list(record.get("grid") or {})
+    _write_summary(folder, rows, fields)
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    _print_table(rows, fields + (["slurm"] if "slurm" in record else []), sort_by)
+    ended = sum(r["status"] in ENDED for r in rows)
+    print(f"{ended} of {len(rows)} points ended; summary in {folder / 'summary.csv'}")
+
+
+def slurm_task_command(folder: Path) -> int:
+    """--slurm-task: train this array task's point; the last point to end writes the summary."""
+    record, by_name = _record_points(folder)
+    point = list(by_name)[task_index(len(by_name))]
+    code = run_task(folder, point, list(record.get("train_flags") or []) + _train_argv(by_name[point]))
+    _note_exit(folder, point, code)
+    rows = _rows(folder, by_name)
+    if all(r["status"] in ENDED for r in rows):
+        _write_summary(folder, rows, list(record.get("grid") or {}))
+        print(f"the last point has ended: summary in {folder / 'summary.csv'}", flush=True)
+    return code
 
 
 def _sweep_folder(folder: Path, resume: bool) -> Path:
@@ -242,12 +362,13 @@ class Runner:
         return [line for line in text.splitlines() if line.startswith("warning: ")]
 
     def _report(self, point: str, rc: int) -> None:
+        _note_exit(self.folder, point, rc)
         for warning in dict.fromkeys(self._warnings(point)):
             sys.stderr.write(f"{point}: {warning}\n")
         o = _outcome(self.folder / point)
-        if rc not in (0, 75, 130, 143):
+        if rc not in OK_EXITS:
             self.failed[point] = rc
-        status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
+        status = o["status"] if rc in OK_EXITS or o["status"] != "pending" else f"failed (exit {rc})"
         line = (f"[{self.done}/{self.total}] {point}: {status}  best val {percent(o.get('best_val_acc'))}  "
                 f"test {percent(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s")
         if self.bar is not None:
