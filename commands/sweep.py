@@ -81,9 +81,9 @@ def sweep_command(
     sweep_name: str = typer.Argument(..., metavar="NAME", help="the sweep's name: its runs go under RUNS_DIR/NAME/"),
     grid: List[str] = typer.Option(None, "--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); "
                                                         "repeat for a cartesian product"),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="points trained at once, each in its own process "
-                                                      "(CPU threads split between them, one GPU each); "
-                                                      "with --slurm: array tasks at once (%N)"),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="points trained at once, each in its own "
+                                       "process (default 1; CPU threads split between them, one GPU each); with "
+                                       "--slurm: array tasks at once (%N; default: as many as Slurm allows)"),
     resume: bool = typer.Option(False, "--resume", help="continue a sweep: skip finished points, resume the rest"),
     max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
     sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
@@ -108,7 +108,7 @@ def sweep_command(
     name = sweep_name
     check_run_name(name)
     if status or slurm_task:
-        given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs != 1,
+        given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs,
                  "--max-runs": max_runs != 64, "--config": config, "--status": status and slurm_task,
                  **{f"--{k.replace('_', '-')}": v for k, v in options.items() if k != "runs_dir"}}
         extra = [flag for flag, value in given.items() if value not in (None, False, [], ())]
@@ -121,7 +121,7 @@ def sweep_command(
         raise typer.Exit(slurm_task_command(folder))
     if options.get("name"):
         raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
     if sort_by not in METRICS:
         raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
@@ -144,7 +144,7 @@ def sweep_command(
             if not (resume and _outcome(folder / p)["status"] in DONE)]
     if slurm:
         return submit_sweep(folder, name, runs_dir, list(by_name), [p for p, _ in todo], jobs, extra_sbatch, json_out)
-    runner = Runner(folder, jobs, len(by_name))
+    runner = Runner(folder, jobs or 1, len(by_name))
     code = runner.run(todo)
     rows = _rows(folder, by_name, runner.failed)
     _write_summary(folder, rows, list(g))
@@ -160,7 +160,7 @@ def sweep_command(
                f"(logs in {folder}/logs/)")
 
 
-def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo: list[str], jobs: int,
+def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo: list[str], jobs: int | None,
                  extra: list[str], json_out: bool) -> None:
     """--slurm: write sweep.sbatch and submit the points still to train as one array job (%jobs at once)."""
     from engine.files import write_json
@@ -179,7 +179,8 @@ def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo
     if json_out:
         print(json.dumps({"job": job, "script": str(script), "points": todo}, indent=2))
     else:
-        print(f"submitted Slurm array job {job}: {len(todo)} point(s), {jobs} at a time ({script})\n"
+        at_once = f"{jobs} at a time" if jobs else "as many at a time as Slurm allows"
+        print(f"submitted Slurm array job {job}: {len(todo)} point(s), {at_once} ({script})\n"
               f"follow it with: lab sweep {name} --status")
 
 
