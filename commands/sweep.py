@@ -19,8 +19,6 @@ from .child import lab_argv
 from .common import json_option
 from .errors import failed
 from .options import config_option, with_train_options
-from .sweep_slurm import (QUEUED, parse_sbatch, record_job, run_task, slurm_states, submit,
-                          task_index, write_script)
 from .textviz import percent, table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
@@ -118,6 +116,7 @@ def sweep_command(
         folder = Path(options.get("runs_dir") or "runs") / name
         if status:
             return show_status(folder, sort_by, json_out)
+        from .sweep_slurm import slurm_task_command
         raise typer.Exit(slurm_task_command(folder))
     if options.get("name"):
         raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
@@ -129,6 +128,7 @@ def sweep_command(
         raise ConfigError("--sbatch: only with --slurm")
     if not grid:
         raise ConfigError("--grid: expected at least one FIELD=V1,V2,... (or --status to see a sweep)")
+    from .sweep_slurm import parse_sbatch, submit_sweep
     extra_sbatch = parse_sbatch(sbatch)
     base, argv, runs_dir = _base(options, config)
     g = parse_grid(grid)
@@ -158,30 +158,6 @@ def sweep_command(
     if failures:
         failed(f"{len(failures)} of {len(rows)} points did not complete: {', '.join(failures)} "
                f"(logs in {folder}/logs/)")
-
-
-def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo: list[str], jobs: int | None,
-                 extra: list[str], json_out: bool) -> None:
-    """--slurm: write sweep.sbatch and submit the points still to train as one array job (%jobs at once)."""
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, read_sweep
-    if not todo:
-        print(f"every point of {folder} has finished; nothing to submit (lab sweep {name} --status)")
-        return
-    record = read_sweep(folder)
-    busy = [points[i] for i, state in slurm_states(record).items() if state in QUEUED and points[i] in todo]
-    if busy:
-        raise ConfigError(f"--resume: {', '.join(busy)} still queued or running in Slurm (lab sweep {name} --status)")
-    script = write_script(folder, name, runs_dir, len(points), jobs)
-    indices = [points.index(p) for p in todo]
-    job = submit(script, indices, jobs, extra)
-    write_json(folder / SWEEP_FILE, record_job(record, job, indices, extra))
-    if json_out:
-        print(json.dumps({"job": job, "script": str(script), "points": todo}, indent=2))
-    else:
-        at_once = f"{jobs} at a time" if jobs else "as many at a time as Slurm allows"
-        print(f"submitted Slurm array job {job}: {len(todo)} point(s), {at_once} ({script})\n"
-              f"follow it with: lab sweep {name} --status")
 
 
 def _rows(folder: Path, by_name: dict, failed_points: dict | None = None) -> list[dict]:
@@ -231,6 +207,7 @@ def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
         raise ConfigError(f"{folder}: no sweep here (no sweep.json)")
     record, by_name = _record_points(folder)
     rows = _rows(folder, by_name)
+    from .sweep_slurm import slurm_states
     states = slurm_states(record)
     if "slurm" in record:
         for i, r in enumerate(rows):
@@ -243,19 +220,6 @@ def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
     _print_table(rows, fields + (["slurm"] if "slurm" in record else []), sort_by)
     ended = sum(r["status"] in ENDED for r in rows)
     print(f"{ended} of {len(rows)} points ended; summary in {folder / 'summary.csv'}")
-
-
-def slurm_task_command(folder: Path) -> int:
-    """--slurm-task: train this array task's point; the last point to end writes the summary."""
-    record, by_name = _record_points(folder)
-    point = list(by_name)[task_index(len(by_name))]
-    code = run_task(folder, point, list(record.get("train_flags") or []) + _train_argv(by_name[point]))
-    _note_exit(folder, point, code)
-    rows = _rows(folder, by_name)
-    if all(r["status"] in ENDED for r in rows):
-        _write_summary(folder, rows, list(record.get("grid") or {}))
-        print(f"the last point has ended: summary in {folder / 'summary.csv'}", flush=True)
-    return code
 
 
 def _sweep_folder(folder: Path, resume: bool) -> Path:

@@ -18,6 +18,7 @@ from engine.errors import ConfigError
 
 from .child import lab_argv
 from .errors import failed
+from .sweep import ENDED, _note_exit, _record_points, _rows, _train_argv, _write_summary
 
 SCRIPT = "sweep.sbatch"
 WARN_SECONDS = 120  # USR1 this long before the time limit: time for a checkpoint and a requeue
@@ -178,3 +179,41 @@ def task_index(points: int) -> int:
         raise ConfigError(f"--slurm-task: task {text} of a sweep of {points} points")
     return int(text)
 
+
+def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo: list[str], jobs: int | None,
+                 extra: list[str], json_out: bool) -> None:
+    """--slurm: write sweep.sbatch and submit the points still to train as one array job (%jobs at once)."""
+    import json
+
+    from engine.files import write_json
+    from engine.runs import SWEEP_FILE, read_sweep
+    if not todo:
+        print(f"every point of {folder} has finished; nothing to submit (lab sweep {name} --status)")
+        return
+    record = read_sweep(folder)
+    busy = [points[i] for i, state in slurm_states(record).items() if state in QUEUED and points[i] in todo]
+    if busy:
+        raise ConfigError(f"--resume: {', '.join(busy)} still queued or running in Slurm (lab sweep {name} --status)")
+    script = write_script(folder, name, runs_dir, len(points), jobs)
+    indices = [points.index(p) for p in todo]
+    job = submit(script, indices, jobs, extra)
+    write_json(folder / SWEEP_FILE, record_job(record, job, indices, extra))
+    if json_out:
+        print(json.dumps({"job": job, "script": str(script), "points": todo}, indent=2))
+    else:
+        at_once = f"{jobs} at a time" if jobs else "as many at a time as Slurm allows"
+        print(f"submitted Slurm array job {job}: {len(todo)} point(s), {at_once} ({script})\n"
+              f"follow it with: lab sweep {name} --status")
+
+
+def slurm_task_command(folder: Path) -> int:
+    """--slurm-task: train this array task's point; the last point to end writes the summary."""
+    record, by_name = _record_points(folder)
+    point = list(by_name)[task_index(len(by_name))]
+    code = run_task(folder, point, list(record.get("train_flags") or []) + _train_argv(by_name[point]))
+    _note_exit(folder, point, code)
+    rows = _rows(folder, by_name)
+    if all(r["status"] in ENDED for r in rows):
+        _write_summary(folder, rows, list(record.get("grid") or {}))
+        print(f"the last point has ended: summary in {folder / 'summary.csv'}", flush=True)
+    return code
