@@ -91,73 +91,116 @@ def sweep_command(
                                          help="with --slurm: more sbatch arguments, e.g. '--partition gpu --gres gpu:1'"),
     status: bool = typer.Option(False, "--status", help="show each point's state (run folders, squeue/sacct) "
                                                         "and write the summary; trains nothing"),
+    search: Optional[str] = typer.Option(None, "--search", metavar="random|tpe",
+                                         help="search with Optuna instead of a grid (pip install 'lab[search]')"),
+    trials: Optional[int] = typer.Option(None, "--trials", help="with --search: how many trials the study runs"),
+    params: List[str] = typer.Option(None, "--param", help="with --search: FIELD=LOW..HIGH, FIELD=log:LOW..HIGH "
+                                                           "or FIELD=V1,V2 (lists: hidden=64;128); repeat"),
+    prune: Optional[str] = typer.Option(None, "--prune-trials", metavar="median|halving",
+                                        help="with --search: stop weak trials early from their per-epoch val_acc"),
     slurm_task: bool = typer.Option(False, "--slurm-task", hidden=True, help="run by sweep.sbatch: train this "
                                                                                "array task's point"),
+    search_worker: Optional[int] = typer.Option(None, "--search-worker", hidden=True,
+                                                help="run by lab sweep --search: one worker of the study"),
     json_out: Json = False,
     config: Optional[Path] = config_option(),
     **options,
 ):
-    """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
+    """Train one run per point of a grid of lab train settings, or search them with Optuna; summarise the
+    runs in summary.csv/json. `lab sweep NAME` alone shows an existing sweep."""
     from engine.config import check_run_name
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
-    from engine.runs.sweep import check_resume
+    from engine.runs import SWEEP_FILE
 
     name = sweep_name
     check_run_name(name)
-    if status or slurm_task:
-        given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs,
-                 "--max-runs": max_runs != 64, "--config": config, "--status": status and slurm_task,
-                 **{f"--{k.replace('_', '-')}": v for k, v in options.items() if k != "runs_dir"}}
-        extra = [flag for flag, value in given.items() if value not in (None, False, [], ())]
-        if extra:
-            raise ConfigError(f"{extra[0]}: not with {'--status' if status else '--slurm-task'}, which reads the "
-                              f"sweep's own record (sweep.json)")
-        folder = Path(options.get("runs_dir") or "runs") / name
-        if status:
-            return show_status(folder, sort_by, json_out)
-        from .sweep_slurm import slurm_task_command
-        raise typer.Exit(slurm_task_command(folder))
+    given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs,
+             "--max-runs": max_runs != 64, "--config": config, "--search": search, "--trials": trials,
+             "--param": params, "--prune-trials": prune,
+             **{f"--{k.replace('_', '-')}": v for k, v in options.items() if k != "runs_dir"}}
+    given = [flag for flag, value in given.items() if value not in (None, False, [], ())]
+    readers = [f for f, on in (("--status", status), ("--slurm-task", slurm_task),
+                               ("--search-worker", search_worker is not None)) if on]
+    if sort_by not in METRICS:
+        raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
+    folder = Path(options.get("runs_dir") or "runs") / name
+    if readers or (not given and (folder / SWEEP_FILE).is_file()):
+        return _from_record(folder, readers, given, search_worker, sort_by, json_out)
     if options.get("name"):
         raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
-    if sort_by not in METRICS:
-        raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
     if sbatch is not None and not slurm:
         raise ConfigError("--sbatch: only with --slurm")
-    if not grid:
-        raise ConfigError("--grid: expected at least one FIELD=V1,V2,... (or --status to see a sweep)")
+    how = {"jobs": jobs, "resume": resume, "max_runs": max_runs, "slurm": slurm, "sbatch": sbatch,
+           "sort_by": sort_by, "json_out": json_out}
+    if search or trials or params or prune:
+        from .sweep_search import search_command
+        code = search_command(name, grid, search, trials, params, prune, how, config, options)
+    else:
+        code = _grid_sweep(name, grid, how, config, options)
+    if code:
+        raise typer.Exit(code)
+
+
+def _from_record(folder: Path, readers: list[str], given: list[str], worker, sort_by: str, json_out: bool) -> None:
+    """--status, and the processes a sweep starts (array tasks, search workers): all read sweep.json."""
+    if len(readers) > 1 or given:
+        raise ConfigError(f"{(readers[1:] or given)[0]}: not with {readers[0] if readers else 'lab sweep NAME'}, "
+                          f"which reads the sweep's own record (sweep.json)")
+    if not readers or readers[0] == "--status":
+        from .sweep_status import show_status
+        return show_status(folder, sort_by, json_out)
+    if readers[0] == "--slurm-task":
+        from .sweep_slurm import slurm_task_command
+        raise typer.Exit(slurm_task_command(folder))
+    from .sweep_search import worker_command
+    raise typer.Exit(worker_command(folder, worker))
+
+
+def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, options: dict) -> int:
+    """One run per grid point: trained here (-j at a time) or submitted to Slurm; the exit status."""
+    from engine.files import write_json
+    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs.sweep import check_resume
+
     from .sweep_slurm import parse_sbatch, submit_sweep
-    extra_sbatch = parse_sbatch(sbatch)
+    if not grid:
+        raise ConfigError("--grid: expected at least one FIELD=V1,V2,... (or --search; `lab sweep NAME` alone "
+                          "shows an existing sweep)")
+    extra_sbatch = parse_sbatch(how["sbatch"])
     base, argv, runs_dir = _base(options, config)
     g = parse_grid(grid)
-    by_name = plan(g, base, max_runs)  # every point validated before anything starts
-    folder = _sweep_folder(Path(runs_dir) / name, resume)
+    by_name = plan(g, base, how["max_runs"])  # every point validated before anything starts
+    folder = _sweep_folder(Path(runs_dir) / name, how["resume"])
     settings = _settings(options, config)
     if (folder / SWEEP_FILE).is_file():  # --resume: the record stays as it is, and must describe this sweep
-        check_resume(read_sweep(folder), g, settings, argv)
+        record = read_sweep(folder)
+        if "search" in record:
+            raise ConfigError("--resume: this sweep is a search; resume it with its --search and --param flags")
+        check_resume(record, g, settings, argv)
     else:
         write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "settings": settings,
                                          "points": list(by_name), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
-            if not (resume and _outcome(folder / p)["status"] in DONE)]
-    if slurm:
-        return submit_sweep(folder, name, runs_dir, list(by_name), [p for p, _ in todo], jobs, extra_sbatch, json_out)
-    runner = Runner(folder, jobs or 1, len(by_name))
+            if not (how["resume"] and _outcome(folder / p)["status"] in DONE)]
+    if how["slurm"]:
+        return submit_sweep(folder, name, runs_dir, list(by_name), [p for p, _ in todo], how["jobs"], extra_sbatch,
+                            how["json_out"]) or 0
+    runner = Runner(folder, how["jobs"] or 1, len(by_name))
     code = runner.run(todo)
     rows = _rows(folder, by_name, runner.failed)
     _write_summary(folder, rows, list(g))
-    if json_out:
+    if how["json_out"]:
         print(json.dumps(rows, indent=2))
     else:
-        _print_table(rows, list(g), sort_by)
+        _print_table(rows, list(g), how["sort_by"])
     failures = [r["point"] for r in rows if r["status"] not in DONE]
     if code:
-        raise typer.Exit(code)
+        return code
     if failures:
         failed(f"{len(failures)} of {len(rows)} points did not complete: {', '.join(failures)} "
                f"(logs in {folder}/logs/)")
+    return 0
 
 
 def _rows(folder: Path, by_name: dict, failed_points: dict | None = None) -> list[dict]:
@@ -188,38 +231,6 @@ def _note_exit(folder: Path, point: str, code: int) -> None:
         (folder / "logs" / f"{point}.exit").write_text(f"{code}\n")
     except OSError:
         pass  # only --status's word for a point that failed before its run folder was made
-
-
-def _record_points(folder: Path) -> tuple[dict, dict]:
-    """(sweep.json, {point: its grid values}) of an existing sweep."""
-    from engine.runs import read_sweep
-    from engine.runs.sweep import point_name, points
-    record = read_sweep(folder)
-    grid = record.get("grid")
-    values = {point_name(p): p for p in points(grid)} if isinstance(grid, dict) else {}
-    return record, {p: values.get(p, {}) for p in record["points"]}
-
-
-def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
-    """--status: each point's state from its run folder and, for a Slurm sweep, from squeue/sacct; the summary
-    is written as it stands."""
-    if not (folder / "sweep.json").is_file():
-        raise ConfigError(f"{folder}: no sweep here (no sweep.json)")
-    record, by_name = _record_points(folder)
-    rows = _rows(folder, by_name)
-    from .sweep_slurm import slurm_states
-    states = slurm_states(record)
-    if "slurm" in record:
-        for i, r in enumerate(rows):
-            r["slurm"] = states.get(i, "-")
-    fields = list(record.get("grid") or {})
-    _write_summary(folder, rows, fields)
-    if json_out:
-        print(json.dumps(rows, indent=2))
-        return
-    _print_table(rows, fields + (["slurm"] if "slurm" in record else []), sort_by)
-    ended = sum(r["status"] in ENDED for r in rows)
-    print(f"{ended} of {len(rows)} points ended; summary in {folder / 'summary.csv'}")
 
 
 def _sweep_folder(folder: Path, resume: bool) -> Path:
@@ -296,16 +307,24 @@ class Runner:
             env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
         return env
 
+    def command(self, point: str, argv: list[str]) -> list[str]:
+        """The point's process: `lab train` with its flags, resuming its run folder when it has one."""
+        return lab_argv("train", *argv, "--runs-dir", str(self.folder), "--name", point, "--resume", "auto",
+                        "--log-file", str(self.folder / "logs" / f"{point}.log"))
+
+    def streams(self, log):
+        """(stdout, stderr) of a point's process: both to its log."""
+        return log, subprocess.STDOUT
+
     def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
-        env = self.env(slot)
-        cmd = lab_argv("train", *argv, "--runs-dir", str(self.folder), "--name", point, "--resume", "auto",
-                       "--log-file", str(self.folder / "logs" / f"{point}.log"))
         # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
         # it on once, so that each point checkpoints exactly once
         out = self.folder / "logs" / f"{point}.out"
         self.out_from[point] = out.stat().st_size if out.is_file() else 0  # a resumed point appends to it
         with open(out, "ab") as log:  # the child keeps its own copy
-            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout, stderr = self.streams(log)
+            return subprocess.Popen(self.command(point, argv), stdout=stdout, stderr=stderr, env=self.env(slot),
+                                    start_new_session=True)
 
     def _stop(self, signum, frame) -> None:
         if self.signum is None:

@@ -137,3 +137,19 @@ def worker_alive(worker: dict, progress: dict | None, now: float | None = None) 
         return writer_alive(progress, now)
     started = worker.get("time")
     return isinstance(started, (int, float)) and now - started < START_GRACE
+
+
+def search_record(sampler: str, trials: int, space: dict[str, Param], prune: str | None) -> dict:
+    """sweep.json's `search`: what the study draws from and how; its trials live in STUDY_FILE."""
+    import json
+    return {"sampler": sampler, "trials": trials, "space": json.loads(json.dumps(space_record(space))),
+            "prune": prune, "metric": "val_acc", "direction": "maximize", "study": STUDY_FILE}
+
+
+def check_search_resume(recorded: dict, now: dict) -> None:
+    """A resumed study keeps its space, sampler and pruner (--trials may grow or shrink: the record says so)."""
+    flags = {"space": "--param", "sampler": "--search", "prune": "--prune-trials", "metric": "the metric"}
+    for key, flag in flags.items():
+        if recorded.get(key) != now.get(key):
+            raise ConfigError(f"--resume: {flag} differs from the study's record in sweep.json; a resumed study "
+                              f"keeps it (start a new sweep under another NAME)")
