@@ -18,7 +18,7 @@ from pathlib import Path
 from engine.errors import ConfigError, LabError
 
 from .errors import failed
-from .sweep import DONE, OK_EXITS, Runner, _outcome, _print_table, _train_argv, _write_summary
+from .sweep_common import DONE, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
 from .textviz import percent
 
 LOCK_FILE = "study.lock"
@@ -164,46 +164,28 @@ def run_trial(folder: Path, record: dict, study, trial) -> int:
     """Train one trial in this process and tell the study how it went; the exit status for the worker."""
     from optuna.trial import TrialState
 
-    from engine.config import config_from_text
-    from engine.runs import RunFolder, read_run
     from engine.runs.search import run_name, space_from_record
-    from engine.training.trainer import resume_config, train
 
-    from .render import TrainPrinter
     from .signals import StopFlag
 
     space = space_from_record(record["search"]["space"])
     texts = {n: p.text(_suggest(trial, p)) for n, p in space.items()}  # a retry's values are fixed
     run = trial.user_attrs.get("run") or run_name(trial.number)
     trial.set_user_attr("run", run)
-    run_dir = folder / run
     print(f"[trial {trial.number}] {run}: {' '.join(f'{k}={v}' for k, v in texts.items())}", flush=True)
     pruning = Pruning(trial, bool(record["search"].get("prune")))
-    with open(folder / "logs" / f"{run}.out", "a", encoding="utf-8") as out, StopFlag() as stop:
-        printer = TrainPrinter("plain", out=out)
-        def on_event(event):
-            printer(event)
-            pruning(event)
+    with StopFlag() as stop:
         try:
-            if RunFolder(run_dir).is_run():  # a retry: continue the run where the last worker left it
-                if read_run(run_dir).status not in (*DONE, "pruned"):
-                    cfg, _ = resume_config(run_dir)
-                    train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), resume=run_dir,
-                          exact_name=True)
-            else:
-                cfg = config_from_text({**record.get("settings", {}), **texts, "runs_dir": str(folder), "name": run})
-                train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), exact_name=True)
+            _train_trial(folder / run, {**record.get("settings", {}), **texts}, pruning, stop)
         except LabError as e:
             study.tell(trial, state=TrialState.FAIL)
             print(f"[trial {trial.number}] {run}: failed: {e}", flush=True)
             return 1
-        finally:
-            printer.close()
     if stop.reason:  # a signal or Slurm's warning: the trial goes back to the study, continued on resume
         _retry(study, trial._trial_id, study._storage.get_trial(trial._trial_id))  # noqa: SLF001
         print(f"[trial {trial.number}] {run}: stopped; it continues with --resume", flush=True)
         return stop.exit_code()
-    o = _outcome(run_dir)
+    o = outcome(folder / run)
     if o["status"] == "pruned":
         study.tell(trial, state=TrialState.PRUNED)
     elif o["status"] in (*DONE, "diverged"):
@@ -213,6 +195,30 @@ def run_trial(folder: Path, record: dict, study, trial) -> int:
     print(f"[trial {trial.number}] {run}: {o['status']}  best val {percent(o.get('best_val_acc'))}  "
           f"{o.get('epochs', 0)} epochs", flush=True)
     return 0
+
+
+def _train_trial(run_dir: Path, values: dict, pruning: Pruning, stop) -> None:
+    """Train a trial's run with the engine (its lines in logs/RUN.out): a new run from the sweep's settings and
+    the trial's values, or a retry's run continued where the last worker left it."""
+    from engine.config import config_from_text
+    from engine.runs import RunFolder, read_run
+    from engine.training.trainer import resume_config, train
+
+    from .render import TrainPrinter
+    with open(run_dir.parent / "logs" / f"{run_dir.name}.out", "a", encoding="utf-8") as out:
+        printer = TrainPrinter("plain", out=out)
+        def on_event(event):
+            printer(event)
+            pruning(event)
+        try:
+            if not RunFolder(run_dir).is_run():
+                cfg = config_from_text({**values, "runs_dir": str(run_dir.parent), "name": run_dir.name})
+                train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), exact_name=True)
+            elif read_run(run_dir).status not in (*DONE, "pruned"):
+                cfg, _ = resume_config(run_dir)
+                train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), resume=run_dir, exact_name=True)
+        finally:
+            printer.close()
 
 
 def worker_command(folder: Path, index: int, one: bool = False) -> int:
@@ -231,7 +237,7 @@ def worker_command(folder: Path, index: int, one: bool = False) -> int:
         if code or one:
             break
     if study_done(study, trials):
-        _write_summary(folder, search_rows(folder, record, study), list(record["search"]["space"]))
+        write_summary(folder, search_rows(folder, record, study), list(record["search"]["space"]))
     return code
 
 
@@ -249,7 +255,7 @@ def search_rows(folder: Path, record: dict, study) -> list[dict]:
         latest[t.user_attrs.get("run") or run_name(t.number)] = t
     rows = []
     for run, t in sorted(latest.items()):
-        o = _outcome(folder / run)
+        o = outcome(folder / run)
         if o["status"] == "pending":  # no run folder: the trial failed before it, or waits for a worker
             o["status"] = {"FAIL": "failed", "WAITING": "waiting"}.get(t.state.name, "pending")
         values = {n: space[n].text(v) for n, v in t.params.items() if n in space}
@@ -264,7 +270,7 @@ def best_line(record: dict, rows: list[dict]) -> str | None:
         return None
     best = max(done, key=lambda r: r["value"])
     values = {n: best[n] for n in record["search"]["space"] if n in best}
-    line = shlex.join(["lab", "train", *(record.get("train_flags") or []), *_train_argv(values)])
+    line = shlex.join(["lab", "train", *(record.get("train_flags") or []), *train_argv(values)])
     return f"best: {best['point']} (trial {best['trial']}) val_acc {percent(best['value'])}: {line}"
 
 
@@ -315,11 +321,11 @@ def show_search(folder: Path, record: dict, sort_by: str, json_out: bool) -> Non
     """The study's trials as a table (or JSON), the summary files, and the best trial's `lab train` line."""
     rows = search_rows(folder, record, open_study(folder, record))
     fields = list(record["search"]["space"])
-    _write_summary(folder, rows, fields)
+    write_summary(folder, rows, fields)
     if json_out:
         print(json.dumps(rows, indent=2))
         return
-    _print_table(rows, ["point", *fields], sort_by)  # the trial's run folder first
+    print_table(rows, ["point", *fields], sort_by)  # the trial's run folder first
     line = best_line(record, rows)
     print(line or "no trial has completed yet")
 
@@ -332,75 +338,3 @@ def remaining(folder: Path, record: dict) -> int:
         recover_stale(study, folder)
         waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
         return max(0, int(record["search"]["trials"]) - _counted(study)) + waiting
-
-
-
-def search_command(name: str, grid, search, trials, params, prune, how: dict, config, options: dict) -> int:
-    """`lab sweep NAME --search ...`: check the flags and the space, record the study, then run it here or
-    submit it to Slurm; the exit status."""
-    import time
-
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, read_sweep
-    from engine.runs.search import PRUNERS, SAMPLERS, check_search_resume, check_space, parse_space, search_record
-    from engine.runs.sweep import check_resume
-
-    from .sweep import _base, _settings, _sweep_folder
-    if grid:
-        raise ConfigError("--grid: not with --search (a search draws its values from --param)")
-    if search not in SAMPLERS:
-        raise ConfigError(f"--search: expected {' or '.join(SAMPLERS)}, got {search!r}")
-    if not params:
-        raise ConfigError("--param: --search needs at least one, e.g. --param lr=log:1e-4..1e-1")
-    if trials is None or not 1 <= trials <= how["max_runs"]:
-        raise ConfigError(f"--trials: expected an integer from 1 to --max-runs {how['max_runs']}, got {trials}")
-    if prune is not None and prune not in PRUNERS:
-        raise ConfigError(f"--prune-trials: expected {' or '.join(PRUNERS)}, got {prune!r}")
-    need_optuna()
-    space = parse_space(params)
-    for n in space:
-        if options.get(n) is not None:
-            raise ConfigError(f"--param {n}: also given as a flag; a searched field takes its values from --param")
-    base, argv, runs_dir = _base(options, config)
-    check_space(space, base)
-    wanted = search_record(search, trials, space, prune)
-    folder = _sweep_folder(Path(runs_dir) / name, how["resume"])
-    settings = _settings(options, config)
-    if (folder / SWEEP_FILE).is_file():  # --resume: the same study, perhaps with another budget
-        record = read_sweep(folder)
-        if "search" not in record:
-            raise ConfigError("--resume: this sweep is a grid; resume it with its --grid flags")
-        check_resume(record, {}, settings, argv)
-        check_search_resume(record["search"], wanted)
-        if record["search"]["trials"] != trials:
-            record = {**record, "search": {**record["search"], "trials": trials}}
-            write_json(folder / SWEEP_FILE, record)
-    else:
-        record = {"name": name, "search": wanted, "train_flags": argv, "settings": settings, "points": [],
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        write_json(folder / SWEEP_FILE, record)
-    if how["slurm"]:
-        return submit_search(folder, name, runs_dir, record, how)
-    return search_sweep(folder, name, runs_dir, record, how["jobs"], how["sort_by"], how["json_out"])
-
-
-def submit_search(folder: Path, name: str, runs_dir: str, record: dict, how: dict) -> int:
-    """--slurm: an array task per trial still to train; each draws its trial from the study."""
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, read_sweep
-
-    from .sweep_slurm import parse_sbatch, record_job, submit, write_script
-    extra = parse_sbatch(how["sbatch"])
-    n = remaining(folder, record)
-    if not n:
-        print(f"the study has all its trials; nothing to submit (lab sweep {name} --status)")
-        return 0
-    script = write_script(folder, name, runs_dir, n, how["jobs"])
-    job = submit(script, list(range(n)), how["jobs"], extra)
-    write_json(folder / SWEEP_FILE, record_job(read_sweep(folder), job, list(range(n)), extra))
-    if how["json_out"]:
-        print(json.dumps({"job": job, "script": str(script), "trials": n}, indent=2))
-    else:
-        print(f"submitted Slurm array job {job}: {n} trial(s) of the study ({script})\n"
-              f"follow it with: lab sweep {name} --status")
-    return 0

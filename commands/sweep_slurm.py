@@ -18,7 +18,7 @@ from engine.errors import ConfigError
 
 from .child import lab_argv
 from .errors import failed
-from .sweep import ENDED, _note_exit, _rows, _train_argv, _write_summary
+from .sweep_common import ENDED, note_exit, point_rows, train_argv, write_summary
 
 SCRIPT = "sweep.sbatch"
 WARN_SECONDS = 120  # USR1 this long before the time limit: time for a checkpoint and a requeue
@@ -207,18 +207,14 @@ def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo
 
 
 def slurm_task_command(folder: Path) -> int:
-    """--slurm-task: train this array task's point (or, in a search, one trial); the last point to end writes
-    the summary."""
-    from .sweep_status import _record_points
-    record, by_name = _record_points(folder)
-    if "search" in record:
-        from .sweep_search import worker_command
-        return worker_command(folder, task_index(10 ** 9), one=True)
+    """--slurm-task: train this array task's point; the last point to end writes the summary."""
+    from .sweep_common import record_points
+    record, by_name = record_points(folder)
     point = list(by_name)[task_index(len(by_name))]
-    code = run_task(folder, point, list(record.get("train_flags") or []) + _train_argv(by_name[point]))
-    _note_exit(folder, point, code)
-    rows = _rows(folder, by_name)
+    code = run_task(folder, point, list(record.get("train_flags") or []) + train_argv(by_name[point]))
+    note_exit(folder, point, code)
+    rows = point_rows(folder, by_name)
     if all(r["status"] in ENDED for r in rows):
-        _write_summary(folder, rows, list(record.get("grid") or {}))
+        write_summary(folder, rows, list(record.get("grid") or {}))
         print(f"the last point has ended: summary in {folder / 'summary.csv'}", flush=True)
     return code

@@ -6,18 +6,8 @@ from pathlib import Path
 
 from engine.errors import ConfigError
 
-from .sweep import ENDED, _print_table, _rows, _write_summary
+from .sweep_common import ENDED, point_rows, print_table, record_points, write_summary
 from .sweep_slurm import slurm_states
-
-
-def _record_points(folder: Path) -> tuple[dict, dict]:
-    """(sweep.json, {point: its grid values}) of an existing sweep."""
-    from engine.runs import read_sweep
-    from engine.runs.sweep import point_name, points
-    record = read_sweep(folder)
-    grid = record.get("grid")
-    values = {point_name(p): p for p in points(grid)} if isinstance(grid, dict) else {}
-    return record, {p: values.get(p, {}) for p in record["points"]}
 
 
 def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
@@ -25,20 +15,20 @@ def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
     is written as it stands."""
     if not (folder / "sweep.json").is_file():
         raise ConfigError(f"{folder}: no sweep here (no sweep.json)")
-    record, by_name = _record_points(folder)
+    record, by_name = record_points(folder)
     if "search" in record:
         from .sweep_search import show_search
         return show_search(folder, record, sort_by, json_out)
-    rows = _rows(folder, by_name)
+    rows = point_rows(folder, by_name)
     states = slurm_states(record)
     if "slurm" in record:
         for i, r in enumerate(rows):
             r["slurm"] = states.get(i, "-")
     fields = list(record.get("grid") or {})
-    _write_summary(folder, rows, fields)
+    write_summary(folder, rows, fields)
     if json_out:
         print(json.dumps(rows, indent=2))
         return
-    _print_table(rows, fields + (["slurm"] if "slurm" in record else []), sort_by)
+    print_table(rows, fields + (["slurm"] if "slurm" in record else []), sort_by)
     ended = sum(r["status"] in ENDED for r in rows)
     print(f"{ended} of {len(rows)} points ended; summary in {folder / 'summary.csv'}")

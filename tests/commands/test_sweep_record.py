@@ -33,7 +33,7 @@ def test_a_points_tracker_warning_reaches_the_sweeps_output(tmp_path):
 
 
 def test_points_choose_their_threads_as_lab_train_does(tmp_path, monkeypatch):
-    from commands.sweep import Runner
+    from commands.sweep_common import Runner
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a user's own setting passes through untouched
     env = Runner(tmp_path, jobs=2, total=4).env(slot=1)
     assert env["OMP_NUM_THREADS"] == "3" and env["LAB_LOCAL_PROCESSES"] == "2"

@@ -62,9 +62,10 @@ def test_weak_trials_are_pruned_and_their_runs_say_so(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_workers_trial_is_retried_in_its_run_folder_and_resume_finishes_the_study(tmp_path):
+def test_a_killed_workers_trial_is_retried_in_its_run_folder_and_resume_finishes_the_study(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on a busy 2-core machine: epochs 100x slower
     args = ["sweep", "k", "--search", "random", "--trials", "2", "--param", "lr=1e-2,2e-2", "-e", "3",
-            "--subset", "600", "--model", "cnn", "-K", "4", "-H", "8", "--batch-size", "2"]
+            "--subset", "400", "--model", "cnn", "-K", "4", "-H", "8", "--batch-size", "2"]
     parent = subprocess.Popen([sys.executable, "-P", "-m", "commands", *args], cwd=tmp_path, env=lab_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     progress = tmp_path / "runs" / "k" / "trial-000" / "progress.json"
