@@ -106,3 +106,25 @@ def test_a_slurm_sweep_with_a_preempted_point_finishes_with_four_runs_each_epoch
     status = subprocess.run([*lab, "sweep", "s", "--status"], cwd=tmp_path, env=slurm, capture_output=True,
                             text=True, timeout=120)
     assert status.returncode == 0 and "4 of 4 points ended" in status.stdout, status.stdout + status.stderr
+
+
+@pytest.mark.slow
+def test_slurm_array_tasks_draw_the_trials_of_one_optuna_study(tmp_path, slurm):
+    pytest.importorskip("optuna")
+    lab = [sys.executable, "-P", "-m", "commands"]
+    r = subprocess.run([*lab, "sweep", "o", "--search", "random", "--trials", "3", "--param", "lr=log:1e-3..1e-1",
+                        "--epochs", "2", "--subset", "200", "--slurm", "-j", "2", "--sbatch", "--cpus-per-task=1"],
+                       cwd=tmp_path, env=slurm, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "3 trial(s) of the study" in r.stdout, r.stdout + r.stderr
+    job = r.stdout.split("array job ")[1].split(":")[0]
+    _wait(lambda: not subprocess.run(["squeue", "-h", "-j", job], env=slurm, capture_output=True, text=True,
+                                     timeout=60).stdout.strip(), 400, "the array to finish")
+    folder = tmp_path / "runs" / "o"
+    runs = sorted(p.name for p in folder.iterdir() if p.name.startswith("trial-"))
+    assert runs == ["trial-000", "trial-001", "trial-002"], runs
+    summary = json.loads((folder / "summary.json").read_text())  # written by the task that ended the study
+    assert [row["state"] for row in summary] == ["COMPLETE"] * 3
+    workers = {json.loads((folder / run / "progress.json").read_text())["pid"] for run in runs}
+    assert len(workers) == 3  # one array task per trial
+    shown = subprocess.run([*lab, "sweep", "o"], cwd=tmp_path, env=slurm, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "best: trial-00" in shown.stdout, shown.stdout + shown.stderr
