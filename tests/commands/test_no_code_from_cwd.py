@@ -54,11 +54,15 @@ COMMANDS = {
     "convert": ["convert", "digits", "d.h5"],
     "lr-find": ["lr-find", "--steps", "10", "--subset", "100"],
     "sweep": ["sweep", "s", "--grid", "l2=0,1e-3", "-e", "1", "--subset", "100"],
+    "sweep-search": ["sweep", "q", "--search", "random", "--trials", "1", "--param", "lr=1e-3,1e-2", "-e", "1",
+                     "--subset", "100"],  # its workers are processes lab starts too
 }
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_no_command_imports_code_from_the_working_folder(folder, name):
+    if name == "sweep-search":
+        pytest.importorskip("optuna")
     marker = hostile_folder(folder)
     r = subprocess.run([*entry_point(), *COMMANDS[name]], cwd=folder, capture_output=True, text=True,
                        timeout=300, env=lab_env())
