@@ -18,7 +18,7 @@ from pathlib import Path
 from engine.errors import ConfigError, LabError
 
 from .errors import failed
-from .sweep_common import DONE, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
+from .sweep_common import DONE, ENDED, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
 from .textviz import percent
 
 LOCK_FILE = "study.lock"
@@ -214,7 +214,7 @@ def _train_trial(run_dir: Path, values: dict, pruning: Pruning, stop) -> None:
             if not RunFolder(run_dir).is_run():
                 cfg = config_from_text({**values, "runs_dir": str(run_dir.parent), "name": run_dir.name})
                 train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), exact_name=True)
-            elif read_run(run_dir).status not in (*DONE, "pruned"):
+            elif read_run(run_dir).status not in ENDED:  # else it ended before its worker could tell the study
                 cfg, _ = resume_config(run_dir)
                 train(cfg, stop.watching(on_event), lambda: stop() or pruning.stop(), resume=run_dir, exact_name=True)
         finally:
