@@ -12,6 +12,7 @@ Optuna's heartbeat (RetryFailedTrialCallback) needs an RDB storage, so liveness 
 import fcntl
 import json
 import shlex
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -275,18 +276,19 @@ def best_line(record: dict, rows: list[dict]) -> str | None:
 
 
 class Workers(Runner):
-    """`-j` search workers on this machine: their trial lines on our stdout, their stderr in logs/worker-I.out."""
+    """`-j` search workers on this machine: their trial lines on our stdout (in their log under --json, which
+    keeps stdout for the JSON), their stderr in logs/worker-I.out."""
 
-    def __init__(self, folder: Path, name: str, runs_dir: str, jobs: int):
+    def __init__(self, folder: Path, name: str, runs_dir: str, jobs: int, quiet: bool = False):
         super().__init__(folder, jobs, jobs)
-        self.name, self.runs_dir = name, runs_dir
+        self.name, self.runs_dir, self.quiet = name, runs_dir, quiet
 
     def command(self, point: str, argv: list[str]) -> list[str]:
         from .child import lab_argv
         return lab_argv("sweep", self.name, "--runs-dir", self.runs_dir, "--search-worker", point.split("-")[-1])
 
     def streams(self, log):
-        return None, log
+        return (log, subprocess.STDOUT) if self.quiet else (None, log)
 
     def _start_bar(self) -> None:
         self.bar = None
@@ -308,7 +310,7 @@ def search_sweep(folder: Path, name: str, runs_dir: str, record: dict, jobs: int
         stale = recover_stale(study, folder)
     if stale:
         print(f"trials {', '.join(map(str, stale))} had lost their worker: failed, and retried in their run folders")
-    workers = Workers(folder, name, runs_dir, jobs or 1)
+    workers = Workers(folder, name, runs_dir, jobs or 1, quiet=json_out)
     code = workers.run([(f"worker-{i}", []) for i in range(jobs or 1)])
     show_search(folder, record, sort_by, json_out)
     if not code and workers.failed:

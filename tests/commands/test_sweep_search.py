@@ -107,7 +107,9 @@ def test_a_resume_keeps_the_studys_space_and_may_change_its_budget(tmp_path):
     r = lab_here("sweep", "s", "--search", "random", "--param", "lr=1e-3,5e-2", "-e", "1", "--subset", "100",
                  "--trials", "2", "--resume", cwd=tmp_path)
     assert r.returncode == 2 and "--param differs from the study's record" in r.stderr, r.stderr
-    r = lab_here(*base, "--trials", "2", "--resume", cwd=tmp_path)
+    r = subprocess.run([sys.executable, "-P", "-m", "commands", *base, "--trials", "2", "--resume", "--json"],
+                       cwd=tmp_path, env=lab_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 2  # the workers' trial lines stay off stdout under --json
     assert len(study_of(tmp_path / "runs" / "s").get_trials()) == 2
     assert json.loads((tmp_path / "runs" / "s" / "sweep.json").read_text())["search"]["trials"] == 2
