@@ -18,7 +18,7 @@ SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
          "test": lambda r: -(r.test_acc if r.test_acc is not None else -1), "duration": lambda r: -r.seconds}
 PRUNABLE = ("failed", "cancelled", "dead")
 STATUSES = ("running", "dead", "stopped?", "completed", "early-stopped", "cancelled", "interrupted", "diverged",
-            "failed")
+            "failed", "pruned")  # pruned: a trial of `lab sweep --search --prune-trials` stopped as weak
 RunsDir = runs_dir_option("the folder that holds the run folders")
 Json = json_option("print the list as JSON")
 

@@ -403,7 +403,7 @@ class TrainLoop:
         return self.history
 
 
-STOPPED = ("cancelled", "interrupted")  # a stop asked for: checkpoint at this batch, no test score
+STOPPED = ("cancelled", "interrupted", "pruned")  # a stop asked for: checkpoint at this batch, no test score
 
 
 class Stopped(Exception):
