@@ -35,7 +35,9 @@ EXAMPLES = {
                 "lab predict model.onnx scans.h5 --json"],
     "sweep": ["lab sweep l2 --grid l2=0,1e-4,1e-3,1e-2 --model logistic --dataset mnist --jobs 2",
               "lab sweep cnn --grid channels='32;64;32,64' --grid dropout=0,0.4 --model cnn --epochs 5",
-              "lab sweep l2 --resume ...    # after an interruption: finished points are skipped"],
+              "lab sweep l2 --resume ...    # after an interruption: finished points are skipped",
+              "lab sweep l2 --grid l2=0,1e-4 --slurm -j 2   # a Slurm job array; lab sweep l2 --status",
+              "lab sweep tune --search tpe --trials 16 --param lr=log:1e-4..1e-1 --prune-trials median"],
     "compare": ["lab compare runs/l2                  # a sweep: its runs, and val_acc against l2",
                 "lab compare runs/a runs/b --metric val_loss --log-y --smooth 0.6",
                 "lab compare runs/l2 --json | jq .differing"],
@@ -89,10 +91,13 @@ def fill_optional_values(argv: list[str]) -> list[str]:
 
 def load_plugins() -> None:
     """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
-    before any command (or --help) reads the registries; a plugin that fails is one error line."""
+    before any command (or --help) reads the registries; a plugin that fails is one error line, and so is a
+    LAB_CRASH_AT_WRITE (the crash tests' hook) that is not a number."""
     from engine.errors import LabError
+    from engine.files import crash_target
     from engine.registry import load_plugins as load
     try:
+        crash_target()  # the environment is checked with the flags, before any work
         load()
     except LabError as e:
         _exit_with(str(e))  # before run_cli: one line and exit code 2 by hand
@@ -107,10 +112,22 @@ def _outlive_hangups() -> None:
     signal.signal(signal.SIGHUP, lambda signum, frame: detach_from_terminal())
 
 
+def _tolerant_streams() -> None:
+    """A character the terminal's encoding lacks (PYTHONIOENCODING=ascii, a run named café) is written as
+    \xe9 instead of failing the command with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # not a text stream of the interpreter's own
+            pass
+
+
 def main(argv=None) -> None:
     """Entry point: run the app, turning bad input into one line on stderr and exit code 2."""
     exiting = argv is None  # the process ends with this call (tests call main in-process with argv)
     argv = fill_optional_values(sys.argv[1:] if argv is None else list(argv))
+    if exiting:
+        _tolerant_streams()
     if exiting and argv[:1] == ["train"]:
         _outlive_hangups()
     try:

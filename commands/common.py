@@ -38,6 +38,14 @@ def check_checkpoint(which: str) -> str:
     return which
 
 
+def check_device(name: str) -> str:
+    """`--device` is a word torch takes, checked as the flags are read (before torch is imported)."""
+    from engine.config import DEVICES
+    if name.lower() not in DEVICES and not name.lower().startswith("cuda:"):
+        raise ConfigError(f"--device: expected one of {', '.join(DEVICES)}, got {name!r}")
+    return name
+
+
 def runs_dir_option(help_text: str):
     """--runs-dir (default: pass "runs"), with this command's help."""
     return Annotated[str, typer.Option("--runs-dir", help=help_text)]
@@ -56,5 +64,5 @@ def png_option(help_text: str):
 RunsDir = runs_dir_option("where 'latest' is looked up")
 Checkpoint = Annotated[str, typer.Option("--checkpoint", help="best or last (for a run folder)",
                                          callback=check_checkpoint)]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, mps")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, mps", callback=check_device)]
 TrustCode = Annotated[bool, typer.Option("--trust-code", help=TRUST_CODE_HELP)]

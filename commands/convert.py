@@ -60,6 +60,10 @@ def convert_command(
 
     check_keys(images_key, labels_key)
     src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key, threads)
+    for flag, given in (("--size", size is not None), ("--grayscale", grayscale), ("--threads", threads is not None)):
+        if given and src.kind != "imagefolder":  # only the ImageFolder reader decodes (and so resizes) images
+            raise ConfigError(f"{flag}: only for an ImageFolder source; {source} is read as {src.kind}, which "
+                              f"{flag} would not change; drop {flag}")
     progress = _progress(src) if sys.stdout.isatty() and not json_out else None
     try:
         summary = write_h5(src, out, force, on_progress=progress.update if progress else None,

@@ -32,6 +32,7 @@ def data_command(
     check_keys(images_key, labels_key)
     if samples < 0:
         raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
+    _check_data_memory(source, data_memory)
     raw, declared = read_any(source, data_dir, images_key, labels_key)
     info = describe(raw, declared)
     storage = _storage(source, images_key, data_memory)
@@ -89,7 +90,8 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
     from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
-        return load_hdf5(path, images_key, labels_key, strict=False), _declared_classes(path)
+        raw = load_hdf5(path, images_key, labels_key, strict=False)  # checks class_names first
+        return raw, _declared_classes(path)
     if source in list_datasets() and not path.exists():
         return read_source(source, data_dir=data_dir), None
     src = detect_source(source, None, data_dir, images_key=images_key, labels_key=labels_key)
@@ -103,24 +105,34 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
 
 def _declared_classes(path: Path):
     import h5py
+    import numpy as np
     try:
         with h5py.File(path, "r") as f:
             names = f.attrs.get("class_names")
-            return None if names is None else len(names)
+            return None if names is None else len(np.atleast_1d(names))
     except OSError:
         return None
 
 
-def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
-    from engine.data.memory import parse_size, storage_facts
+def _is_h5(source: str) -> bool:
     path = Path(source)
-    if not (path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")):
-        return None
+    return path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")
+
+
+def _check_data_memory(source: str, data_memory: str) -> None:
+    """--data-memory is a size, and it tells something only about an HDF5 file (what would stream)."""
+    from engine.data.memory import parse_size
     try:
         parse_size(data_memory)
     except ValueError:
         raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
-    return storage_facts(path, images_key, data_memory)
+    if data_memory != "auto" and not _is_h5(source):
+        raise ConfigError(f"--data-memory: only for an HDF5 file (whether it would stream); {source} is not one")
+
+
+def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
+    from engine.data.memory import storage_facts
+    return storage_facts(Path(source), images_key, data_memory) if _is_h5(source) else None
 
 
 def storage_line(s: dict) -> str:

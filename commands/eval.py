@@ -11,7 +11,7 @@ from engine.errors import ConfigError
 
 from .common import Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
-from .resolved import announce
+from .resolved import announce, check_finite
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
 
@@ -136,17 +136,18 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
                  json_out: Json = False, device: Device = "auto", runs_dir: RunsDir = "runs",
                  trust_code: TrustCode = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
-    from engine.config import SETTINGS_BY_NAME
-    from engine.runtime import resolve_device
+    names = _split_names(split, splits)
+    wanted = _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split)
+    from engine.runtime import resolve_device  # torch, once every flag that needs no model is checked
     from engine.artifacts import load_eval_data, load_model
 
-    names = _split_names(split, splits)
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    check_finite(loaded)
     announce(target, loaded, json_out)
-    data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
+    data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
-    _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_split, boundary)
+    _check_flags(target, loaded, data, threshold, boundary)
     reports = _evaluate(loaded, data, names, threshold, threshold_split)
     if json_out:
         metrics = {n: r.metrics() for n, r in reports.items()}
@@ -177,14 +178,34 @@ def _split_names(split: str, splits: str | None) -> list[str]:
     return names
 
 
-def _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_split, boundary) -> None:
-    """The flags that depend on the model and its data, checked before anything is evaluated."""
-    from engine.data.points import is_points
+def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split):
+    """The flags that need no model, checked before torch is imported; returns the --classes labels."""
+    from engine.config import SETTINGS_BY_NAME
     if top_losses < 0 or top_k < 0:
         raise ConfigError(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
     if threshold_split is not None and threshold_split not in ("train", "val", "test"):
         raise ConfigError(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
-    if threshold is not None and (data.num_classes != 2 or not 0 <= threshold <= 1):
+    if threshold is not None and not 0 <= threshold <= 1:  # also refuses nan
+        raise ConfigError(f"--threshold: expected a probability in [0, 1], got {threshold}")
+    for flag, value in (("--dataset", dataset), ("--data", data), ("--data-dir", data_dir)):
+        if value is not None and not value.strip():
+            raise ConfigError(f"{flag}: expected a non-empty value, got {value!r}")
+    if dataset is not None and data is not None:
+        raise ConfigError(f"--dataset {dataset}: ignored with --data {data} (the HDF5 file is the data set); "
+                          f"drop one")
+    wanted = SETTINGS_BY_NAME["classes"].parse(classes)
+    if wanted is not None:
+        SETTINGS_BY_NAME["classes"].check_value(wanted)
+        if dataset is None and data is None:
+            raise ConfigError("--classes: needs --dataset or --data (on the run's own data set the run's "
+                              "classes are used)")
+    return wanted
+
+
+def _check_flags(target, loaded, data, threshold, boundary) -> None:
+    """The flags that depend on the model and its data, checked before anything is evaluated."""
+    from engine.data.points import is_points
+    if threshold is not None and data.num_classes != 2:
         raise ConfigError("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     if boundary and not is_points(loaded.input_shape):
         raise ConfigError(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs "

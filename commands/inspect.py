@@ -44,7 +44,12 @@ def inspect_command(
     trust_code: TrustCode = False,
 ):
     """Per-tensor weight statistics (mean, std, min, max, L2, share near zero) and views inside a model."""
-    from engine.artifacts import load_model
+    for flag, value in (("--hist", hist), ("--filters", filters), ("--compare", compare)):
+        if value is not None and not value.strip():
+            raise ConfigError(f"{flag}: expected a name, got {value!r}")
+    if feature_maps is not None and feature_maps < 0:
+        raise ConfigError(f"--feature-maps: expected a test image index >= 0, got {feature_maps}")
+    from engine.artifacts import load_model  # torch, once the flags are checked
     import torch
 
     from engine.evaluation import layer_names, weight_table

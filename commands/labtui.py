@@ -34,6 +34,8 @@ def main(argv: Optional[list[str]] = None) -> None:
             watch = watched_run(watch, cfg.runs_dir)
         app = make_app(cfg, start="runs" if runs else "form", watch=watch, ansi=few_colors())
         app.run()
+        for line in app.farewell():  # the screen is gone: where each run is, and how to go on
+            print(line, file=sys.stderr)
         if getattr(app, "abandoned", False):  # a worker still loading data: it has written nothing, and must not start now
             sys.stdout.flush()
             os._exit(app.return_code or 0)

@@ -1,9 +1,12 @@
 """`lab lr-find [lab train flags]`: the learning-rate range test, its curve, and the `lab train` line to use."""
 
 import json
+import math
 import shlex
 
 import typer
+
+from engine.errors import ConfigError
 
 from .common import json_option
 from .options import config_from_options, options_given, with_train_options
@@ -22,12 +25,13 @@ def lr_find_command(
 ):
     """Find a learning rate: train a copy of the model with a growing lr and read the loss curve (no run
     folder is written or read)."""
-    from engine.training.lr_find import lr_find
+    given = options_given(options)
+    cfg = config_from_options(options)
+    check_range(start, end, steps)
+    from engine.training.lr_find import lr_find  # after every flag is checked: a bad flag costs no torch
 
     from .signals import StopFlag
 
-    given = options_given(options)
-    cfg = config_from_options(options)
     with StopFlag(None) as stop:
         result = lr_find(cfg, start=start, end=end, steps=steps, should_stop=stop)
     line = train_line({**given, "lr": f"{result.suggestion:.2g}"})
@@ -50,6 +54,15 @@ def lr_find_command(
     print(f"\nsuggested: {line}")
     if stop.reason:  # Ctrl-C or SIGTERM: the curve so far was shown; the exit status says it was cut short
         raise typer.Exit(stop.exit_code())
+
+
+def check_range(start: float, end: float, steps: int) -> None:
+    """--start, --end and --steps as the range test takes them (engine.training.lr_find checks them too,
+    after torch is imported; here they are refused before)."""
+    if not (0 < start < end) or not math.isfinite(end):
+        raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
+    if steps < 10:
+        raise ConfigError(f"--steps: expected at least 10, got {steps}")
 
 
 def train_line(values: dict) -> str:

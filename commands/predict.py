@@ -14,7 +14,7 @@ from engine.errors import ConfigError
 from .common import Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
 from .errors import failed
-from .resolved import announce
+from .resolved import announce, check_finite
 
 Json = json_option("print the predictions as JSON instead of lines")
 
@@ -38,12 +38,15 @@ def predict_command(
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
         raise ConfigError(f"--top: expected an integer >= 1, got {top}")
+    if not images_key.strip():
+        raise ConfigError(f"--images-key: expected a non-empty value, got {images_key!r}")
     from engine.runtime import resolve_device
     from engine.artifacts import load_model
     from engine import read_inputs, top_k
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
+    check_finite(loaded)
     announce(target, loaded, json_out)
     facts = loaded.facts
     got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)

@@ -1,4 +1,4 @@
-"""Saying which run a short reference ('latest', a name under --runs-dir) resolved to."""
+"""Saying which run a short reference ('latest', a name) resolved to; checking that its weights are usable."""
 
 import sys
 from pathlib import Path
@@ -12,3 +12,18 @@ def announce(target: str, loaded, json_out: bool = False) -> None:
     which = Path(loaded.path).name if loaded.run_dir else ""
     line = f"{target}: {where}" + (f" ({which})" if which else "")
     print(line, file=sys.stderr if json_out else sys.stdout, flush=True)
+
+
+def check_finite(loaded) -> None:
+    """A model whose weights hold NaN or inf (a run saved as it diverged) gives NaN outputs: one line naming
+    the tensor, instead of a traceback from the metrics (exports that are not torch modules are not checked)."""
+    import torch
+
+    from engine.errors import CheckpointError
+    from engine.evaluation.weights import first_nonfinite
+    if not isinstance(loaded.model, torch.nn.Module):
+        return
+    bad = first_nonfinite(loaded.model.state_dict())
+    if bad is not None:
+        raise CheckpointError(f"{loaded.path}: its weights hold NaN or infinite values ({bad!r}); the run "
+                              f"diverged before this was saved?")

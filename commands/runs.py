@@ -18,7 +18,7 @@ SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
          "test": lambda r: -(r.test_acc if r.test_acc is not None else -1), "duration": lambda r: -r.seconds}
 PRUNABLE = ("failed", "cancelled", "dead")
 STATUSES = ("running", "dead", "stopped?", "completed", "early-stopped", "cancelled", "interrupted", "diverged",
-            "failed")
+            "failed", "pruned")  # pruned: a trial of `lab sweep --search --prune-trials` stopped as weak
 RunsDir = runs_dir_option("the folder that holds the run folders")
 Json = json_option("print the list as JSON")
 
@@ -30,6 +30,16 @@ def _matches(run, where: list[tuple[str, str]]) -> bool:
         if text != value:
             return False
     return True
+
+
+def _check_fields(keys: list[str], runs) -> None:
+    """A --where field that no config has is a typo, not "no runs match": name it."""
+    from engine.config import SETTINGS_BY_NAME, _suggest
+    known = set(SETTINGS_BY_NAME) | {k for r in runs for k in (*r.config, *r.data)}
+    for key in keys:
+        if key not in known:
+            raise ConfigError(f"--where {key}: unknown field; expected a config field such as model, dataset, "
+                              f"lr" + _suggest(key, sorted(known)))
 
 
 def _row(r) -> dict:
@@ -58,6 +68,10 @@ def runs_command(
         raise ConfigError(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
     if status is not None and status not in STATUSES:
         raise ConfigError(f"--status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    if not runs_dir.strip():
+        raise ConfigError(f"--runs-dir: expected a folder, got {runs_dir!r}")
+    if yes and not prune:
+        raise ConfigError("--yes: needs --prune (it answers the question --prune asks)")
     if Path(runs_dir).exists() and not Path(runs_dir).is_dir():
         raise ConfigError(f"--runs-dir {runs_dir}: expected a folder of run folders, found a file")
     pairs = []
@@ -66,7 +80,9 @@ def runs_command(
         if not eq or not key:
             raise ConfigError(f"--where: expected FIELD=VALUE, got {w!r}")
         pairs.append((key.strip().replace("-", "_"), value.strip()))
-    runs = [r for r in read_runs(runs_dir) if _matches(r, pairs) and (status is None or r.status == status)]
+    every = read_runs(runs_dir)
+    _check_fields([key for key, _ in pairs], every)
+    runs = [r for r in every if _matches(r, pairs) and (status is None or r.status == status)]
     runs.sort(key=SORTS[sort])
     if prune:
         return _prune(runs, yes, runs_dir)
@@ -86,7 +102,7 @@ def runs_command(
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
     from engine.errors import CheckpointError
-    from engine.runs import RunLock, check_run_folder
+    from engine.runs import RunFolder, RunLock, check_run_folder
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):
         try:  # a run reached through a symlink lives elsewhere: never deleted from here
@@ -96,9 +112,16 @@ def _prune(runs, yes: bool, runs_dir: str) -> None:
     if not doomed:
         print("nothing to prune (no failed, cancelled or dead runs)")
         return
-    for r in doomed:
-        print(f"  {r.status:<9} {r.path}")
-    if not yes and not typer.confirm(f"remove these {len(doomed)} run folders?", default=False):
+    resumable = [r for r in doomed if RunFolder(r.path).last.is_file()]
+    for r in doomed:  # a run with a last.pt is never removed without saying that it could go on
+        note = f"  resumable: last.pt after {len(r.rows)} of {r.epochs} epochs" if r in resumable else ""
+        print(f"  {r.status:<9} {r.path}{note}")
+    question = f"remove these {len(doomed)} run folders"
+    if resumable:
+        question += f", {len(resumable)} of them resumable with lab train --resume"
+        if yes:
+            print(f"removing {len(resumable)} resumable runs (--yes)")
+    if not yes and not typer.confirm(question + "?", default=False):
         raise typer.Exit(1)
     for r in doomed:
         try:

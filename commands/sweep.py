@@ -1,253 +1,238 @@
-"""`lab sweep NAME --grid FIELD=V1,V2 ... [lab train flags]`: one run per grid point, in parallel processes."""
+"""`lab sweep NAME --grid FIELD=V1,V2 ... [lab train flags]`: one run per grid point, in parallel processes;
+`--slurm` submits them as a Slurm job array (sweep_slurm.py), `--search` runs an Optuna study (sweep_search.py)."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
-
-from engine.runtime import available_cpus
 
 from engine.errors import ConfigError
 
 from .common import json_option
 from .errors import failed
 from .options import config_option, with_train_options
-from .textviz import percent, table
+from .sweep_common import (DONE, METRICS, Runner, base_settings, outcome, point_rows, print_table, settings_record,
+                           sweep_folder, train_argv, write_summary)
 
-METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
-DONE = ("completed", "early-stopped")
+MAX_JOBS = 256  # processes at once; beyond, a typo (and 10**20 overflowed the runner's slot list)
 Json = json_option("print summary.json instead of the table")
-
-
-def _train_argv(options: dict) -> list[str]:
-    """lab train flags ({field: text}) as command-line words for a point's process."""
-    from engine.config import SETTINGS_BY_NAME
-    argv = []
-    for name, value in options.items():
-        s = SETTINGS_BY_NAME.get(name)
-        if value is None or s is None or name in ("name", "runs_dir"):
-            continue
-        if s.kind == "bool":
-            argv.append(s.flag if s.parse(value) else f"--no-{s.flag[2:]}")
-        elif s.kind == "strs":  # a repeatable flag: once per item
-            argv += [w for item in s.parse(value) or [] for w in (s.flag, item)]
-        else:
-            argv += [s.flag, str(value)]
-    return argv
-
-
-def _base(options: dict, config: list[Path] | None) -> tuple[dict, list[str], str]:
-    """(every point's shared settings, their lab train flags, the runs folder): the --config files' values
-    (merged in order) with the flags on top; each point reads the same files, by their absolute paths."""
-    from engine.configfile import layered_values
-    files = list(config or [])
-    values = layered_values(files, {})[0]
-    runs_dir = options.get("runs_dir") or values.get("runs_dir") or "runs"
-    values = {k: v for k, v in values.items() if v is not None and k not in ("name", "runs_dir", "extra")}
-    base = {**values, **{k: v for k, v in options.items() if v is not None and k not in ("name", "runs_dir")}}
-    argv = [w for f in files for w in ("--config", str(Path(f).resolve()))] + _train_argv(options)
-    return base, argv, str(runs_dir)
-
-
-def _outcome(run_dir: Path) -> dict:
-    from engine.runs import RunFolder, read_run
-    if not RunFolder(run_dir).is_run():
-        return {"status": "pending"}
-    return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
+Grid = Annotated[List[str], typer.Option("--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); repeat "
+                                                        "for a cartesian product")]
+Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", help="points trained at once, each in its own process "
+                                             "(default 1; CPU threads split between them, one GPU each); with "
+                                             "--slurm: array tasks at once (%N; default: as many as Slurm allows)")]
+Resume = Annotated[bool, typer.Option("--resume", help="continue a sweep: skip finished points, resume the rest")]
+MaxRuns = Annotated[int, typer.Option("--max-runs", help="refuse grids (or searches) of more runs than this")]
+SortBy = Annotated[str, typer.Option("--sort-by", help=f"summary order: {', '.join(METRICS)}")]
+Slurm = Annotated[bool, typer.Option("--slurm", help="submit the points as one Slurm job array (sweep.sbatch in "
+                                                     "the sweep folder) instead of training them here")]
+Sbatch = Annotated[Optional[str], typer.Option("--sbatch", metavar="'ARGS'", help="with --slurm: more sbatch "
+                                               "arguments, e.g. '--partition gpu --gres gpu:1'")]
+Status = Annotated[bool, typer.Option("--status", help="show each point's state (run folders, squeue/sacct) and "
+                                                       "write the summary; trains nothing")]
+Search = Annotated[Optional[str], typer.Option("--search", metavar="random|tpe", help="search with Optuna instead "
+                                               "of a grid (pip install 'lab[search]')")]
+Trials = Annotated[Optional[int], typer.Option("--trials", help="with --search: how many trials the study runs")]
+Params = Annotated[List[str], typer.Option("--param", help="with --search: FIELD=LOW..HIGH, FIELD=log:LOW..HIGH or "
+                                                           "FIELD=V1,V2 (lists: hidden=64;128); repeat")]
+Prune = Annotated[Optional[str], typer.Option("--prune-trials", metavar="median|halving", help="with --search: "
+                                              "stop weak trials early from their per-epoch val_acc")]
+SlurmTask = Annotated[bool, typer.Option("--slurm-task", hidden=True, help="run by sweep.sbatch")]
+SearchWorker = Annotated[Optional[int], typer.Option("--search-worker", hidden=True, help="run by lab sweep --search")]
 
 
 @with_train_options
 def sweep_command(
     sweep_name: str = typer.Argument(..., metavar="NAME", help="the sweep's name: its runs go under RUNS_DIR/NAME/"),
-    grid: List[str] = typer.Option(..., "--grid", help="FIELD=V1,V2,... (lists: channels=32;64;32,64); "
-                                                       "repeat for a cartesian product"),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="points trained at once, each in its own process "
-                                                      "(CPU threads split between them, one GPU each)"),
-    resume: bool = typer.Option(False, "--resume", help="continue a sweep: skip finished points, resume the rest"),
-    max_runs: int = typer.Option(64, "--max-runs", help="refuse grids of more points than this"),
-    sort_by: str = typer.Option("best_val_acc", "--sort-by", help=f"summary order: {', '.join(METRICS)}"),
-    json_out: Json = False,
-    config: Optional[List[Path]] = config_option(),
+    grid: Grid = None, jobs: Jobs = None, resume: Resume = False, max_runs: MaxRuns = 64,
+    sort_by: SortBy = "best_val_acc", slurm: Slurm = False, sbatch: Sbatch = None, status: Status = False,
+    search: Search = None, trials: Trials = None, params: Params = None, prune: Prune = None,
+    slurm_task: SlurmTask = False, search_worker: SearchWorker = None, json_out: Json = False,
+    config: Optional[Path] = config_option(),
     **options,
 ):
-    """Train one run per point of a grid of lab train settings; summarise them in summary.csv/json."""
+    """Train one run per point of a grid of lab train settings, or search them with Optuna; summarise the
+    runs in summary.csv/json. `lab sweep NAME` alone shows an existing sweep."""
     from engine.config import check_run_name
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, parse_grid, plan
+    from engine.runs import SWEEP_FILE
 
     name = sweep_name
     check_run_name(name)
-    if options.get("name"):
-        raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
-    if jobs < 1:
-        raise ConfigError(f"--jobs: expected an integer >= 1, got {jobs}")
+    given = {"--grid": grid, "--resume": resume, "--slurm": slurm, "--sbatch": sbatch, "--jobs": jobs,
+             "--max-runs": max_runs != 64, "--config": config, "--search": search, "--trials": trials,
+             "--param": params, "--prune-trials": prune,
+             **{f"--{k.replace('_', '-')}": v for k, v in options.items() if k != "runs_dir"}}
+    given = [flag for flag, value in given.items() if value not in (None, False, [], ())]
+    readers = [f for f, on in (("--status", status), ("--slurm-task", slurm_task),
+                               ("--search-worker", search_worker is not None)) if on]
     if sort_by not in METRICS:
         raise ConfigError(f"--sort-by: expected one of {', '.join(METRICS)}, got {sort_by!r}")
-    base, argv, runs_dir = _base(options, config)
-    g = parse_grid(grid)
-    by_name = plan(g, base, max_runs)  # every point validated before anything starts
-    folder = _sweep_folder(Path(runs_dir) / name, resume)
-    write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "points": list(by_name),
-                                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    todo = [(p, argv + _train_argv(v)) for p, v in by_name.items()
-            if not (resume and _outcome(folder / p)["status"] in DONE)]
-    runner = Runner(folder, jobs, len(by_name))
-    code = runner.run(todo)
-    rows = _rows(folder, by_name, runner.failed)
-    _write_summary(folder, rows, list(g))
-    if json_out:
-        print(json.dumps(rows, indent=2))
+    folder = Path(options.get("runs_dir") or "runs") / name
+    if readers or (not given and (folder / SWEEP_FILE).is_file()):
+        return _from_record(folder, readers, given, search_worker, sort_by, json_out)
+    _check_how(options, jobs, sbatch, slurm)
+    how = {"jobs": jobs, "resume": resume, "max_runs": max_runs, "slurm": slurm, "sbatch": sbatch,
+           "sort_by": sort_by, "json_out": json_out}
+    if search or trials or params or prune:
+        code = search_command(name, grid, search, trials, params, prune, how, config, options)
     else:
-        _print_table(rows, list(g), sort_by)
-    failures = [r["point"] for r in rows if r["status"] not in DONE]
+        code = _grid_sweep(name, grid, how, config, options)
     if code:
         raise typer.Exit(code)
+
+
+def _grid_apart_from_flags(grid: dict, options: dict) -> dict:
+    """The grid, once no field of it is also given as a flag (the grid's values would win without a word)."""
+    both = [k for k in grid if options.get(k) is not None]
+    if both:
+        raise ConfigError(f"--{both[0].replace('_', '-')}: also varied by --grid {both[0]}; drop one of them")
+    return grid
+
+
+def _check_how(options: dict, jobs, sbatch, slurm) -> None:
+    if options.get("name"):
+        raise ConfigError("--name: a sweep names its runs after their grid points (the sweep's own name is NAME)")
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"--jobs: expected an integer from 1 to {MAX_JOBS}, got {jobs}")
+    if sbatch is not None and not slurm:
+        raise ConfigError("--sbatch: only with --slurm")
+
+
+def _from_record(folder: Path, readers: list[str], given: list[str], worker, sort_by: str, json_out: bool) -> None:
+    """--status, and the processes a sweep starts (array tasks, search workers): all read sweep.json."""
+    if len(readers) > 1 or given:
+        raise ConfigError(f"{(readers[1:] or given)[0]}: not with {readers[0] if readers else 'lab sweep NAME'}, "
+                          f"which reads the sweep's own record (sweep.json)")
+    if not readers or readers[0] == "--status":
+        from .sweep_status import show_status
+        return show_status(folder, sort_by, json_out)
+    from .sweep_search import worker_command
+    from .sweep_slurm import slurm_task_command, task_index
+    if readers[0] == "--search-worker":
+        raise typer.Exit(worker_command(folder, worker))
+    if "search" in _record(folder):  # an array task of a search: one trial drawn from the study
+        raise typer.Exit(worker_command(folder, task_index(10 ** 9), one=True))
+    raise typer.Exit(slurm_task_command(folder))
+
+
+def _record(folder: Path) -> dict:
+    from engine.runs import read_sweep
+    return read_sweep(folder)
+
+
+def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, options: dict) -> int:
+    """One run per grid point: trained here (-j at a time) or submitted to Slurm; the exit status."""
+    from engine.files import write_json
+    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
+    from engine.runs.sweep import check_resume
+
+    from .sweep_slurm import parse_sbatch, submit_sweep
+    if not grid:
+        raise ConfigError("--grid: expected at least one FIELD=V1,V2,... (or --search; `lab sweep NAME` alone "
+                          "shows an existing sweep)")
+    extra_sbatch = parse_sbatch(how["sbatch"])
+    base, argv, runs_dir = base_settings(options, config)
+    g = _grid_apart_from_flags(parse_grid(grid), options)
+    by_name = plan(g, base, how["max_runs"])  # every point validated before anything starts
+    folder = sweep_folder(Path(runs_dir) / name, how["resume"])
+    settings = settings_record(options, config)
+    if (folder / SWEEP_FILE).is_file():  # --resume: the record stays as it is, and must describe this sweep
+        record = read_sweep(folder)
+        if "search" in record:
+            raise ConfigError("--resume: this sweep is a search; resume it with its --search and --param flags")
+        check_resume(record, g, settings, argv)
+    else:
+        write_json(folder / SWEEP_FILE, {"name": name, "grid": g, "train_flags": argv, "settings": settings,
+                                         "points": list(by_name), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    todo = [(p, argv + train_argv(v)) for p, v in by_name.items()
+            if not (how["resume"] and outcome(folder / p)["status"] in DONE)]
+    if how["slurm"]:
+        return submit_sweep(folder, name, runs_dir, list(by_name), [p for p, _ in todo], how["jobs"], extra_sbatch,
+                            how["json_out"]) or 0
+    runner = Runner(folder, how["jobs"] or 1, len(by_name))
+    code = runner.run(todo)
+    rows = point_rows(folder, by_name, runner.failed)
+    write_summary(folder, rows, list(g))
+    if how["json_out"]:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_table(rows, list(g), how["sort_by"])
+    failures = [r["point"] for r in rows if r["status"] not in DONE]
+    if code:
+        return code
     if failures:
         failed(f"{len(failures)} of {len(rows)} points did not complete: {', '.join(failures)} "
                f"(logs in {folder}/logs/)")
+    return 0
 
 
-def _rows(folder: Path, by_name: dict, failed_points: dict) -> list[dict]:
-    """A row per point: its grid values and its run's outcome."""
-    rows = [{"point": p, **v, **_outcome(folder / p)} for p, v in by_name.items()]
-    for r in rows:
-        if r["point"] in failed_points and r["status"] == "pending":
-            r["status"] = "failed"  # it stopped before its run folder was written (bad flags, missing data)
-    return rows
-
-
-def _sweep_folder(folder: Path, resume: bool) -> Path:
-    """The sweep's folder, with its logs/ made: a new one, or with --resume one that holds this sweep."""
+def search_command(name: str, grid, search, trials, params, prune, how: dict, config, options: dict) -> int:
+    """`lab sweep NAME --search ...`: check the flags and the space, record the study, then run it here or
+    submit it to Slurm; the exit status."""
+    from engine.files import write_json
     from engine.runs import SWEEP_FILE, read_sweep
-    if (folder / SWEEP_FILE).is_file() and not resume:
-        raise ConfigError(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
-    if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
-        raise ConfigError(f"{folder}: is a symlink; lab does not write a sweep through it")
-    if (folder / SWEEP_FILE).is_file():
-        read_sweep(folder)  # a damaged sweep.json is one line, before any point starts
-    if folder.exists() and not (folder / SWEEP_FILE).is_file() and any(folder.iterdir()):
-        raise ConfigError(f"{folder}: exists and is not a sweep")
-    try:
-        (folder / "logs").mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"{folder}: cannot create the sweep folder ({e.strerror or e})") from None
-    return folder
+    from engine.runs.search import PRUNERS, SAMPLERS, check_search_resume, check_space, parse_space, search_record
+    from engine.runs.sweep import check_resume
+
+    from .sweep_search import need_optuna, search_sweep
+    if grid:
+        raise ConfigError("--grid: not with --search (a search draws its values from --param)")
+    if search not in SAMPLERS:
+        raise ConfigError(f"--search: expected {' or '.join(SAMPLERS)}, got {search!r}")
+    if not params:
+        raise ConfigError("--param: --search needs at least one, e.g. --param lr=log:1e-4..1e-1")
+    if trials is None or not 1 <= trials <= how["max_runs"]:
+        raise ConfigError(f"--trials: expected an integer from 1 to --max-runs {how['max_runs']}, got {trials}")
+    if prune is not None and prune not in PRUNERS:
+        raise ConfigError(f"--prune-trials: expected {' or '.join(PRUNERS)}, got {prune!r}")
+    need_optuna()
+    space = parse_space(params)
+    for n in space:
+        if options.get(n) is not None:
+            raise ConfigError(f"--param {n}: also given as a flag; a searched field takes its values from --param")
+    base, argv, runs_dir = base_settings(options, config)
+    check_space(space, base)
+    wanted = search_record(search, trials, space, prune)
+    folder = sweep_folder(Path(runs_dir) / name, how["resume"])
+    settings = settings_record(options, config)
+    if (folder / SWEEP_FILE).is_file():  # --resume: the same study, perhaps with another budget
+        record = read_sweep(folder)
+        if "search" not in record:
+            raise ConfigError("--resume: this sweep is a grid; resume it with its --grid flags")
+        check_resume(record, {}, settings, argv)
+        check_search_resume(record["search"], wanted)
+        if record["search"]["trials"] != trials:
+            record = {**record, "search": {**record["search"], "trials": trials}}
+            write_json(folder / SWEEP_FILE, record)
+    else:
+        record = {"name": name, "search": wanted, "train_flags": argv, "settings": settings, "points": [],
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        write_json(folder / SWEEP_FILE, record)
+    if how["slurm"]:
+        return submit_search(folder, name, runs_dir, record, how)
+    return search_sweep(folder, name, runs_dir, record, how["jobs"], how["sort_by"], how["json_out"])
 
 
-class Runner:
-    """Runs `lab train` for each point, `jobs` at a time; signals are passed on to the running points."""
+def submit_search(folder: Path, name: str, runs_dir: str, record: dict, how: dict) -> int:
+    """--slurm: an array task per trial still to train; each draws its trial from the study."""
+    from engine.files import write_json
+    from engine.runs import SWEEP_FILE, read_sweep
 
-    def __init__(self, folder: Path, jobs: int, total: int):
-        self.folder, self.jobs, self.total = folder, jobs, total
-        self.signum = None
-        self.running: dict = {}
-        self.failed: dict[str, int] = {}  # point -> exit code
-        self.bar = None
-        self.done = total
-        self.threads = max(1, available_cpus() // jobs)
-        self.gpus = _gpu_count() if jobs > 1 else 0
-
-    def run(self, todo: list[tuple[str, list[str]]]) -> int:
-        """0, or 128+signal when the sweep was stopped (its points checkpointed; --resume continues)."""
-        self.done = self.total - len(todo)
-        self._start_bar()
-        old = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        running = self.running = {}  # process -> (point, slot)
-        free = list(range(self.jobs))
-        try:
-            while (todo and self.signum is None) or running:
-                while todo and free and self.signum is None:
-                    slot = free.pop(0)
-                    point, argv = todo.pop(0)
-                    running[self._start(point, argv, slot)] = (point, slot)
-                time.sleep(0.1)
-                for proc in [p for p in running if p.poll() is not None]:
-                    point, slot = running.pop(proc)
-                    free.append(slot)
-                    self.done += 1
-                    self._report(point, proc.returncode)
-        finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-            if self.bar is not None:
-                self.bar.stop()
-        return 128 + self.signum if self.signum else 0
-
-    def _start_bar(self) -> None:
-        """A live overall progress bar on a terminal; logs get one line per finished point only."""
-        self.bar = None
-        if sys.stdout.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-            self.bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            self.task = self.bar.add_task("sweep", total=self.total, completed=self.done)
-            self.bar.start()
-
-    def _start(self, point: str, argv: list[str], slot: int) -> subprocess.Popen:
-        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads)}
-        if self.gpus > 1:
-            env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)
-        cmd = [sys.executable, "-m", "commands", "train", *argv, "--runs-dir", str(self.folder),
-               "--name", point, "--resume", "auto", "--log-file", str(self.folder / "logs" / f"{point}.log")]
-        # the point runs in its own process group: a Ctrl-C in the terminal reaches the sweep, which passes
-        # it on once, so that each point checkpoints exactly once
-        with open(self.folder / "logs" / f"{point}.out", "ab") as log:  # the child keeps its own copy
-            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-
-    def _stop(self, signum, frame) -> None:
-        if self.signum is None:
-            self.signum = signum
-            sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping the running points with a checkpoint; "
-                             f"`lab sweep ... --resume` continues\n")
-            for proc in list(self.running):
-                if proc.poll() is None:
-                    proc.send_signal(signum)
-
-    def _report(self, point: str, rc: int) -> None:
-        o = _outcome(self.folder / point)
-        if rc not in (0, 75, 130, 143):
-            self.failed[point] = rc
-        status = o["status"] if rc in (0, 75, 130, 143) or o["status"] != "pending" else f"failed (exit {rc})"
-        line = (f"[{self.done}/{self.total}] {point}: {status}  best val {percent(o.get('best_val_acc'))}  "
-                f"test {percent(o.get('test_acc'))}  {o.get('seconds', 0):.1f}s")
-        if self.bar is not None:
-            self.bar.console.print(line, markup=False, highlight=False)
-            self.bar.update(self.task, completed=self.done)
-        else:
-            print(line, flush=True)
-
-
-def _gpu_count() -> int:
-    try:
-        import torch
-        return torch.cuda.device_count()
-    except ImportError:
+    from .sweep_search import remaining
+    from .sweep_slurm import parse_sbatch, record_job, submit, write_script
+    extra = parse_sbatch(how["sbatch"])
+    n = remaining(folder, record)
+    if not n:
+        print(f"the study has all its trials; nothing to submit (lab sweep {name} --status)")
         return 0
-
-
-def _write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
-    import csv
-    import io
-
-    from engine.files import atomic_write, write_json
-    write_json(folder / "summary.json", rows)
-    cols = ["point", *fields, "status", "best_val_acc", "final_val_acc", "test_acc", "epochs", "seconds", "run_dir"]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, cols, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write(folder / "summary.csv", lambda tmp: Path(tmp).write_text(buf.getvalue()))
-
-
-def _print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
-    key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
-    ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
-    from engine.config import flag_value
-    body = [[*[flag_value(f, r.get(f), r) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
-             percent(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
-    print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))
+    script = write_script(folder, name, runs_dir, n, how["jobs"])
+    job = submit(script, list(range(n)), how["jobs"], extra)
+    write_json(folder / SWEEP_FILE, record_job(read_sweep(folder), job, list(range(n)), extra))
+    if how["json_out"]:
+        print(json.dumps({"job": job, "script": str(script), "trials": n}, indent=2))
+    else:
+        print(f"submitted Slurm array job {job}: {n} trial(s) of the study ({script})\n"
+              f"follow it with: lab sweep {name} --status")
+    return 0

@@ -54,8 +54,8 @@ def train_command(
     print_config: bool = typer.Option(False, "--print-config", rich_help_panel=RUN_PANEL,
                                       help="print the complete config with the flags given applied (ready to save "
                                       "and pass to --config), and exit"),
-    fmt: str = typer.Option("yaml", "--format", help="--print-config format: yaml, toml or json", metavar="FORMAT",
-                            rich_help_panel=RUN_PANEL),
+    fmt: Optional[str] = typer.Option(None, "--format", help="--print-config format: yaml, toml or json "
+                                      "[default: yaml]", metavar="FORMAT", rich_help_panel=RUN_PANEL),
     **options,
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
@@ -63,15 +63,16 @@ def train_command(
         from engine.training.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
-
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
         raise ConfigError("--name: expected a run folder name, got ''")
+    if fmt is not None and not print_config:
+        raise ConfigError("--format: needs --print-config (it is the format of the printed config)")
     limit = parse_duration(time_limit)
     auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
         from engine.configfile import dump_config
-        sys.stdout.write(dump_config(cfg, fmt))
+        sys.stdout.write(dump_config(cfg, fmt or "yaml"))
         return
     from engine.preflight import check_inputs
     check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once

@@ -65,6 +65,10 @@ POSITIVE = (lambda v: v > 0, "a positive number")
 AT_LEAST_1 = (lambda v: v >= 1, "an integer >= 1")
 NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
 FRACTION = (lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+# the labels the data set uses: class 0 (digit 0, T-shirt, airplane) is one of them
+LABELS = (lambda v: all(x >= 0 for x in v), "a comma-separated list of class labels (integers >= 0)")
+# epochs times steps per epoch must stay an integer: 1e308 epochs of warm-up overflowed in the scheduler
+WARMUP = (lambda v: 0 <= v <= 1e6, "a number >= 0 (epochs, at most 1000000)")
 # numpy and torch take seeds in [0, 2**32) and [0, 2**64); beyond, they raise deep inside training
 SEED = (lambda v: 0 <= v < 2 ** 32, f"an integer from 0 to {2 ** 32 - 1}")
 
@@ -130,7 +134,7 @@ class TrainConfig:
                                       check=AT_LEAST_1, group="data", form=False,
                                       placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
-                                        kind="ints", group="data", placeholder="all")
+                                        kind="ints", check=LABELS, group="data", placeholder="all")
     data_memory: str = setting("auto", "bytes of data held resident, e.g. 2G or 500M; a larger HDF5 data set "
                                "streams from its file (auto: half the memory this process may use, or of the "
                                "free GPU memory)", kind="str", check=SIZE, group="data", resumable=True)
@@ -196,7 +200,7 @@ class TrainConfig:
     clip_grad: float | None = setting(None, "clip the gradient norm to this value", kind="float", check=POSITIVE,
                                       resumable=True, placeholder="off")
     warmup: float = setting(0.0, "epochs of linear learning-rate warm-up (onecycle: its rising part)",
-                            kind="float", check=NON_NEGATIVE, group="schedule")
+                            kind="float", check=WARMUP, group="schedule")
     ema: float | None = setting(None, "keep an exponential moving average of the weights with this decay, "
                                 "e.g. 0.999; it is what is evaluated and saved", kind="float", check=FRACTION,
                                 placeholder="off")
@@ -239,9 +243,7 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the flag of the first bad value; return self."""
         for s in settings():
-            s.check_value(getattr(self, s.name))
-        parse_augment(self.augment)
-        check_run_name(self.name)
+            check_field(s.name, getattr(self, s.name))
         check_ignored(self)
         if self.classes is not None and (len(self.classes) < 2 or len(set(self.classes)) != len(self.classes)):
             raise ConfigError(f"--classes: expected at least two distinct class indices, got {self.classes!r}")
@@ -280,6 +282,16 @@ class TrainConfig:
             raise ConfigError(f"{s.flag}: cannot change on resume (the run has {getattr(self, name)!r}, "
                               f"got {value!r}); start a new run. May change: {', '.join(resumable_flags())}")
         return self.replace(**changes).validate()
+
+
+def check_field(name: str, value) -> None:
+    """Raise ConfigError naming the flag unless `value` is valid for field `name` on its own (no other
+    field consulted: a config file's keys are checked one by one, the whole config once merged)."""
+    SETTINGS_BY_NAME[name].check_value(value)
+    if name == "augment":
+        parse_augment(value)
+    elif name == "name":
+        check_run_name(value)
 
 
 def settings() -> list[Setting]:
@@ -328,9 +340,27 @@ def check_ignored(cfg: TrainConfig) -> None:
             flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
             raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
                               f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
+    from engine.models.catalog import check_builtin_options
+    check_builtin_options(cfg.model, cfg.to_dict())
+    for flag, needs, missing in _context_rules(cfg):
+        if missing:
+            raise ConfigError(f"{flag}: needs {needs}; without it the flag does nothing")
+    if cfg.augment not in (None, "none") and cfg.dataset in POINT_DATASETS and not cfg.data:
+        raise ConfigError(f"--augment: {cfg.dataset} is 2-D points, which flip, crop and shift do not apply to; "
+                          f"drop --augment")
     if cfg.data and cfg.dataset is not None and not cfg.recipe:
         raise ConfigError(f"--dataset {cfg.dataset}: ignored with --data {cfg.data} (the HDF5 file is the data "
                           f"set); drop --dataset")
+
+
+POINT_DATASETS = ("moons", "circles", "blobs")
+
+
+def _context_rules(cfg: TrainConfig) -> list[tuple[str, str, bool]]:
+    """(flag, what it needs, whether that is missing although the flag is set): flags that act only beside another."""
+    return [("--unfreeze-at", "--freeze", cfg.unfreeze_at is not None and not cfg.freeze),
+            ("--mlflow-uri", "--log-to mlflow", cfg.mlflow_uri is not None and "mlflow" not in (cfg.log_to or [])),
+            ("--log-to-strict", "--log-to", cfg.log_to_strict and not cfg.log_to)]
 
 
 def flag_value(name: str, value, config: dict | None = None) -> str:

@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest
+from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest, check_field
 from engine.errors import ConfigError
 
 FORMATS = ("yaml", "toml", "json")
@@ -68,7 +68,8 @@ def check_values(data: dict, path: Path) -> dict:
             raise ConfigError(f"{path}: unknown key {key!r}" + _suggest(key, list(SETTINGS_BY_NAME)))
         try:
             value = s.parse(raw)
-            s.check_value(value)
+            if value is not None:
+                check_field(s.name, value)
         except ConfigError as e:
             raise _in_file(e, path, key) from None
         out[s.name] = value

@@ -11,21 +11,34 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, ConfigError
 
 TMP_SUFFIX = ".tmp"
 CRASH_ENV = "LAB_CRASH_AT_WRITE"  # fault injection for the crash tests: os._exit at the Nth write step
 _steps = [0]
 
 
+def crash_target() -> int | None:
+    """LAB_CRASH_AT_WRITE as a step number (None: unset); a ConfigError naming it when it is not one. The faces
+    check it as they start, so that a typo is one line, not a traceback at the first save."""
+    target = os.environ.get(CRASH_ENV)
+    if not target:
+        return None
+    try:
+        return int(target)
+    except ValueError:
+        raise ConfigError(f"{CRASH_ENV}: expected a write step number (fault injection for tests), "
+                          f"got {target!r}") from None
+
+
 def crash_point() -> None:
     """One write step of the run folder; with LAB_CRASH_AT_WRITE=N the process dies (os._exit) at step N,
     so that a test can kill a run at every step of a save, not only at random moments."""
-    target = os.environ.get(CRASH_ENV)
-    if not target:
+    target = crash_target()
+    if target is None:
         return
     _steps[0] += 1
-    if _steps[0] == int(target):
+    if _steps[0] == target:
         os._exit(137)
 
 
@@ -192,7 +205,7 @@ def read_json(path: str | Path) -> dict:
         data = json.loads(Path(path).read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise CheckpointError(f"{path}: not found") from None
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested thousands deep
         raise CheckpointError(f"{path}: not valid JSON ({str(e)[:120]})") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: expected a JSON object, got {type(data).__name__}")

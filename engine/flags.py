@@ -57,19 +57,25 @@ class Setting:
                     hint = suggest_model(str(value), options)
                 raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}" + hint)
         elif self.kind == "strs":
-            if not value or any(not isinstance(v, str) or not v.strip() for v in value):
+            if not isinstance(value, list) or not value or any(not isinstance(v, str) or not v.strip()
+                                                                for v in value):
                 raise ConfigError(f"{self.flag}: expected one or more non-empty patterns, got {value!r}")
         elif self.kind == "ints":
-            if not value or any(not isinstance(v, int) or v < 1 for v in value):
+            # a bool is an int to Python, but `hidden: [true, true]` or `classes: [true, 2]` is a mistake
+            if not isinstance(value, list) or not value or any(not _is_int(v) for v in value):
+                raise ConfigError(f"{self.flag}: expected a comma-separated list of integers, got {value!r}")
+            if self.check is None and any(v < 1 for v in value):
                 raise ConfigError(f"{self.flag}: expected a comma-separated list of positive integers, "
                                   f"got {value!r}")
-        elif self.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        elif self.kind == "int" and not _is_int(value):
             raise ConfigError(f"{self.flag}: expected an integer, got {value!r}")
         elif self.kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)
                                        or not math.isfinite(value)):
             raise ConfigError(f"{self.flag}: expected a finite number, got {value!r}")
         elif self.kind in ("str", "choice") and not isinstance(value, str):
             raise ConfigError(f"{self.flag}: expected text, got {value!r}")
+        elif self.kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{self.flag}: expected true or false, got {value!r}")
         if self.check is not None and not self.check[0](value):
             raise ConfigError(f"{self.flag}: expected {self.check[1]}, got {value!r}")
 
@@ -93,10 +99,14 @@ class Setting:
             raise ConfigError(f"{self.flag}: expected true or false, got {text!r}")
         if self.kind == "strs":  # repeated flags arrive as a list; a form or a file may give 'a,b'
             items = text if isinstance(text, (list, tuple)) else [text]
-            out = [p.strip() for item in items for p in (item.split(",") if isinstance(item, str) else [item])]
-            return [p for p in out if p != ""] or None
-        if not isinstance(text, str):
-            return text
+            if any(not isinstance(item, str) for item in items):  # `freeze: [1]`, `log_to: [null]` in a file
+                raise ConfigError(f"{self.flag}: expected one or more non-empty names or patterns, got {text!r}")
+            out = [p.strip() for item in items for p in item.split(",") if p.strip()]
+            if not out:  # `--log-to ''`, `--freeze ','`: an empty value is a mistake, not "none"
+                raise ConfigError(f"{self.flag}: expected one or more non-empty names or patterns, got {text!r}")
+            return out
+        if not isinstance(text, str):  # a config file's number or list, checked by check_value
+            return text + 0.0 if self.kind == "float" and isinstance(text, float) else text
         text = text.strip()
         try:
             if self.kind == "int":
@@ -105,7 +115,7 @@ class Setting:
                 value = float(text)
                 if not math.isfinite(value):
                     raise ValueError
-                return value
+                return value + 0.0  # -0 is 0: numpy refuses a noise scale of -0.0 as negative
             if self.kind == "ints":
                 parts = text.replace(" ", "").split(",")
                 if all(p == "" for p in parts):
@@ -117,6 +127,10 @@ class Setting:
                         "ints": "a comma-separated list of integers"}[self.kind]
             raise ConfigError(f"{self.flag}: expected {expected}, got {text!r}") from None
         return text
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_run_name(name: str | None) -> None:

@@ -116,6 +116,8 @@ def _import_plugin(what: str, load: Callable) -> None:
         load()
     except LabError as e:
         raise ConfigError(f"{what}: {e}") from None
+    except KeyboardInterrupt:  # raised by the plugin itself (or Ctrl-C while it imports): still its failure
+        raise ConfigError(f"{what} (KeyboardInterrupt on import)") from None
     except SystemExit as e:  # a script turned plugin that parses sys.argv on import: say which plugin
         raise ConfigError(f"{what} (it called sys.exit({e.code!r}) on import)") from None
     except Exception as e:  # a plugin is user code: any failure on import is that plugin's, said in one line

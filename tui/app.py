@@ -15,8 +15,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from engine.config import TrainConfig
-from engine.runtime import detach_from_terminal
 
+from .headless import Headless
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, screen_keys
 from .screens.new_run import NewRunScreen
@@ -34,7 +34,8 @@ def _runs_screen(runs_dir):
     from .screens.runs import RunsScreen
     return RunsScreen(runs_dir)
 
-QUIT_WAIT = 30.0  # seconds to let a cancelled run write last.pt and results.json before leaving
+QUIT_WAIT = 30.0  # seconds at most to let a stopped run write last.pt and results.json (it takes about one)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
 LOAD_GRACE = 2.0  # seconds a run that is still loading its data gets to start (then it has nothing to save)
 FORCE_EXIT = 5.0  # seconds Textual's shutdown may take before the process ends anyway (a dead terminal)
 
@@ -56,14 +57,20 @@ class LabApp(App):
         self.clock = clock
         self.start = start
         self.watch_dir = watch
+        self._old_sighup = None
+        self._headless = False
+        self._code = 0  # the exit status a stop asked for
+        self.sources: list = []  # the live sources of the runs started here, for the farewell lines
 
     def on_mount(self) -> None:
         if self.ansi:
             self.theme = "ansi-dark"
         try:
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
-            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+            for sig in STOP_SIGNALS:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+            # a plain handler, not the loop's: after a hangup the loop may never run again (tui/headless.py)
+            self._old_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
         if self.watch_dir is not None:
@@ -75,13 +82,17 @@ class LabApp(App):
 
     def on_unmount(self) -> None:
         try:
-            for sig in (signal.SIGTERM, signal.SIGHUP):
+            for sig in STOP_SIGNALS:
                 asyncio.get_running_loop().remove_signal_handler(sig)
+            if self._old_sighup is not None:
+                signal.signal(signal.SIGHUP, self._old_sighup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
 
     def start_run(self, cfg: TrainConfig) -> None:
-        self.push_screen(_run_screens().live(cfg, self.trainer, self.clock))
+        screen = _run_screens().live(cfg, self.trainer, self.clock)
+        self.sources.append(screen.source)
+        self.push_screen(screen)
 
     def get_system_commands(self, screen):
         """The command palette (ctrl+p): lab's screens first, then Textual's own commands."""
@@ -131,17 +142,20 @@ class LabApp(App):
         return [s for s in self.screen_stack if isinstance(s, module.RunScreen) and s.active]
 
     async def action_quit(self) -> None:
+        if self._leaving:  # a second q while the runs stop: leave now
+            self._abort(self._code)
+            return
         if not self.active_runs():
             self.exit()
             return
 
-        async def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:
             if yes:
-                await self._stop_runs()
-                self.exit()
-        self.push_screen(ConfirmScreen("A run is active. Cancel it (last.pt is kept) and quit?"), answered)
+                self._leave("interrupted", 0)
+        self.push_screen(ConfirmScreen("A run is active. Stop it at this batch and quit? last.pt is kept: "
+                                       "lab train --resume continues it exactly."), answered)
 
-    async def _stop_runs(self, reason: str = "cancelled") -> None:
+    async def _stop_runs(self, reason: str = "interrupted") -> None:
         screens = self.active_runs()
         for screen in screens:
             screen.stop(reason)
@@ -160,39 +174,71 @@ class LabApp(App):
                     pass
 
     def action_interrupt(self) -> None:
-        """Ctrl-C: as `lab train` takes it, stop at this batch with a checkpoint, mark `interrupted`, leave."""
+        """Ctrl-C: as `lab train` takes it, stop at this batch with a checkpoint, mark `interrupted`, leave;
+        a second Ctrl-C leaves at once."""
         self._leave("interrupted", 128 + signal.SIGINT)
 
-    def _on_sigterm(self, signum: int = signal.SIGTERM) -> None:
+    def _on_signal(self, signum: int) -> None:
+        """SIGTERM, SIGINT, SIGUSR1 (Slurm's warning): as Ctrl-C."""
         self._leave("interrupted", 128 + signum)
 
-    def _on_sighup(self) -> None:
-        """The SSH session closed: the screen is gone, so the run stops at its batch with a checkpoint and is
-        marked `interrupted` (`lab train --resume RUN` continues it exactly); nothing is lost."""
-        detach_from_terminal()
-        # no terminal to restore: Textual's shutdown would wait forever on its writer to a dead tty
-        self._leave("interrupted", 128 + signal.SIGHUP, hard=True)
+    def _on_sighup(self, signum=None, frame=None) -> None:
+        """The terminal went away (the SSH connection dropped): the screen is lost, the runs are not. They go
+        on headless to their end, as `lab train` would, and the process ends with them (tui/headless.py). Run
+        on the main thread as a plain signal handler; it never returns."""
+        if self._headless:
+            return
+        self._headless = True
+        sources = [screen.source for screen in self.active_runs()]
+        Headless(sources, getattr(self, "_driver", None)).run()
 
     def input_gone(self) -> None:
         """The input thread read the end of its input (a hung-up terminal, stdin at EOF): as a hangup."""
         self._on_sighup()
 
-    def _leave(self, reason: str, code: int, hard: bool = False) -> None:
-        """Stop active runs (each writes last.pt and results.json), then exit with `code`, once."""
+    def _leave(self, reason: str, code: int) -> None:
+        """Stop the active runs at their batch (each writes last.pt and results.json, at once: a stop skips the
+        test score), then exit with `code`; asked a second time, leave at once."""
         if self._leaving:
+            self._abort(code)
             return
-        self._leaving = True
+        self._leaving, self._code = True, code
 
         async def stop() -> None:
             await self._stop_runs(reason)
-            if hard:
-                os._exit(code)
             if not self.is_headless:  # a worker still loading, or a shutdown stuck on a dead terminal
                 timer = threading.Timer(FORCE_EXIT, os._exit, (code,))
                 timer.daemon = True
                 timer.start()
             self.exit(return_code=code)
-        self.call_later(stop)
+        # a worker, not a callback: the app's messages (a second Ctrl-C or q) go on while the runs stop
+        self.run_worker(stop, group="leaving")
+
+    def _abort(self, code: int) -> None:
+        """Leave now, without the runs' clean-up: every file a run writes is replaced whole, so its last.pt is
+        the last complete checkpoint and `lab train --resume` continues from there."""
+        driver = getattr(self, "_driver", None)
+        try:
+            if driver is not None and not self.is_headless:
+                driver.stop_application_mode()
+                driver.close()
+            text = "".join(line + "\n" for line in self.farewell(aborted=True))
+            os.write(2, text.encode(errors="replace"))  # not sys.stderr: Textual captures it while it runs
+        finally:
+            os._exit(code)
+
+    def farewell(self, aborted: bool = False) -> list[str]:
+        """What to print once the screen is gone: each run this session trained, how it ended, how to go on."""
+        lines = []
+        for source in self.sources:
+            if source.run_dir is None:
+                continue
+            status = "stopped before its clean-up" if aborted and not source.finished.is_set() else source.status
+            line = f"{source.run_dir}: {status or 'running'}"
+            if status not in ("completed", "early-stopped", "diverged", "failed"):
+                line += f"; continue it with: lab train --resume {source.run_dir}"
+            lines.append(line)
+        return lines
 
 
 def make_app(config: TrainConfig | None = None, trainer: Callable | None = None,

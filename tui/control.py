@@ -12,12 +12,12 @@ class RunControl:
         self._paused_at = None
         self._paused_total = 0.0
         self._cancel = threading.Event()
-        self._reason = "cancelled"
+        self._reason = "interrupted"
         self._running = threading.Event()
         self._running.set()
 
-    def cancel(self, reason: str = "cancelled") -> None:
-        """Stop the run before its next batch; `reason` becomes its status ('interrupted' for signals)."""
+    def cancel(self, reason: str = "interrupted") -> None:
+        """Stop the run before its next batch; `reason` becomes its status (resumable either way)."""
         self._reason = reason
         self._cancel.set()
         self._unpause()  # a paused run must wake up to see the cancel
@@ -30,6 +30,10 @@ class RunControl:
             return True
         self._unpause()
         return False
+
+    def resume(self) -> None:
+        """Unpause, if paused (a run whose terminal went away has no one left to do it)."""
+        self._unpause()
 
     def _unpause(self) -> None:
         if self._paused_at is not None:

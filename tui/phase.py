@@ -12,7 +12,7 @@ TRAINING = "training"
 VALIDATING = "validating"
 SAVING = "saving"
 TESTING = "evaluating test split"
-CANCELLING = "cancelling"
+CANCELLING = "stopping..."
 BUSY = (VALIDATING, SAVING, TESTING, LOADING, CANCELLING)  # no batches arrive: the clock must tick itself
 # engine.PhaseChanged's names, as the status line says them
 LABELS = {"loading": LOADING, "training": TRAINING, "validating": VALIDATING, "testing": TESTING,
@@ -24,11 +24,11 @@ def next_phase(event, phase: str) -> str:
     name = type(event).__name__
     if name == "RunEnded":
         return event.status
+    if phase == CANCELLING:  # a stop's saving is part of stopping
+        return phase
     explicit = getattr(event, "phase", None)
     if isinstance(explicit, str) and explicit:
         return LABELS.get(explicit, explicit)
-    if phase == CANCELLING:
-        return phase
     if name == "RunStarted":
         return TRAINING
     if name == "BatchEnded":

@@ -7,6 +7,7 @@ where it came from. Batch events are throttled here, in `Throttle`, and nowhere 
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from engine.errors import LabError
 
 from .control import RunControl
+from .headless import block_main_thread_signals
 from .messages import TrainingFailed, message_for
 
 WATCH_INTERVAL = 1.0  # seconds between two looks at a followed run folder
@@ -57,6 +59,9 @@ class LiveSource:
         self.throttle = Throttle()
         self.active = False  # training or loading: cancel and pause apply, leaving asks first
         self.started = False  # the run has its folder (RunStarted came): a cancel now has something to save
+        self.finished = threading.Event()  # the trainer returned or failed: its files are complete
+        self.status: str | None = None  # the run's final status ('failed' when the trainer raised)
+        self.run_dir: str | None = None  # its folder, once RunStarted said it
         self.title = f"{config.source} / {config.model}"
 
     def start(self, dashboard) -> None:
@@ -66,20 +71,25 @@ class LiveSource:
         dashboard.run_worker(partial(self._train, dashboard), thread=True, exclusive=True, group="training")
 
     def _train(self, dashboard) -> None:
+        block_main_thread_signals()  # this thread's and the engine's: a hangup must reach the main thread
+        self.status = "failed"  # unless the trainer returns
         try:
-            self.trainer(self.config, on_event=partial(self._forward, dashboard), should_stop=self.control.should_stop)
+            history = self.trainer(self.config, on_event=partial(self._forward, dashboard),
+                                   should_stop=self.control.should_stop)
+            self.status = getattr(history, "status", None) or "completed"
         except LabError as e:
             dashboard.post_message(TrainingFailed(str(e)))
         except Exception as e:  # a bug or out-of-memory: show it rather than die with the thread
             dashboard.post_message(TrainingFailed(f"{type(e).__name__}: {e}"))
         finally:
             self.active = False
+            self.finished.set()
 
     def _forward(self, dashboard, event) -> None:
         """On the training thread: one message per event, progress throttled."""
         name = type(event).__name__
         if name == "RunStarted":
-            self.started = True
+            self.started, self.run_dir = True, event.run_dir
         elif name == "RunEnded":
             self.active = False
         if self.throttle.passes(event):
@@ -87,8 +97,8 @@ class LiveSource:
             if message is not None:
                 dashboard.post_message(message)
 
-    def cancel(self, reason: str = "cancelled") -> None:
-        """Stop at the next batch; the run saves last.pt and ends with status `reason`."""
+    def cancel(self, reason: str = "interrupted") -> None:
+        """Stop at the next batch; the run saves last.pt and ends with status `reason` (resumable)."""
         self.control.cancel(reason)
 
     def toggle_pause(self) -> None:

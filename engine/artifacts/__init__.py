@@ -5,10 +5,13 @@ Attributes load lazily (PEP 562), so that importing the package does not pull in
 
 from engine.lazy import lazy_getattr
 
+# the export formats and their file endings, here (no torch) so that a bad --format is refused before torch loads
+FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
+
 _EXPORTS = {
     "LoadedModel": "engine.artifacts.loading", "load_model": "engine.artifacts.loading",
     "load_eval_data": "engine.artifacts.loading", "load_state_into": "engine.artifacts.loading",
-    "FORMATS": "engine.artifacts.export", "ExportResult": "engine.artifacts.export",
+    "ExportResult": "engine.artifacts.export",
     "export_model": "engine.artifacts.export",
     "Inputs": "engine.data.inputs", "read_inputs": "engine.data.inputs",
     "top_k": "engine.artifacts.predict",

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import torch
 
+from engine.artifacts import FORMATS  # noqa: F401  (declared where it costs no torch; re-exported)
 from engine.errors import CheckpointError, ConfigError, LabError
 from engine.files import check_target, replace_into
 from engine.runs.folder import RunFolder
 from engine.artifacts.loading import load_safetensors, quiet as _quiet
 
-FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 TOLERANCE = 1e-4
 
 

@@ -160,9 +160,25 @@ def check_arrays(images, labels, where: str) -> tuple[np.ndarray, np.ndarray]:
     if labels.max() >= MAX_CLASSES:
         raise DataError(f"{where}: labels must be below {MAX_CLASSES} (lab's limit on classes), "
                         f"found {labels.max()}")
-    if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
-        raise DataError(f"{where}: images contain NaN or infinite values")
+    if 0 in images.shape[1:]:
+        raise DataError(f"{where}: images have no pixels (shape {images.shape})")
+    check_pixels(images, where)
     return images, labels
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_pixels(images: np.ndarray, where: str) -> None:
+    """Float images hold finite values that float32 (what training computes in) can hold: NaN, inf or 1e300
+    would otherwise surface as a "diverged" run, blamed on the learning rate."""
+    if not np.issubdtype(images.dtype, np.floating) or images.size == 0:
+        return
+    if not np.all(np.isfinite(images)):
+        raise DataError(f"{where}: images contain NaN or infinite values")
+    if images.dtype.itemsize > 4 and float(np.abs(images).max()) > F32_MAX:
+        raise DataError(f"{where}: images hold values up to {float(np.abs(images).max()):.3g}, beyond float32's "
+                        f"range ({F32_MAX:.3g}): they would become infinite in training; rescale them")
 
 
 def find_idx_files(folder: Path) -> dict[str, tuple[Path, Path]]:

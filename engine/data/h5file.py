@@ -35,7 +35,11 @@ def _create(group, name, first: np.ndarray, count: int, compression: str = "lzf"
 
 def _temp_for(out: Path, force: bool) -> Path:
     """The temp file to write `out` through, after checking that `out` may be written."""
-    if out.exists() and not force:
+    try:
+        exists = out.exists()
+    except OSError as e:  # a name longer than the file system takes (ENAMETOOLONG), a loop of links
+        raise DataError(f"{out}: cannot write ({e.strerror or e})") from None
+    if exists and not force:
         raise DataError(f"{out}: already exists (pass --force to overwrite)")
     if out.is_dir():
         raise DataError(f"{out}: is a folder; expected the path of the HDF5 file to write")

@@ -115,7 +115,7 @@ def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray,
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
                 _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
-        except (OSError, KeyError, ValueError) as e:
+        except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a link loop
             raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
         names = []
     if a.dtype.kind not in "uif" or a.size == 0:

@@ -208,22 +208,42 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
                 if images_key in g and labels_key in g:
                     test_x, test_y = _h5_arrays(g, images_key, labels_key, f"{path}:test", images)
             names = f.attrs.get("class_names")
+            _check_test_shape(f, path, images_key, labels_key)
     except DataError:
         raise
-    except (OSError, KeyError, ValueError) as e:
+    except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a soft link to itself
         raise DataError(f"--data {path}: not a readable HDF5 file ({e})") from None
     n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
     if names is not None:
-        classes = [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]
+        classes = class_names(names, path)
         if len(classes) < n_classes and not strict:
             classes += [str(i) for i in range(len(classes), n_classes)]
         elif len(classes) < n_classes:
             raise DataError(f"--data {path}: labels go up to {n_classes - 1} but only {len(classes)} class names")
     else:
         classes = [str(i) for i in range(n_classes)]
-    if images and test_x is not None and test_x.shape[1:] != train_x.shape[1:]:
-        raise DataError(f"--data {path}: test images {test_x.shape[1:]} differ from train images {train_x.shape[1:]}")
     return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
+
+
+def class_names(names, path) -> list[str]:
+    """An HDF5 file's `class_names` attribute as a list of text: one name (a scalar string) or a 1-D array of
+    strings; numbers or a table are a DataError naming the file, not a guess."""
+    a = np.atleast_1d(names)
+    if a.ndim != 1 or a.dtype.kind not in "SUO" or not all(isinstance(n, (str, bytes)) for n in a):
+        raise DataError(f"--data {path}: its class_names attribute must be a list of names, got "
+                        f"{a.dtype} of shape {np.shape(names)}")
+    return [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in a]
+
+
+def _check_test_shape(f, path: Path, images_key: str, labels_key: str) -> None:
+    """The test split's images have the training images' shape (read from the header: a streamed set is
+    never read whole, and its test batches would fail deep inside the model)."""
+    g = f.get("test")
+    if g is None or not hasattr(g, "get") or images_key not in g or labels_key not in g:
+        return
+    test, train = g[images_key].shape[1:], f[images_key].shape[1:]
+    if test != train:
+        raise DataError(f"--data {path}: test images {test} differ from train images {train}")
 
 
 def _h5_arrays(group, images_key: str, labels_key: str, where: str, images: bool):
@@ -234,6 +254,8 @@ def _h5_arrays(group, images_key: str, labels_key: str, where: str, images: bool
     d, y = group[images_key], np.asarray(group[labels_key][()])
     if d.ndim not in (3, 4):
         raise DataError(f"{where}: images must have shape (N,H,W) or (N,H,W,C), got {d.shape}")
+    if 0 in d.shape[1:]:
+        raise DataError(f"{where}: images have no pixels (shape {d.shape})")
     if len(y) != d.shape[0]:
         raise DataError(f"{where}: {d.shape[0]} images but {len(y)} labels")
     # a zero-stride stand-in: the checks see the dtype and the count, not the pixels

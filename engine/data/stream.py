@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from engine.errors import DataError
+from engine.data.formats import check_pixels
 from engine.data.sources import RawData, load_hdf5
 
 BLOCK_BYTES = 4 << 20  # rows per read: a whole number of HDF5 chunks of about this size
@@ -32,7 +33,7 @@ def hdf5_bytes(path, images_key: str = "images") -> int:
                 if isinstance(d, h5py.Dataset):
                     total += int(np.prod(d.shape)) * d.dtype.itemsize
             return total
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a soft link to itself
         return 0  # the reader names the problem with the file
 
 
@@ -92,6 +93,7 @@ class H5Rows:
         if out.shape[0] != hi - lo:
             raise DataError(f"{self.path}: rows {lo}-{hi} of {self.key!r} came back short (the file is truncated)")
         out = out.reshape(hi - lo, *self.shape[1:])
+        check_pixels(out, f"{self.path}: rows {lo}-{hi} of {self.key!r}")  # streamed: checked block by block
         self._last = (b, out)
         return out
 

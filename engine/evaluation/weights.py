@@ -28,6 +28,15 @@ def parameters_of(state: dict) -> dict[str, torch.Tensor]:
     return {k: v for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not k.endswith(skip)}
 
 
+def first_nonfinite(state: dict) -> str | None:
+    """The name of the first floating tensor of `state` that holds NaN or inf (None: all finite). Such
+    weights give NaN outputs: evaluating or fine-tuning from them is refused with this name."""
+    for key, v in state.items():
+        if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            return key
+    return None
+
+
 def weight_table(state: dict) -> dict:
     """Per-tensor statistics plus totals over all parameters."""
     params = parameters_of(state)

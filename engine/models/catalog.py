@@ -48,6 +48,20 @@ DEFAULTS: dict[str, dict] = {
 }
 
 
+def check_builtin_options(model: str, values: dict) -> None:
+    """A shaping option set for a built-in model that does not take it is a ConfigError naming the flag, as
+    create_model says it, but before torch is imported (the keys of DEFAULTS are what each builder takes;
+    tests/commands/test_bad_flags.py checks that they agree)."""
+    from engine.errors import ConfigError
+    if model not in DEFAULTS:
+        return
+    takes = [*DEFAULTS[model], "init"]
+    for key in dict.fromkeys(k for d in DEFAULTS.values() for k in d):
+        if key not in takes and values.get(key) is not None:
+            raise ConfigError(f"--{key.replace('_', '-')}: model {model} does not take this option "
+                              f"(it takes: {', '.join('--' + t.replace('_', '-') for t in takes)})")
+
+
 TORCHVISION_PREFIX = "tv:"
 
 

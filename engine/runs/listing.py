@@ -41,6 +41,8 @@ def resolve_run(ref: str | Path, runs_dir: str | Path = "runs") -> Path:
     path = Path(ref)
     if not path.is_dir() and (Path(runs_dir) / str(ref)).is_dir() and "/" not in str(ref):
         path = Path(runs_dir) / str(ref)
+    if not path.is_dir() and path.exists():  # a named pipe, a device or a socket: say so, not "not found"
+        raise CheckpointError(f"{path}: not a regular file or a folder (a device, a socket or a pipe)")
     if not path.is_dir():
         raise CheckpointError(f"{path}: run folder not found")
     return RunFolder(path).require_run().path

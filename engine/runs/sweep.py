@@ -115,3 +115,41 @@ def read_sweep(folder: str | Path) -> dict:
         except ConfigError:
             raise ConfigError(f"{path}: point {p!r} is not a plain folder name") from None
     return info
+
+
+def check_resume(record: dict, grid: dict, settings: dict, train_flags: list[str]) -> None:
+    """A resumed sweep trains with the grid and flags its record (sweep.json) holds: anything else would
+    leave runs that the record does not describe. Where and how (--device, --data-dir, -j) may change."""
+    if "grid" in record and record["grid"] != grid:
+        raise ConfigError(f"--resume: the sweep's grid is {_grid_text(record['grid'])}, not {_grid_text(grid)}; "
+                          f"a resumed sweep keeps its grid (start a new sweep under another NAME)")
+    if "settings" not in record:  # a record from before settings were kept: its flags as words
+        if record.get("train_flags") not in (None, train_flags):
+            raise ConfigError(f"--resume: the sweep was made with the flags {' '.join(record['train_flags'])!r}; "
+                              f"repeat them (or start a new sweep under another NAME)")
+        return
+    changed = changed_settings(record["settings"], settings)
+    if changed:
+        raise ConfigError(f"--resume: flags differ from the sweep's record ({', '.join(changed)}); a resumed "
+                          f"sweep keeps its flags: repeat them, or start a new sweep under another NAME")
+
+
+def changed_settings(recorded: dict, now: dict) -> list[str]:
+    """['--epochs 1 -> 7', '--lr default -> 0.5']: the fields (not where or how) that differ."""
+    from engine.config import flag_value
+    order = {n: i for i, n in enumerate(SETTINGS_BY_NAME)}
+    out = []
+    for name in sorted(set(recorded) | set(now), key=lambda n: order.get(n, len(order))):
+        s = SETTINGS_BY_NAME.get(name)
+        if name in NOT_SWEPT or s is None or recorded.get(name) == now.get(name):
+            continue
+        out.append(f"{s.flag} {flag_value(name, recorded.get(name))} -> {flag_value(name, now.get(name))}")
+    return out
+
+
+def _grid_text(grid) -> str:
+    if not isinstance(grid, dict):
+        return repr(grid)
+    def sep(k):
+        return ";" if getattr(SETTINGS_BY_NAME.get(k), "kind", "") == "ints" else ","
+    return " ".join(f"--grid {k}={sep(k).join(map(str, v))}" for k, v in grid.items()) or "no grid"

@@ -22,7 +22,8 @@ from engine.errors import CheckpointError
 from engine.runs.checkpoint import save_checkpoint, seal, serialise
 from engine.runs.folder import RunFolder
 from engine.runs.result import RunResult
-from engine.training.events import BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, RunEnded, RunStarted
+from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, PhaseChanged, RunEnded,
+                                    RunStarted)
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run
 
@@ -90,6 +91,8 @@ class RunWriter:
         self.started = time.time()
         self._last_progress = 0.0
         self.progress: dict = {}
+        self.fields: dict = {}  # progress.json's fields but its pid, host and time: a phase change keeps them
+        self.phase = ""
         self.queue = WriteQueue()
 
     def __call__(self, event) -> None:
@@ -99,6 +102,10 @@ class RunWriter:
                 self._started(event)
             case BatchEnded():
                 self._batch(event)
+            case PhaseChanged() if event.phase != self.phase:  # what the run does now, for readers of the folder
+                self.phase = event.phase
+                fields = {**self.fields, "phase": event.phase, "epoch": event.epoch or self.fields.get("epoch")}
+                self.queue.submit(lambda: self._write_progress(fields))
             case CheckpointReady():
                 self.queue.wait()  # one checkpoint in flight at a time: memory stays one copy of the state
                 self.queue.submit(self._saver(event))
@@ -153,7 +160,8 @@ class RunWriter:
 
     def _batch(self, e: BatchEnded) -> None:
         if time.time() - self._last_progress >= PROGRESS_INTERVAL:  # checked here: a batch must never wait
-            fields = {"status": "running", "epoch": e.epoch, "step": e.step, "steps": e.steps, "loss": e.loss}
+            fields = {"status": "running", "phase": self.phase, "epoch": e.epoch, "step": e.step, "steps": e.steps,
+                      "loss": e.loss}
             self._last_progress = time.time()
             self.queue.submit(lambda: self._write_progress(fields))
 
@@ -161,7 +169,7 @@ class RunWriter:
         self.metrics.append(e.row())
         self.folder.write_confusion({"epoch": e.epoch, "split": e.monitor, "classes": self.data.get("classes", []),
                                      "matrix": e.confusion})
-        self._write_progress({"status": "running", "epoch": e.epoch, "step": 0})
+        self._write_progress({"status": "running", "phase": self.phase, "epoch": e.epoch, "step": 0})
 
     def _ended(self, e: RunEnded) -> None:
         self.folder.write_results(RunResult.of(e).to_results(self.config, self.data, _now()))
@@ -169,6 +177,7 @@ class RunWriter:
 
     def _write_progress(self, fields: dict) -> None:
         now = time.time()  # batches are rate-limited in _batch, before they reach the writer's thread
+        self.fields = fields
         self.progress = {"pid": os.getpid(), "host": socket.gethostname(), "epochs": self.epochs,
                          "started": self.started, **fields, "time": now}
         try:

@@ -42,13 +42,17 @@ def available_cpus() -> int:
     return max(1, min(counts))
 
 
+LOCAL_PROCESSES = "LAB_LOCAL_PROCESSES"  # set by `lab sweep -j N` for its points: N processes share the CPUs
+
+
 def default_threads() -> int:
-    """$OMP_NUM_THREADS when set, else the available CPUs shared among the processes of this node, less
-    the CPUs other processes keep busy right now."""
+    """$OMP_NUM_THREADS when set, else the available CPUs shared among the processes of this node (a run's
+    ranks, or a sweep's points), less the CPUs other processes keep busy right now."""
     omp = os.environ.get("OMP_NUM_THREADS", "")
     if omp.isdigit() and int(omp) > 0:
         return int(omp)
-    local = os.environ.get("LOCAL_WORLD_SIZE") or os.environ.get("SLURM_NTASKS_PER_NODE") or "1"
+    local = (os.environ.get("LOCAL_WORLD_SIZE") or os.environ.get("SLURM_NTASKS_PER_NODE")
+             or os.environ.get(LOCAL_PROCESSES) or "1")
     n = max(1, available_cpus() // (int(local) if local.isdigit() and int(local) > 0 else 1))
     free = idle_cpus() if n > 1 else None
     return n if free is None else max(1, min(n, free))

@@ -57,6 +57,7 @@ class Trackers:
         self.state = read_state(self.run_dir)
         self.trackers = {n: _classes()[n](cfg, self.run_dir, self.state.get(n) or {}) for n in names}
         self.queue: queue.Queue = queue.Queue()
+        self.failures: list[str] = []  # one line per tracker switched off; --log-to-strict makes it an error
         self.thread = threading.Thread(target=self._work, name="lab-trackers", daemon=True)
         self.thread.start()
 
@@ -76,6 +77,7 @@ class Trackers:
                 except Exception as e:  # a tracker's failure must never reach training
                     first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
                     self.state.setdefault(name, {})["error"] = first
+                    self.failures.append(f"--log-to {name}: failed during the run ({first})")
                     del self.trackers[name]
                 self.state[name] = {**self.state.get(name, {}), **getattr(tracker, "record", {})}
             self._save()
@@ -85,6 +87,14 @@ class Trackers:
             write_json(self.run_dir / TRACKERS_FILE, self.state, durable=False)
         except Exception:
             pass  # the ids are a convenience for resuming; training does not depend on them
+
+
+def check_strict(cfg, trackers: "Trackers | None", run_dir, history):
+    """`history` of a run that is over; with --log-to-strict, a tracker that failed during it (an unwritable
+    MLflow store, a `tb` that is a file) is a ConfigError instead, not a line in trackers.json only."""
+    if cfg.log_to_strict and trackers is not None and trackers.failures:
+        raise ConfigError(f"{trackers.failures[0]}; the run itself ended in {run_dir}")
+    return history
 
 
 def open_trackers(names: list[str], cfg, run_dir: str | Path) -> Trackers | None:

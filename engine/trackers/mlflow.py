@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 EXPERIMENT = "lab"
-STATUS = {"completed": "FINISHED", "early-stopped": "FINISHED", "cancelled": "KILLED", "interrupted": "KILLED"}
+STATUS = {"completed": "FINISHED", "early-stopped": "FINISHED", "cancelled": "KILLED", "interrupted": "KILLED",
+          "pruned": "KILLED"}  # pruned: a search trial stopped as weak (lab sweep --prune-trials)
 
 
 def tracking_uri(cfg) -> str:

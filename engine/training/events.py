@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from engine.runs.result import RunResult
 
-STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "diverged", "failed")
+STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "pruned", "diverged", "failed")
 # the columns of metrics.csv and of every epoch row, declared once
 METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 

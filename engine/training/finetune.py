@@ -9,6 +9,7 @@ other difference is a ConfigError naming the parameter.
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from pathlib import Path
 
 import torch
@@ -31,8 +32,6 @@ def head_names(model: nn.Module) -> list[str]:
 
 def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, torch.Tensor]:
     """The tensors of a run (its best.pt), a .safetensors file or a state-dict .pt/.pth, keyed by name."""
-    import warnings
-
     from engine.preflight import init_from_path
     path = init_from_path(ref, runs_dir, flag)
     try:
@@ -40,7 +39,7 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
             from safetensors.torch import load_file
             state = load_file(str(path))
         else:
-            with warnings.catch_warnings():  # torch's notes on pickle protocols: the error below says it all
+            with warnings.catch_warnings():  # a TorchScript file: torch warns twice before the error below
                 warnings.simplefilter("ignore")
                 state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # pickled code, a torn file, not a tensor file: one line, not a traceback
@@ -75,6 +74,11 @@ def fit_state(model: nn.Module, state: dict, source: str) -> list[str]:
         else:
             raise ConfigError(f"{source}: parameter {key!r} has shape {list(theirs.shape)}, the model needs "
                               f"{list(tensor.shape)}")
+    from engine.evaluation.weights import first_nonfinite
+    bad = first_nonfinite(keep)
+    if bad is not None:  # else the first step's loss is NaN, reported as "diverged ... try a lower --lr"
+        raise ConfigError(f"{source}: parameter {bad!r} holds NaN or infinite values; these weights cannot be "
+                          f"trained from")
     model.load_state_dict(keep, strict=False)
     return notes
 
@@ -136,6 +140,10 @@ def set_frozen(model: nn.Module, patterns: list[str] | None, frozen: bool) -> in
                                   f"{', '.join(sorted(head))}): nothing to freeze")
             some = ", ".join(n for n, _ in named[:4])
             raise ConfigError(f"--freeze {pattern!r}: matches no parameter (names look like {some}, ...)")
+    if frozen and all(any(_frozen_by(n, pattern, head) for pattern in patterns) for n, _ in named):
+        # the backward pass of a model with nothing to train fails deep in autograd
+        raise ConfigError(f"--freeze {','.join(patterns)}: matches every parameter, so nothing would train; "
+                          f"leave some out (see lab inspect-weights for the names)")
     count = 0
     for name, p in named:
         if any(_frozen_by(name, pattern, head) for pattern in patterns):
@@ -147,7 +155,10 @@ def set_frozen(model: nn.Module, patterns: list[str] | None, frozen: bool) -> in
 def check_freeze(model: nn.Module, patterns: list[str] | None) -> None:
     """A ConfigError naming the pattern when --freeze would freeze the head: nothing would learn the classes
     (and with nothing left to train, the first step would fail)."""
-    head = set(head_names(model))
+    head, names = set(head_names(model)), [n for n, _ in model.named_parameters()]
+    if all(any(_frozen_by(n, p, head) for p in patterns or ()) for n in names):
+        raise ConfigError(f"--freeze {','.join(patterns)}: matches every parameter, so nothing would train (the "
+                          f"head {', '.join(sorted(head))} too); use --freeze {BODY} to freeze all but the head")
     for pattern in patterns or ():
         caught = sorted(n for n in head if _frozen_by(n, pattern, head))
         if caught:

@@ -181,9 +181,12 @@ class TrainLoop:
                              str(self.device), self.data.facts, self.epoch + 1, self.position,
                              tuple(self.history.rows), self.resumed, self.precision, torch.get_num_threads(),
                              trainable(self.model), tuple(self.notes), tuple(self.warnings)))
-        status, error, diverged = "completed", "", None
+        error, diverged = "", None
+        # a run stopped during the test score of its early stop has nothing left to train: it is scored
+        status = "early-stopped" if self._patience_spent() and self.perm is None and self.resumed \
+            and not self._ended() else "completed"
         try:
-            for epoch in range(self.epoch + 1, cfg.epochs + 1):
+            for epoch in range(self.epoch + 1, cfg.epochs + 1) if status == "completed" else ():
                 with self.timings.phase("train"):
                     stop = self.train_epoch(epoch)
                 if stop is None:
@@ -192,14 +195,18 @@ class TrainLoop:
                 if stop:
                     status = stop
                     break
-                self.end_epoch(epoch)
-                if cfg.patience and self.bad_epochs >= cfg.patience and epoch < cfg.epochs:
+                try:
+                    self.end_epoch(epoch)
+                except Stopped as s:  # during validation: the checkpoint below is at the epoch's last batch
+                    status = s.status
+                    break
+                if self._patience_spent() and epoch < cfg.epochs:
                     status = "early-stopped"
                     break
             if status in ("cancelled", "interrupted", "diverged") and diverged is None:
                 diverged = self._diverged(self.epoch + 1)  # a stop may come before the check saw it
                 status = "diverged" if diverged else status
-            if status in ("cancelled", "interrupted"):
+            if status in STOPPED:
                 self.emit(PhaseChanged("saving", epoch=self.epoch + 1))
                 self._checkpoint(best=False)  # mid-epoch: resumable at this batch
             return self._finish(status, diverged=diverged)
@@ -213,6 +220,9 @@ class TrainLoop:
             except Exception:  # the original error is the one to report (a full disk fails both)
                 pass
             raise
+
+    def _patience_spent(self) -> bool:
+        return bool(self.cfg.patience) and self.bad_epochs >= self.cfg.patience
 
     def _release_frozen(self, epoch: int) -> None:
         if self.cfg.freeze and self.cfg.unfreeze_at and epoch >= self.cfg.unfreeze_at:
@@ -288,6 +298,13 @@ class TrainLoop:
         self.paused += time.perf_counter() - t
         return stop_status(value, self.dist)
 
+    def _poll_here(self) -> str | None:
+        """_poll on this rank alone (no collective: the other ranks are not evaluating)."""
+        t = time.perf_counter()
+        value = self.should_stop() if self.should_stop else None
+        self.paused += time.perf_counter() - t
+        return (value if isinstance(value, str) else "cancelled") if value else None
+
     def _diverged(self, epoch: int) -> dict | None:
         """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
         bad = int(self.accum.bad_step.item()) if self.accum is not None else -1
@@ -328,17 +345,37 @@ class TrainLoop:
         if is_points(self.data.input_shape) and self.dist.is_main:
             self.emit(BoundaryReady(epoch, self._boundary(epoch)))
 
-    def _progress(self, phase: str, epoch: int | None = None) -> Callable[[int, int], None]:
-        """A progress callback that reports `phase` as PhaseChanged events, at most every EVENT_INTERVAL."""
+    def _progress(self, phase: str, epoch: int | None = None, every_rank: bool = True) -> Callable[[int, int], None]:
+        """A progress callback that reports `phase` as PhaseChanged events, at most every EVENT_INTERVAL, and
+        raises Stopped when should_stop asks for a stop: a stop never waits for a whole evaluation. It polls
+        before each batch but the first (an evaluation of one batch is over in a moment), the same number of
+        times on every rank; `every_rank=False` (the test score, rank 0 alone) polls without the ranks' vote."""
         last = [-math.inf]
         epoch = self.epoch if epoch is None else epoch
 
         def report(done: int, total: int) -> None:
+            if 0 < done < total:
+                stop = self._poll() if every_rank else self._poll_here()
+                if stop:
+                    self.emit(PhaseChanged("cancelling", epoch=epoch))
+                    raise Stopped(stop)
             now = time.monotonic()
             if now - last[0] >= EVENT_INTERVAL or done == total:
                 last[0] = now
                 self.emit(PhaseChanged(phase, done, total, epoch))
         return report
+
+    def _test_score(self) -> dict:
+        self.model.load_state_dict(self.best_state)
+        scored = sample_split(self.data.test, self.cfg.eval_subset, self.cfg.seed)
+        with self.timings.phase("test"):
+            test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, scored, self.data.num_classes, top5=True,
+                                                              progress=self._progress("testing", every_rank=False))
+        self.history.test_loss, self.history.test_acc = test_loss, test_acc
+        test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch, "samples": len(scored)}
+        if top5 is not None:
+            test["top5"] = top5
+        return test
 
     def _checkpoint(self, best: bool) -> None:
         with self.timings.phase("checkpoints"):
@@ -352,24 +389,32 @@ class TrainLoop:
                              shown.y.cpu().numpy(), epoch=epoch).to_dict()
 
     def _finish(self, status: str, error: str = "", diverged: dict | None = None, evaluate: bool = True) -> History:
-        """Evaluate the best weights on the test split and report the end of the run."""
-        self.history.status = status
+        """Evaluate the best weights on the test split (for a run that ended, not one that was stopped: a
+        stop is quick) and report the end of the run. A stop during the test score makes the run
+        `interrupted` (or `cancelled`): every epoch is saved, and a resume scores it."""
         test = {}
-        if evaluate and self.dist.is_main and self.best_state is not None and len(self.data.test):
-            self.model.load_state_dict(self.best_state)
-            scored = sample_split(self.data.test, self.cfg.eval_subset, self.cfg.seed)
-            with self.timings.phase("test"):
-                test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, scored, self.data.num_classes,
-                                                                  top5=True, progress=self._progress("testing"))
-            self.history.test_loss, self.history.test_acc = test_loss, test_acc
-            test = {"loss": test_loss, "accuracy": test_acc, "epoch": self.history.best_epoch,
-                    "samples": len(scored)}
-            if top5 is not None:
-                test["top5"] = top5
+        if evaluate and status not in STOPPED and self.dist.is_main and self.best_state is not None \
+                and len(self.data.test):
+            try:
+                test = self._test_score()
+            except Stopped as s:
+                status = s.status
+        self.history.status = status
         with self.timings.phase("checkpoints"):  # the last checkpoint's writing overlapped the test
             self.flush()
         self.emit(RunEnded(status, self.history, test, error, diverged, self.timings.to_dict()))
         return self.history
+
+
+STOPPED = ("cancelled", "interrupted", "pruned")  # a stop asked for: checkpoint at this batch, no test score
+
+
+class Stopped(Exception):
+    """should_stop asked for a stop during an evaluation: the run stops there, with `status`."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def stop_status(value, dist: Distributed) -> str | None:

@@ -20,7 +20,7 @@ from engine.runtime.timings import Timings
 from engine.models import create_model, model_options
 from engine.preflight import check_inputs
 from engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
-from engine.trackers import check_trackers, open_trackers
+from engine.trackers import check_strict, check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import Distributed
 from engine.training.events import History, PhaseChanged, RunEnded
@@ -145,7 +145,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings
-        return loop.run()
+        return check_strict(cfg, loop.trackers, run_dir, loop.run())
     except BaseException:
         if run_dir is not None and resume is None and dist.is_main:
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
@@ -168,12 +168,14 @@ def _preflight(cfg: TrainConfig, new: bool, data: bool) -> None:
 
 def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list) -> TrainLoop:
     """The loop, its events fanned out to the run folder's writer (rank 0 alone), the trackers and `on_event`."""
-    emit = (lambda event: None)
+    emit, sink = (lambda event: None), None
     if dist.is_main:
         writers.append(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
                                            "python": platform.python_version()}))
-        emit = _fanout(writers[0], open_trackers(trackers, cfg, run_dir), on_event)
+        sink = open_trackers(trackers, cfg, run_dir)
+        emit = _fanout(writers[0], sink, on_event)
     loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
+    loop.trackers = sink
     if writers:
         loop.flush = writers[0].wait
     return loop

@@ -17,61 +17,10 @@ EPOCHS=${EPOCHS:-25}
 log() { echo "[slurm-test] $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-  log "installing slurm-wlm and munge"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge) >/dev/null
-fi
-
-# --- munge: the authentication Slurm uses between its daemons and commands
-mkdir -p /etc/munge /var/lib/munge /var/log/munge /run/munge
-[ -s /etc/munge/munge.key ] || dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
-chmod 700 /etc/munge && chmod 400 /etc/munge/munge.key
-pgrep -x munged >/dev/null || munged --force
-
-# --- a one-node cluster with one partition on this host, run as root, no cgroups or accounting
-mkdir -p "$WORK/state" "$WORK/spool"
-cat > "$WORK/slurm.conf" <<EOF
-ClusterName=labtest
-SlurmctldHost=$HOST
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-StateSaveLocation=$WORK/state
-SlurmdSpoolDir=$WORK/spool
-SlurmctldPidFile=$WORK/slurmctld.pid
-SlurmdPidFile=$WORK/slurmd.pid
-SlurmctldLogFile=$WORK/slurmctld.log
-SlurmdLogFile=$WORK/slurmd.log
-SlurmctldPort=${SLURMCTLD_PORT:-6917}
-SlurmdPort=${SLURMD_PORT:-6918}
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SchedulerType=sched/builtin
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-ReturnToService=2
-MpiDefault=none
-JobRequeue=1
-NodeName=$HOST CPUs=$(nproc) State=UNKNOWN
-PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
-EOF
-export SLURM_CONF="$WORK/slurm.conf"
-
-cleanup() {
-  [ -f "$WORK/slurmctld.pid" ] && kill "$(cat "$WORK/slurmctld.pid")" 2>/dev/null || true
-  [ -f "$WORK/slurmd.pid" ] && kill "$(cat "$WORK/slurmd.pid")" 2>/dev/null || true
-}
-trap cleanup EXIT
-slurmctld -i
-slurmd
-for _ in $(seq 60); do
-  sinfo -h -o %T 2>/dev/null | grep -q idle && break
-  sleep 1
-done
-sinfo -h -o "%P %T %N" | grep -q idle || { tail -20 "$WORK/slurmctld.log" "$WORK/slurmd.log"; fail "node never became idle"; }
-log "cluster up: $(sinfo -h -o '%P %T %N')"
+# --- a one-node cluster on this host (tests/cluster/slurm_cluster.sh), stopped on exit
+source "$(dirname "${BASH_SOURCE[0]}")/slurm_cluster.sh"
+trap 'slurm_stop "$WORK"' EXIT
+slurm_start "$WORK" || fail "the cluster did not start"
 
 # --- the job: `exec` makes lab the batch shell, so the B:USR1 signal reaches it
 cat > "$WORK/job.sh" <<EOF

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from commands.app import main
+from tests.commands.bad_data_cases import DATA_CASES, make_data_files
 from tests.commands.bad_input_cases import CASES as MORE_CASES, make_more_files
 from tests.helpers import make_images, write_h5
 
@@ -73,6 +74,7 @@ def corpus(trained_runs, tmp_path_factory):
     (d / "outdir.h5").mkdir()
     np.savez(d / "ok.npz", images=images, labels=labels)
     make_more_files(d)
+    make_data_files(d)
     return d
 
 
@@ -122,7 +124,7 @@ CASES = [
     ("convert-onto-a-folder", ["convert", "{d}/ok.npz", "{d}/outdir.h5", "--force"], "outdir.h5: is a folder"),
     ("convert-missing", ["convert", "{d}/nothere.npz", "{d}/new.h5"], "nothere.npz"),
     ("time-limit", ["train", "--time-limit", "soon"], "--time-limit"),
-] + MORE_CASES
+] + MORE_CASES + DATA_CASES
 
 
 @pytest.mark.parametrize("args, expected, env", [(*c[1:3], c[3] if len(c) > 3 else {}) for c in CASES],

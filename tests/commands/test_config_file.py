@@ -90,6 +90,9 @@ def test_labtui_form_starts_from_the_config_file(tmp_path, monkeypatch):
         def run(self):
             pass
 
+        def farewell(self):  # labtui prints it on leaving (main's quick-stop change)
+            return []
+
     def fake_make_app(cfg, **kw):
         seen["cfg"] = cfg
         return App()

@@ -43,6 +43,10 @@ def test_runs_tells_live_from_dead_filters_and_prunes(tmp_path):
         assert [r["name"] for r in dead] == ["killed"]
         r = lab_here("runs", "--prune", "--yes", cwd=tmp_path)
         assert r.returncode == 0, r.stderr
+        # both kept a last.pt: a run is never removed without saying that it could go on
+        said = {line.split()[1].rsplit("/", 1)[-1]: line for line in r.stdout.splitlines() if line.startswith("  ")}
+        assert "resumable: last.pt after 0 of 3 epochs" in said["stopped"] and "resumable" in said["killed"]
+        assert "removing 2 resumable runs" in r.stdout
         assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["done", "live"]
     finally:
         live.kill()

@@ -2,9 +2,11 @@
 
     python stalled_labtui.py PHASE MARKER [LABTUI FLAGS]
 
-PHASE is loading (before engine.train), validation (after the last batch of epoch 2, where the trainer
-validates without polling should_stop), test (after the last epoch's row, where it evaluates the test split)
-or none. MARKER is a file written with the pid when the stall begins (and at start-up for `none`).
+PHASE is loading (before engine.train), batch (before batch 4 of epoch 2: mid-epoch, 9 batches an epoch with
+--subset 300 --batch-size 32), validation (after the last batch of epoch 2, before its validation), test (after
+the last epoch's row, before the test score), cleanup (a stop's checkpoint, held for a minute: a second stop
+must not wait for it) or none. MARKER is a file written with the pid when the stall
+begins (and at start-up for `none`).
 """
 
 import os
@@ -36,6 +38,13 @@ def stall() -> None:
 def stalling_train(config, on_event, should_stop):
     if phase == "loading":
         stall()
+    polls, stopping = [0], [False]
+
+    def poll():
+        polls[0] += 1
+        if phase == "batch" and polls[0] == 13:
+            stall()
+        return should_stop()
 
     def forward(e):
         name = type(e).__name__
@@ -44,7 +53,12 @@ def stalling_train(config, on_event, should_stop):
         on_event(e)
         if phase == "test" and name == "EpochEnded" and e.epoch == config.epochs:
             stall()
-    return real_train(config, on_event=forward, should_stop=should_stop)
+        if phase == "cleanup" and name == "PhaseChanged" and e.phase == "saving" and stopping[0]:
+            mark()
+            time.sleep(60)
+        if name == "PhaseChanged" and e.phase == "cancelling":
+            stopping[0] = True
+    return real_train(config, on_event=forward, should_stop=poll)
 
 
 app_module._engine_train = stalling_train

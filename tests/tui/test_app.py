@@ -66,11 +66,11 @@ async def test_cancel_mid_run_keeps_last_pt(tmp_path):
         assert str(app.screen.query_one("#status").render()).startswith("paused")
         await pilot.press("p")
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.screen.state == "cancelled")
+        await wait_for(pilot, lambda: app.screen.state == "interrupted")  # resumable: not "cancelled"
         run_dir = app.screen.run_dir
         assert len(app.screen.rows) < 200
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["status"] == "cancelled" and (run_dir / "last.pt").is_file()
+    assert results["status"] == "interrupted" and (run_dir / "last.pt").is_file()
 
 
 async def test_quit_asks_first_while_a_run_is_active(tmp_path):
@@ -89,7 +89,7 @@ async def test_quit_asks_first_while_a_run_is_active(tmp_path):
         await pilot.pause()
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.is_running, timeout=60)
-    assert json.loads((run_dir / "results.json").read_text())["status"] == "cancelled"
+    assert json.loads((run_dir / "results.json").read_text())["status"] == "interrupted"
 
 
 async def test_runs_browser_opens_and_compares(tmp_path):

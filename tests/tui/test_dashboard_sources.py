@@ -164,9 +164,9 @@ async def test_a_live_source_pauses_and_cancels_and_its_keys_go_with_it():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: status(app).startswith("training"), timeout=10)
-        assert "c Cancel run" in screen_text(app)
+        assert "c Stop run" in screen_text(app)
         await pilot.press("p")
         await wait_for(pilot, lambda: status(app).startswith("paused"), timeout=5)
         await pilot.press("p", "c")
-        await wait_for(pilot, lambda: status(app).startswith("cancelled"), timeout=10)
-        assert "Cancel run" not in screen_text(app)  # nothing left to cancel: the footer says so
+        await wait_for(pilot, lambda: status(app).startswith("interrupted"), timeout=10)
+        assert "Stop run" not in screen_text(app)  # nothing left to stop: the footer says so

@@ -6,10 +6,10 @@ import threading
 import pytest
 
 from engine.config import TrainConfig
-from engine.training.events import BatchEnded, CheckpointReady, EpochEnded, History, RunEnded, RunStarted
+from engine.training.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
 from tests.tui.pilot import wait_for
 from tui.app import make_app
-from tui.phase import next_phase
+from tui.phase import CANCELLING, next_phase
 from tui.screens.run import RunScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -25,7 +25,8 @@ def test_phases_follow_the_events():
     for event, expected in seq:
         phase = next_phase(event, phase)
         assert phase == expected, type(event).__name__
-    assert next_phase(BatchEnded(1, 3, 10, 0.5), "cancelling") == "cancelling"
+    assert next_phase(BatchEnded(1, 3, 10, 0.5), CANCELLING) == CANCELLING
+    assert next_phase(PhaseChanged("saving", epoch=1), CANCELLING) == CANCELLING  # a stop's checkpoint
 
 
 class SteppedTrainer:

@@ -28,7 +28,7 @@ async def test_cancel_while_loading_ends_with_a_status_and_no_folder(tmp_path):
         cancelled.set()
         await wait_for(pilot, lambda: not app.screen.active)
         await pilot.pause(0.2)
-        assert app.screen.state == "cancelled"
+        assert app.screen.state == "interrupted"
         status = str(app.screen.dashboard.query_one("#run-message").render())
-        assert "cancelled" in status and "nothing to save" in status, status
+        assert "interrupted" in status and "nothing to save" in status, status
     assert not (runs / "early").exists()

@@ -17,6 +17,9 @@ class NoApp:
     def run(self):
         pass
 
+    def farewell(self):
+        return []
+
 
 def labtui(args, tmp_path, monkeypatch):
     seen = {}

@@ -18,7 +18,7 @@ from ..widgets.dashboard import Dashboard
 
 class RunScreen(CurveKeys, Screen):
     BINDINGS = [
-        Binding("c", "cancel", "Cancel run"),
+        Binding("c", "cancel", "Stop run"),
         Binding("p", "pause", "Pause/resume"),
         Binding("1", "tab('epochs')", "Epochs", show=False),
         Binding("2", "tab('curves')", "Curves", show=False),
@@ -84,13 +84,14 @@ class RunScreen(CurveKeys, Screen):
         """Training or loading here: leaving asks first, cancel and pause work."""
         return self.source.active
 
-    def stop(self, reason: str = "cancelled") -> None:
-        """Cancel a live run (the app's quit, a signal, a hangup); its status becomes `reason`."""
+    def stop(self, reason: str = "interrupted") -> None:
+        """Stop a live run at its batch (c, the app's quit, a signal); its status becomes `reason`, resumable."""
         if self.source.controllable and self.source.active:
             self.source.cancel(reason)
             self.dashboard.phase = CANCELLING
             self.dashboard.sync_ticker()
             self.dashboard.refresh_status()
+            self.refresh_bindings()  # c and p do nothing more
 
     def action_cancel(self) -> None:
         if self.source.controllable and self.source.active:
@@ -127,5 +128,5 @@ class RunScreen(CurveKeys, Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         """Cancel and pause only where they work: on a live run that is still going."""
         if action in ("cancel", "pause"):
-            return self.source.controllable and self.source.active
+            return self.source.controllable and self.source.active and not self.source.control.cancelled
         return True
