@@ -8,7 +8,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import json_option
+from .common import AllowExternalH5, json_option
 from .plots import histogram_chart, use_color
 from .textviz import count_bars, image_grid, print_lines
 
@@ -23,6 +23,7 @@ def data_command(
     samples: int = typer.Option(3, "--samples", help="sample images shown per class (0: none)"),
     data_memory: str = typer.Option("auto", "--data-memory", help="the budget `lab train --data-memory` would use"),
     json_out: Json = False,
+    allow_external_h5: AllowExternalH5 = False,
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
     file, also its size, its resident size and whether training would stream it."""
@@ -32,9 +33,9 @@ def data_command(
     check_keys(images_key, labels_key)
     if samples < 0:
         raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
-    raw, declared = read_any(source, data_dir, images_key, labels_key)
+    raw, declared = read_any(source, data_dir, images_key, labels_key, allow_external_h5)
     info = describe(raw, declared)
-    storage = _storage(source, images_key, data_memory)
+    storage = _storage(source, images_key, data_memory, allow_external_h5)
     if storage:
         info["storage"] = storage
     if json_out:
@@ -80,7 +81,7 @@ def _print_samples(raw, samples: int) -> None:
     print_lines(image_grid(images, caps, use_color()))
 
 
-def read_any(source: str, data_dir, images_key: str, labels_key: str):
+def read_any(source: str, data_dir, images_key: str, labels_key: str, allow_external_h5: bool = False):
     """(RawData, declared class count) from everything `lab convert` reads: an HDF5 file, a data set name,
     an IDX, CIFAR or ImageFolder folder, an .npz/.npy file."""
     import numpy as np
@@ -89,7 +90,8 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
     from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
-        return load_hdf5(path, images_key, labels_key, strict=False), _declared_classes(path)
+        return (load_hdf5(path, images_key, labels_key, strict=False, allow_external=allow_external_h5),
+                _declared_classes(path))
     if source in list_datasets() and not path.exists():
         return read_source(source, data_dir=data_dir), None
     src = detect_source(source, None, data_dir, images_key=images_key, labels_key=labels_key)
@@ -111,7 +113,7 @@ def _declared_classes(path: Path):
         return None
 
 
-def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
+def _storage(source: str, images_key: str, data_memory: str, allow_external_h5: bool) -> dict | None:
     from engine.data.memory import parse_size, storage_facts
     path = Path(source)
     if not (path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")):
@@ -120,7 +122,7 @@ def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
         parse_size(data_memory)
     except ValueError:
         raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
-    return storage_facts(path, images_key, data_memory)
+    return storage_facts(path, images_key, data_memory, allow_external_h5)
 
 
 def storage_line(s: dict) -> str:

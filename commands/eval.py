@@ -9,7 +9,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
+from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
 from .resolved import announce
 from .plots import use_color
@@ -134,7 +134,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
                  threshold: Threshold = None, threshold_split: ThresholdSplit = None, top_losses: TopLosses = 0,
                  gallery: Gallery = None, png: Png = None, curves: Curves = False, boundary: Boundary = False,
                  json_out: Json = False, device: Device = "auto", runs_dir: RunsDir = "runs",
-                 trust_code: TrustCode = False):
+                 trust_code: TrustCode = False, allow_external_h5: AllowExternalH5 = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     from engine.config import SETTINGS_BY_NAME
     from engine.runtime import resolve_device
@@ -144,7 +144,8 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     announce(target, loaded, json_out)
-    data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes))
+    data = load_eval_data(loaded, dev, dataset, data, data_dir, SETTINGS_BY_NAME["classes"].parse(classes),
+                          allow_external_h5)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     _check_flags(target, loaded, data, top_losses, top_k, threshold, threshold_split, boundary)
     reports = _evaluate(loaded, data, names, threshold, threshold_split)

@@ -11,7 +11,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import Checkpoint, Device, RunsDir, TrustCode, json_option
+from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
 from .errors import failed
 from .resolved import announce
@@ -34,6 +34,7 @@ def predict_command(
     device: Device = "auto",
     runs_dir: RunsDir = "runs",
     trust_code: TrustCode = False,
+    allow_external_h5: AllowExternalH5 = False,
 ):
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
@@ -46,7 +47,7 @@ def predict_command(
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     announce(target, loaded, json_out)
     facts = loaded.facts
-    got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
+    got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key, allow_external_h5)
     for line in got.notices:
         sys.stderr.write(f"notice: {line}\n")
     for line in got.errors:

@@ -156,7 +156,7 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
 
 def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", dataset: str | None = None,
                    data: str | None = None, data_dir: str | None = None,
-                   classes: list[int] | None = None) -> Dataset:
+                   classes: list[int] | None = None, allow_external_h5: bool = False) -> Dataset:
     """The data set a model was trained on (or another one given), normalised with the model's statistics.
 
     With the run's own source and seed, the val split is the one the run validated on.
@@ -170,7 +170,7 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
     raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
-                      cfg.samples, cfg.noise, cfg.seed)
+                      cfg.samples, cfg.noise, cfg.seed, allow_external_h5 or cfg.allow_external_h5)
     ds = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes, seed=cfg.seed,
                        device=device, stats=(loaded.facts["mean"], loaded.facts["std"]))
     if ds.input_shape != loaded.input_shape:
