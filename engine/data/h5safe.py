@@ -32,6 +32,15 @@ def open_h5(path: str | Path, allow_external: bool = False, what: str = "--data"
     return f
 
 
+def read_problem(e: BaseException) -> str:
+    """What an h5py read error means, in a few words: a chunk that fails its checksum or cannot be
+    decompressed is named as damage, anything else by its first line."""
+    text = str(e)
+    if any(s in text.lower() for s in ("fletcher32", "checksum", "filter returned failure", "decompress")):
+        return "the file is damaged: a chunk fails its checksum or cannot be decompressed"
+    return (text.strip().splitlines() or [type(e).__name__])[0][:200]
+
+
 def outside_reference(f) -> str | None:
     """What in an open file points at other files (the first found), or None. Links are visited without
     being followed (H5Lvisit sees each object once, so hard-link cycles end)."""

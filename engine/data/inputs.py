@@ -109,7 +109,7 @@ def _read_array(path: Path, channels: int, images_key: str, allow_external: bool
     else:
         import h5py
 
-        from engine.data.h5safe import open_h5
+        from engine.data.h5safe import open_h5, read_problem
         try:
             with open_h5(path, allow_external, "input") as f:
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
@@ -118,7 +118,7 @@ def _read_array(path: Path, channels: int, images_key: str, allow_external: bool
                 _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
         except (OSError, KeyError, ValueError) as e:
-            raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
+            raise DataError(f"{shown(path)}: not a readable HDF5 file ({read_problem(e)})") from None
         names = []
     if a.dtype.kind not in "uif" or a.size == 0:
         raise DataError(f"{shown(path)}: expected a non-empty array of numbers, got dtype {a.dtype} shape {a.shape}")

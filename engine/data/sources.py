@@ -194,7 +194,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     """
     import h5py
 
-    from engine.data.h5safe import open_h5
+    from engine.data.h5safe import open_h5, read_problem
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--data {path}: file not found")
@@ -214,7 +214,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     except DataError:
         raise
     except (OSError, KeyError, ValueError) as e:
-        raise DataError(f"--data {path}: not a readable HDF5 file ({e})") from None
+        raise DataError(f"--data {path}: not a readable HDF5 file ({read_problem(e)})") from None
     n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
     if names is not None:
         classes = [n.decode() if isinstance(n, bytes) else str(n) for n in np.atleast_1d(names)]

@@ -90,7 +90,8 @@ class H5Rows:
                 out = self._dataset()[lo:hi]
         except (OSError, KeyError, ValueError, RuntimeError) as e:
             self.close()
-            raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({_first_line(e)})") from None
+            from engine.data.h5safe import read_problem
+            raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({read_problem(e)})") from None
         if out.shape[0] != hi - lo:
             raise DataError(f"{self.path}: rows {lo}-{hi} of {self.key!r} came back short (the file is truncated)")
         out = out.reshape(hi - lo, *self.shape[1:])

@@ -101,3 +101,76 @@ def test_allow_external_h5_reads_them(outside_files, kind):
     d, files = outside_files
     raw = load_hdf5(files[kind], allow_external=True)
     assert raw.train_x.shape == (60, 8, 8) and raw.train_x.any()
+
+
+# ---- point 3: damaged data is never used silently ----
+
+def flip_chunk_bytes(path, key="images", count=200):
+    """Flip `count` bytes in the middle of the first stored chunk of `key` (the compressed bytes on disk)."""
+    with h5py.File(path, "r") as f:
+        info = f[key].id.get_chunk_info(0)
+    start = info.byte_offset + info.size // 2 - count // 2
+    with open(path, "r+b") as fh:
+        fh.seek(start)
+        data = bytearray(fh.read(count))
+        fh.seek(start)
+        fh.write(bytes(b ^ 0xFF for b in data))
+
+
+@pytest.fixture(scope="module")
+def damaged_h5(trained_runs, tmp_path_factory):
+    """A file written by `lab convert` (10 classes of 8x8 images, as the good run takes), then damaged."""
+    d = tmp_path_factory.mktemp("damaged")
+    trained_runs.get("small", into=d)
+    images, labels = make_images(600, classes=10)
+    np.savez(d / "ok.npz", images=images, labels=labels)
+    code, lines = lab_errors_quiet(["convert", d / "ok.npz", d / "damaged.h5"])
+    assert code == 0, lines
+    flip_chunk_bytes(d / "damaged.h5")
+    return d
+
+
+def lab_errors_quiet(args):
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        from commands.app import main
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as e:
+            code = e.code or 0
+    return code, err.getvalue().strip().splitlines()
+
+
+DAMAGED_COMMANDS = {
+    "train": (lambda d: ["train", "--data", d / "damaged.h5", "--epochs", "1", "--runs-dir", d / "runs"], ()),
+    "stream": (lambda d: ["train", "--data", d / "damaged.h5", "--stream", "--epochs", "1", "--runs-dir",
+                          d / "runs"], ()),
+    "eval": (lambda d: ["eval", d / "runs" / "good", "--data", d / "damaged.h5", "--split", "train"], ()),
+    "predict": (lambda d: ["predict", d / "runs" / "good", d / "damaged.h5"], ()),
+}
+
+
+@pytest.mark.parametrize("command", DAMAGED_COMMANDS)
+def test_a_converted_file_with_flipped_bytes_is_an_error(damaged_h5, capsys, command):
+    args, more = DAMAGED_COMMANDS[command]
+    code, lines = lab_errors(capsys, *map(str, args(damaged_h5)))
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert code != 0 and errors and "damaged.h5" in errors[0] and "damaged" in errors[0].split("damaged.h5")[1], lines
+    assert all(m in errors[0] for m in more), lines
+
+
+def test_a_stream_damaged_under_a_run_names_the_epoch_and_batch(tmp_path):
+    """A resumed streamed run reads no statistics first: the damaged chunk is met by a batch, and named so."""
+    images, labels = make_images(600, classes=10)
+    np.savez(tmp_path / "ok.npz", images=images, labels=labels)
+    h5 = tmp_path / "a.h5"
+    assert lab_errors_quiet(["convert", tmp_path / "ok.npz", h5])[0] == 0
+    runs = tmp_path / "runs"
+    assert lab_errors_quiet(["train", "--data", h5, "--stream", "-e", "1", "--name", "s", "--runs-dir", runs])[0] == 0
+    flip_chunk_bytes(h5)
+    code, lines = lab_errors_quiet(["train", "--resume", runs / "s", "-e", "2", "-q"])
+    assert code == 2 and lines[-1].startswith("error: ") and "a.h5" in lines[-1], lines
+    assert "damaged" in lines[-1] and "at epoch 2, batch 1" in lines[-1], lines
