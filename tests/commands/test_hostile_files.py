@@ -174,3 +174,18 @@ def test_a_stream_damaged_under_a_run_names_the_epoch_and_batch(tmp_path):
     code, lines = lab_errors_quiet(["train", "--resume", runs / "s", "-e", "2", "-q"])
     assert code == 2 and lines[-1].startswith("error: ") and "a.h5" in lines[-1], lines
     assert "damaged" in lines[-1] and "at epoch 2, batch 1" in lines[-1], lines
+
+
+def _flip_byte(path, where=0.5):
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * where)] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_init_from_a_damaged_checkpoint_is_refused(trained_runs, tmp_path, capsys):
+    run = trained_runs.get("small", into=tmp_path)
+    _flip_byte(run / "best.pt")
+    code, lines = lab_errors(capsys, "train", "--init-from", str(run), "--epochs", "1", "--subset", "100",
+                             "--runs-dir", str(tmp_path / "new"))
+    one_error(code, lines, "--init-from", "best.pt", "damaged")
+    assert not (tmp_path / "new").exists()
