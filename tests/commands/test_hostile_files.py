@@ -1,6 +1,7 @@
 """Hostile files (issue 32, points 2-4): nothing is read or written outside what the user named, damaged data
 is never used silently, and no file, size or environment variable makes lab hang or take all memory."""
 
+import json
 import os
 
 import h5py
@@ -189,3 +190,95 @@ def test_init_from_a_damaged_checkpoint_is_refused(trained_runs, tmp_path, capsy
                              "--runs-dir", str(tmp_path / "new"))
     one_error(code, lines, "--init-from", "best.pt", "damaged")
     assert not (tmp_path / "new").exists()
+
+
+# ---- point 4: every file read with a size limit, only a regular file (or a pipe the user named) ----
+
+@pytest.fixture
+def deadline():
+    """Fail (instead of hanging the suite) when the block takes more than 30 s: a blocked open() of a named
+    pipe is interrupted by the alarm."""
+    import signal
+
+    def expired(*_):
+        raise TimeoutError("lab hung")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def _bomb(d):
+    lines = ["extra:", "  a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):  # 10^9 items in all, a few hundred bytes on disk
+        lines.append(f"  {chr(97 + i)}: &{chr(97 + i)} [{', '.join([f'*{chr(96 + i)}'] * 10)}]")
+    lines.append("lr: *i")
+    (d / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    return d / "bomb.yaml"
+
+
+CONFIG_FILES = {
+    "fifo": (lambda d: os.mkfifo(d / "c.yaml") or d / "c.yaml", "named pipe"),
+    "dev-zero": (lambda d: "/dev/zero", "not a regular file"),
+    "link-to-dev-zero": (lambda d: (d / "z.yaml").symlink_to("/dev/zero") or d / "z.yaml", "not a regular file"),
+    "big-yaml": (lambda d: (d / "b.yaml").write_text("hidden: [" + "1, " * 700_000 + "1]\n") and d / "b.yaml",
+                 "larger than"),
+    "big-toml": (lambda d: (d / "b.toml").write_text("hidden = [" + "1, " * 700_000 + "1]\n") and d / "b.toml",
+                 "larger than"),
+    "alias-bomb": (_bomb, "more than 10,000 items"),
+    "long-list": (lambda d: (d / "l.yaml").write_text("lr: [" + "1, " * 50_000 + "1]\n") and d / "l.yaml",
+                  "more than 10,000 items"),
+}
+
+
+@pytest.mark.parametrize("case", CONFIG_FILES)
+def test_a_hostile_config_file_is_one_line_at_once(tmp_path, capsys, monkeypatch, deadline, case):
+    make, expected = CONFIG_FILES[case]
+    monkeypatch.setattr("engine.files.PIPE_WAIT", 0.2)
+    path = make(tmp_path)
+    code, lines = lab_errors(capsys, "train", "--config", str(path), "--runs-dir", str(tmp_path / "runs"))
+    one_error(code, lines, str(path), expected)
+    assert len(lines[0]) < 500
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_config_from_a_pipe_the_user_gave_is_read(tmp_path, deadline):
+    import threading
+    from engine.configfile import read_config_file
+    pipe = tmp_path / "c.yaml"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("lr: 0.5\n"))
+    writer.start()
+    assert read_config_file(pipe)["lr"] == 0.5
+    writer.join()
+
+
+def test_a_log_file_that_is_a_pipe_nobody_reads(tmp_path, capsys, deadline):
+    os.mkfifo(tmp_path / "log")
+    code, lines = lab_errors(capsys, "train", "--log-file", str(tmp_path / "log"), "--runs-dir", str(tmp_path / "runs"))
+    one_error(code, lines, "--log-file", "named pipe")
+
+
+RUN_FILES = {
+    "metrics-fifo": ("metrics.csv", lambda p: os.mkfifo(p)),
+    "progress-fifo": ("progress.json", lambda p: os.mkfifo(p)),
+    "results-fifo": ("results.json", lambda p: os.mkfifo(p)),
+    "results-dev-zero": ("results.json", lambda p: p.symlink_to("/dev/zero")),
+    "metrics-dev-zero": ("metrics.csv", lambda p: p.symlink_to("/dev/zero")),
+    "checkpoints-dev-zero": ("checkpoints.json", lambda p: p.symlink_to("/dev/zero")),
+}
+
+
+@pytest.mark.parametrize("case", RUN_FILES)
+def test_one_hostile_run_file_never_freezes_lab_runs(trained_runs, tmp_path, capsys, deadline, case):
+    name, make = RUN_FILES[case]
+    good = trained_runs.get("small", into=tmp_path)
+    bad = trained_runs.get("small", into=tmp_path / "b")
+    (bad / name).unlink(missing_ok=True)
+    make(bad / name)
+    bad.rename(tmp_path / "runs" / "bad")
+    from commands.app import main
+    main(["runs", "--runs-dir", str(tmp_path / "runs"), "--json"])  # a SystemExit or a hang fails the test
+    out = capsys.readouterr()
+    assert {good.name, "bad"} <= {r["name"] for r in json.loads(out.out)}, out.out
