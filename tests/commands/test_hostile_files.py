@@ -282,3 +282,40 @@ def test_one_hostile_run_file_never_freezes_lab_runs(trained_runs, tmp_path, cap
     main(["runs", "--runs-dir", str(tmp_path / "runs"), "--json"])  # a SystemExit or a hang fails the test
     out = capsys.readouterr()
     assert {good.name, "bad"} <= {r["name"] for r in json.loads(out.out)}, out.out
+
+
+# ---- leftover cluster variables: one error within seconds ----
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """The environment restored after the test (the trainer adds the torch variables srun's imply)."""
+    saved = dict(os.environ)
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_NTASKS", "SLURM_PROCID"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setattr("engine.training.distributed.JOIN_SECONDS", 1.0)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+LEFTOVERS = {
+    "torch-rank-1": {"WORLD_SIZE": "2", "RANK": "1"},
+    "torch-rank-1-with-master": {"WORLD_SIZE": "2", "RANK": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "free"},
+    "torch-rank-0": {"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "free"},
+    "slurm": {"SLURM_NTASKS": "2", "SLURM_PROCID": "0", "SLURM_JOB_NODELIST": "localhost", "MASTER_PORT": "free"},
+}
+
+
+@pytest.mark.parametrize("case", LEFTOVERS)
+def test_leftover_cluster_variables_are_one_error_at_once(tmp_path, capsys, clean_env, deadline, case):
+    for k, v in LEFTOVERS[case].items():
+        os.environ[k] = _free_port() if v == "free" else v
+    code, lines = lab_errors(capsys, "train", "--epochs", "1", "--subset", "100", "--runs-dir", str(tmp_path / "runs"))
+    one_error(code, lines, "WORLD_SIZE=2", "unset them")
