@@ -319,3 +319,76 @@ def test_leftover_cluster_variables_are_one_error_at_once(tmp_path, capsys, clea
         os.environ[k] = _free_port() if v == "free" else v
     code, lines = lab_errors(capsys, "train", "--epochs", "1", "--subset", "100", "--runs-dir", str(tmp_path / "runs"))
     one_error(code, lines, "WORLD_SIZE=2", "unset them")
+
+
+# ---- sizes that build something: checked against memory before they are built ----
+
+GB = 1 << 30
+
+
+@pytest.fixture
+def budget(monkeypatch):
+    """A fake memory budget of 8 GB, whatever the machine has."""
+    monkeypatch.setattr("engine.runtime.memory.available_memory", lambda: 8 * GB)
+
+
+SIZES = {
+    "cnn-layers": (["train", "-m", "cnn", "-L", "4294967296"], "--layers-per-block"),
+    "vit-h-14": (["train", "-m", "tv:vit_h_14"], "tv:vit_h_14"),
+    "regnet-y-128gf": (["train", "-m", "tv:regnet_y_128gf"], "tv:regnet_y_128gf"),
+    "lr-find-steps": (["lr-find", "--steps", "100000000000000000000"], "--steps"),
+}
+
+
+@pytest.mark.parametrize("case", SIZES)
+def test_a_size_beyond_memory_is_refused_before_it_is_built(tmp_path, capsys, budget, deadline, case):
+    pytest.importorskip("torchvision")
+    args, expected = SIZES[case]
+    extra = ["--runs-dir", str(tmp_path / "runs")] if args[0] == "train" else []
+    code, lines = lab_errors(capsys, *args, "--epochs", "1", "--subset", "100", *extra)
+    one_error(code, lines, expected)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_checkpoint_naming_a_huge_model_over_small_weights(trained_runs, tmp_path, capsys, monkeypatch, deadline):
+    """config.model says tv:vit_h_14 (632M parameters) over an MLP's weights: the shapes are compared on the
+    meta device, so the real model is never built."""
+    pytest.importorskip("torchvision")
+    import torch
+    from engine.runs.checkpoint import save_checkpoint
+    monkeypatch.setattr("engine.runtime.memory.available_memory", lambda: 64 * GB)
+    run = trained_runs.get("small", into=tmp_path)
+    state = torch.load(run / "best.pt", weights_only=True)
+    state["config"]["model"] = "tv:vit_h_14"
+    state.pop("format_version", None)
+    save_checkpoint(tmp_path / "huge.pt", state)
+    built = []
+    real = torch.nn.Linear.__init__
+
+    def spy(self, *a, **kw):
+        if kw.get("device") is None and torch.get_default_device().type != "meta":
+            built.append(a)
+        real(self, *a, **kw)
+    monkeypatch.setattr(torch.nn.Linear, "__init__", spy)
+    code, lines = lab_errors(capsys, "eval", str(tmp_path / "huge.pt"))
+    one_error(code, lines, "huge.pt", "does not match the model")
+    assert len(built) < 10, "the huge model was built before its shapes were checked"
+
+
+def test_an_onnx_claiming_a_huge_input_is_refused(trained_runs, tmp_path, capsys, budget):
+    pytest.importorskip("onnx")
+    import onnx
+    run = trained_runs.get("small", into=tmp_path)
+    code, lines = lab_errors(capsys, "export", str(run), "--format", "onnx")
+    assert code == 0, lines
+    model = onnx.load(str(run / "export" / "model.onnx"))
+    for p in model.metadata_props:
+        if p.key == "lab":
+            info = json.loads(p.value)
+            info["data"]["input_shape"] = [3, 65536, 65536]
+            info["data"]["mean"], info["data"]["std"] = [0.5] * 3, [0.5] * 3
+            p.value = json.dumps(info)
+    onnx.save(model, str(tmp_path / "huge.onnx"))
+    np.save(tmp_path / "x.npy", np.zeros((8, 8), np.uint8))
+    code, lines = lab_errors(capsys, "predict", str(tmp_path / "huge.onnx"), str(tmp_path / "x.npy"))
+    one_error(code, lines, "huge.onnx", "3, 65536, 65536")
