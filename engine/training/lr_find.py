@@ -48,8 +48,10 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
     from engine.training.trainer import build_model
     if not (0 < start < end) or not math.isfinite(end):
         raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
-    if not 10 <= steps <= MAX_STEPS:
-        raise ConfigError(f"--steps: expected an integer from 10 to {MAX_STEPS:,}, got {steps}")
+    if steps < 10:
+        raise ConfigError(f"--steps: expected at least 10, got {steps}")
+    if steps > MAX_STEPS:
+        raise ConfigError(f"--steps: expected at most {MAX_STEPS:,}, got {steps}")
     cfg.validate()
     device = resolve_device(cfg.device)
     configure_threads(cfg.threads)
