@@ -392,3 +392,19 @@ def test_an_onnx_claiming_a_huge_input_is_refused(trained_runs, tmp_path, capsys
     np.save(tmp_path / "x.npy", np.zeros((8, 8), np.uint8))
     code, lines = lab_errors(capsys, "predict", str(tmp_path / "huge.onnx"), str(tmp_path / "x.npy"))
     one_error(code, lines, "huge.onnx", "3, 65536, 65536")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_an_idx_file_that_is_a_pipe_or_a_device(tmp_path, capsys, deadline, kind):
+    from tests.helpers import write_idx
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images, labels = make_images(20)
+    for split in ("train", "t10k"):
+        write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+        write_idx(raw / f"{split}-images-idx3-ubyte", images)
+    bad = raw / "train-images-idx3-ubyte"
+    bad.unlink()
+    os.mkfifo(bad) if kind == "fifo" else bad.symlink_to("/dev/zero")
+    code, lines = lab_errors(capsys, "data", "mnist", "--data-dir", str(tmp_path))
+    one_error(code, lines, "train-images-idx3-ubyte", "not a regular file")
