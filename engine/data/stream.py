@@ -118,10 +118,6 @@ class H5Rows:
         return {**self.__dict__, "_file": None, "_lock": None, "_last": None}
 
 
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-
-
 def open_hdf5_stream(path, images_key: str = "images", labels_key: str = "labels",
                      budget: int | None = None, layout: dict | None = None, allow_external: bool = False) -> RawData:
     """RawData whose images are H5Rows (read when batches need them); labels and class names read whole."""
