@@ -137,6 +137,9 @@ class TrainConfig:
                                "free GPU memory)", kind="str", check=SIZE, group="data", resumable=True)
     stream: bool = setting(False, "stream an HDF5 data set from its file even when it fits in --data-memory",
                            kind="bool", group="data", resumable=True)
+    allow_external_h5: bool = setting(False, "let --data follow HDF5 external links, external storage and "
+                                      "virtual datasets into other files", kind="bool", group="data",
+                                      resumable=True, form=False)
     # model: shaping fields default to None, so that each model's own defaults apply
     model: str = setting("mlp", "model (see `lab models`)", kind="choice", short="-m", choices=_model_names,
                          group="model")

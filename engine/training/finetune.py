@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from engine.errors import ConfigError
+from engine.errors import CheckpointError, ConfigError
 
 
 def head_names(model: nn.Module) -> list[str]:
@@ -40,6 +40,11 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
         path = RunFolder(path).existing_checkpoint() or RunFolder(path).best
     if not path.is_file():
         raise ConfigError(f"{flag} {ref}: no such run folder or weights file")
+    from engine.runs.checkpoint import verify_checksum
+    try:  # the checksum every reader of a checkpoint uses: a flipped byte is damage, not other weights
+        verify_checksum(path)
+    except CheckpointError as e:
+        raise ConfigError(f"{flag} {e}") from None
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
