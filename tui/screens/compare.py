@@ -9,7 +9,7 @@ from textual.widgets import Footer, Header, Static
 
 from engine.runs import RunInfo, differing
 
-from ..widgets.config_panel import flag
+from ..widgets.config_panel import flag, inapplicable
 from ..widgets.curve_plot import CurveKeys, CurvePlot
 
 
@@ -20,7 +20,8 @@ def run_lines(runs: list[RunInfo]) -> list[str]:
     for i, r in enumerate(runs, 1):
         best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
         test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
-        differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff)
+        idle = inapplicable(r.config)  # an option this run's model does not take differs in nothing that counts
+        differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff if k not in idle)
         lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")
     return lines
 

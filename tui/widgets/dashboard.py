@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
 from engine.runs import number
@@ -64,7 +64,8 @@ class Dashboard(Vertical):
             with TabPane("4 Boundary", id="boundary"):
                 yield BoundaryView("", id="boundary-view")
             with TabPane("5 Config", id="config"):
-                yield ConfigPanel("", id="config-view")
+                with VerticalScroll(id="config-scroll"):  # ~50 settings: arrows, page keys and the wheel move it
+                    yield ConfigPanel("", id="config-view")
         yield Static("", id="run-message")
 
     def on_mount(self) -> None:
@@ -174,7 +175,10 @@ class Dashboard(Vertical):
     def show_folder(self, info, boundary) -> None:
         """Everything a run folder holds now (a RunInfo read by the folder source)."""
         self.facts, self.epochs, self.device, self.params = info.data, info.epochs, info.device, info.params
-        self.query_one(ConfigPanel).show(info.config)
+        from engine.runs import RunFolder
+        config = RunFolder(info.path).config
+        self.query_one(ConfigPanel).show(info.config, missing=f"{config.name} is unreadable: damaged, or not lab's"
+                                         if config.exists() else None)
         if self.past:
             self.state = info.status
         if info.rows != self.rows:
@@ -199,7 +203,8 @@ class Dashboard(Vertical):
             self.notify(f"the run is {status}", severity="warning" if status == "dead" else "information")
             if status == "dead":
                 self._say(Text.assemble(("dead:", "bold red"), " its process is gone without a word; "
-                                                               "`lab train --resume RUN` continues it"))
+                                        f"`lab train --resume {self.run_dir}` (or r in the runs browser) "
+                                        "continues it"))
         self.state = status
         p = info.progress if isinstance(info.progress, dict) else {}
         self.phase = folder_phase(p, self.rows, self.epochs) if status == "running" else ""
