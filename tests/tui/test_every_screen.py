@@ -141,3 +141,46 @@ def test_the_config_tab_at_80x24(snap_compare):
         await pilot.pause()
     app = make_app(TrainConfig(epochs=3, dataset="digits"), trainer=fake_train, clock=lambda: 0.0)
     assert snap_compare(app, terminal_size=(80, 24), run_before=config_tab)
+
+
+async def test_a_confusion_matrix_of_many_classes_scrolls():
+    from tui.widgets.confusion_view import ConfusionView
+    app = make_app(TrainConfig(epochs=3), trainer=fake_train, clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        k = 30
+        classes = [f"c{i}" for i in range(k)]
+        app.screen.query_one(ConfusionView).show([[int(i == j) for j in range(k)] for i in range(k)], classes)
+        await pilot.pause()
+        scroll = app.screen.query_one("#confusion-scroll")
+        assert scroll.max_scroll_y > 0 and scroll.has_focus
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+
+
+async def test_every_screen_shows_q_and_help_in_its_footer_at_80_columns_and_q_quits(tmp_path):
+    for i in range(3):
+        make_run(tmp_path / "runs", f"run-{i}", [0.5 + i / 10])
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), trainer=fake_train, clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        seen = {"form": footer(app)}
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        seen["runs"] = footer(app)
+        await pilot.press("J")
+        await pilot.pause()
+        seen["jobs"] = footer(app)
+        await pilot.press("escape", "space", "down", "space", "m")
+        await pilot.pause()
+        seen["compare"] = footer(app)
+        await pilot.press("escape", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        seen["run"] = footer(app)
+        await pilot.press("q")
+        await pilot.pause()
+    assert all("q Quit" in f and "? Help" in f for f in seen.values()), seen
+    assert not app.is_running

@@ -114,8 +114,8 @@ class RunScreen(CurveKeys, Screen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        if tab == "config":  # the keys scroll it at once
-            self.query_one("#config-scroll").focus()
+        if tab in ("config", "confusion"):  # the keys scroll it at once
+            self.query_one(f"#{tab}-scroll").focus()
 
     def action_back(self) -> None:
         if self.active:

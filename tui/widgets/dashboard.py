@@ -60,7 +60,8 @@ class Dashboard(Vertical):
                 yield CurvePlot("loss", "loss", id="loss-plot")
                 yield CurvePlot("acc", "accuracy", id="acc-plot")
             with TabPane("3 Confusion", id="confusion"):
-                yield ConfusionView("no confusion matrix yet", id="confusion-view")
+                with VerticalScroll(id="confusion-scroll"):  # many classes: more rows than the screen
+                    yield ConfusionView("no confusion matrix yet", id="confusion-view")
             with TabPane("4 Boundary", id="boundary"):
                 yield BoundaryView("", id="boundary-view")
             with TabPane("5 Config", id="config"):
