@@ -62,10 +62,20 @@ class RunsScreen(Screen):
     def _refresh(self) -> None:
         """The timer's look at runs/: only while this screen shows (a run screen above it draws its own)."""
         if self.is_current:
-            self.action_reload()
+            self._read_in_background()
+
+    @work(thread=True, exclusive=True, group="runs-refresh")
+    def _read_in_background(self) -> None:
+        """Many run folders take a while to read: not on the thread that answers the keys."""
+        runs = read_runs(self.runs_dir, MAX_ROWS)
+        self.app.call_from_thread(self._show, runs)
 
     def action_reload(self) -> None:
-        runs = read_runs(self.runs_dir, MAX_ROWS)
+        self._show(read_runs(self.runs_dir, MAX_ROWS))
+
+    def _show(self, runs) -> None:
+        if not self.is_attached:
+            return
         self.query_one(RunsTable).set_runs(runs, self.query_text, self.sort, self.reverse)
         shown = f"filter {self.query_text!r}, " if self.query_text else ""
         order = f"{self.sort}, reversed" if self.reverse else self.sort
