@@ -176,15 +176,11 @@ class RunsScreen(Screen):
                              answered)
 
     def _start_job(self, job: Job) -> None:
+        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end."""
+        import threading
         self.app.jobs.append(job)
         self.notify(f"{job.title}: started (J shows its output)")
-        self._job_worker(job)
-
-    @work(thread=True, group="lab")
-    def _job_worker(self, job: Job) -> None:
-        run_job(job)
-        self.app.call_from_thread(self.notify, f"{job.title}: {job.said[:200]}",
-                                  severity="information" if job.state == "done" else "error", timeout=15)
+        threading.Thread(target=_job_thread, args=(job, self.app), name=f"lab {job.command}", daemon=True).start()
 
     def action_jobs(self) -> None:
         from .jobs import JobsScreen
@@ -258,3 +254,13 @@ class RunsScreen(Screen):
             self.action_reload()
         elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+
+def _job_thread(job: Job, app) -> None:
+    """Do the job, then say how it went (on the app's thread)."""
+    run_job(job)
+    try:
+        app.call_from_thread(app.notify, f"{job.title}: {job.said[:200]}",
+                             severity="information" if job.state == "done" else "error", timeout=15)
+    except RuntimeError:
+        pass  # the app has ended meanwhile: nobody to tell
