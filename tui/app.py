@@ -56,7 +56,6 @@ class LabApp(App):
         self.clock = clock
         self.start = start
         self.watch_dir = watch
-        self.jobs: list = []  # the runs browser's evaluations and exports (tui/jobs.py), for its J screen
 
     def on_mount(self) -> None:
         if self.ansi:

@@ -33,6 +33,13 @@ class Job:
         return self.lines[-1] if self.lines else self.state
 
 
+def jobs_of(app) -> list[Job]:
+    """The app's jobs, newest last: kept on the app, so that they outlive the browser screen that started them."""
+    if not hasattr(app, "lab_jobs"):
+        app.lab_jobs = []
+    return app.lab_jobs
+
+
 def run_job(job: Job) -> None:
     """Do the job (on a worker thread); its result or its error ends up in job.lines and job.state."""
     from engine.errors import LabError

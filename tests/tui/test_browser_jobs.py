@@ -33,8 +33,8 @@ async def test_e_evaluates_in_process_and_says_the_accuracy(trained_runs, tmp_pa
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("e")
-        await wait_for(pilot, lambda: app.jobs and app.jobs[0].state != "running", timeout=120)
-        job = app.jobs[0]
+        await wait_for(pilot, lambda: getattr(app, "lab_jobs", None) and app.lab_jobs[0].state != "running", timeout=120)
+        job = app.lab_jobs[0]
         assert job.state == "done", job.lines
         assert job.said.startswith("test accuracy ") and "%" in job.said
         assert any(n.message.endswith(job.said) for n in app._notifications)
@@ -59,8 +59,8 @@ async def test_x_asks_for_a_format_then_exports(trained_runs, tmp_path, hostile_
         index = next(i for i in range(options.option_count) if options.get_option_at_index(i).id == "safetensors")
         options.highlighted = index
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.jobs and app.jobs[0].state != "running", timeout=120)
-        assert app.jobs[0].state == "done", app.jobs[0].lines
+        await wait_for(pilot, lambda: getattr(app, "lab_jobs", None) and app.lab_jobs[0].state != "running", timeout=120)
+        assert app.lab_jobs[0].state == "done", app.lab_jobs[0].lines
     assert list((run / "export").glob("*.safetensors"))
     assert not hostile_cwd.exists()
 
@@ -75,7 +75,7 @@ async def test_escape_on_the_format_question_exports_nothing(tmp_path):
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
-        assert app.jobs == [] and not isinstance(app.screen, ChooseScreen)
+        assert not getattr(app, "lab_jobs", []) and not isinstance(app.screen, ChooseScreen)
 
 
 async def test_a_failing_job_says_why(tmp_path):
@@ -85,8 +85,8 @@ async def test_a_failing_job_says_why(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("e")
-        await wait_for(pilot, lambda: app.jobs and app.jobs[0].state != "running", timeout=60)
-        assert app.jobs[0].state == "failed" and "checkpoint" in app.jobs[0].said
+        await wait_for(pilot, lambda: getattr(app, "lab_jobs", None) and app.lab_jobs[0].state != "running", timeout=60)
+        assert app.lab_jobs[0].state == "failed" and "checkpoint" in app.lab_jobs[0].said
 
 
 def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
@@ -94,7 +94,7 @@ def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
 
     from tui.jobs import Job
     app = make_app(TrainConfig(runs_dir=str(tmp_path)), start="runs", clock=lambda: 0.0)
-    app.jobs = [Job("eval", Path("runs/a"), "done", ["model runs/a/best.pt (epoch 3)",
+    app.lab_jobs = [Job("eval", Path("runs/a"), "done", ["model runs/a/best.pt (epoch 3)",
                                                      "test accuracy 91.20%  loss 0.3000  (500 samples)"]),
                 Job("export onnx", Path("runs/b"), "failed", ["error: runs/b: no best.pt checkpoint"])]
 

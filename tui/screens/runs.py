@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
-from ..jobs import Job, run_job
+from ..jobs import Job, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
 
 REFRESH = 2.0  # seconds between two looks at runs/ while the browser shows: statuses and epochs move
@@ -178,13 +178,13 @@ class RunsScreen(Screen):
     def _start_job(self, job: Job) -> None:
         """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end."""
         import threading
-        self.app.jobs.append(job)
+        jobs_of(self.app).append(job)
         self.notify(f"{job.title}: started (J shows its output)")
         threading.Thread(target=_job_thread, args=(job, self.app), name=f"lab {job.command}", daemon=True).start()
 
     def action_jobs(self) -> None:
         from .jobs import JobsScreen
-        self.app.push_screen(JobsScreen(self.app.jobs))
+        self.app.push_screen(JobsScreen(jobs_of(self.app)))
 
     def action_delete(self) -> None:
         """Delete the run under the cursor after a yes; never a live run (one whose folder is locked)."""
