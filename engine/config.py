@@ -128,7 +128,7 @@ class TrainConfig:
                                  check=AT_LEAST_1, group="data", placeholder="all")
     eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
                                       "quick experiments; default: the whole test split", kind="int",
-                                      check=AT_LEAST_1, group="data", form=False,
+                                      check=AT_LEAST_1, group="data",
                                       placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", check=LABELS, group="data", placeholder="all")
@@ -163,17 +163,17 @@ class TrainConfig:
     # fine-tuning (engine/training/finetune.py): new runs only; a resume restores its own weights
     init_from: str | None = setting(None, "start from these weights: a run (folder or name), a .safetensors or a "
                                     "state-dict .pt (loaded weights-only)", kind="str", group="model",
-                                    form=False, placeholder="none")
+                                    placeholder="none")
     weights: str | None = setting(None, "tv: models: a torchvision weights file kept locally (or, with --download, "
                                   "a weights name such as DEFAULT or IMAGENET1K_V1 to fetch)", kind="str",
-                                  group="model", form=False, placeholder="none")
+                                  group="model", placeholder="none")
     freeze: list[str] | None = setting(None, "freeze the parameters whose names match this glob, e.g. 'body.*' "
                                        "(repeatable; see lab inspect-weights for the names)", kind="strs",
-                                       group="model", form=False, placeholder="none")
+                                       group="model", placeholder="none")
     unfreeze_at: int | None = setting(None, "release the --freeze parameters from this epoch on", kind="int",
-                                      check=AT_LEAST_1, form=False, placeholder="never")
+                                      check=AT_LEAST_1, placeholder="never")
     head_lr: float | None = setting(None, "learning rate of the head (the last layer) when it differs from --lr",
-                                    kind="float", check=POSITIVE, form=False, placeholder="--lr")
+                                    kind="float", check=POSITIVE, placeholder="--lr")
     # optimisation
     optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
@@ -217,11 +217,11 @@ class TrainConfig:
     log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
                                        "or comma-separated)", kind="strs", group="run", resumable=True,
                                        check=(lambda v: all(t in TRACKERS for t in v),
-                                              f"a list of {', '.join(TRACKERS)}"), form=False, placeholder="none")
+                                              f"a list of {', '.join(TRACKERS)}"), placeholder="none")
     log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
-                                  kind="bool", group="run", resumable=True, form=False)
+                                  kind="bool", group="run", resumable=True)
     mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
-                                     kind="str", group="run", resumable=True, form=False, placeholder="default")
+                                     kind="str", group="run", resumable=True, placeholder="default")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")
