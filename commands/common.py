@@ -66,3 +66,5 @@ Checkpoint = Annotated[str, typer.Option("--checkpoint", help="best or last (for
                                          callback=check_checkpoint)]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, mps", callback=check_device)]
 TrustCode = Annotated[bool, typer.Option("--trust-code", help=TRUST_CODE_HELP)]
+AllowExternalH5 = Annotated[bool, typer.Option("--allow-external-h5", help="let an HDF5 file follow external "
+                                               "links, external storage and virtual datasets into other files")]

@@ -8,7 +8,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import json_option
+from .common import AllowExternalH5, json_option
 from .plots import histogram_chart, use_color
 from .textviz import count_bars, image_grid, print_lines
 
@@ -23,6 +23,7 @@ def data_command(
     samples: int = typer.Option(3, "--samples", help="sample images shown per class (0: none)"),
     data_memory: str = typer.Option("auto", "--data-memory", help="the budget `lab train --data-memory` would use"),
     json_out: Json = False,
+    allow_external_h5: AllowExternalH5 = False,
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
     file, also its size, its resident size and whether training would stream it."""
@@ -33,9 +34,9 @@ def data_command(
     if samples < 0:
         raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
     _check_data_memory(source, data_memory)
-    raw, declared = read_any(source, data_dir, images_key, labels_key)
+    raw, declared = read_any(source, data_dir, images_key, labels_key, allow_external_h5)
     info = describe(raw, declared)
-    storage = _storage(source, images_key, data_memory)
+    storage = _storage(source, images_key, data_memory, allow_external_h5)
     if storage:
         info["storage"] = storage
     if json_out:
@@ -81,7 +82,7 @@ def _print_samples(raw, samples: int) -> None:
     print_lines(image_grid(images, caps, use_color()))
 
 
-def read_any(source: str, data_dir, images_key: str, labels_key: str):
+def read_any(source: str, data_dir, images_key: str, labels_key: str, allow_external_h5: bool = False):
     """(RawData, declared class count) from everything `lab convert` reads: an HDF5 file, a data set name,
     an IDX, CIFAR or ImageFolder folder, an .npz/.npy file."""
     import numpy as np
@@ -90,7 +91,7 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str):
     from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
-        raw = load_hdf5(path, images_key, labels_key, strict=False)  # checks class_names first
+        raw = load_hdf5(path, images_key, labels_key, strict=False, allow_external=allow_external_h5)  # checks class_names first
         return raw, _declared_classes(path)
     if source in list_datasets() and not path.exists():
         return read_source(source, data_dir=data_dir), None
@@ -130,9 +131,9 @@ def _check_data_memory(source: str, data_memory: str) -> None:
         raise ConfigError(f"--data-memory: only for an HDF5 file (whether it would stream); {source} is not one")
 
 
-def _storage(source: str, images_key: str, data_memory: str) -> dict | None:
+def _storage(source: str, images_key: str, data_memory: str, allow_external_h5: bool) -> dict | None:
     from engine.data.memory import storage_facts
-    return storage_facts(Path(source), images_key, data_memory) if _is_h5(source) else None
+    return storage_facts(Path(source), images_key, data_memory, allow_external_h5) if _is_h5(source) else None
 
 
 def storage_line(s: dict) -> str:

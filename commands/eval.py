@@ -9,7 +9,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
+from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
 from .resolved import announce, check_finite
 from .plots import use_color
@@ -134,7 +134,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
                  threshold: Threshold = None, threshold_split: ThresholdSplit = None, top_losses: TopLosses = 0,
                  gallery: Gallery = None, png: Png = None, curves: Curves = False, boundary: Boundary = False,
                  json_out: Json = False, device: Device = "auto", runs_dir: RunsDir = "runs",
-                 trust_code: TrustCode = False):
+                 trust_code: TrustCode = False, allow_external_h5: AllowExternalH5 = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     names = _split_names(split, splits)
     wanted = _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split)
@@ -145,7 +145,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
     check_finite(loaded)
     announce(target, loaded, json_out)
-    data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted)
+    data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted, allow_external_h5)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     _check_flags(target, loaded, data, threshold, boundary)
     reports = _evaluate(loaded, data, names, threshold, threshold_split)

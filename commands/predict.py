@@ -11,7 +11,7 @@ import typer
 
 from engine.errors import ConfigError
 
-from .common import Checkpoint, Device, RunsDir, TrustCode, json_option
+from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
 from .errors import failed
 from .resolved import announce, check_finite
@@ -34,6 +34,7 @@ def predict_command(
     device: Device = "auto",
     runs_dir: RunsDir = "runs",
     trust_code: TrustCode = False,
+    allow_external_h5: AllowExternalH5 = False,
 ):
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
@@ -49,7 +50,7 @@ def predict_command(
     check_finite(loaded)
     announce(target, loaded, json_out)
     facts = loaded.facts
-    got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key)
+    got = read_inputs(inputs, loaded.input_shape, facts["mean"], facts["std"], images_key, allow_external_h5)
     for line in got.notices:
         sys.stderr.write(f"notice: {line}\n")
     for line in got.errors:
@@ -58,16 +59,22 @@ def predict_command(
     classes = loaded.classes
     rows = [{"input": name, "top": [{"class": classes[int(i)], "index": int(i), "probability": float(p)}
                                     for i, p in zip(ii, pp)]} for name, ii, pp in zip(got.names, idx, probs)]
+    _report(rows, got.errors, loaded, top, csv_out, json_out)
+
+
+def _report(rows: list[dict], errors: list[str], loaded, top: int, csv_out: Optional[Path], json_out: bool) -> None:
+    """The predictions on stdout (and in --csv); exit 1 when an input was unreadable."""
+    classes = loaded.classes
     if csv_out is not None:
         _write_csv(csv_out, rows, min(top, len(classes)))
     if json_out:
-        print(json.dumps({"model": str(loaded.path), "predictions": rows, "errors": got.errors}, indent=2))
+        print(json.dumps({"model": str(loaded.path), "predictions": rows, "errors": errors}, indent=2))
     else:
         for r in rows:
             print(f"{r['input']}: " + "  ".join(f"{t['class']} {100 * t['probability']:.1f}%" for t in r["top"]))
-    if not rows and not got.errors:
+    if not rows and not errors:
         failed("no inputs to predict")
-    if got.errors:  # each was its own `error:` line above; the predictions that could be made were printed
+    if errors:  # each was its own `error:` line above; the predictions that could be made were printed
         raise typer.Exit(1)
 
 

@@ -158,7 +158,12 @@ def open_log(path: Path | None):
     """The --log-file, opened for appending (a requeued job adds to the same log)."""
     if path is None:
         return None
-    try:
-        return open(path, "a", encoding="utf-8")
+    import errno
+    import os
+    try:  # without blocking: a named pipe with no reader would hold the run before it starts
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
     except OSError as e:
-        raise ConfigError(f"--log-file {path}: cannot write ({e.strerror or e})") from None
+        why = "a named pipe that no process reads" if e.errno == errno.ENXIO else e.strerror or e
+        raise ConfigError(f"--log-file {path}: cannot write ({why})") from None
+    os.set_blocking(fd, True)
+    return open(fd, "a", encoding="utf-8")

@@ -131,7 +131,7 @@ class TrainConfig:
                                  check=AT_LEAST_1, group="data", placeholder="all")
     eval_subset: int | None = setting(None, "score the test split on N of its samples (a seeded shuffle), for "
                                       "quick experiments; default: the whole test split", kind="int",
-                                      check=AT_LEAST_1, group="data", form=False,
+                                      check=AT_LEAST_1, group="data",
                                       placeholder="all")
     classes: list[int] | None = setting(None, "train on these classes only, e.g. 3,5 (relabelled, names kept)",
                                         kind="ints", check=LABELS, group="data", placeholder="all")
@@ -140,6 +140,9 @@ class TrainConfig:
                                "free GPU memory)", kind="str", check=SIZE, group="data", resumable=True)
     stream: bool = setting(False, "stream an HDF5 data set from its file even when it fits in --data-memory",
                            kind="bool", group="data", resumable=True)
+    allow_external_h5: bool = setting(False, "let --data follow HDF5 external links, external storage and "
+                                      "virtual datasets into other files", kind="bool", group="data",
+                                      resumable=True, form=False)
     # model: shaping fields default to None, so that each model's own defaults apply
     model: str = setting("mlp", "model (see `lab models`)", kind="choice", short="-m", choices=_model_names,
                          group="model")
@@ -163,18 +166,17 @@ class TrainConfig:
     # fine-tuning (engine/training/finetune.py): new runs only; a resume restores its own weights
     init_from: str | None = setting(None, "start from these weights: a run (folder or name), a .safetensors or a "
                                     "state-dict .pt (loaded weights-only)", kind="str", group="model",
-                                    form=False, placeholder="none")
+                                    placeholder="none")
     weights: str | None = setting(None, "tv: models: a torchvision weights file kept locally (or, with --download, "
                                   "a weights name such as DEFAULT or IMAGENET1K_V1 to fetch)", kind="str",
-                                  group="model", form=False, placeholder="none")
+                                  group="model", placeholder="none")
     freeze: list[str] | None = setting(None, "freeze the parameters whose names match this glob (repeatable; see "
                                        "lab inspect-weights for the names); --freeze body freezes all but the head",
-                                       kind="strs",
-                                       group="model", form=False, placeholder="none")
+                                       kind="strs", group="model", placeholder="none")
     unfreeze_at: int | None = setting(None, "release the --freeze parameters from this epoch on", kind="int",
-                                      check=AT_LEAST_1, form=False, placeholder="never", group="model")
+                                      check=AT_LEAST_1, placeholder="never", group="model")
     head_lr: float | None = setting(None, "learning rate of the head (the last layer) when it differs from --lr",
-                                    kind="float", check=POSITIVE, form=False, placeholder="--lr", group="model")
+                                    kind="float", check=POSITIVE, placeholder="--lr", group="model")
     # optimisation
     optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
     lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
@@ -224,11 +226,11 @@ class TrainConfig:
     log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
                                        "or comma-separated)", kind="strs", group="trackers", resumable=True,
                                        check=(lambda v: all(t in TRACKERS for t in v),
-                                              f"a list of {', '.join(TRACKERS)}"), form=False, placeholder="none")
+                                              f"a list of {', '.join(TRACKERS)}"), placeholder="none")
     log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
-                                  kind="bool", group="trackers", resumable=True, form=False)
+                                  kind="bool", group="trackers", resumable=True)
     mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
-                                     kind="str", group="trackers", resumable=True, form=False, placeholder="default")
+                                     kind="str", group="trackers", resumable=True, placeholder="default")
     # run folder
     name: str | None = setting(None, "run folder name (default: <data>-<model>-<time>)", kind="str",
                                group="run", resumable=True, placeholder="automatic")

@@ -14,6 +14,8 @@ from engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest, check_field
 from engine.errors import ConfigError
 
 FORMATS = ("yaml", "toml", "json")
+CONFIG_LIMIT = 1 << 20  # a config file holds a few dozen settings: a larger one would only take time to parse
+MAX_ITEMS = 10_000  # items in one value: a YAML alias bomb shares its lists, and repr() of it would not end
 
 
 def _parse_text(path: Path, text: str):
@@ -36,10 +38,12 @@ def read_config_file(path: str | Path) -> dict:
     if path.is_dir():
         from engine.runs.folder import RunFolder
         path = RunFolder(path).config
+    from engine.files import read_limited
+    data = read_limited(path, CONFIG_LIMIT, f"--config {path}", pipe_ok=True, error=ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"--config {path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"--config {path}: cannot read ({e})") from None
     try:
         data = _parse_text(path, text)
     except ConfigError:
@@ -65,7 +69,8 @@ def check_values(data: dict, path: Path) -> dict:
             continue
         s = SETTINGS_BY_NAME.get(str(key).replace("-", "_"))
         if s is None:
-            raise ConfigError(f"{path}: unknown key {key!r}" + _suggest(key, list(SETTINGS_BY_NAME)))
+            raise ConfigError(f"{path}: unknown key {str(key)[:60]!r}" + _suggest(str(key)[:60], list(SETTINGS_BY_NAME)))
+        _check_items(raw, path, key)
         try:
             value = s.parse(raw)
             if value is not None:
@@ -76,12 +81,28 @@ def check_values(data: dict, path: Path) -> dict:
     return out
 
 
+def _check_items(value, path: Path, key) -> None:
+    """A ConfigError when a value holds more than MAX_ITEMS items (shared ones counted each time they occur),
+    before anything walks or prints it."""
+    stack, seen = [value], 0
+    while stack:
+        v = stack.pop()
+        seen += 1
+        if seen > MAX_ITEMS:
+            raise ConfigError(f"{path}: key {str(key)[:60]!r}: expected a setting, got a value of more than "
+                              f"{MAX_ITEMS:,} items")
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+
+
 def _in_file(error: ConfigError, path, key: str) -> ConfigError:
     """The flag's error text, naming the file and the key instead of the flag: "c.yaml: key 'lr': ..."."""
     message, flag = str(error), SETTINGS_BY_NAME[str(key).replace("-", "_")].flag
     if message.startswith(flag + ":"):
         message = message[len(flag) + 1:].strip()
-    return ConfigError(f"{path}: key {key!r}: {message}")
+    return ConfigError(f"{path}: key {key!r}: {message[:300]}")
 
 
 def layered_values(paths, flags: dict) -> tuple[dict, dict]:

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import secrets
+import select
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 from engine.errors import CheckpointError, ConfigError
 
 TMP_SUFFIX = ".tmp"
+JSON_LIMIT = 64 << 20  # a run's JSON files: a confusion matrix of 1,000 classes takes a few MB
+PIPE_WAIT = 10.0  # seconds a named pipe the user gave may take to send its first bytes
 CRASH_ENV = "LAB_CRASH_AT_WRITE"  # fault injection for the crash tests: os._exit at the Nth write step
 _steps = [0]
 
@@ -179,6 +182,85 @@ def remove_temp_files(folder: str | Path) -> list[Path]:
     return removed
 
 
+def _kind(mode: int) -> str:
+    return ("a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a folder" if stat.S_ISDIR(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def read_limited(path: str | Path, limit: int, what: str = "", pipe_ok: bool = False,
+                 error: type[Exception] = CheckpointError) -> bytes:
+    """The bytes of `path`, refused (an `error` naming `what` or the path) when larger than `limit` or not a
+    regular file: a device (/dev/zero, or a link to it) would be read until memory runs out, a named pipe
+    with no writer would block forever. pipe_ok: a pipe the user named (--config <(...)) is read, and
+    refused when no byte or end comes within PIPE_WAIT seconds. The file is opened without blocking and
+    checked by its descriptor, so a file swapped after a check is never read."""
+    name = what or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise error(f"{name}: cannot read ({why(e)})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) and pipe_ok:
+            data = _read_pipe(fd, limit, name, error)
+        elif not stat.S_ISREG(mode):
+            raise error(f"{name}: {_kind(mode)}, not a regular file; lab reads only regular files here")
+        else:
+            os.set_blocking(fd, True)
+            data = _read_up_to(fd, limit + 1)
+    except OSError as e:
+        raise error(f"{name}: cannot read ({why(e)})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        from engine.runtime.memory import human
+        raise error(f"{name}: larger than {human(limit)}, more than such a file ever holds; refusing to read it")
+    return data
+
+
+def open_regular(path: str | Path, what: str = "", error: type[Exception] = CheckpointError):
+    """open(path, "rb") for a regular file only (see read_limited), for readers that seek or read in parts."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise error(f"{what or path}: cannot read ({why(e)})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise error(f"{what or path}: {_kind(mode)}, not a regular file; lab reads only regular files here")
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
+
+
+def _read_up_to(fd: int, n: int) -> bytes:
+    parts, left = [], n
+    while left > 0:
+        block = os.read(fd, min(left, 1 << 20))
+        if not block:
+            break
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)
+
+
+def _read_pipe(fd: int, limit: int, name: str, error) -> bytes:
+    """A named pipe's bytes up to its end (or limit + 1); an error when it is silent for PIPE_WAIT seconds."""
+    parts, got = [], 0
+    while got <= limit:
+        ready, _, _ = select.select([fd], [], [], PIPE_WAIT)
+        if not ready:
+            raise error(f"{name}: a named pipe that sent nothing for {PIPE_WAIT:g} s; lab does not wait on it")
+        try:
+            block = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            continue
+        if not block:
+            break
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
+
+
 def _clean(obj):
     # JSON has no NaN/inf; write them as null so every reader can parse the file
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -199,10 +281,11 @@ def write_json(path: str | Path, data, durable: bool = True) -> None:
         raise CheckpointError(f"{path}: cannot write ({why(e)})") from None
 
 
-def read_json(path: str | Path) -> dict:
-    """A JSON object from a file; CheckpointError naming the file if missing, unreadable or not an object."""
+def read_json(path: str | Path, limit: int = JSON_LIMIT) -> dict:
+    """A JSON object from a file; CheckpointError naming the file if missing, unreadable, not a regular file,
+    larger than `limit` or not an object."""
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8"))
+        data = json.loads(read_limited(path, limit).decode("utf-8"))
     except FileNotFoundError:
         raise CheckpointError(f"{path}: not found") from None
     except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested thousands deep

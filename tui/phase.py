@@ -68,3 +68,40 @@ def folder_phase(progress: dict, rows: list[dict], epochs: int) -> str:
     if steps and step >= steps:
         return VALIDATING
     return TRAINING
+
+
+class Pace:
+    """Where a run is (the epoch in progress, 1-based, its batch and batches) and how fast it goes: the time
+    per batch since the first batch seen here, validation and saving included, pauses not."""
+
+    def __init__(self) -> None:
+        self.epoch, self.step, self.steps = 0, 0, 0
+        self.mark: tuple[float, int] | None = None  # (active time, batches done) at the first batch seen
+        self.per_step: float | None = None  # seconds a batch takes, measured here
+
+    def move(self, epoch: int, step: int, steps: int, active: float, done_epochs: int = 0) -> None:
+        """The run is at batch `step` of `steps` in `epoch`; `active` is the clock less the paused time. A
+        heartbeat that names an epoch whose row exists (`done_epochs`) means that epoch's end."""
+        steps = steps or self.steps
+        if epoch <= done_epochs and steps:
+            step = steps
+        self.epoch, self.step, self.steps = epoch, step, steps
+        if not steps:
+            return
+        done = (epoch - 1) * steps + step
+        if self.mark is None or done < self.mark[1]:  # a resume or a rewound heartbeat: measure afresh
+            self.mark = (active, done)
+        elif done > self.mark[1] and active > self.mark[0]:
+            self.per_step = (active - self.mark[0]) / (done - self.mark[1])
+
+    def eta(self, epochs: int, rows: list[dict]) -> float | None:
+        """Seconds left: the batches left (this epoch's included) times the time a batch takes, measured here
+        or, before that, from the epochs' own times."""
+        if not (epochs and self.steps and self.epoch):
+            return None
+        left = (epochs - self.epoch) * self.steps + (self.steps - self.step)
+        per_step = self.per_step
+        if per_step is None and rows:
+            from engine.runs import number
+            per_step = sum(number(r.get("seconds"), 0, 1e9, 0) for r in rows) / len(rows) / self.steps
+        return None if per_step is None or left <= 0 else left * per_step

@@ -43,8 +43,27 @@ class LoadedModel:
         return tuple(self.facts["input_shape"])
 
 
-def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
-    """load_state_dict with a one-line error naming the first tensor that does not fit."""
+def build_for_state(cfg, facts: dict, state: dict, where) -> torch.nn.Module:
+    """The model a file's config names, with its weights: the tensors' names and shapes are compared with a
+    build on the meta device first, so that a config naming tv:vit_h_14 over an MLP's weights is refused
+    before the huge model takes any memory."""
+    options = model_options(cfg)
+    try:
+        with torch.device("meta"):
+            probe = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **options)
+    except LabError:
+        raise
+    except Exception:  # a builder that needs real tensors: the real build below reports its own errors
+        probe = None
+    if probe is not None:
+        check_state(probe, state, where)
+    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **options)
+    load_state_into(model, state, where)
+    return model
+
+
+def check_state(model: torch.nn.Module, state: dict, where) -> None:
+    """A one-line CheckpointError naming the first tensor of `state` that does not fit `model`."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{where}: its model_state_dict is not a dict of tensors")
     own = model.state_dict()
@@ -59,6 +78,11 @@ def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
     extra = [k for k in state if k not in own]
     if extra:
         raise CheckpointError(f"{where}: does not match the model: unexpected tensor {extra[0]!r}")
+
+
+def load_state_into(model: torch.nn.Module, state: dict, where) -> None:
+    """load_state_dict with a one-line error naming the first tensor that does not fit."""
+    check_state(model, state, where)
     model.load_state_dict(state)
 
 
@@ -117,6 +141,9 @@ def check_facts(facts, where) -> dict:
             bad(f"{key} is not a list of {shape[0]} numbers (one per channel)")
     if min(facts["std"]) <= 0:
         bad("std has a value <= 0")
+    from engine.runtime.memory import check_memory
+    # an input is resized to this shape, in float32 with a copy or two: a claim of 3x65536x65536 is 206 GB
+    check_memory(16 * math.prod(shape), f"{where}: its lab metadata claims inputs of shape {shape}")
     return facts
 
 
@@ -148,15 +175,14 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
         raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
     cfg = _config(state["config"], path)
     facts = check_facts(state["data"], path)
-    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
-    load_state_into(model, state["model_state_dict"], path)
+    model = build_for_state(cfg, facts, state["model_state_dict"], path)
     model.to(device).eval()
     return LoadedModel(model, cfg, facts, path, run_dir, state.get("epoch"))
 
 
 def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", dataset: str | None = None,
                    data: str | None = None, data_dir: str | None = None,
-                   classes: list[int] | None = None) -> Dataset:
+                   classes: list[int] | None = None, allow_external_h5: bool = False) -> Dataset:
     """The data set a model was trained on (or another one given), normalised with the model's statistics.
 
     With the run's own source and seed, the val split is the one the run validated on.
@@ -170,7 +196,7 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
     raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
-                      cfg.samples, cfg.noise, cfg.seed)
+                      cfg.samples, cfg.noise, cfg.seed, allow_external_h5 or cfg.allow_external_h5)
     ds = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes, seed=cfg.seed,
                        device=device, stats=(loaded.facts["mean"], loaded.facts["std"]))
     if ds.input_shape != loaded.input_shape:
@@ -214,8 +240,7 @@ def load_safetensors(path: str | Path, device="cpu"):
         raise CheckpointError(f"{path}: no lab metadata (config) in this safetensors file")
     info = _lab_meta(meta["lab"], path)
     cfg, facts = _config(info["config"], path), info["data"]
-    model = create_model(cfg.model, facts["input_shape"], facts["num_classes"], strict=False, **model_options(cfg))
-    load_state_into(model, state, path)
+    model = build_for_state(cfg, facts, state, path)
     run_dir = run_of_file(path, up=2)
     return LoadedModel(model.to(device).eval(), cfg, facts, path, run_dir, info.get("epoch"))
 

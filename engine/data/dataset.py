@@ -304,15 +304,15 @@ def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: di
     budget = data_budget(getattr(cfg, "data_memory", "auto"), torch.device(device))
     stream = bool(getattr(cfg, "stream", False) or layout)
     if cfg.data and not stream and budget is not None:
-        stream = hdf5_bytes(cfg.data, cfg.images_key) > budget
+        stream = hdf5_bytes(cfg.data, cfg.images_key, cfg.allow_external_h5) > budget
     if stream:
         if not cfg.data:
             raise DataError(f"--stream/--data-memory: only HDF5 files stream; write one with `lab convert "
                             f"{cfg.dataset} data/{cfg.dataset}.h5` and train with --data")
-        raw = open_hdf5_stream(cfg.data, cfg.images_key, cfg.labels_key, budget, layout)
+        raw = open_hdf5_stream(cfg.data, cfg.images_key, cfg.labels_key, budget, layout, cfg.allow_external_h5)
     else:
         raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
-                          cfg.samples, cfg.noise, cfg.seed)
+                          cfg.samples, cfg.noise, cfg.seed, cfg.allow_external_h5)
     data = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes,
                          seed=cfg.seed, device=device, stats=stats)
     if isinstance(device, torch.device) and device.type == "cuda":

@@ -23,7 +23,13 @@ IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 
 
 def _open(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    """The file for reading, only if regular (a named pipe would block, /dev/zero never end)."""
+    from engine.files import open_regular
+    f = open_regular(path, error=DataError)
+    if path.suffix != ".gz":
+        return f
+    f.close()  # checked: gzip opens it again by name (given a file object, it would never close it)
+    return gzip.open(path, "rb")
 
 
 @contextmanager
@@ -114,7 +120,7 @@ def read_cifar_pickle(path: str | Path) -> dict:
     """Load one CIFAR python batch with the restricted unpickler; keys are returned as str."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        with _open(path) as f:
             obj = _RestrictedUnpickler(io.BufferedReader(f), encoding="bytes").load()
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError) as e:
         raise DataError(f"{path}: not a CIFAR python batch ({e})") from None

@@ -102,21 +102,23 @@ def _as_nchw(a: np.ndarray, channels: int, where: str) -> np.ndarray:
     raise DataError(f"{where}: expected images of shape (H,W), (H,W,C) or (N,H,W[,C]), got {a.shape}")
 
 
-def _read_array(path: Path, channels: int, images_key: str) -> tuple[np.ndarray, list[str]]:
+def _read_array(path: Path, channels: int, images_key: str, allow_external: bool) -> tuple[np.ndarray, list[str]]:
     if path.suffix.lower() in ARRAY_EXTS:
         a = _load_npy(path)
         names = [shown(path)]
     else:
         import h5py
+
+        from engine.data.h5safe import open_h5, read_problem
         try:
-            with h5py.File(path, "r") as f:
+            with open_h5(path, allow_external, "input") as f:
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
                     found = ", ".join(f.keys()) or "none"
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
                 _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
         except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a link loop
-            raise DataError(f"{shown(path)}: not a readable HDF5 file ({str(e).splitlines()[0][:120]})") from None
+            raise DataError(f"{shown(path)}: not a readable HDF5 file ({read_problem(e)})") from None
         names = []
     if a.dtype.kind not in "uif" or a.size == 0:
         raise DataError(f"{shown(path)}: expected a non-empty array of numbers, got dtype {a.dtype} shape {a.shape}")
@@ -149,9 +151,11 @@ def _fit(a: np.ndarray, shape: tuple[int, int, int], where: str, notices: list[s
     return x.numpy()
 
 
-def read_inputs(paths: list[str], input_shape, mean, std, images_key: str = "images") -> Inputs:
+def read_inputs(paths: list[str], input_shape, mean, std, images_key: str = "images",
+                allow_external_h5: bool = False) -> Inputs:
     """Every readable input under `paths`, preprocessed for a model trained on `input_shape` with the run's
-    normalisation `mean`/`std`; what cannot be read is listed in .errors."""
+    normalisation `mean`/`std`; what cannot be read is listed in .errors. allow_external_h5: see
+    engine.data.h5safe."""
     c = int(input_shape[0])
     files, errors = expand(paths)
     if list(input_shape) == [2, 1, 1]:
@@ -160,7 +164,7 @@ def read_inputs(paths: list[str], input_shape, mean, std, images_key: str = "ima
     for path in files:
         try:
             if path.suffix.lower() in ARRAY_EXTS | HDF5_EXTS:
-                a, these = _read_array(path, c, images_key)
+                a, these = _read_array(path, c, images_key, allow_external_h5)
             else:
                 a, notice = _read_image(path, c)
                 these = [shown(path)]

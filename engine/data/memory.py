@@ -83,10 +83,11 @@ def data_budget(setting: str | None, device=None) -> int | None:
     return None if total is None else int(total * AUTO_FRACTION / local_ranks())
 
 
-def storage_facts(path, images_key: str = "images", setting: str | None = "auto") -> dict:
+def storage_facts(path, images_key: str = "images", setting: str | None = "auto",
+                  allow_external: bool = False) -> dict:
     """An HDF5 file's size on disk, its images' resident size, the budget and whether training streams it."""
     from engine.data.stream import hdf5_bytes
-    resident = hdf5_bytes(path, images_key)
+    resident = hdf5_bytes(path, images_key, allow_external)
     budget = data_budget(setting)
     return {"file_bytes": os.path.getsize(path), "resident_bytes": resident, "budget_bytes": budget,
             "streams": budget is not None and resident > budget}

@@ -185,18 +185,21 @@ def _check_h5_sizes(f, path: Path, images_key: str, labels_key: str, images: boo
 
 
 def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "labels",
-              strict: bool = True, images: bool = True) -> RawData:
+              strict: bool = True, images: bool = True, allow_external: bool = False) -> RawData:
     """An HDF5 file with `images` and `labels` (keys overridable) and an optional `test/` group.
 
     strict=False names labels beyond the file's class names instead of refusing them (for `lab data`).
     images=False reads the labels only (train_x/test_x are None): the streamed reader opens the images.
+    allow_external: follow external links, external storage and virtual datasets (engine.data.h5safe).
     """
     import h5py
+
+    from engine.data.h5safe import open_h5, read_problem
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--data {path}: file not found")
     try:
-        with h5py.File(path, "r") as f:
+        with open_h5(path, allow_external) as f:
             for key in (images_key, labels_key):
                 if key not in f or not isinstance(f[key], h5py.Dataset):
                     raise DataError(f"--data {path}: no dataset {key!r} (found: {', '.join(f.keys()) or 'none'})")
@@ -212,7 +215,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     except DataError:
         raise
     except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a soft link to itself
-        raise DataError(f"--data {path}: not a readable HDF5 file ({e})") from None
+        raise DataError(f"--data {path}: not a readable HDF5 file ({read_problem(e)})") from None
     n_classes = int(max(train_y.max(), -1 if test_y is None else test_y.max())) + 1
     if names is not None:
         classes = class_names(names, path)
@@ -293,10 +296,10 @@ for _name in POINT_SETS:  # generated: --samples, --noise and --seed shape them 
 
 def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
                 images_key: str = "images", labels_key: str = "labels", samples: int | None = None,
-                noise: float | None = None, seed: int = 0) -> RawData:
+                noise: float | None = None, seed: int = 0, allow_external_h5: bool = False) -> RawData:
     """Dispatch to the reader for an HDF5 file or a registered data set."""
     if data:
-        return load_hdf5(data, images_key, labels_key)
+        return load_hdf5(data, images_key, labels_key, allow_external=allow_external_h5)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     loader = DATASETS.get(dataset).fn
     if dataset in POINT_SETS:

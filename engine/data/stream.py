@@ -22,11 +22,13 @@ BLOCK_BYTES = 4 << 20  # rows per read: a whole number of HDF5 chunks of about t
 PREFETCH = 4  # batches read ahead of the loop
 
 
-def hdf5_bytes(path, images_key: str = "images") -> int:
+def hdf5_bytes(path, images_key: str = "images", allow_external: bool = False) -> int:
     """Bytes the images of an HDF5 file (train and test/) take in their stored dtype, without reading them."""
     import h5py
+
+    from engine.data.h5safe import open_h5
     try:
-        with h5py.File(path, "r") as f:
+        with open_h5(path, allow_external) as f:
             total = 0
             for group in (f, f.get("test")):
                 d = group.get(images_key) if isinstance(group, h5py.Group) else None
@@ -89,7 +91,8 @@ class H5Rows:
                 out = self._dataset()[lo:hi]
         except (OSError, KeyError, ValueError, RuntimeError) as e:
             self.close()
-            raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({_first_line(e)})") from None
+            from engine.data.h5safe import read_problem
+            raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({read_problem(e)})") from None
         if out.shape[0] != hi - lo:
             raise DataError(f"{self.path}: rows {lo}-{hi} of {self.key!r} came back short (the file is truncated)")
         out = out.reshape(hi - lo, *self.shape[1:])
@@ -117,15 +120,11 @@ class H5Rows:
         return {**self.__dict__, "_file": None, "_lock": None, "_last": None}
 
 
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-
-
 def open_hdf5_stream(path, images_key: str = "images", labels_key: str = "labels",
-                     budget: int | None = None, layout: dict | None = None) -> RawData:
+                     budget: int | None = None, layout: dict | None = None, allow_external: bool = False) -> RawData:
     """RawData whose images are H5Rows (read when batches need them); labels and class names read whole."""
     import h5py
-    raw = load_hdf5(path, images_key, labels_key, images=False)
+    raw = load_hdf5(path, images_key, labels_key, images=False, allow_external=allow_external)
     with h5py.File(path, "r") as f:
         stores = []
         for group in (f, f.get("test")):

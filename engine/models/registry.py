@@ -84,10 +84,17 @@ def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, 
     return model
 
 
+LAYER_BYTES = 4096  # less than the Python objects of one conv layer (module, parameters, norm, activation)
+
+
 def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options: dict) -> None:
     """Build the model on the meta device (no memory) and refuse it when its weights, gradients and optimizer
     state cannot fit: `--hidden 4000000000` is one line, not a process killed by the OOM killer."""
     from engine.runtime.memory import check_memory
+    # even on the meta device each layer is Python objects: -L 4294967296 would be built for hours first
+    layers = int(options.get("layers_per_block") or 1) * max(1, len(options.get("channels") or ()))
+    check_memory(LAYER_BYTES * layers, f"model {name} ({layers:,} conv layers)",
+                 "lower --layers-per-block or the number of --channels")
     try:
         with torch.device("meta"):
             probe = MODELS.get(name).fn(input_shape, num_classes, **options)

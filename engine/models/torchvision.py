@@ -49,10 +49,33 @@ class TorchvisionNet(nn.Module):
 
 
 def _body(name: str, num_classes: int, device=None) -> nn.Module:
+    """The torchvision model; device="meta": its weights and buffers on the meta device (no memory)."""
     import torchvision.models as tvm
     kwargs = {"aux_logits": False, "init_weights": True} if name in NO_AUX else {}
-    with torch.device(device) if device is not None else contextlib.nullcontext():
+    with _empty_weights() if device == "meta" else contextlib.nullcontext():
         return tvm.get_model(name, weights=None, num_classes=num_classes, **kwargs)
+
+
+@contextlib.contextmanager
+def _empty_weights():
+    """Each parameter and buffer moved to the meta device as it is registered, before its module initialises
+    it. Unlike `with torch.device("meta")`, the builder's own arithmetic stays on the CPU (regnet computes
+    its widths with .tolist(), which meta tensors cannot answer)."""
+    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+
+    def parameter(module, name, param):
+        if param is not None:
+            param = nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+        register_parameter(module, name, param)
+
+    def buffer(module, name, tensor, persistent=True):
+        register_buffer(module, name, None if tensor is None else tensor.to("meta"), persistent)
+
+    nn.Module.register_parameter, nn.Module.register_buffer = parameter, buffer
+    try:
+        yield
+    finally:
+        nn.Module.register_parameter, nn.Module.register_buffer = register_parameter, register_buffer
 
 
 def _accepts(body: nn.Module, h: int, w: int) -> bool:
@@ -81,5 +104,16 @@ def build_torchvision(name: str, input_shape, num_classes: int) -> TorchvisionNe
         raise ConfigError(f"--model tv:{name}: expected 1- or 3-channel images, got input shape "
                           f"{list(input_shape)}")
     c, h, w = (int(v) for v in input_shape)
-    return TorchvisionNet(_body(name, int(num_classes)), name, c, input_size(name, h, w))
+    size = input_size(name, h, w)
+    _check_memory(name, int(num_classes))
+    return TorchvisionNet(_body(name, int(num_classes)), name, c, size)
+
+
+def _check_memory(name: str, num_classes: int) -> None:
+    """Count the parameters on the meta device (no memory) and refuse a model whose weights, gradients and
+    optimizer state cannot fit, as --hidden is checked (engine.models.registry)."""
+    from engine.runtime.memory import check_memory
+    probe = _body(name, num_classes, device="meta")
+    count = sum(t.numel() for t in [*probe.parameters(), *probe.buffers()])
+    check_memory(16 * count, f"--model tv:{name} ({count:.3g} parameters)", "pick a smaller model")
 

@@ -161,12 +161,20 @@ class RunFolder:
         return MetricsWriter(self.metrics, create=create)
 
     def eval_folder(self) -> Path:
-        """eval/, made if missing; refused if it is a symlink (it would take files outside the run)."""
-        return safe_folder(self.eval_dir)
+        """eval/, made if missing; refused if it or the run folder is a symlink (it would take files outside
+        the run)."""
+        return safe_folder(self.writable().eval_dir)
 
     def export_folder(self) -> Path:
-        """export/, made if missing; refused if it is a symlink."""
-        return safe_folder(self.export_dir)
+        """export/, made if missing; refused if it or the run folder is a symlink."""
+        return safe_folder(self.writable().export_dir)
+
+    def writable(self) -> "RunFolder":
+        """self, or a CheckpointError when the run folder is a symlink (as a resume refuses it): every
+        command that writes into a run asks this first."""
+        from engine.runs.lock import check_run_folder
+        check_run_folder(self.path)
+        return self
 
 
 def run_of_file(path: str | Path, up: int = 1) -> Path | None:

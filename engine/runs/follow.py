@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.runs.metrics import parse_metrics, parse_row
+from engine.errors import CheckpointError
+from engine.files import open_regular, read_limited
+from engine.runs.metrics import METRICS_LIMIT, parse_metrics, parse_row
 
 
 class MetricsReader:
@@ -37,9 +39,8 @@ class MetricsReader:
     def _first(self, st) -> None:
         self.ident = (st.st_dev, st.st_ino)
         try:
-            with open(self.path, "rb") as f:
-                data = f.read()
-        except OSError:
+            data = read_limited(self.path, METRICS_LIMIT)
+        except CheckpointError:  # a pipe or a device where metrics.csv should be: nothing to show
             return
         end = data.rfind(b"\n") + 1  # a half-written last line is read again next time
         self.offset = end
@@ -51,10 +52,10 @@ class MetricsReader:
 
     def _more(self) -> None:
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path) as f:
                 f.seek(self.offset)
                 data = f.read(self.CHUNK)
-        except OSError:
+        except (OSError, CheckpointError):
             return
         end = data.rfind(b"\n") + 1
         self.offset += end

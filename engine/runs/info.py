@@ -29,6 +29,7 @@ class RunInfo:
     device: str = "-"
     progress: dict | None = None
     params: int = 0
+    started: float = 0.0  # config.json's `created` (a resume rewrites the file, not this): 0 when absent
 
     @property
     def name(self) -> str:
@@ -55,7 +56,8 @@ class RunInfo:
             age = time.time() - (folder.metrics if folder.metrics.exists() else folder.config).stat().st_mtime
         except OSError:
             return "dead"
-        return "running" if age < STALE_SECONDS else "stopped?"
+        # config.json alone, no writer holding the folder: no lab run is that quiet at its start
+        return "running" if age < STALE_SECONDS and folder.metrics.exists() else "stopped?"
 
     @property
     def history(self) -> list[dict]:
@@ -78,7 +80,8 @@ class RunInfo:
 
     @property
     def created(self) -> float:
-        return RunFolder(self.path).created
+        """When the run began: config.json's `created`, else the file's time (a resume keeps the first)."""
+        return self.started or RunFolder(self.path).created
 
     @property
     def epochs(self) -> int:
@@ -165,9 +168,19 @@ def read_run(path: str | Path, max_rows: int | None = None, rows: list[dict] | N
     results = folder.read_results()
     result = RunResult.from_results(results, str(folder.path)) if results is not None else None
     return RunInfo(folder.path, config, data, rows, result, folder.read_confusion(), str(cfg.get("device", "-")),
-                   folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)))
+                   folder.read_progress(), int(number(cfg.get("n_params"), 0, HUGE_PARAMS, 0)),
+                   _timestamp(cfg.get("created")))
+
+
+def _timestamp(text) -> float:
+    """config.json's `created` ('2026-12-07T22:10:43+0000') as seconds since the epoch; 0.0 if not that."""
+    from datetime import datetime
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").timestamp() if isinstance(text, str) else 0.0
+    except ValueError:
+        return 0.0
 
 
 def read_runs(runs_dir: str | Path = "runs", max_rows: int | None = None) -> list[RunInfo]:
-    """Every run under runs_dir, newest first."""
-    return [read_run(p, max_rows) for p in list_runs(runs_dir)]
+    """Every run under runs_dir, newest first (by when each began: a resumed run keeps its place)."""
+    return sorted((read_run(p, max_rows) for p in list_runs(runs_dir)), key=lambda r: r.created, reverse=True)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from engine.errors import CheckpointError
-from engine.files import atomic_write, crash_point, why
+from engine.files import atomic_write, crash_point, read_limited, why
 from engine.runs.values import HUGE, MAX_FIELD, number
 from engine.training.events import METRICS_HEADER
 
@@ -53,14 +53,16 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, float) else v
 
 
+METRICS_LIMIT = 1 << 30  # a million epochs take about 80 MB; beyond this no run of lab wrote it
+
+
 def read_metrics(path: str | Path, max_rows: int | None = None) -> list[dict]:
     """Rows of a metrics.csv as dicts of numbers. Lines that are not rows of numbers (a half-written last line,
     bad bytes, huge fields) are skipped. With max_rows, a longer file is thinned to evenly spaced rows that keep
     the first and the last, so that a viewer draws millions of epochs without hanging."""
     try:
-        with open(path, "rb") as f:
-            return parse_metrics(f.read(), max_rows)
-    except OSError:
+        return parse_metrics(read_limited(path, METRICS_LIMIT), max_rows)
+    except CheckpointError:  # missing, a pipe or a device, or larger than any run writes
         return []
 
 

@@ -54,6 +54,9 @@ class TensorBoardTracker:
         from engine.training.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             from torch.utils.tensorboard import SummaryWriter
+
+            from engine.files import safe_folder
+            safe_folder(self.dir, f"{self.dir}")  # a tb/ that links elsewhere would take the event files
             self.writer, self.config = SummaryWriter(log_dir=str(self.dir)), event.config
         elif isinstance(event, EpochEnded) and self.writer is not None:
             for key in SCALARS:

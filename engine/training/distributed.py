@@ -11,6 +11,7 @@ import torch.distributed as torch_dist
 from engine.errors import ConfigError
 
 STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
+JOIN_SECONDS = 60.0  # how long the ranks wait for each other at the start (torch's own default: 30 minutes)
 
 
 def slurm_hosts(nodelist: str) -> list[str]:
@@ -51,6 +52,31 @@ def env_from_slurm(env=os.environ) -> dict:
             "MASTER_PORT": env.get("MASTER_PORT", str(20000 + job % 20000))}
 
 
+def join(backend: str, rank: int, world: int) -> None:
+    """init_process_group, with the ranks' meeting bounded by JOIN_SECONDS: variables left over from another
+    job (WORLD_SIZE=2 RANK=1 with no torchrun, SLURM_NTASKS=2 outside srun) are one error, not a silent wait
+    for ranks that never come. Collectives keep torch's own timeout (rank 0 may evaluate while others wait)."""
+    from datetime import timedelta
+
+    from torch.distributed.constants import default_pg_timeout
+    what = f"WORLD_SIZE={world} RANK={rank}" + (" (from SLURM_NTASKS and SLURM_PROCID)" if "SLURM_PROCID" in
+                                                 os.environ and "TORCHELASTIC_RUN_ID" not in os.environ else "")
+    hint = "if these variables are left over from another job, unset them; start the ranks with torchrun or srun"
+    missing = [k for k in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(k)]
+    if missing:
+        raise ConfigError(f"{what}: {' and '.join(missing)} not set, so no rank can find the others; {hint}")
+    env_int("MASTER_PORT", 0)
+    where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
+    try:
+        store, _, _ = next(torch_dist.rendezvous("env://", rank, world, timeout=timedelta(seconds=JOIN_SECONDS)))
+    except Exception as e:  # a timeout, a refused connection, a port in use: each its own type
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise ConfigError(f"{what}: the other ranks did not meet at {where} within {JOIN_SECONDS:g} s ({first}); "
+                          f"{hint}") from None
+    store.set_timeout(default_pg_timeout)
+    torch_dist.init_process_group(backend, store=store, rank=rank, world_size=world)
+
+
 class Distributed:
     """Rank facts and the few collectives the trainer needs; every method works with one process too.
 
@@ -71,7 +97,7 @@ class Distributed:
                 self.device = torch.device("cuda", self.local_rank)
                 torch.cuda.set_device(self.device)
             if not torch_dist.is_initialized():
-                torch_dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+                join("nccl" if self.device.type == "cuda" else "gloo", self.rank, self.world)
 
     @property
     def is_main(self) -> bool:

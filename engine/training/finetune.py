@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from engine.errors import ConfigError
+from engine.errors import CheckpointError, ConfigError
 
 
 def head_names(model: nn.Module) -> list[str]:
@@ -34,6 +34,11 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
     """The tensors of a run (its best.pt), a .safetensors file or a state-dict .pt/.pth, keyed by name."""
     from engine.preflight import init_from_path
     path = init_from_path(ref, runs_dir, flag)
+    from engine.runs.checkpoint import verify_checksum
+    try:  # the checksum every reader of a checkpoint uses: a flipped byte is damage, not other weights
+        verify_checksum(path)
+    except CheckpointError as e:
+        raise ConfigError(f"{flag} {e}") from None
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file

@@ -33,6 +33,9 @@ class LRFindResult:
         return asdict(self)
 
 
+MAX_STEPS = 100_000  # a range test reads its curve from a few hundred steps; each step is kept in three lists
+
+
 def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int = 200, beta: float = 0.98,
             diverge: float = 4.0, dataset=None, should_stop=None) -> LRFindResult:
     """Run the range test for `cfg` (its model, optimizer, batch size, data, precision)."""
@@ -47,6 +50,8 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
         raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
     if steps < 10:
         raise ConfigError(f"--steps: expected at least 10, got {steps}")
+    if steps > MAX_STEPS:
+        raise ConfigError(f"--steps: expected at most {MAX_STEPS:,}, got {steps}")
     cfg.validate()
     device = resolve_device(cfg.device)
     configure_threads(cfg.threads)

@@ -20,7 +20,8 @@ def test_train_help_shows_defaults_choices_and_what_may_change_on_resume():
     text = help_of("train")
     assert has(text, "learning rate (default: 0.001)", "number of epochs (default: 10)")
     assert has(text, "one of: sgd, adam, adamw, rmsprop", "one of: digits, mnist, fashion, cifar10")
-    assert has(text, "may change: --data-dir, --download, --data-memory, --stream, --lr, --epochs, --clip-grad, --patience")
+    assert has(text, "may change: --data-dir, --download, --data-memory, --stream, --allow-external-h5, --lr, "
+                     "--epochs, --clip-grad, --patience")
     assert "<bool>" not in text
 
 

@@ -161,5 +161,5 @@ def test_the_form_offers_every_setting(tmp_path):
     from tui.widgets.config_form import form_settings
     # the fine-tuning, tracker and --eval-subset settings reach the form through `labtui --config` only
     cli_only = {"eval_subset", "init_from", "weights", "freeze", "unfreeze_at", "head_lr", "log_to",
-                "log_to_strict", "mlflow_uri"}
+                "log_to_strict", "mlflow_uri", "allow_external_h5"}
     assert [s.name for s in form_settings()] == [s.name for s in settings() if s.name not in cli_only]

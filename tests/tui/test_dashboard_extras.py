@@ -64,8 +64,8 @@ async def test_compare_overlays_many_runs_with_ascii_or_braille_markers_and_an_o
         app.action_compare_latest()
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen) and len(app.screen.runs) == 5
-        legend = str(app.screen.query_one("#compare-markers").render())
-        assert all(f"{i}:val" in legend for i in range(1, 6))
+        legend = app.screen.legend_text.plain.splitlines()  # each run's marker before its number
+        assert [line.split()[:2] for line in legend] == [[g, str(i)] for i, g in enumerate("⠿+xo*", 1)]
         plot = app.screen.query_one("#cmp-acc", CurvePlot)
         assert not plot.legend_in_title and len(plot.series) == 5
     assert all(m == "braille" or (len(m) == 1 and m.isascii()) for m in MARKERS)

@@ -100,7 +100,8 @@ async def test_compare_shows_the_differing_fields_as_flags_with_resolved_values(
 
 def _heading(app) -> list[str]:
     words = next(line for line in screen_text(app).splitlines() if " status " in line).split()
-    assert set(words) <= {"run", "status", "best", "val", "test", "epochs", "model", "data"}, words  # none cut
+    heads = {"run", "status", "best", "val", "test", "epochs", "model", "data", "created", "time"}
+    assert set(words) <= heads, words  # none cut
     return words
 
 
@@ -118,7 +119,7 @@ async def test_the_runs_browser_drops_whole_columns_by_priority_to_fit(tmp_path)
         assert _heading(app)[:2] == ["run", "status"]
         await pilot.resize_terminal(120, 24)
         await pilot.pause()
-        assert _heading(app)[-2:] == ["model", "data"]
+        assert _heading(app)[-2:] == ["created", "time"]  # every column at 120
 
 
 async def test_r_on_a_completed_run_offers_more_epochs_and_trains_it_on(tmp_path):

@@ -98,19 +98,3 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
     assert seen == {"resume": d, "epochs": 3}
 
 
-@pytest.mark.parametrize("key,command", [("e", "eval"), ("x", "export")])
-async def test_e_and_x_run_lab_eval_and_export_on_the_selected_run(tmp_path, monkeypatch, key, command):
-    import subprocess
-    import tui.screens.runs as runs_module
-    calls = []
-
-    def fake_run(argv, **kw):
-        calls.append(argv)
-        return subprocess.CompletedProcess(argv, 0, "line one\nsaved to runs/gamma/export\n", "")
-    monkeypatch.setattr(runs_module.subprocess, "run", fake_run)
-    app = runs(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press(key)
-        await wait_for(pilot, lambda: calls and any("saved to" in n.message for n in app._notifications))
-    assert calls[0][-2:] == [command, str(tmp_path / "runs" / "gamma")]

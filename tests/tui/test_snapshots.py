@@ -40,6 +40,7 @@ def test_runs_browser(snap_compare, tmp_path, monkeypatch):
     make_run(tmp_path / "runs", "beta", [0.6, 0.65], status="cancelled")
     import os
     os.utime(tmp_path / "runs" / "alpha" / "config.json", (1, 1))  # a fixed order: beta is newer
+    os.utime(tmp_path / "runs" / "beta" / "config.json", (2, 2))
     assert snap_compare(make_app(TrainConfig(), start="runs", clock=lambda: 0.0), terminal_size=(80, 24))
 
 

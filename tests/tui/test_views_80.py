@@ -30,8 +30,10 @@ async def test_compare_with_six_runs_keeps_both_charts_tall(tmp_path):
             await pilot.press("space", "down")
         await pilot.press("m")
         await pilot.pause()
-        plots = list(app.screen.query(CurvePlot))
-        assert len(plots) == 2 and all(p.size.height >= 7 for p in plots)
+        assert app.screen.query_one("#cmp-loss", CurvePlot).size.height >= 8  # a tab each: no stacking
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.screen.query_one("#cmp-acc", CurvePlot).size.height >= 8
 
 
 def test_compare_six_runs_at_80x24(snap_compare, tmp_path):

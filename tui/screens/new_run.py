@@ -22,6 +22,7 @@ class NewRunScreen(Screen):
         Binding("ctrl+s", "start", "Start"),
         Binding("ctrl+r", "app.show_runs", "Runs"),
         Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit"),  # outside a text field (in one, q is a letter: ctrl+q quits)
     ]
 
     def __init__(self, initial: TrainConfig) -> None:

@@ -25,8 +25,8 @@ class RunScreen(CurveKeys, Screen):
         Binding("3", "tab('confusion')", "Confusion", show=False),
         Binding("4", "tab('boundary')", "Boundary", show=False),
         Binding("5", "tab('config')", "Config", show=False),
-        Binding("l", "log_y", "Log y"),
-        Binding("s", "smooth", "Smooth"),
+        Binding("l", "log_y", "Log y", show=False),  # the footer keeps q and ? at 80 columns; ? lists these
+        Binding("s", "smooth", "Smooth", show=False),
         Binding("v", "metric", "Metric", show=False),  # the second chart: accuracy, learning rate, batch loss
         Binding("b", "app.show_runs", "Runs"),  # browse and compare while this run trains; esc there comes back
         Binding("escape", "back", "Back"),
@@ -115,6 +115,8 @@ class RunScreen(CurveKeys, Screen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab in ("config", "confusion"):  # the keys scroll it at once
+            self.query_one(f"#{tab}-scroll").focus()
 
     def action_back(self) -> None:
         if self.active:

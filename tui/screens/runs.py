@@ -1,10 +1,5 @@
 """Runs browser: every run folder under runs/ (a sweep's runs grouped), open one, or compare any number."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +8,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
+from ..jobs import Job, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
+
+REFRESH = 2.0  # seconds between two looks at runs/ while the browser shows: statuses and epochs move
 
 
 class RunsScreen(Screen):
@@ -24,12 +22,14 @@ class RunsScreen(Screen):
         Binding("m", "compare", "Compare"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("o", "sort", "Sort"),
+        Binding("O", "reverse", "Reverse sort", show=False),
         Binding("u", "clear_marks", "Unmark all", show=False),
         Binding("w", "watch", "Watch", show=False),
         Binding("d", "delete", "Delete", show=False),
         Binding("r", "resume", "Resume or extend", show=False),
-        Binding("e", "lab('eval')", "Evaluate (lab eval)", show=False),
-        Binding("x", "lab('export')", "Export (lab export)", show=False),
+        Binding("e", "evaluate", "Evaluate (as lab eval)", show=False),
+        Binding("x", "export", "Export (as lab export)", show=False),
+        Binding("J", "jobs", "Jobs: output of e and x", show=False),
         Binding("n", "app.new_run", "New run", show=False),
         Binding("f5", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
@@ -41,6 +41,7 @@ class RunsScreen(Screen):
         self.runs_dir = runs_dir
         self.query_text = ""
         self.sort = "newest"
+        self.reverse = False
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -53,16 +54,33 @@ class RunsScreen(Screen):
         self.title = "lab: runs"
         self.query_one("#runs-filter").display = False
         self.action_reload()
+        self.set_interval(REFRESH, self._refresh)
 
     def on_screen_resume(self) -> None:
         self.action_reload()
 
-    def action_reload(self) -> None:
+    def _refresh(self) -> None:
+        """The timer's look at runs/: only while this screen shows (a run screen above it draws its own)."""
+        if self.is_current:
+            self._read_in_background()
+
+    @work(thread=True, exclusive=True, group="runs-refresh")
+    def _read_in_background(self) -> None:
+        """Many run folders take a while to read: not on the thread that answers the keys."""
         runs = read_runs(self.runs_dir, MAX_ROWS)
-        self.query_one(RunsTable).set_runs(runs, self.query_text, self.sort)
+        self.app.call_from_thread(self._show, runs)
+
+    def action_reload(self) -> None:
+        self._show(read_runs(self.runs_dir, MAX_ROWS))
+
+    def _show(self, runs) -> None:
+        if not self.is_attached:
+            return
+        self.query_one(RunsTable).set_runs(runs, self.query_text, self.sort, self.reverse)
         shown = f"filter {self.query_text!r}, " if self.query_text else ""
-        self.sub_title = f"{self.runs_dir}/  ({shown}sorted by {self.sort})"
-        hint = ("space marks (on a sweep: all its runs), m compares them, ? lists every key" if runs
+        order = f"{self.sort}, reversed" if self.reverse else self.sort
+        self.sub_title = f"{self.runs_dir}/  ({shown}sorted by {order})"
+        hint = ("space marks, m compares, e evaluates, x exports, J their output, ? all keys" if runs
                 else f"no runs in {self.runs_dir}/ yet: n starts one")
         self.query_one("#runs-hint", Static).update(hint)
 
@@ -82,6 +100,10 @@ class RunsScreen(Screen):
     def action_sort(self) -> None:
         names = list(SORTS)
         self.sort = names[(names.index(self.sort) + 1) % len(names)]
+        self.action_reload()
+
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
         self.action_reload()
 
     def action_clear_marks(self) -> None:
@@ -130,28 +152,39 @@ class RunsScreen(Screen):
             return
         self.app.push_screen(RunScreen.live(cfg, partial(self.app.trainer, resume=run.path), self.app.clock))
 
-    def action_lab(self, command: str) -> None:
-        """`lab eval RUN` or `lab export RUN` on the run under the cursor, in the background; its last line
-        is shown when it ends."""
+    def action_evaluate(self) -> None:
+        """Evaluate the run under the cursor on its test split in the background (J shows the output)."""
+        run = self.query_one(RunsTable).current()
+        if run is not None:
+            self._start_job(Job("eval", run.path))
+
+    def action_export(self) -> None:
+        """Export the run under the cursor in a format asked for, in the background."""
+        from engine.artifacts.export import FORMATS
+
+        from .choose import ChooseScreen
         run = self.query_one(RunsTable).current()
         if run is None:
             return
-        self.notify(f"lab {command} {run.name}: started")
-        self._lab_worker(command, run.path)
+        what = {"onnx": "ONNX (.onnx)", "safetensors": "weights only (.safetensors)",
+                "torchscript": "TorchScript (.torchscript.pt)", "export": "torch.export (.pt2)"}
 
-    @work(thread=True, group="lab")
-    def _lab_worker(self, command: str, path) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # where `commands` lives, when run from a checkout
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-        try:
-            r = subprocess.run([sys.executable, "-m", "commands", command, str(path)], capture_output=True,
-                               text=True, timeout=3600, env=env, stdin=subprocess.DEVNULL)
-            ok, lines = r.returncode == 0, (r.stdout if r.returncode == 0 else r.stderr).strip().splitlines()
-            said = lines[-1] if lines else f"exit {r.returncode}"
-        except (OSError, subprocess.TimeoutExpired) as e:
-            ok, said = False, str(e)
-        self.app.call_from_thread(self.notify, f"lab {command} {path.name}: {said[:200]}",
-                                  severity="information" if ok else "error", timeout=15)
+        def answered(fmt: str | None) -> None:
+            if fmt:
+                self._start_job(Job(f"export {fmt}", run.path))
+        self.app.push_screen(ChooseScreen(f"Export {run.name} as:", [(f, what.get(f, f)) for f in FORMATS]),
+                             answered)
+
+    def _start_job(self, job: Job) -> None:
+        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end."""
+        import threading
+        jobs_of(self.app).append(job)
+        self.notify(f"{job.title}: started (J shows its output)")
+        threading.Thread(target=_job_thread, args=(job, self.app), name=f"lab {job.command}", daemon=True).start()
+
+    def action_jobs(self) -> None:
+        from .jobs import JobsScreen
+        self.app.push_screen(JobsScreen(jobs_of(self.app)))
 
     def action_delete(self) -> None:
         """Delete the run under the cursor after a yes; never a live run (one whose folder is locked)."""
@@ -189,10 +222,12 @@ class RunsScreen(Screen):
         self.action_open()
 
     def action_open(self) -> None:
+        """A past run as it ended; a running one followed live, as `w` does."""
         run = self.query_one(RunsTable).current()
         if run is not None:
             from .run import RunScreen
-            self.app.push_screen(RunScreen.view(run.path))
+            live = run.status == "running"
+            self.app.push_screen(RunScreen.watch(run.path) if live else RunScreen.view(run.path))
 
     def action_watch(self) -> None:
         run = self.query_one(RunsTable).current()
@@ -219,3 +254,13 @@ class RunsScreen(Screen):
             self.action_reload()
         elif len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+
+def _job_thread(job: Job, app) -> None:
+    """Do the job, then say how it went (on the app's thread)."""
+    run_job(job)
+    try:
+        app.call_from_thread(app.notify, f"{job.title}: {job.said[:200]}",
+                             severity="information" if job.state == "done" else "error", timeout=15)
+    except RuntimeError:
+        pass  # the app has ended meanwhile: nobody to tell

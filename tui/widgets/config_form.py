@@ -54,7 +54,8 @@ class ConfigForm(Vertical):
     def compose(self):
         with Grid(classes="form-grid", id="form-common"):
             yield from self._fields([s for s in self.fields if s.name in COMMON])
-        with Collapsible(title=f"more settings ({len(self.rare)}: data, model, optimisation, run)", collapsed=True,
+        with Collapsible(title=f"more settings ({len(self.rare)}: data, model, fine-tuning, optimisation, run, "
+                               "trackers)", collapsed=True,
                          id="form-more"):
             yield Grid(classes="form-grid", id="form-rare")
 

@@ -7,12 +7,35 @@ from engine.config import flag_value, settings
 from engine.runs import RunFolder
 
 
-def render_config(config: dict | None, extra: dict | None = None) -> Text:
-    """config.json's config (any dict: hostile files are shown, not trusted) as aligned lines."""
+POINT_ONLY = ("samples", "noise")  # options of the generated 2-D point sets (moons, circles, blobs)
+
+
+def inapplicable(config: dict) -> set[str]:
+    """The fields that do nothing for this run: point-set options on other data, and the model options that a
+    built-in model does not take (a plugin's or torchvision's model: not known, so none)."""
+    from engine.data.points import POINT_SETS
+    from engine.models.catalog import DEFAULTS
+    out = set() if config.get("dataset") in POINT_SETS else set(POINT_ONLY)
+    model = config.get("model")
+    if isinstance(model, str) and model in DEFAULTS:
+        model_fields = {s.name for s in settings() if s.group == "model" and s.name in MODEL_OPTIONS}
+        out |= model_fields - set(DEFAULTS[model]) - {"init"}
+    return out
+
+
+# the model-shaping options (engine.models.registry.MODEL_OPTIONS, which imports torch to be read)
+MODEL_OPTIONS = ("hidden", "channels", "layers_per_block", "pool_every", "activation", "dropout", "batchnorm",
+                 "bottleneck", "init")
+
+
+def render_config(config: dict | None, extra: dict | None = None, missing: str | None = None) -> Text:
+    """config.json's config (any dict: hostile files are shown, not trusted) as aligned lines; the fields
+    that do nothing for this run are left out unless set. `missing`: what to say when there is no config."""
     if not isinstance(config, dict) or not config:
-        return Text(f"no {RunFolder.CONFIG}")
+        return Text(missing or f"no {RunFolder.CONFIG}")
     defaults = {s.name: s.default for s in settings()}
-    keys = [k for k in config if k != "extra"]
+    idle = inapplicable(config)
+    keys = [k for k in config if k != "extra" and not (k in idle and config[k] == defaults.get(k))]
     changed = [k for k in keys if k in defaults and config[k] != defaults[k]]
     rest = [k for k in keys if k not in changed]
     width = min(max((len(flag_name(k)) for k in keys), default=8), 22)
@@ -38,9 +61,11 @@ def flag(key, value, config: dict | None = None) -> str:
 
 
 def _value(key, value, config: dict | None) -> str:
-    """The value after the flag, as engine.config.flag_value writes it (lab compare and sweep do the same)."""
+    """The value after the flag, as engine.config.flag_value writes it (lab compare and sweep do the same); an
+    unset field whose placeholder is a hint for the form ('HDF5 file (optional)') is simply 'none'."""
     model = (config or {}).get("model")
-    return flag_value(str(key), value, config if isinstance(model, str) else None)  # a hostile file's model
+    text = flag_value(str(key), value, config if isinstance(model, str) else None)  # a hostile file's model
+    return "none" if value is None and text.endswith("(optional)") else text
 
 
 def _short(key, v, config: dict | None = None) -> str:
@@ -55,8 +80,8 @@ class ConfigPanel(Static):
     _visible = False
     _pending: tuple | None = None
 
-    def show(self, config: dict | None, extra: dict | None = None) -> None:
-        self._pending = (config, extra)
+    def show(self, config: dict | None, extra: dict | None = None, missing: str | None = None) -> None:
+        self._pending = (config, extra, missing)
         if self._visible:
             self._draw()
 

@@ -14,7 +14,10 @@ from textual_plotext import PlotextPlot
 from engine.runs import smooth  # the same curves as `lab compare --smooth`
 
 MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
-COLORS = ["cyan", "magenta", "green", "yellow", "blue", "red", "white"]
+# ten colours that stay apart as drawn (RGB, not names: a terminal's palette maps some names onto one colour)
+COLORS = [(86, 180, 233), (230, 159, 0), (0, 200, 140), (240, 228, 66), (204, 121, 255), (255, 90, 90),
+          (170, 170, 170), (255, 160, 200), (150, 110, 60), (90, 120, 255)]
+TRAIN_MARKER = "."  # a compared run's training curve, in its colour
 SMOOTHING = (0.0, 0.6, 0.9)
 # what the second chart of a run can show (v cycles): per-epoch accuracy, learning rate, or the batch losses
 CHOICES = {"acc": "accuracy", "lr": "learning rate", "batch": "batch loss"}
@@ -40,6 +43,7 @@ class CurvePlot(PlotextPlot):
         self.log_y = False
         self.smoothing = 0.0
         self.legend_in_title = True
+        self.styles_of: dict[str, tuple[str, str]] = {}  # (marker, colour) by label, where the caller chose
         self.theme = "clear"  # the terminal's own background and text colours, not a painted block
 
     def on_mount(self) -> None:
@@ -76,11 +80,12 @@ class CurvePlot(PlotextPlot):
         self.draw()
 
     def style_of(self, i: int) -> tuple[str, str]:
-        """(marker, colour) of the i-th series."""
-        return MARKERS[i % len(MARKERS)], COLORS[i % len(COLORS)]
+        """(marker, colour) of the i-th series: the caller's for its label, else the i-th of each list."""
+        label = list(self.series)[i] if i < len(self.series) else None
+        return self.styles_of.get(label) or run_style(i)
 
     def legend(self) -> str:
-        return "  ".join(f"{_glyph(self.style_of(i)[0])} {label}" for i, label in enumerate(self.series))
+        return "  ".join(f"{glyph(self.style_of(i)[0])} {label}" for i, label in enumerate(self.series))
 
     def heading(self) -> str:
         """Title, mode and legend, shortened step by step to fit the width (a longer one was not drawn)."""
@@ -111,7 +116,8 @@ class CurvePlot(PlotextPlot):
             pts = [(a, b) for a, b in zip(x, ys) if b == b and (b > 0 or not self.log_y)]
             if pts:
                 marker, color = self.style_of(i)
-                plt.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=color)
+                rgb = tuple(int(color[k:k + 2], 16) for k in (1, 3, 5))  # plotext takes RGB as a tuple
+                plt.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, color=rgb)
                 xs_all += [p[0] for p in pts]
         if xs_all:
             plt.xticks(epoch_ticks([math.floor(v) for v in xs_all]))
@@ -128,8 +134,15 @@ def _num(v) -> float:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else float("nan")
 
 
-def _glyph(marker: str) -> str:
+def glyph(marker: str) -> str:
+    """How a marker looks in a legend."""
     return "⠿" if marker == "braille" else marker
+
+
+def run_style(i: int) -> tuple[str, str]:
+    """(marker, colour) of the i-th run or series; the colour as Rich writes it ('#56b4e9')."""
+    r, g, b = COLORS[i % len(COLORS)]
+    return MARKERS[i % len(MARKERS)], f"#{r:02x}{g:02x}{b:02x}"
 
 
 class CurveKeys:

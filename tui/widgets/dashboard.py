@@ -8,13 +8,13 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
 from engine.runs import number
 
 from .. import messages as m
-from ..phase import BUSY, LOADING, TESTING, VALIDATING, Rate, folder_phase, next_phase
+from ..phase import BUSY, LOADING, TESTING, VALIDATING, Pace, Rate, folder_phase, next_phase
 from .boundary_view import BoundaryView
 from .config_panel import ConfigPanel
 from .confusion_view import ConfusionView
@@ -42,8 +42,9 @@ class Dashboard(Vertical):
         self.batches: list[tuple[float, float]] = []  # (fractional epoch, batch loss) for the batch-loss chart
         self.device, self.params, self.epochs = "-", 0, 0
         self.since: float | None = None  # when the clock of a running run started (None: sum of epoch times)
+        self.elapsed: float | None = None  # the clock's last reading while running: it stops there at the end
         self.batch_loss = None
-        self.step = (0, 0)  # (step, steps) within the current epoch, for the ETA before an epoch has ended
+        self.pace = Pace()  # the epoch in progress and the time a batch takes: the epoch counter and the ETA
         self.rate = Rate()
         self._ticker = None
         self._last_progress = float("-inf")
@@ -59,11 +60,13 @@ class Dashboard(Vertical):
                 yield CurvePlot("loss", "loss", id="loss-plot")
                 yield CurvePlot("acc", "accuracy", id="acc-plot")
             with TabPane("3 Confusion", id="confusion"):
-                yield ConfusionView("no confusion matrix yet", id="confusion-view")
+                with VerticalScroll(id="confusion-scroll"):  # many classes: more rows than the screen
+                    yield ConfusionView("no confusion matrix yet", id="confusion-view")
             with TabPane("4 Boundary", id="boundary"):
                 yield BoundaryView("", id="boundary-view")
             with TabPane("5 Config", id="config"):
-                yield ConfigPanel("", id="config-view")
+                with VerticalScroll(id="config-scroll"):  # ~50 settings: arrows, page keys and the wheel move it
+                    yield ConfigPanel("", id="config-view")
         yield Static("", id="run-message")
 
     def on_mount(self) -> None:
@@ -93,7 +96,12 @@ class Dashboard(Vertical):
         self._track_phase(e)
         self.run_dir, self.facts, self.state = Path(e.run_dir), e.dataset, "running"
         self.device, self.params, self.epochs = e.device, e.n_params, e.config["epochs"]
-        self.since = self.clock()
+        self.batch_size = e.config.get("batch_size") or self.batch_size
+        self.pace.move(e.start_epoch, e.start_step, 0, self._active())
+        if e.rows:  # a resumed or extended run: its whole history, not only the epochs trained from here
+            self.rows = [dict(r) for r in e.rows]
+            self.query_one(EpochTable).set_rows(self.rows)
+            self.update_curves()
         self.query_one(ConfigPanel).show(e.config, {"precision": e.precision, "threads": e.threads,
                                                     "run folder": e.run_dir})
         self.screen.sub_title = f"{e.run_dir}"
@@ -103,7 +111,7 @@ class Dashboard(Vertical):
         e = message.event
         self._track_phase(e)
         self.rate.update(e.epoch, e.step, self.batch_size, self.clock())
-        self.step = (e.step, e.steps)
+        self.pace.move(e.epoch, e.step, e.steps, self._active())
         self.batches = self.batches[-MAX_BATCHES + 1:] + [(e.epoch - 1 + e.step / max(e.steps, 1), e.loss)]
         self.batch_loss, self._last_progress = e.loss, self.clock()
         self.query_one("#progress", ProgressBar).update(total=e.steps, progress=e.step)
@@ -168,7 +176,10 @@ class Dashboard(Vertical):
     def show_folder(self, info, boundary) -> None:
         """Everything a run folder holds now (a RunInfo read by the folder source)."""
         self.facts, self.epochs, self.device, self.params = info.data, info.epochs, info.device, info.params
-        self.query_one(ConfigPanel).show(info.config)
+        from engine.runs import RunFolder
+        config = RunFolder(info.path).config
+        self.query_one(ConfigPanel).show(info.config, missing=f"{config.name} is unreadable: damaged, or not lab's"
+                                         if config.exists() else None)
         if self.past:
             self.state = info.status
         if info.rows != self.rows:
@@ -193,17 +204,23 @@ class Dashboard(Vertical):
             self.notify(f"the run is {status}", severity="warning" if status == "dead" else "information")
             if status == "dead":
                 self._say(Text.assemble(("dead:", "bold red"), " its process is gone without a word; "
-                                                               "`lab train --resume RUN` continues it"))
+                                        f"`lab train --resume {self.run_dir}` (or r in the runs browser) "
+                                        "continues it"))
         self.state = status
         p = info.progress if isinstance(info.progress, dict) else {}
         self.phase = folder_phase(p, self.rows, self.epochs) if status == "running" else ""
         started = number(p.get("started"), 0, self.clock())
         self.since = started if status == "running" else None
         bar = self.query_one("#progress", ProgressBar)
-        steps = number(p.get("steps"), 1, 1e9)
-        if status == "running" and steps and self.phase not in (VALIDATING, TESTING):
-            bar.update(total=steps, progress=number(p.get("step"), 0, steps, 0))
+        if status == "running":  # the bar shows the epoch's batches until the run ends, never the run's
+            epoch = int(number(p.get("epoch"), 0, 1e9, 0))
+            done = int(number(self.rows[-1].get("epoch"), 0, 1e9, 0)) if self.rows else 0
+            self.pace.move(epoch, int(number(p.get("step"), 0, 1e12, 0)), int(number(p.get("steps"), 1, 1e12, 0)),
+                           self.clock(), done)
             self.batch_loss = number(p.get("loss"))
+            if self.pace.steps:
+                full = self.phase in (VALIDATING, TESTING)
+                bar.update(total=self.pace.steps, progress=self.pace.steps if full else self.pace.step)
         elif self.epochs:
             bar.update(total=self.epochs, progress=min(len(self.rows), self.epochs))
 
@@ -249,23 +266,18 @@ class Dashboard(Vertical):
         word = ("paused" if paused else self.phase or self.state) if running else self.state
         if self.past:
             word = f"{self.state} (past run)"
-        elapsed = sum(number(r.get("seconds"), 0, 1e9, 0) for r in self.rows)
-        if running and self.since is not None:
-            elapsed = self.clock() - self.since - (self.control.paused_seconds if self.control else 0.0)
+        if running and self.since is not None:  # wall-clock time, pauses included: it never goes back
+            self.elapsed = max(self.clock() - self.since, self.elapsed or 0.0)
+        elapsed = self.elapsed if self.elapsed is not None else sum(number(r.get("seconds"), 0, 1e9, 0)
+                                                                    for r in self.rows)
         loss = f"batch loss {self.batch_loss:.4f}" if running and isinstance(self.batch_loss, float) else ""
         rate = self.rate.per_second if running and self.phase == "training" else None
-        self.query_one(StatusLine).set_status(word, self.device, self.params,
-                                              self.rows[-1]["epoch"] if self.rows else 0, self.epochs, elapsed,
-                                              self._eta() if running else None, loss, rate)
+        done = number(self.rows[-1].get("epoch"), 0, 1e9, 0) if self.rows else 0
+        epoch = max(self.pace.epoch, done) if running else done  # the epoch in progress, as `lab train` counts
+        eta = self.pace.eta(self.epochs, self.rows) if running and self.phase != TESTING else None
+        self.query_one(StatusLine).set_status(word, self.device, self.params, int(epoch), self.epochs, elapsed,
+                                              eta, loss, rate)
 
-    def _eta(self) -> float | None:
-        """Time left: the mean epoch so far times the epochs left; before the first epoch ends, from the rate."""
-        if not self.epochs:
-            return None
-        if self.rows:
-            per_epoch = sum(r["seconds"] for r in self.rows) / len(self.rows)
-            return per_epoch * max(self.epochs - self.rows[-1]["epoch"], 0)
-        step, steps = self.step
-        if self.rate.per_second and steps and self.batch_size:
-            return (steps * self.epochs - step) * self.batch_size / self.rate.per_second
-        return None
+    def _active(self) -> float:
+        """The clock less the time spent paused: what the pace of a run is measured in."""
+        return self.clock() - (self.control.paused_seconds if self.control else 0.0)

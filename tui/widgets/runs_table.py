@@ -1,19 +1,31 @@
-"""The list of past runs, the runs of a sweep grouped under it: name, data, model, epochs, accuracy, status."""
+"""The list of past runs, the runs of a sweep grouped under it: name, data, model, epochs, accuracy, status,
+when each began and how long it trained."""
+
+import time
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.widgets import DataTable
 
-from engine.runs import RunFolder, RunInfo
+from engine.runs import RunFolder, RunInfo, number
+
+from .status_line import _hms
 
 # (key, heading) in the order shown
 COLUMNS = (("mark", ""), ("run", "run"), ("status", "status"), ("best", "best val"), ("test", "test"),
-           ("epochs", "epochs"), ("model", "model"), ("data", "data"))
+           ("epochs", "epochs"), ("model", "model"), ("data", "data"), ("created", "created"),
+           ("duration", "time"))
 # first kept longest: where the terminal is too narrow the last ones are dropped whole, never cut off-screen
-PRIORITY = ("run", "status", "mark", "best", "epochs", "test", "model", "data")
+PRIORITY = ("run", "status", "mark", "best", "epochs", "test", "model", "data", "created", "duration")
+# a status at a glance, in colours that also read at 16 colours
+STATUS_STYLE = {"running": "bold green", "completed": "green", "early-stopped": "green", "interrupted": "yellow",
+                "cancelled": "yellow", "stopped?": "yellow", "dead": "bold red", "failed": "bold red",
+                "diverged": "bold red"}
 PADDING = 2  # a DataTable cell's padding, both sides
 NAME_WIDTH = 26  # a longer run name is shortened in the middle (the date at its end tells runs apart)
-SORTS = {"newest": None, "name": lambda r: r.name, "best val": lambda r: -(r.best_val_acc or -1.0),
+SORTS = {"newest": lambda r: -r.created, "name": lambda r: r.name, "best val": lambda r: -(r.best_val_acc or -1.0),
          "status": lambda r: r.status}
 
 
@@ -33,9 +45,25 @@ def fit_columns(widths: dict[str, int], available: int) -> list[str]:
     return [k for k, _ in COLUMNS if k in keep]
 
 
+def _created(r: RunInfo) -> str:
+    return time.strftime("%m-%d %H:%M", time.localtime(r.created)) if r.created > 0 else "-"
+
+
+def _duration(r: RunInfo) -> str:
+    """The time the run trained: its epochs' seconds; a running run's clock since it started."""
+    p = r.progress if isinstance(r.progress, dict) else {}
+    started = number(p.get("started"), 0, time.time())
+    if r.status == "running" and started:
+        return _hms(time.time() - started)
+    return _hms(r.seconds) if r.rows else "-"
+
+
 class RunsTable(DataTable):
     """Rows keyed by run path (a sweep's header row by 'sweep:' + its path); space marks runs to compare,
     and on a sweep's row marks all of its runs."""
+
+    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False),
+                Binding("home,g", "scroll_top", show=False), Binding("end,G", "scroll_bottom", show=False)]
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -53,7 +81,7 @@ class RunsTable(DataTable):
             if here is not None and here in self.rows:
                 self.move_cursor(row=self.get_row_index(here), animate=False)
 
-    def set_runs(self, runs: list[RunInfo], query: str = "", sort: str = "newest") -> None:
+    def set_runs(self, runs: list[RunInfo], query: str = "", sort: str = "newest", reverse: bool = False) -> None:
         """Show `runs` whose name, data, model or status contain `query`, in `sort` order; the cursor stays
         on the run it was on."""
         here = self.current_key()
@@ -62,12 +90,21 @@ class RunsTable(DataTable):
         if query:
             q = query.lower()
             runs = [r for r in runs if q in f"{r.name} {r.source} {r.config.get('model', '')} {r.status}".lower()]
-        if SORTS.get(sort):
-            runs = sorted(runs, key=SORTS[sort])
+        runs = sorted(runs, key=SORTS.get(sort, SORTS["newest"]), reverse=reverse)
+        before = [key for key, _ in self.lines], self._widths() if self.lines else None
         self._fill(runs)
+        if before == ([key for key, _ in self.lines], self._widths()) and self._fit() == self.shown:
+            self._update_cells()  # the same rows: a refresh changes cells, not the cursor or the scroll
+            return
         self._draw()
         if here is not None and here in self.rows:
             self.move_cursor(row=self.get_row_index(here), animate=False)
+
+    def _update_cells(self) -> None:
+        for key, cells in self.lines:
+            for k in self.shown:
+                if self.get_cell(key, k) != cells.get(k, ""):
+                    self.update_cell(key, k, cells.get(k, ""))
 
     def _fill(self, runs: list[RunInfo]) -> None:
         self.infos = {str(r.path): r for r in runs}
@@ -89,13 +126,15 @@ class RunsTable(DataTable):
                 r = self.infos[key]
                 done = r.rows[-1]["epoch"] if r.rows else 0
                 name = f"  {r.path.name}" if members != [group] else r.name
-                self.lines.append((key, {"mark": self._mark(key), "run": _short(name), "status": r.status,
+                status = Text(r.status, style=STATUS_STYLE.get(r.status, ""))
+                self.lines.append((key, {"mark": self._mark(key), "run": _short(name), "status": status,
                                          "best": _pct(r.best_val_acc), "test": _pct(r.test_acc),
                                          "epochs": f"{done}/{r.epochs}", "model": str(r.config.get("model", "?"))[:12],
-                                         "data": r.source[:12]}))
+                                         "data": r.source[:12], "created": _created(r), "duration": _duration(r)}))
 
     def _widths(self) -> dict[str, int]:
-        return {k: max([cell_len(h)] + [cell_len(cells.get(k, "")) for _, cells in self.lines]) for k, h in COLUMNS}
+        return {k: max([cell_len(h)] + [cell_len(str(cells.get(k, ""))) for _, cells in self.lines])
+                for k, h in COLUMNS}
 
     def _fit(self) -> list[str]:
         """The columns that fit the width now (all of them before the first layout)."""
