@@ -51,6 +51,26 @@ def env_from_slurm(env=os.environ) -> dict:
             "MASTER_PORT": env.get("MASTER_PORT", str(20000 + job % 20000))}
 
 
+def per_process_batch(global_batch: int, world: int) -> int:
+    """Each process's share of the run's global batch; a count that does not divide it is a ConfigError."""
+    if global_batch % world:
+        raise ConfigError(f"--batch-size {global_batch}: the global batch must split evenly among the {world} "
+                          f"processes; use a multiple of {world} (e.g. {max(world, global_batch // world * world)})")
+    return global_batch // world
+
+
+def checkpoint_world(state: dict) -> int:
+    """How many processes trained up to a checkpoint: recorded since the batch became global; before, each
+    rank's RNG state was (one per process, none for a single process)."""
+    return int(state.get("world_size") or len(state.get("rank_rng") or [None]))
+
+
+def processes_note(world: int, global_batch: int, before: int | None = None) -> str:
+    """The first line's word on the processes: '2 processes x batch 32 (global 64)', and a change on resume."""
+    text = f"{world} process{'es' if world > 1 else ''} x batch {global_batch // world} (global {global_batch})"
+    return text + (f", the run trained on {before} until now" if before and before != world else "")
+
+
 class Distributed:
     """Rank facts and the few collectives the trainer needs; every method works with one process too.
 
