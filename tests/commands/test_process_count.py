@@ -18,7 +18,7 @@ from tests.helpers import ROOT, lab_cmd, lab_env
 # fp32: bf16 rounds a batch's gradient differently from its halves' mean; 720 training samples split evenly
 # among 1, 2 and 4 processes (the last batch of 16 too)
 BASE = ["--subset", "800", "--batch-size", "64", "--precision", "fp32", "--threads", "1", "--hidden", "32"]
-STOPPER = Path(__file__).with_name("stopping_lab.py")
+FAULTY = Path(__file__).with_name("faulty_lab.py")
 
 
 def torchrun(n: int, *args, script=None, cwd, extra=()) -> subprocess.CompletedProcess:
@@ -52,7 +52,7 @@ def test_a_two_process_run_resumed_mid_epoch_on_one_or_four_processes_matches_th
     assert straight.returncode == 0, straight.stderr[-2000:]
     assert "2 processes x batch 32 (global 64)" in straight.stdout.splitlines()[0]
     # 12 batches an epoch (720 / 64): stopped before batch 17, i.e. 4 batches into epoch 2
-    part = torchrun(2, 17, "--epochs", "3", "--name", "part", *BASE, script=STOPPER, cwd=tmp_path)
+    part = torchrun(2, "stop", 17, "--epochs", "3", "--name", "part", *BASE, script=FAULTY, cwd=tmp_path)
     assert part.returncode == 0, part.stderr[-2000:]
     state = load_checkpoint(runs / "part" / "last.pt")
     assert (state["epoch"], state["epoch_step"], state["world_size"]) == (1, 4, 2)
@@ -75,3 +75,45 @@ def test_a_global_batch_that_the_processes_cannot_share_is_one_clear_error(tmp_p
     assert r.returncode != 0
     assert "error: --batch-size 30: the global batch must split evenly among the 4 processes" in r.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def one_process(name: str, cwd: Path, *args) -> Path:
+    r = subprocess.run(lab_cmd("train", "--epochs", "3", "--name", name, *BASE, *args), cwd=cwd, capture_output=True,
+                       text=True, timeout=300, env=lab_env(OMP_NUM_THREADS="1"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    return cwd / "runs" / name
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_epoch_restarts_the_group_which_resumes_the_same_run(tmp_path):
+    # rank 1 dies by SIGKILL before batch 17 (epoch 2, batch 5) on the first try; torchrun stops rank 0 and
+    # starts both again, and --resume auto continues the run from its last checkpoint (epoch 1's end)
+    r = torchrun(2, "kill", 17, "--epochs", "3", "--name", "job", "--resume", "auto", *BASE, script=FAULTY,
+                 cwd=tmp_path, extra=["--max-restarts", "2"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "exitcode: -9" in r.stderr or "Signal 9" in r.stderr or "SIGKILL" in r.stderr, r.stderr[-3000:]
+    runs = tmp_path / "runs"
+    assert [p.name for p in runs.iterdir()] == ["job"]
+    config = json.loads((runs / "job" / "config.json").read_text())
+    assert [(x["epoch"], x["step"]) for x in config["resumes"]] == [(1, 0)]
+    assert json.loads((runs / "job" / "results.json").read_text())["status"] == "completed"
+    assert_same_results(one_process("one", tmp_path), runs / "job")  # epochs 1, 2, 3, each once
+
+
+@pytest.mark.slow
+def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path):
+    import socket
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    nodes = [subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(rank),
+         "--nproc-per-node", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"localhost:{port}", "--rdzv-id",
+         "two", "-m", "commands", "train", "--epochs", "3", "--name", "two", *BASE],
+        cwd=tmp_path, env=lab_env(OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for rank in (0, 1)]
+    outs = [p.communicate(timeout=300) for p in nodes]
+    assert [p.returncode for p in nodes] == [0, 0], outs[0][1][-2000:] + outs[1][1][-2000:]
+    first = next(out for out, _ in outs if out).splitlines()[0]  # rank 0 prints, on whichever node it is
+    assert "2 processes x batch 32 (global 64)" in first
+    assert_same_results(one_process("one", tmp_path), tmp_path / "runs" / "two")
