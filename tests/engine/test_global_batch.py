@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine import train
-from engine.errors import ConfigError
+from engine.errors import CheckpointError, ConfigError
 from engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.distributed import per_process_batch
 from engine.training.events import RunStarted
@@ -60,4 +60,12 @@ def test_a_streamed_run_stopped_mid_epoch_resumes_only_on_as_many_processes(tmp_
     rewrite(last, world_size=2)  # each of 2 ranks read its own stretch of the epoch's order
     c, run_dir = resume_config(stopped.run_dir, runs_dir=str(tmp_path / "runs"))
     with pytest.raises(ConfigError, match=r"stopped mid-epoch on 2 process\(es\), each reading its own stretch"):
+        train(c, resume=run_dir)
+
+
+def test_a_world_size_that_is_no_count_is_one_line_naming_the_checkpoint(tmp_path):
+    run_dir = train(cfg(tmp_path, epochs=1, name="w")).run_dir
+    rewrite(f"{run_dir}/last.pt", world_size="two")
+    c, run_dir = resume_config(run_dir, runs_dir=str(tmp_path / "runs"), epochs=2)
+    with pytest.raises(CheckpointError, match=r"last\.pt: world_size: expected an integer >= 0, got 'two'$"):
         train(c, resume=run_dir)
