@@ -8,9 +8,27 @@ import re
 import torch
 import torch.distributed as torch_dist
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, LabError
 
 STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
+# what gloo and NCCL say when another process of the group is gone (killed, its node lost)
+PEER_GONE = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "communicator was aborted",
+             "remote process exited")
+
+
+class PeerLost(LabError):
+    """Another process of a multi-process run ended mid-run: an expected failure (torchrun restarts the group),
+    told in one line rather than a traceback."""
+
+
+def peer_lost(error: BaseException, rank: int) -> PeerLost | None:
+    """The PeerLost that a collective's error means, else None (a bug stays a traceback)."""
+    text = str(error)
+    gone = next((g for g in PEER_GONE if g.lower() in text.lower()), None)
+    if not isinstance(error, RuntimeError) or gone is None:
+        return None
+    return PeerLost(f"rank {rank}: another process of this run has ended ({gone}); the last checkpoint is kept: "
+                    f"torchrun --max-restarts restarts the group, or --resume continues the run")
 
 
 def slurm_hosts(nodelist: str) -> list[str]:
@@ -159,5 +177,8 @@ class Distributed:
         if self.active and torch_dist.is_initialized():
             try:
                 torch_dist.barrier()
+            except RuntimeError as e:  # a process gone: the error that brought us here is the one to tell
+                if peer_lost(e, self.rank) is None:
+                    raise
             finally:
                 torch_dist.destroy_process_group()

@@ -21,7 +21,8 @@ from engine.models import create_model, model_options
 from engine.training.finetune import load_initial_weights, set_frozen
 from engine.trackers import check_strict, check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
-from engine.training.distributed import Distributed, checkpoint_world, per_process_batch, processes_note
+from engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
+                                         processes_note)
 from engine.training.events import History, PhaseChanged, RunEnded
 from engine.training.loop import TrainLoop, stop_status
 from engine.training.state_check import check_resume_state, check_run_files
@@ -144,7 +145,14 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings
-        return check_strict(cfg, loop.trackers, run_dir, loop.run())
+        try:
+            history = loop.run()
+        except RuntimeError as e:
+            lost = peer_lost(e, dist.rank) if dist.active else None
+            if lost is None:
+                raise
+            raise lost from None
+        return check_strict(cfg, loop.trackers, run_dir, history)
     except BaseException:
         if run_dir is not None and resume is None and dist.is_main:
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell

@@ -3,14 +3,12 @@ multi-process job survives its failures: torchrun restarts, two nodes on one mac
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from engine.runs.checkpoint import load_checkpoint
 from tests.helpers import ROOT, lab_cmd, lab_env
@@ -25,7 +23,21 @@ def torchrun(n: int, *args, script=None, cwd, extra=()) -> subprocess.CompletedP
     target = [str(script)] if script else ["-m", "commands"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(n), *extra,
            *target, *map(str, args)]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=lab_env(OMP_NUM_THREADS="1"))
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=lab_env(OMP_NUM_THREADS="1"))
+    return finish(p, cmd)
+
+
+def finish(p: subprocess.Popen, cmd, timeout=300) -> subprocess.CompletedProcess:
+    """Wait for torchrun; past the timeout, SIGTERM: torchrun stops its workers (each in its own session, out of
+    reach of a kill of torchrun alone), SIGKILLing the ones that do not end."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.terminate()
+        out, err = p.communicate(timeout=120)
+        pytest.fail(f"torchrun ran past {timeout}s: {err[-3000:]}")
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def rows(run_dir: Path) -> list[dict]:
@@ -92,6 +104,8 @@ def test_a_worker_killed_mid_epoch_restarts_the_group_which_resumes_the_same_run
                  cwd=tmp_path, extra=["--max-restarts", "2"])
     assert r.returncode == 0, r.stderr[-3000:]
     assert "exitcode: -9" in r.stderr or "Signal 9" in r.stderr or "SIGKILL" in r.stderr, r.stderr[-3000:]
+    # the rank that outlived it says so in one line, not a traceback
+    assert "error: rank 0: another process of this run has ended" in r.stderr and "Traceback" not in r.stderr
     runs = tmp_path / "runs"
     assert [p.name for p in runs.iterdir()] == ["job"]
     config = json.loads((runs / "job" / "config.json").read_text())
@@ -112,8 +126,8 @@ def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path
          "two", "-m", "commands", "train", "--epochs", "3", "--name", "two", *BASE],
         cwd=tmp_path, env=lab_env(OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for rank in (0, 1)]
-    outs = [p.communicate(timeout=300) for p in nodes]
-    assert [p.returncode for p in nodes] == [0, 0], outs[0][1][-2000:] + outs[1][1][-2000:]
-    first = next(out for out, _ in outs if out).splitlines()[0]  # rank 0 prints, on whichever node it is
+    done = [finish(p, p.args) for p in nodes]
+    assert [r.returncode for r in done] == [0, 0], done[0].stderr[-2000:] + done[1].stderr[-2000:]
+    first = next(r.stdout for r in done if r.stdout).splitlines()[0]  # rank 0 prints, on whichever node it is
     assert "2 processes x batch 32 (global 64)" in first
     assert_same_results(one_process("one", tmp_path), tmp_path / "runs" / "two")

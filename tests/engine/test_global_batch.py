@@ -1,6 +1,6 @@
-"""--batch-size is the run's global batch, shared among the processes; checkpoints from before it was (per
-process, no world_size) resume with the global batch they trained with. The multi-process runs themselves
-are in tests/commands/test_process_count.py."""
+"""Process counts: --batch-size is the run's global batch, shared among the processes; checkpoints from before
+it was (per process, no world_size) resume with the global batch they trained with; a lost process is one
+line. The multi-process runs themselves are in tests/commands/test_process_count.py."""
 
 import json
 from functools import partial
@@ -69,3 +69,13 @@ def test_a_world_size_that_is_no_count_is_one_line_naming_the_checkpoint(tmp_pat
     c, run_dir = resume_config(run_dir, runs_dir=str(tmp_path / "runs"), epochs=2)
     with pytest.raises(CheckpointError, match=r"last\.pt: world_size: expected an integer >= 0, got 'two'$"):
         train(c, resume=run_dir)
+
+
+def test_a_collective_that_lost_its_peer_is_one_line_and_a_bug_stays_a_traceback():
+    from engine.training.distributed import PeerLost, peer_lost
+    gone = RuntimeError("[../gloo/transport/tcp/pair.cc:545] Read error [127.0.0.1]:9104: Connection reset by peer")
+    lost = peer_lost(gone, 1)
+    assert isinstance(lost, PeerLost) and str(lost).startswith("rank 1: another process of this run has ended "
+                                                               "(Connection reset by peer)")
+    assert peer_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied"), 0) is None
+    assert peer_lost(ValueError("Connection reset by peer"), 0) is None
