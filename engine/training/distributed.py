@@ -89,6 +89,21 @@ def processes_note(world: int, global_batch: int, before: int | None = None) -> 
     return text + (f", the run trained on {before} until now" if before and before != world else "")
 
 
+def restart_store(world: int, env=os.environ):
+    """The store of a torchrun group that restarted, with keys of this try only, else None (the default).
+
+    torchrun keeps one store across its restarts (TORCHELASTIC_USE_AGENT_STORE) and adds no prefix per
+    try: the new group could read the addresses of the dead one and wait on them (seen: gloo hanging in
+    connectFullMesh, or refusing the connection, about one restart in four)."""
+    attempt = env_int("TORCHELASTIC_RESTART_COUNT", 0, env)
+    if not attempt or env.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return None
+    from datetime import timedelta
+    store = torch_dist.TCPStore(env["MASTER_ADDR"], env_int("MASTER_PORT", 0, env), world, is_master=False,
+                                timeout=timedelta(minutes=30))
+    return torch_dist.PrefixStore(f"lab/try_{attempt}", store)
+
+
 class Distributed:
     """Rank facts and the few collectives the trainer needs; every method works with one process too.
 
@@ -109,7 +124,10 @@ class Distributed:
                 self.device = torch.device("cuda", self.local_rank)
                 torch.cuda.set_device(self.device)
             if not torch_dist.is_initialized():
-                torch_dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+                backend = "nccl" if self.device.type == "cuda" else "gloo"
+                store = restart_store(self.world)
+                torch_dist.init_process_group(backend, **({"store": store, "rank": self.rank,
+                                                           "world_size": self.world} if store else {}))
 
     @property
     def is_main(self) -> bool:
