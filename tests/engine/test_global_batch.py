@@ -79,3 +79,20 @@ def test_a_collective_that_lost_its_peer_is_one_line_and_a_bug_stays_a_traceback
                                                                "(Connection reset by peer)")
     assert peer_lost(RuntimeError("mat1 and mat2 shapes cannot be multiplied"), 0) is None
     assert peer_lost(ValueError("Connection reset by peer"), 0) is None
+
+
+def test_a_restarted_torchrun_group_meets_in_keys_of_its_own_try():
+    # torchrun keeps one store across restarts: keys the dead group left must not be read by the new one
+    from datetime import timedelta
+    import torch.distributed as torch_dist
+    from engine.training.distributed import restart_store
+    server = torch_dist.TCPStore("127.0.0.1", 0, 1, is_master=True, timeout=timedelta(seconds=10))
+    env = {"TORCHELASTIC_RESTART_COUNT": "1", "TORCHELASTIC_USE_AGENT_STORE": "True", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": str(server.port)}
+    server.set("rank_1", "address of the dead try")
+    store = restart_store(2, env)
+    store.set("rank_1", "address of this try")
+    assert server.get("lab/try_1/rank_1") == b"address of this try"
+    assert server.get("rank_1") == b"address of the dead try"
+    assert restart_store(2, {**env, "TORCHELASTIC_RESTART_COUNT": "0"}) is None  # a first try: torch's own store
+    assert restart_store(2, {}) is None
