@@ -142,7 +142,7 @@ class TrainConfig:
                            kind="bool", group="data", resumable=True)
     allow_external_h5: bool = setting(False, "let --data follow HDF5 external links, external storage and "
                                       "virtual datasets into other files", kind="bool", group="data",
-                                      resumable=True, form=False)
+                                      resumable=True)
     # model: shaping fields default to None, so that each model's own defaults apply
     model: str = setting("mlp", "model (see `lab models`)", kind="choice", short="-m", choices=_model_names,
                          group="model")
@@ -206,7 +206,8 @@ class TrainConfig:
     ema: float | None = setting(None, "keep an exponential moving average of the weights with this decay, "
                                 "e.g. 0.999; it is what is evaluated and saved", kind="float", check=FRACTION,
                                 placeholder="off")
-    batch_size: int = setting(64, "batch size", kind="int", short="-b", check=AT_LEAST_1)
+    batch_size: int = setting(64, "batch size: the global batch, shared among the processes "
+                                 "under torchrun or srun", kind="int", short="-b", check=AT_LEAST_1)
     patience: int | None = setting(None, "stop after N epochs without improvement of --monitor", kind="int",
                                    check=AT_LEAST_1, resumable=True, placeholder="off", group="schedule")
     monitor: str = setting("val_acc", "the metric that picks best.pt and that --patience watches (val_acc ties: "

@@ -8,10 +8,28 @@ import re
 import torch
 import torch.distributed as torch_dist
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, LabError
 
-STOP_CODES = {None: 0, "cancelled": 1, "interrupted": 2}
+STOP_CODES = {None: 0, "cancelled": 1, "pruned": 2, "interrupted": 3}  # the ranks agree on the highest
 JOIN_SECONDS = 60.0  # how long the ranks wait for each other at the start (torch's own default: 30 minutes)
+# what gloo and NCCL say when another process of the group is gone (killed, its node lost)
+PEER_GONE = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "communicator was aborted",
+             "remote process exited")
+
+
+class PeerLost(LabError):
+    """Another process of a multi-process run ended mid-run: an expected failure (torchrun restarts the group),
+    told in one line rather than a traceback."""
+
+
+def peer_lost(error: BaseException, rank: int) -> PeerLost | None:
+    """The PeerLost that a collective's error means, else None (a bug stays a traceback)."""
+    text = str(error)
+    gone = next((g for g in PEER_GONE if g.lower() in text.lower()), None)
+    if not isinstance(error, RuntimeError) or gone is None:
+        return None
+    return PeerLost(f"rank {rank}: another process of this run has ended ({gone}); the last checkpoint is kept: "
+                    f"torchrun --max-restarts restarts the group, or --resume continues the run")
 
 
 def slurm_hosts(nodelist: str) -> list[str]:
@@ -77,6 +95,41 @@ def join(backend: str, rank: int, world: int) -> None:
     torch_dist.init_process_group(backend, store=store, rank=rank, world_size=world)
 
 
+def per_process_batch(global_batch: int, world: int) -> int:
+    """Each process's share of the run's global batch; a count that does not divide it is a ConfigError."""
+    if global_batch % world:
+        raise ConfigError(f"--batch-size {global_batch}: the global batch must split evenly among the {world} "
+                          f"processes; use a multiple of {world} (e.g. {max(world, global_batch // world * world)})")
+    return global_batch // world
+
+
+def checkpoint_world(state: dict) -> int:
+    """How many processes trained up to a checkpoint: recorded since the batch became global; before, each
+    rank's RNG state was (one per process, none for a single process)."""
+    return int(state.get("world_size") or len(state.get("rank_rng") or [None]))
+
+
+def processes_note(world: int, global_batch: int, before: int | None = None) -> str:
+    """The first line's word on the processes: '2 processes x batch 32 (global 64)', and a change on resume."""
+    text = f"{world} process{'es' if world > 1 else ''} x batch {global_batch // world} (global {global_batch})"
+    return text + (f", the run trained on {before} until now" if before and before != world else "")
+
+
+def restart_store(world: int, env=os.environ):
+    """The store of a torchrun group that restarted, with keys of this try only, else None (the default).
+
+    torchrun keeps one store across its restarts (TORCHELASTIC_USE_AGENT_STORE) and adds no prefix per
+    try: the new group could read the addresses of the dead one and wait on them (seen: gloo hanging in
+    connectFullMesh, or refusing the connection, about one restart in four)."""
+    attempt = env_int("TORCHELASTIC_RESTART_COUNT", 0, env)
+    if not attempt or env.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return None
+    from datetime import timedelta
+    store = torch_dist.TCPStore(env["MASTER_ADDR"], env_int("MASTER_PORT", 0, env), world, is_master=False,
+                                timeout=timedelta(minutes=30))
+    return torch_dist.PrefixStore(f"lab/try_{attempt}", store)
+
+
 class Distributed:
     """Rank facts and the few collectives the trainer needs; every method works with one process too.
 
@@ -97,7 +150,12 @@ class Distributed:
                 self.device = torch.device("cuda", self.local_rank)
                 torch.cuda.set_device(self.device)
             if not torch_dist.is_initialized():
-                join("nccl" if self.device.type == "cuda" else "gloo", self.rank, self.world)
+                backend = "nccl" if self.device.type == "cuda" else "gloo"
+                store = restart_store(self.world)
+                if store is not None:  # torchrun restarted the group: it meets in keys of this try only
+                    torch_dist.init_process_group(backend, store=store, rank=self.rank, world_size=self.world)
+                else:
+                    join(backend, self.rank, self.world)
 
     @property
     def is_main(self) -> bool:
@@ -165,5 +223,8 @@ class Distributed:
         if self.active and torch_dist.is_initialized():
             try:
                 torch_dist.barrier()
+            except RuntimeError as e:  # a process gone: the error that brought us here is the one to tell
+                if peer_lost(e, self.rank) is None:
+                    raise
             finally:
                 torch_dist.destroy_process_group()

@@ -22,7 +22,7 @@ from engine.training.finetune import set_frozen, trainable
 from engine.runtime.precision import autocast, resolve_precision
 from engine.runtime.timings import Timings
 from engine.training.augment import augment
-from engine.training.distributed import Distributed
+from engine.training.distributed import Distributed, checkpoint_world, per_process_batch
 from engine.training.ema import EMA
 from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
@@ -81,7 +81,10 @@ class TrainLoop:
         self.parts = StepParts.build(self.net, model, self.opt, cfg, self.precision, self.device)
         self.scaler = self.parts.scaler
         self.ema = EMA(model, cfg.ema) if cfg.ema else None
-        self.steps = steps_per_epoch(len(dist.shard(torch.arange(len(data.train)))), cfg.batch_size)
+        # --batch-size is the global batch: global batch s is the slice s of the epoch's order, shared
+        # among the processes, so an epoch's steps and samples do not depend on how many processes train
+        self.batch = per_process_batch(cfg.batch_size, dist.world)
+        self.steps = steps_per_epoch(len(dist.shard(torch.arange(len(data.train)))), self.batch)
         # the lrs come from this config (a resume's new --lr or --epochs included), not from the checkpoint
         self.schedule = Schedule(cfg, self.steps, [g["lr"] for g in self.opt.param_groups])
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -135,6 +138,8 @@ class TrainLoop:
         if state.get("epoch_step") is not None and state.get("epoch_perm") is not None:
             self.perm, self.position = self._checked_position(state, path)
             self.accum = EpochAccum.from_state(state["epoch_accum"], self.device)
+            if "world_size" in state and not self.dist.is_main:  # the saved sums are every rank's: rank 0 holds them
+                self.accum = EpochAccum.zeros(self.device)
         self.resumed = True
 
     def _ended(self) -> bool:
@@ -149,7 +154,10 @@ class TrainLoop:
         if not ok or not torch.equal(torch.sort(perm.long()).values, torch.arange(n)):
             raise CheckpointError(f"{path}: epoch_perm is not a shuffle of the {n} training samples; "
                                   f"the checkpoint does not belong to this data")
-        step = state["epoch_step"]
+        step, before = state["epoch_step"], checkpoint_world(state)
+        if step and self.data.train.streamed and before != self.dist.world:
+            raise ConfigError(f"--resume: {path} stopped mid-epoch on {before} process(es), each reading its own "
+                              f"stretch of a streamed epoch; resume it on {before}, or from an epoch's end")
         if not isinstance(step, int) or not 0 <= step <= self.steps:
             raise CheckpointError(f"{path}: epoch_step {step!r} is not a batch of the {self.steps} of an epoch")
         return perm, step
@@ -163,14 +171,23 @@ class TrainLoop:
                  "epoch": self.epoch, "best_accuracy": self.best_acc, "best_val_loss": self.best_loss,
                  "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
                  "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
-                 "rng": _rng_state(self.gen), "epoch_step": 0}
+                 "rng": _rng_state(self.gen), "epoch_step": 0, "world_size": self.dist.world}
         if self.ema is not None:
             state.update(raw_model_state_dict=_plain(self.model.state_dict()), ema_updates=self.ema.updates)
         if self.dist.active:  # each rank draws its own dropout masks
             state["rank_rng"] = self.dist.gather(torch.get_rng_state())
         if self.perm is not None:
-            state.update(epoch_step=self.position, epoch_perm=self.perm.cpu(), epoch_accum=self.accum.to_state())
+            state.update(epoch_step=self.position, epoch_perm=self.perm.cpu(), epoch_accum=self._summed().to_state())
         return state
+
+    def _summed(self) -> EpochAccum:
+        """The epoch's sums so far over every rank: a resume on any number of processes continues them."""
+        acc = self.accum
+        if not self.dist.active:
+            return acc
+        seen = torch.tensor(float(acc.seen), device=self.device)
+        loss_sum, correct, seen = self.dist.sum(acc.loss_sum.clone(), acc.correct.clone(), seen)
+        return EpochAccum(loss_sum, correct, int(seen.item()), acc.seconds)
 
     # ---- the run ----
     def run(self) -> History:
@@ -236,12 +253,12 @@ class TrainLoop:
             self.perm, self.position = epoch_order(train, self.gen), 0
             self.accum = EpochAccum.zeros(self.device)
         self.model.train()
-        acc, cfg = self.accum, self.cfg
+        acc = self.accum
         perm = self.dist.shard(self.perm, contiguous=train.streamed).to(self.device)
         t0, paused0, last_emit = time.perf_counter(), self.paused, time.monotonic()
         stop = None
         self.emit(PhaseChanged("training", epoch=epoch))  # its progress comes as BatchEnded events
-        batches = EpochBatches(train, perm, cfg.batch_size, self.position)
+        batches = EpochBatches(train, perm, self.batch, self.position)
         for step, xb, yb in self._fetched(batches, epoch):
             stop = self._poll()
             if stop:

@@ -54,7 +54,7 @@ def check_facts(facts, where) -> dict:
 def check_resume_state(state: dict, where) -> dict:
     """The counters, history and data facts a resume reads from last.pt."""
     check_facts(state.get("data"), where)
-    for key in ("epoch", "step", "epoch_step", "bad_epochs", "best_epoch"):
+    for key in ("epoch", "step", "epoch_step", "bad_epochs", "best_epoch", "world_size"):
         value = state.get(key)
         if value is not None and (not _is_int(value) or value < 0):
             _fail(where, key, "an integer >= 0", value)

@@ -22,7 +22,8 @@ from engine.preflight import check_inputs
 from engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
 from engine.trackers import check_strict, check_trackers, open_trackers
 from engine.runs.checkpoint import load_checkpoint
-from engine.training.distributed import Distributed
+from engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
+                                         processes_note)
 from engine.training.events import History, PhaseChanged, RunEnded
 from engine.training.loop import TrainLoop, stop_status
 from engine.training.state_check import check_resume_state, check_run_files
@@ -125,6 +126,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             on_event(PhaseChanged("loading"))
         run_dir = folder(resume) if resume is not None else None
         state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
+        cfg, batch_notes = global_batch(cfg, state, dist)
         torch.manual_seed(cfg.seed)
         with timings.phase("data"):
             data = _load_data(cfg, dist.device, state, run_dir, dataset)
@@ -139,13 +141,13 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
             should_stop = _replay_first(should_stop, first)
         run_dir = run_dir or folder(None)
         loop = _make_loop(cfg, data, model, dist, run_dir, trackers, on_event, should_stop, writers)
-        loop.notes, loop.warnings = notes, warnings
+        loop.notes, loop.warnings = batch_notes + notes, warnings
         if state is not None:
             loop.restore(state, RunFolder(run_dir).last, best)
         loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
         timings.add("setup", time.perf_counter() - setup_started)
         loop.timings = timings
-        return check_strict(cfg, loop.trackers, run_dir, loop.run())
+        return _run(loop, cfg, dist, run_dir)
     except BaseException:
         if run_dir is not None and resume is None and dist.is_main:
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
@@ -164,6 +166,35 @@ def _preflight(cfg: TrainConfig, new: bool, data: bool) -> None:
     check_inputs(cfg, new=new, data=data)
     if new:
         check_freeze_early(cfg)
+
+
+def _run(loop: TrainLoop, cfg: TrainConfig, dist: Distributed, run_dir: Path) -> History:
+    """loop.run(), a process of the run that ended under it told in one line; then the strict trackers' word."""
+    try:
+        history = loop.run()
+    except RuntimeError as e:
+        lost = peer_lost(e, dist.rank) if dist.active else None
+        if lost is None:
+            raise
+        raise lost from None
+    return check_strict(cfg, loop.trackers, run_dir, history)
+
+
+def global_batch(cfg: TrainConfig, state: dict | None, dist: Distributed) -> tuple[TrainConfig, list[str]]:
+    """The config with the run's global batch, checked against the processes, and the first line's note on them.
+
+    --batch-size is the run's global batch, shared among the processes. A checkpoint from before (it has no
+    world_size) trained with --batch-size per process: its global batch is that times its processes."""
+    before = checkpoint_world(state) if state is not None else None
+    notes = []
+    if state is not None and "world_size" not in state and before > 1:
+        notes.append(f"--batch-size {cfg.batch_size} was per process then: the run's global batch is "
+                     f"{cfg.batch_size * before}")
+        cfg = cfg.replace(batch_size=cfg.batch_size * before)
+    per_process_batch(cfg.batch_size, dist.world)
+    if dist.world > 1 or (before or 1) != dist.world:
+        notes.append(processes_note(dist.world, cfg.batch_size, before))
+    return cfg, notes
 
 
 def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list) -> TrainLoop:

@@ -159,7 +159,5 @@ def test_lr_find_stops_when_asked_with_a_partial_curve(tmp_path):
 def test_the_form_offers_every_setting(tmp_path):
     from engine.config import settings
     from tui.widgets.config_form import form_settings
-    # the fine-tuning, tracker and --eval-subset settings reach the form through `labtui --config` only
-    cli_only = {"eval_subset", "init_from", "weights", "freeze", "unfreeze_at", "head_lr", "log_to",
-                "log_to_strict", "mlflow_uri", "allow_external_h5"}
-    assert [s.name for s in form_settings()] == [s.name for s in settings() if s.name not in cli_only]
+    # fine-tuning, trackers and --eval-subset included: the form is generated from every setting
+    assert [s.name for s in form_settings()] == [s.name for s in settings()]
