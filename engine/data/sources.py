@@ -97,8 +97,8 @@ def find_mnist_files(name: str, root: Path) -> dict[str, tuple[Path, Path]]:
 def check_source(cfg) -> None:
     """Cheap checks, before anything loads, that what a config reads is there (the labtui form's check)."""
     if cfg.data:
-        if not Path(cfg.data).expanduser().is_file():
-            raise DataError(f"--data {cfg.data}: file not found")
+        if not Path(cfg.data).expanduser().is_file() and not Path(cfg.data).expanduser().is_dir():
+            raise DataError(f"--data {cfg.data}: file not found (expected an HDF5 file or an image folder)")
         return
     if cfg.data_dir and not cfg.download and not Path(cfg.data_dir).expanduser().is_dir():
         raise DataError(f"--data-dir {cfg.data_dir}: not a folder")
@@ -299,7 +299,8 @@ def read_source(dataset: str, data: str | None = None, data_dir: str | None = No
                 noise: float | None = None, seed: int = 0, allow_external_h5: bool = False) -> RawData:
     """Dispatch to the reader for an HDF5 file or a registered data set."""
     if data:
-        return load_hdf5(data, images_key, labels_key, allow_external=allow_external_h5)
+        from engine.data.folder import folder_h5  # a folder (ImageFolder tree): its cached HDF5 copy
+        return load_hdf5(folder_h5(data, data_dir), images_key, labels_key, allow_external=allow_external_h5)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     loader = DATASETS.get(dataset).fn
     if dataset in POINT_SETS:
