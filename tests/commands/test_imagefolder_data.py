@@ -1,0 +1,113 @@
+"""`lab train --data FOLDER` on an ImageFolder tree: decoded once into a cached HDF5 file, reused while the
+folder is unchanged, the same run as converting it by hand; hostile trees are one line each."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from tests.helpers import lab_here, make_images
+
+TRAIN = ("-e", "2", "--batch-size", "16", "--seed", "3")
+
+
+def image_tree(root, n=60, classes=3):
+    """3 classes x 20 tiny PNGs (the helpers' separable images), written with PIL."""
+    from PIL import Image
+    images, labels = make_images(n, 8, 8, classes=classes)
+    for i, (x, y) in enumerate(zip(images, labels)):
+        (root / f"class{y}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(x).save(root / f"class{y}" / f"{i:03d}.png")
+    return root
+
+
+def metrics(run_dir):
+    with open(run_dir / "metrics.csv") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+def cached(cache):
+    return sorted((cache / "imagefolders").glob("*.h5"))
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_DATA_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_a_folder_trains_as_its_converted_file(tmp_path, cache):
+    tree = image_tree(tmp_path / "tree")
+    r = lab_here("train", "--data", tree, *TRAIN, "--name", "folder", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(cached(cache)) == 1
+    r = lab_here("convert", tree, tmp_path / "tree.h5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = lab_here("train", "--data", tmp_path / "tree.h5", *TRAIN, "--name", "file", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    by_folder, by_file = metrics(tmp_path / "runs" / "folder"), metrics(tmp_path / "runs" / "file")
+    assert len(by_folder) == 2 and by_folder == by_file
+
+
+def test_the_cache_is_reused_until_the_folder_changes(tmp_path, cache):
+    from engine.data.folder import folder_h5
+    tree = image_tree(tmp_path / "tree")
+    first = folder_h5(str(tree))
+    mtime = os.stat(first).st_mtime_ns
+    assert folder_h5(str(tree)) == first and os.stat(first).st_mtime_ns == mtime  # not decoded again
+    from PIL import Image
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tree / "class0" / "new.png")
+    second = folder_h5(str(tree))
+    assert second != first and cached(cache) == [type(cache)(second)]  # the stale copy is gone
+    import h5py
+    with h5py.File(second) as f:
+        assert len(f["labels"]) == 61 and list(f.attrs["class_names"]) == ["class0", "class1", "class2"]
+    assert not [p for p in (cache / "imagefolders").iterdir() if p.suffix != ".h5"]  # no temp file left
+
+
+def test_data_dir_holds_the_cache(tmp_path, cache):
+    from engine.data.folder import folder_h5
+    tree = image_tree(tmp_path / "tree")
+    out = folder_h5(str(tree), str(tmp_path / "elsewhere"))
+    assert out.startswith(str(tmp_path / "elsewhere" / "imagefolders")) and not cache.exists()
+
+
+def _empty(root):
+    root.mkdir()
+
+
+def _no_class_folders(root):
+    from PIL import Image
+    root.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / "loose.png")
+
+
+def _corrupt(root):
+    image_tree(root)
+    (root / "class1" / "bad.png").write_bytes(b"not a png at all")
+
+
+def _link_loop(root):
+    image_tree(root)
+    os.symlink(root, root / "class2" / "again")
+
+
+def _file_link_loop(root):
+    image_tree(root)
+    os.symlink(root / "class0" / "x.png", root / "class0" / "x.png")
+
+
+@pytest.mark.parametrize("make, expected", [
+    (_empty, "tree: no images found"),
+    (_no_class_folders, "tree: no images found (expected class_name/"),
+    (_corrupt, "bad.png: cannot read image"),
+    (_link_loop, "again: a symlink loop"),
+    (_file_link_loop, "x.png: a symlink loop"),
+])
+def test_a_hostile_folder_is_one_line(tmp_path, cache, make, expected):
+    make(tmp_path / "tree")
+    r = lab_here("train", "--data", tmp_path / "tree", "-e", "1", cwd=tmp_path)
+    assert r.returncode == 2 and expected in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (cache / "imagefolders").exists() or not list((cache / "imagefolders").iterdir())
