@@ -97,7 +97,13 @@ def find_mnist_files(name: str, root: Path) -> dict[str, tuple[Path, Path]]:
 def check_source(cfg) -> None:
     """Cheap checks, before anything loads, that what a config reads is there (the labtui form's check)."""
     if cfg.data:
-        if not Path(cfg.data).expanduser().is_file() and not Path(cfg.data).expanduser().is_dir():
+        path = Path(cfg.data).expanduser()
+        if path.is_dir():  # an ImageFolder tree: its class folders are there (the images are read later)
+            if not any(d.is_dir() and not d.name.startswith(".") for d in path.iterdir()):
+                raise DataError(f"--data {cfg.data}: a folder without class folders (expected "
+                                f"{cfg.data}/CLASS/*.png|jpg)")
+            return
+        if not path.is_file():
             raise DataError(f"--data {cfg.data}: file not found (expected an HDF5 file or an image folder)")
         return
     if cfg.data_dir and not cfg.download and not Path(cfg.data_dir).expanduser().is_dir():
