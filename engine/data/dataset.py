@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -315,6 +316,8 @@ def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: di
     else:
         raw = read_source(cfg.dataset, data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
                           cfg.samples, cfg.noise, cfg.seed, cfg.allow_external_h5)
+    if data != cfg.data:  # an image folder read from its cached copy: named as the folder, not the cache file
+        raw.name = Path(cfg.data).expanduser().resolve().name
     data = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes,
                          seed=cfg.seed, device=device, stats=stats)
     if isinstance(device, torch.device) and device.type == "cuda":

@@ -41,7 +41,7 @@ def test_a_folder_trains_as_its_converted_file(tmp_path, cache):
     tree = image_tree(tmp_path / "tree")
     r = lab_here("train", "--data", tree, *TRAIN, "--name", "folder", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert len(cached(cache)) == 1
+    assert len(cached(cache)) == 1 and " on tree " in r.stdout  # named as the folder, not the cache file
     r = lab_here("convert", tree, tmp_path / "tree.h5", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = lab_here("train", "--data", tmp_path / "tree.h5", *TRAIN, "--name", "file", cwd=tmp_path)
@@ -64,6 +64,16 @@ def test_the_cache_is_reused_until_the_folder_changes(tmp_path, cache):
     with h5py.File(second) as f:
         assert len(f["labels"]) == 61 and list(f.attrs["class_names"]) == ["class0", "class1", "class2"]
     assert not [p for p in (cache / "imagefolders").iterdir() if p.suffix != ".h5"]  # no temp file left
+
+
+def test_lab_data_describes_a_folder(tmp_path, cache):
+    tree = image_tree(tmp_path / "tree")
+    r = lab_here("data", tree, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+    info = json.loads(r.stdout)
+    assert info["name"] == "tree" and info["classes"] == ["class0", "class1", "class2"]
+    assert info["splits"]["train"]["count"] == 60 and info["splits"]["train"]["class_counts"] == [20, 20, 20]
 
 
 def test_data_dir_holds_the_cache(tmp_path, cache):
