@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from engine.errors import DataError
@@ -42,7 +43,13 @@ def folder_h5(data: str, data_dir: str | None = None) -> str:
     except OSError as e:
         raise DataError(f"--data {data}: cannot make the cache folder {out.parent} ({e.strerror or e}); "
                         f"set --data-dir or LAB_DATA_DIR") from None
-    write_h5(detect_source(str(root), "imagefolder"), out, force=True)
+    # a process pool only from the main thread: forking beside labtui's threads could deadlock a child
+    workers = None if threading.current_thread() is threading.main_thread() else 1
+    try:
+        write_h5(detect_source(str(root), "imagefolder", workers=workers), out, force=True)
+    except DataError as e:  # the reader's advice names lab convert's flag, which lab train does not have
+        raise DataError(str(e).replace("pass --size HxW", f"resize them with `lab convert {data} OUT.h5 "
+                                       f"--size HxW` and train on OUT.h5")) from None
     _drop_stale(out)
     return str(out)
 

@@ -108,7 +108,14 @@ def _file_link_loop(root):
     os.symlink(root / "class0" / "x.png", root / "class0" / "x.png")
 
 
+def _mixed_sizes(root):
+    from PIL import Image
+    image_tree(root)
+    Image.fromarray(np.zeros((9, 7), np.uint8)).save(root / "class2" / "odd.png")
+
+
 @pytest.mark.parametrize("make, expected", [
+    (_mixed_sizes, "--size HxW` and train on OUT.h5"),
     (_empty, "tree: no images found"),
     (_no_class_folders, "tree: no images found (expected class_name/"),
     (_corrupt, "bad.png: cannot read image"),
