@@ -305,12 +305,7 @@ def read_source(dataset: str, data: str | None = None, data_dir: str | None = No
                 noise: float | None = None, seed: int = 0, allow_external_h5: bool = False) -> RawData:
     """Dispatch to the reader for an HDF5 file or a registered data set."""
     if data:
-        from engine.data.folder import folder_h5  # a folder (ImageFolder tree): its cached HDF5 copy
-        h5 = folder_h5(data, data_dir)
-        raw = load_hdf5(h5, images_key, labels_key, allow_external=allow_external_h5)
-        if h5 != data:
-            raw.name = Path(data).expanduser().resolve().name  # a folder's name, not its cache file's
-        return raw
+        return load_hdf5(data, images_key, labels_key, allow_external=allow_external_h5)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     loader = DATASETS.get(dataset).fn
     if dataset in POINT_SETS:

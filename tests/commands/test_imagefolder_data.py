@@ -48,6 +48,9 @@ def test_a_folder_trains_as_its_converted_file(tmp_path, cache):
     assert r.returncode == 0, r.stderr
     by_folder, by_file = metrics(tmp_path / "runs" / "folder"), metrics(tmp_path / "runs" / "file")
     assert len(by_folder) == 2 and by_folder == by_file
+    r = lab_here("eval", tmp_path / "runs" / "folder", "--json", cwd=tmp_path)  # eval reads the folder again
+    assert r.returncode == 0, r.stderr
+    assert len(cached(cache)) == 1  # the same cached copy
 
 
 def test_the_cache_is_reused_until_the_folder_changes(tmp_path, cache):
