@@ -3,11 +3,13 @@ folder is unchanged, the same run as converting it by hand; hostile trees are on
 
 import csv
 import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.helpers import lab_here, make_images
+from tests.helpers import lab_cmd, lab_env, lab_here, make_images
 
 TRAIN = ("-e", "2", "--batch-size", "16", "--seed", "3")
 
@@ -131,3 +133,30 @@ def test_a_hostile_folder_is_one_line(tmp_path, cache, make, expected):
     assert r.returncode == 2 and expected in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not (cache / "imagefolders").exists() or not list((cache / "imagefolders").iterdir())
+
+
+def test_two_decodes_at_once_leave_one_whole_file(tmp_path, cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import h5py
+
+    from engine.data.folder import folder_h5
+    tree = image_tree(tmp_path / "tree")
+    with ThreadPoolExecutor(2) as pool:
+        outs = list(pool.map(lambda _: folder_h5(str(tree)), range(2)))
+    assert outs[0] == outs[1] and [p.name for p in (cache / "imagefolders").iterdir()] == [Path(outs[0]).name]
+    with h5py.File(outs[0]) as f:
+        assert len(f["labels"]) == 60
+
+
+def test_a_crash_while_decoding_leaves_no_cache_file(tmp_path):
+    tree = image_tree(tmp_path / "tree")
+    env = {"LAB_DATA_DIR": str(tmp_path / "cache")}
+    r = subprocess.run(lab_cmd("train", "--data", tree, "-e", "1"), cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300, env=lab_env(LAB_CRASH_AT_WRITE="1", **env))
+    assert r.returncode == 137 and not cached(tmp_path / "cache")  # killed just before the rename:
+    assert [p.name for p in (tmp_path / "cache" / "imagefolders").iterdir()][0].startswith(".tree-")  # a temp
+    r = subprocess.run(lab_cmd("train", "--data", tree, "-e", "1"), cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300, env=lab_env(**env))
+    assert r.returncode == 0, r.stderr
+    assert len(cached(tmp_path / "cache")) == 1
