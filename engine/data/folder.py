@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 from engine.errors import DataError
+from engine.files import TMP_SUFFIX
 
 CACHE_VERSION = 1  # bump when the decoding changes: older caches are then decoded again
 CACHE_FOLDER = "imagefolders"
+STALE_TEMP_S = 3600  # a cache temp file untouched this long is a dead decode's
 
 
 def is_image_folder(data: str | None) -> bool:
@@ -96,9 +99,15 @@ def _check_links(root: Path, folders: list[str]) -> None:
 
 
 def _drop_stale(out: Path) -> None:
-    """Remove this folder's older decoded copies (same folder path, other listing). A run still reading
-    one keeps its open file: unlinking does not take it away."""
+    """Remove this folder's older decoded copies (same folder path, other listing) and the temp files of
+    decodes that died (untouched for STALE_TEMP_S: a live decode writes to its temp all along). A run still
+    reading an old copy keeps its open file: unlinking does not take it away."""
     prefix = out.name.rsplit("-", 1)[0] + "-"
     for old in out.parent.iterdir():  # not glob: a folder's name may hold [ or *
-        if old != out and old.name.startswith(prefix) and old.suffix == ".h5" and len(old.name) == len(out.name):
-            old.unlink(missing_ok=True)
+        copy = old.name.startswith(prefix) and old.suffix == ".h5" and len(old.name) == len(out.name)
+        temp = old.name.startswith("." + prefix) and old.name.endswith(TMP_SUFFIX)
+        try:
+            if old != out and (copy or (temp and time.time() - old.stat().st_mtime > STALE_TEMP_S)):
+                old.unlink()
+        except OSError:  # gone already (another run cleaned it), or not ours to remove
+            pass

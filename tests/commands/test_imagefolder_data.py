@@ -156,7 +156,14 @@ def test_a_crash_while_decoding_leaves_no_cache_file(tmp_path):
                        timeout=300, env=lab_env(LAB_CRASH_AT_WRITE="1", **env))
     assert r.returncode == 137 and not cached(tmp_path / "cache")  # killed just before the rename:
     assert [p.name for p in (tmp_path / "cache" / "imagefolders").iterdir()][0].startswith(".tree-")  # a temp
+    temp = next((tmp_path / "cache" / "imagefolders").iterdir())
     r = subprocess.run(lab_cmd("train", "--data", tree, "-e", "1"), cwd=tmp_path, capture_output=True, text=True,
                        timeout=300, env=lab_env(**env))
     assert r.returncode == 0, r.stderr
-    assert len(cached(tmp_path / "cache")) == 1
+    assert len(cached(tmp_path / "cache")) == 1 and temp.exists()  # it might be a live decode's: kept
+    os.utime(temp, (0, 0))  # untouched for long: a dead decode's, removed by the next decode
+    from PIL import Image
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tree / "class0" / "new.png")
+    from engine.data.folder import folder_h5
+    folder_h5(str(tree), str(tmp_path / "cache"))
+    assert not temp.exists() and len(list((tmp_path / "cache" / "imagefolders").iterdir())) == 1
