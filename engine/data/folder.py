@@ -23,11 +23,6 @@ CACHE_FOLDER = "imagefolders"
 STALE_TEMP_S = 3600  # a cache temp file untouched this long is a dead decode's
 
 
-def is_image_folder(data: str | None) -> bool:
-    """Whether `--data` names a folder (an ImageFolder tree) rather than an HDF5 file."""
-    return bool(data) and Path(data).expanduser().is_dir()
-
-
 def folder_h5(data: str, data_dir: str | None = None) -> str:
     """`data` itself when it is not a folder; for a folder, the path of its cached HDF5 file, decoded now
     when missing or when the folder changed since."""
