@@ -100,8 +100,8 @@ def check_source(cfg) -> None:
         path = Path(cfg.data).expanduser()
         if path.is_dir():  # an ImageFolder tree: its class folders are there (the images are read later)
             if not any(d.is_dir() and not d.name.startswith(".") for d in path.iterdir()):
-                raise DataError(f"--data {cfg.data}: a folder without class folders (expected "
-                                f"{cfg.data}/CLASS/*.png|jpg)")
+                # the words of the reader's own check (engine.data.convert), which looks at the images too
+                raise DataError(f"--data {cfg.data}: no images found (expected class_name/*.png|jpg folders)")
             return
         if not path.is_file():
             raise DataError(f"--data {cfg.data}: file not found (expected an HDF5 file or an image folder)")

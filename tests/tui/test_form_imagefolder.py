@@ -19,7 +19,7 @@ async def test_the_data_field_takes_an_image_folder(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, NewRunScreen)
-        assert "flat: a folder without class folders" in str(app.screen.query_one("#form-error").render())
+        assert "flat: no images found (expected class_name/" in str(app.screen.query_one("#form-error").render())
         app.screen.query_one("#f-data").value = str(tmp_path / "tree")
         await pilot.press("ctrl+s")
         await pilot.pause()
