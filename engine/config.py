@@ -111,7 +111,8 @@ class TrainConfig:
     # data
     dataset: str | None = setting(TRAIN_DEFAULT_DATASET, "a registered data set", kind="choice", short="-d",
                            choices=_dataset_names, group="data")
-    data: str | None = setting(None, "train from an HDF5 file with images and labels (overrides --dataset)",
+    data: str | None = setting(None, "train from an HDF5 file with images and labels, or a folder of class "
+                               "folders of images (decoded once into a cached HDF5; overrides --dataset)",
                                kind="str", group="data", placeholder="HDF5 file (optional)")
     data_dir: str | None = setting(None, "folder of torchvision-format data sets "
                                    "(default: $LAB_DATA_DIR or ~/.cache/lab/data)", kind="str", group="data",

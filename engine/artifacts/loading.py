@@ -195,8 +195,12 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
         cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None, classes=keep)
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
-    raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
+    from engine.data.folder import folder_h5
+    h5 = folder_h5(cfg.data, cfg.data_dir) if cfg.data else None  # an image folder: its cached HDF5 copy
+    raw = read_source(cfg.dataset, h5, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
                       cfg.samples, cfg.noise, cfg.seed, allow_external_h5 or cfg.allow_external_h5)
+    if h5 != cfg.data:
+        raw.name = Path(cfg.data).expanduser().resolve().name  # the folder's name, not its cache file's
     ds = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes, seed=cfg.seed,
                        device=device, stats=(loaded.facts["mean"], loaded.facts["std"]))
     if ds.input_shape != loaded.input_shape:

@@ -89,14 +89,21 @@ def _decoded(paths: list[Path], size, grayscale: bool, workers: int) -> Iterator
 CHUNK_FILES = 1000
 
 
-def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool, workers: int = 1) -> Source:
+def imagefolder_files(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
+    """An ImageFolder tree's class folders (sorted) and its image files with their class index, in the
+    order they are written (the one listing that converting and `--data FOLDER`'s cache key both use)."""
     folders = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    # a folder name that is not UTF-8 still names its class (with a replacement character)
-    classes = [os.fsencode(c).decode("utf-8", "replace") for c in folders]
     files = [(p, i) for i, c in enumerate(folders) for p in sorted((root / c).rglob("*"))
              if p.suffix.lower() in IMAGE_EXTS]
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
+    return folders, files
+
+
+def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: bool, workers: int = 1) -> Source:
+    folders, files = imagefolder_files(root)
+    # a folder name that is not UTF-8 still names its class (with a replacement character)
+    classes = [os.fsencode(c).decode("utf-8", "replace") for c in folders]
     if size is not None:  # a chunk of resized images, stacked: check before the first resize allocates
         from engine.runtime.memory import check_memory
         check_memory(3 * size[0] * size[1] * (1 if grayscale else 3) * min(1000, len(files)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -299,20 +300,24 @@ def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: di
     """Read the source a TrainConfig names and build its splits on `device`: resident, or streamed from
     its HDF5 file when --stream is set or the images exceed --data-memory. `layout` (a resumed run's
     {block, window}) streams the file as that run did."""
+    from engine.data.folder import folder_h5
     from engine.data.stream import hdf5_bytes, open_hdf5_stream
     t0 = time.perf_counter()
     budget = data_budget(getattr(cfg, "data_memory", "auto"), torch.device(device))
     stream = bool(getattr(cfg, "stream", False) or layout)
-    if cfg.data and not stream and budget is not None:
-        stream = hdf5_bytes(cfg.data, cfg.images_key, cfg.allow_external_h5) > budget
+    data = folder_h5(cfg.data, cfg.data_dir) if cfg.data else None  # a folder: its cached HDF5 copy
+    if data and not stream and budget is not None:
+        stream = hdf5_bytes(data, cfg.images_key, cfg.allow_external_h5) > budget
     if stream:
-        if not cfg.data:
+        if not data:
             raise DataError(f"--stream/--data-memory: only HDF5 files stream; write one with `lab convert "
                             f"{cfg.dataset} data/{cfg.dataset}.h5` and train with --data")
-        raw = open_hdf5_stream(cfg.data, cfg.images_key, cfg.labels_key, budget, layout, cfg.allow_external_h5)
+        raw = open_hdf5_stream(data, cfg.images_key, cfg.labels_key, budget, layout, cfg.allow_external_h5)
     else:
-        raw = read_source(cfg.dataset, cfg.data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
+        raw = read_source(cfg.dataset, data, cfg.data_dir, cfg.download, cfg.images_key, cfg.labels_key,
                           cfg.samples, cfg.noise, cfg.seed, cfg.allow_external_h5)
+    if data != cfg.data:  # an image folder read from its cached copy: named as the folder, not the cache file
+        raw.name = Path(cfg.data).expanduser().resolve().name
     data = build_dataset(raw, val_split=cfg.val_split, subset=cfg.subset, classes=cfg.classes,
                          seed=cfg.seed, device=device, stats=stats)
     if isinstance(device, torch.device) and device.type == "cuda":

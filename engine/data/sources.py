@@ -97,8 +97,14 @@ def find_mnist_files(name: str, root: Path) -> dict[str, tuple[Path, Path]]:
 def check_source(cfg) -> None:
     """Cheap checks, before anything loads, that what a config reads is there (the labtui form's check)."""
     if cfg.data:
-        if not Path(cfg.data).expanduser().is_file():
-            raise DataError(f"--data {cfg.data}: file not found")
+        path = Path(cfg.data).expanduser()
+        if path.is_dir():  # an ImageFolder tree: its class folders are there (the images are read later)
+            if not any(d.is_dir() and not d.name.startswith(".") for d in path.iterdir()):
+                # the words of the reader's own check (engine.data.convert), which looks at the images too
+                raise DataError(f"--data {cfg.data}: no images found (expected class_name/*.png|jpg folders)")
+            return
+        if not path.is_file():
+            raise DataError(f"--data {cfg.data}: file not found (expected an HDF5 file or an image folder)")
         return
     if cfg.data_dir and not cfg.download and not Path(cfg.data_dir).expanduser().is_dir():
         raise DataError(f"--data-dir {cfg.data_dir}: not a folder")
