@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from engine.errors import ConfigError
+from engine.runs.sweep import SWEEP_FILE
 
 from .sweep_common import ENDED, point_rows, print_table, record_points, write_summary
 from .sweep_slurm import slurm_states
@@ -13,8 +14,8 @@ from .sweep_slurm import slurm_states
 def show_status(folder: Path, sort_by: str, json_out: bool) -> None:
     """--status: each point's state from its run folder and, for a Slurm sweep, from squeue/sacct; the summary
     is written as it stands."""
-    if not (folder / "sweep.json").is_file():
-        raise ConfigError(f"{folder}: no sweep here (no sweep.json)")
+    if not (folder / SWEEP_FILE).is_file():
+        raise ConfigError(f"{folder}: no sweep here (no {SWEEP_FILE})")
     record, by_name = record_points(folder)
     if "search" in record:
         from .sweep_search import show_search

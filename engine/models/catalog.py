@@ -87,10 +87,9 @@ def suggest_model(name: str, options) -> str:
     """' (did you mean ...?)' for an unknown --model: tv:NAME when torchvision has that very name (resnet50),
     else the closest of lab's models, else the closest torchvision name; '' when nothing is close."""
     import difflib
-    try:
-        tv = torchvision_names()
-    except ImportError:  # torchvision missing: lab's own names alone
-        tv = []
+
+    from engine.models.tv_names import TV_NAMES
+    tv = list(TV_NAMES)  # not torchvision_names(): a mistyped --model is refused before torch is imported
     close = (([name] if name in tv else []) or difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
              or difflib.get_close_matches(name, tv, n=1, cutoff=0.75))
     if not close:

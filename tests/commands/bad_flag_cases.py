@@ -170,7 +170,7 @@ CASES_TRAIN = [
     ("cfg-log-to-unknown", _train("--config", "{d}/log-to-unknown.yaml"), "log-to-unknown.yaml: key 'log_to'"),
     ("cfg-freeze-empty", _train("--config", "{d}/freeze-empty.yaml"), "freeze-empty.yaml: key 'freeze'"),
     ("cfg-freeze-empty-list", _train("--config", "{d}/freeze-empty-list.yaml"), "key 'freeze'"),
-    ("cfg-unfreeze-alone", _train("--config", "{d}/unfreeze-alone.yaml"), "--unfreeze-at: needs --freeze"),
+    ("cfg-unfreeze-alone", _train("--config", "{d}/unfreeze-alone.yaml"), "key 'unfreeze_at': needs --freeze"),
     ("cfg-warmup-huge", _train("--config", "{d}/warmup-huge.yaml"), "warmup-huge.yaml: key 'warmup'"),
     ("cfg-classes-negative", _train("--config", "{d}/classes-negative.yaml"), "key 'classes'"),
     ("cfg-optimizer-bool", _train("--config", "{d}/optimizer-bool.toml"), "optimizer-bool.toml: key 'optimizer'"),

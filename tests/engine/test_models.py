@@ -100,3 +100,11 @@ def test_model_options_come_from_the_config():
     opts = model_options(cfg)
     assert opts["channels"] == [4] and opts["hidden"] == [8] and opts["dropout"] == 0.2
     create_model("cnn", (1, 8, 8), 3, **opts)
+
+
+def test_the_torchvision_names_for_hints_are_torchvisions():
+    """engine/models/tv_names.py (the hints for a mistyped --model, read without torch) against torchvision."""
+    from engine.models.catalog import torchvision_names
+    from engine.models.tv_names import TV_NAMES
+    installed = set(torchvision_names())
+    assert set(TV_NAMES) <= installed and len(TV_NAMES) >= 0.9 * len(installed)
