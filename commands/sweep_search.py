@@ -49,9 +49,11 @@ def open_study(folder: Path, record: dict, seed: int = 0):
     """The sweep's study (created on first use) with its sampler and pruner, as the record names them."""
     optuna = need_optuna()
     search = record["search"]
-    sampler = (optuna.samplers.RandomSampler(seed=seed) if search["sampler"] == "random"
-               else optuna.samplers.TPESampler(seed=seed))
     trials = int(search["trials"])
+    # random start-up trials in proportion to the budget (Optuna's 10 would leave 6 of 16 to TPE)
+    startup = max(2, min(10, trials // 4))
+    sampler = (optuna.samplers.RandomSampler(seed=seed) if search["sampler"] == "random"
+               else optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=startup))
     pruner = {None: optuna.pruners.NopPruner(),
               # the median of too few finished trials is noise: wait for a quarter of them (at most 5)
               "median": optuna.pruners.MedianPruner(n_startup_trials=max(1, min(5, trials // 4))),
