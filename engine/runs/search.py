@@ -11,9 +11,9 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
-from engine.config import SETTINGS_BY_NAME, config_from_text
+from engine.config import config_from_text
 from engine.errors import ConfigError
-from engine.runs.sweep import NOT_SWEPT
+from engine.runs.sweep import NOT_SWEPT, varied_field
 
 SAMPLERS = ("random", "tpe")
 PRUNERS = ("median", "halving")
@@ -43,16 +43,11 @@ def parse_space(specs: list[str]) -> dict[str, Param]:
     """['lr=log:1e-4..1e-1', 'dropout=0..0.5', 'hidden=64;128;256'] -> {name: Param}. Ranges (`A..B`, `log:`
     for a log scale) take numeric fields; anything else is a list of choices, split like --grid values."""
     space: dict[str, Param] = {}
+    expected = "FIELD=LOW..HIGH, FIELD=log:LOW..HIGH or FIELD=V1,V2,..."
     for spec in specs:
-        key, eq, text = spec.partition("=")
-        name = key.strip().lstrip("-").replace("-", "_")
-        if not eq or not name or not text.strip():
-            raise ConfigError(f"--param: expected FIELD=LOW..HIGH, FIELD=log:LOW..HIGH or FIELD=V1,V2,..., got {spec!r}")
-        s = SETTINGS_BY_NAME.get(name)
-        if s is None or name in NOT_SWEPT:
-            raise ConfigError(f"--param {name}: not a field that a search can vary (see `lab train --help`)")
-        if name in space:
-            raise ConfigError(f"--param {name}: given twice")
+        name, s, text = varied_field(spec, "--param", expected, "search", space)
+        if not text.strip():
+            raise ConfigError(f"--param: expected {expected}, got {spec!r}")
         space[name] = _param(name, s, text.strip())
     return space
 

@@ -17,6 +17,21 @@ NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and 
 SWEEP_FILE = SWEEP  # the sweep's own record, in the folder above its runs
 
 
+def varied_field(spec: str, flag: str, expected: str, what: str, seen: dict):
+    """(name, Setting, value text) of one FIELD=... of --grid or --param; a ConfigError naming the flag for a
+    malformed spec, a field that cannot vary, or one given twice."""
+    key, eq, text = spec.partition("=")
+    name = key.strip().lstrip("-").replace("-", "_")
+    if not eq or not name:
+        raise ConfigError(f"{flag}: expected {expected}, got {spec!r}")
+    s = SETTINGS_BY_NAME.get(name)
+    if s is None or name in NOT_SWEPT:
+        raise ConfigError(f"{flag} {name}: not a field that a {what} can vary (see `lab train --help`)")
+    if name in seen:
+        raise ConfigError(f"{flag} {name}: given twice")
+    return name, s, text
+
+
 def parse_grid(specs: list[str]) -> dict[str, list[str]]:
     """['l2=0,1e-4', 'channels=32;64;32,64'] -> {'l2': ['0', '1e-4'], 'channels': ['32', '64', '32,64']}.
 
@@ -24,15 +39,7 @@ def parse_grid(specs: list[str]) -> dict[str, list[str]]:
     Each value is checked by the field's own parser, so a bad one is refused before anything runs."""
     grid: dict[str, list[str]] = {}
     for spec in specs:
-        key, eq, text = spec.partition("=")
-        name = key.strip().lstrip("-").replace("-", "_")
-        if not eq or not name:
-            raise ConfigError(f"--grid: expected FIELD=V1,V2,..., got {spec!r}")
-        s = SETTINGS_BY_NAME.get(name)
-        if s is None or name in NOT_SWEPT:
-            raise ConfigError(f"--grid {name}: not a field that a sweep can vary (see `lab train --help`)")
-        if name in grid:
-            raise ConfigError(f"--grid {name}: given twice")
+        name, s, text = varied_field(spec, "--grid", "FIELD=V1,V2,...", "sweep", grid)
         values = [v.strip() for v in text.split(";" if s.kind == "ints" else ",") if v.strip()]
         if not values:
             raise ConfigError(f"--grid {name}: expected at least one value, got {text!r}")
