@@ -75,6 +75,7 @@ def test_labtui_stops_during_a_long_test_score_within_seconds(tmp_path, big_test
             assert wait(lambda: "lab train --resume" in term.screen().replace("\n", ""), 5)
     finally:
         term.close()
+    print(f"labtui {how} ({shell}): gone {took:.2f} s after the stop")  # pytest -s shows the figures
     assert took < STOP_WITHIN
     assert_interrupted_without_a_score(run)
 
@@ -117,6 +118,7 @@ def test_lab_train_stops_during_a_long_test_score_within_seconds(tmp_path, big_t
     finally:
         p.kill()
     err = p.stderr.read()
+    print(f"lab train {signal.Signals(sig).name}: gone {took:.2f} s after the signal")
     assert p.returncode == 128 + sig and took < STOP_WITHIN, err
     assert "Traceback" not in err and "stopping" in err
     assert_interrupted_without_a_score(run)
