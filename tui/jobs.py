@@ -1,6 +1,6 @@
 """Background jobs of the runs browser: evaluate or export a run with the engine, in this process.
 
-They run on a worker thread and import nothing from the working folder (a `python -m commands` child would
+They run on a worker thread and import nothing from the working folder (a child started with `-m` and no `-P` would
 put the current folder first on its import path: a `commands/` or `typer.py` there would run instead of
 lab's). Each job keeps its output lines; the browser's `j`obs screen shows them.
 """

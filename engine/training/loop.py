@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 import torch
@@ -24,43 +24,18 @@ from engine.runtime.timings import Timings
 from engine.training.augment import augment
 from engine.training.distributed import Distributed, checkpoint_world, per_process_batch
 from engine.training.ema import EMA
+from engine.training.epoch_state import EpochAccum, plain_state, rng_state, set_rng_state
 from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
 from engine.training.monitor import improves
 from engine.training.optim import make_optimizer
 from engine.training.schedule import Schedule
 from engine.training.step import StepParts, train_step
+from engine.training.stops import STOPPED, Stopped, status_of, stop_status
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
 TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
 EXPLODE_FACTOR = 1e4  # a batch loss above this many times the chance-level loss counts as diverged
-
-
-@dataclass
-class EpochAccum:
-    """Running sums of one epoch, kept on the device (read back only at log intervals and the end)."""
-
-    loss_sum: torch.Tensor
-    correct: torch.Tensor
-    seen: int = 0
-    seconds: float = 0.0
-    bad_step: torch.Tensor | None = None  # first global step whose loss was not finite or exploded, else -1
-
-    @classmethod
-    def zeros(cls, device) -> "EpochAccum":
-        return cls(torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long), 0, 0.0,
-                   torch.full((), -1, device=device, dtype=torch.long))
-
-    def to_state(self) -> dict:
-        return {"loss_sum": self.loss_sum.cpu(), "correct": self.correct.cpu(), "seen": self.seen,
-                "seconds": self.seconds}
-
-    @classmethod
-    def from_state(cls, d: dict, device) -> "EpochAccum":
-        acc = cls.zeros(device)
-        acc.loss_sum, acc.correct = d["loss_sum"].to(device), d["correct"].to(device)
-        acc.seen, acc.seconds = int(d["seen"]), float(d["seconds"])
-        return acc
 
 
 class TrainLoop:
@@ -122,7 +97,7 @@ class TrainLoop:
             if state.get("scaler_state_dict"):
                 self.scaler.load_state_dict(state["scaler_state_dict"])
             self.schedule.load_state_dict(state.get("scheduler_state_dict"), state["config"].get("lr", cfg.lr))
-            _set_rng_state(self.gen, state["rng"])
+            set_rng_state(self.gen, state["rng"])
             if self.dist.active and len(state.get("rank_rng") or []) == self.dist.world:
                 torch.set_rng_state(state["rank_rng"][self.dist.rank])
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
@@ -165,15 +140,15 @@ class TrainLoop:
     def snapshot(self) -> dict:
         """A consistent checkpoint dict: at an epoch's end, or mid-epoch with the position to continue from."""
         # model_state_dict holds the weights that are evaluated and exported: the average when --ema is on
-        state = {"model_state_dict": _plain(self.evaluated.state_dict()),
+        state = {"model_state_dict": plain_state(self.evaluated.state_dict()),
                  "optimizer_state_dict": self.opt.state_dict(), "scaler_state_dict": self.scaler.state_dict(),
                  "scheduler_state_dict": self.schedule.state_dict(self.global_step),
                  "epoch": self.epoch, "best_accuracy": self.best_acc, "best_val_loss": self.best_loss,
                  "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
                  "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
-                 "rng": _rng_state(self.gen), "epoch_step": 0, "world_size": self.dist.world}
+                 "rng": rng_state(self.gen), "epoch_step": 0, "world_size": self.dist.world}
         if self.ema is not None:
-            state.update(raw_model_state_dict=_plain(self.model.state_dict()), ema_updates=self.ema.updates)
+            state.update(raw_model_state_dict=plain_state(self.model.state_dict()), ema_updates=self.ema.updates)
         if self.dist.active:  # each rank draws its own dropout masks
             state["rank_rng"] = self.dist.gather(torch.get_rng_state())
         if self.perm is not None:
@@ -320,7 +295,7 @@ class TrainLoop:
         t = time.perf_counter()
         value = self.should_stop() if self.should_stop else None
         self.paused += time.perf_counter() - t
-        return (value if isinstance(value, str) else "cancelled") if value else None
+        return status_of(value)
 
     def _diverged(self, epoch: int) -> dict | None:
         """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
@@ -350,7 +325,7 @@ class TrainLoop:
         if improved:
             self.best_row, self.best_acc, self.best_loss, self.bad_epochs = event.row(), val_acc, val_loss, 0
             self.history.best_epoch, self.history.best_val_acc = epoch, val_acc
-            self.best_state = {k: v.detach().clone() for k, v in _plain(self.evaluated.state_dict()).items()}
+            self.best_state = {k: v.detach().clone() for k, v in plain_state(self.evaluated.state_dict()).items()}
             event = replace(event, best=True)
         else:
             self.bad_epochs += 1
@@ -423,46 +398,8 @@ class TrainLoop:
         return self.history
 
 
-STOPPED = ("cancelled", "interrupted", "pruned")  # a stop asked for: checkpoint at this batch, no test score
-
-
-class Stopped(Exception):
-    """should_stop asked for a stop during an evaluation: the run stops there, with `status`."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-def stop_status(value, dist: Distributed) -> str | None:
-    """What a should_stop() answer means, every rank agreeing: None (go on) or the run's status ('cancelled'
-    unless the answer names one)."""
-    value = dist.stop(value)
-    return (value if isinstance(value, str) else "cancelled") if value else None
-
-
 def uses_channels_last(model: torch.nn.Module) -> bool:
     """NHWC for conv nets with batch norm: measured 1.3-2.2x faster epochs there on CPU (cnn, fastcnn), but
     1.16x slower for convnet, whose convolutions feed ReLU and a large linear layer directly (bench/README.md)."""
     kinds = {type(m) for m in model.modules()}
     return torch.nn.Conv2d in kinds and torch.nn.BatchNorm2d in kinds
-
-
-def _plain(state: dict) -> dict:
-    """A state dict in the standard (contiguous) layout: channels_last is how the loop computes, not what
-    checkpoints and exports hold."""
-    return {k: v.contiguous() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
-
-
-def _rng_state(gen: torch.Generator) -> dict:
-    state = {"torch": torch.get_rng_state(), "generator": gen.get_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(gen: torch.Generator, state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    gen.set_state(state["generator"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])

@@ -25,7 +25,8 @@ from engine.runs.checkpoint import load_checkpoint
 from engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
                                          processes_note)
 from engine.training.events import History, PhaseChanged, RunEnded
-from engine.training.loop import TrainLoop, stop_status
+from engine.training.loop import TrainLoop
+from engine.training.stops import stop_status
 from engine.training.state_check import check_resume_state, check_run_files
 from engine.runs.folder import RunFolder
 from engine.runs.listing import default_run_name, resolve_run
