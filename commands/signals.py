@@ -113,6 +113,8 @@ def requeue() -> bool:
     job = os.environ.get("SLURM_JOB_ID")
     if not job:
         return False
+    # said before the call: a running job's requeue kills this process, often before scontrol returns
+    _say(f"requeueing Slurm job {job}: it resumes with --resume auto\n")
     try:
         r = subprocess.run(["scontrol", "requeue", job], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -121,7 +123,6 @@ def requeue() -> bool:
     if r.returncode != 0:
         _say(f"requeue of Slurm job {job} failed: {(r.stderr or r.stdout).strip()[:200]}\n")
         return False
-    _say(f"requeued Slurm job {job}: it resumes with --resume auto\n")
     return True
 
 

@@ -61,7 +61,7 @@ status=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['status
 epochs=$(tail -n +2 "$metrics" | cut -d, -f1 | tr '\n' ' ')
 expected=$(seq -s ' ' 1 "$EPOCHS")
 log "status=$status epochs: $epochs"
-grep -q "requeued Slurm job $JOB" "$WORK/job.out" || fail "lab did not requeue the job"
+grep -q "requeueing Slurm job $JOB" "$WORK/job.out" || fail "lab did not requeue the job"
 grep -q "resuming runs/rq at epoch" "$WORK/job.out" || fail "the restarted job did not resume the run"
 [ "$status" = completed ] || fail "final status $status"
 [ "$epochs" = "$expected " ] || fail "epochs in metrics.csv: $epochs (expected each of 1..$EPOCHS once)"

@@ -89,7 +89,7 @@ def test_a_slurm_sweep_with_a_preempted_point_finishes_with_four_runs_each_epoch
     assert not queued().strip(), queued()
 
     text = out0.read_text()
-    assert text.count("SIGUSR1") == 1 and "requeued Slurm job" in text, text[-3000:]
+    assert text.count("SIGUSR1") == 1 and "requeueing Slurm job" in text, text[-3000:]
     assert "resuming runs/s/l2=0_dropout=0 at epoch" in text, text[-3000:]
     points = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != "logs")
     assert points == ["l2=0_dropout=0", "l2=0_dropout=0.2", "l2=1e-3_dropout=0", "l2=1e-3_dropout=0.2"]

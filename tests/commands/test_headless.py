@@ -74,7 +74,7 @@ def test_sigusr1_checkpoints_and_requeues_the_slurm_job(tmp_path):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert (tmp_path / "scontrol.args").read_text().split() == ["requeue", "4242"]
-    assert results(run)["status"] == "interrupted" and "requeued Slurm job 4242" in err
+    assert results(run)["status"] == "interrupted" and "requeueing Slurm job 4242" in err
     ck = load_checkpoint(run / "last.pt")
     assert ck["epoch"] == len(read_metrics(run / "metrics.csv"))
     # the requeued job runs the same command line with --resume auto and continues the same run
