@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import Checkpoint, RunsDir, TrustCode
 from .completion import run_names
@@ -23,7 +23,7 @@ def export_command(
     trust_code: TrustCode = False,
 ):
     """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
-    from engine.artifacts import FORMATS
+    from lab_workbench.engine.artifacts import FORMATS
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -35,7 +35,7 @@ def export_command(
         raise ConfigError(f"--batch: expected an integer >= 1, got {batch}")
     if out is not None and not out.strip():
         raise ConfigError(f"--out: expected a file name, got {out!r}")
-    from engine.artifacts import export_model, load_eval_data, load_model  # torch, once the flags are checked
+    from lab_workbench.engine.artifacts import export_model, load_eval_data, load_model  # torch, once the flags are checked
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     data = load_eval_data(loaded, "cpu")
     x = data.test.take(slice(0, batch))

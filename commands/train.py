@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .completion import resume_names
 from .errors import failed
@@ -25,7 +25,7 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
     """'auto' resumes the run that --name names if it has a config.json, else starts it (requeued jobs)."""
     if resume != "auto":
         return resume
-    from engine.config import check_run_name
+    from lab_workbench.engine.config import check_run_name
     name = given.get("name")
     if not name:
         raise ConfigError("--resume auto: needs --name (the run to resume, or to create)")
@@ -33,7 +33,7 @@ def resolve_resume(resume: str | None, given: dict) -> str | None:
     folder = Path(given.get("runs_dir", "runs")) / name
     # config.json is the first file of a run (written atomically): without it the folder is no run yet, and
     # train(exact_name=True) starts it under this very name instead of forking name-2
-    from engine.runs import RunFolder
+    from lab_workbench.engine.runs import RunFolder
     return str(folder) if RunFolder(folder).is_run() else None
 
 
@@ -60,7 +60,7 @@ def train_command(
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
     if options.get("recipe") == "list":
-        from engine.training.recipes import describe_recipes
+        from lab_workbench.engine.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
@@ -71,10 +71,10 @@ def train_command(
     auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
-        from engine.configfile import dump_config
+        from lab_workbench.engine.configfile import dump_config
         sys.stdout.write(dump_config(cfg, fmt or "yaml"))
         return
-    from engine.preflight import check_inputs
+    from lab_workbench.engine.preflight import check_inputs
     check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:
@@ -88,7 +88,7 @@ def train_command(
 def _run(cfg, run_dir: Path | None, auto: bool, mode: str, limit, log_file: Path | None, json_out: bool) -> None:
     """Train, the printer writing to lab's own stdout; anything else printed meanwhile (a tracker's "View run"
     lines, a library's) goes to stderr, so that --json and --json-lines stay parseable."""
-    from engine.training.trainer import train
+    from lab_workbench.engine.training.trainer import train
     log = open_log(log_file)
     printer = TrainPrinter(mode, out=sys.stdout, log=log)
     try:
@@ -103,7 +103,7 @@ def _run(cfg, run_dir: Path | None, auto: bool, mode: str, limit, log_file: Path
 def _after_run(history, log_error: str | None, log_file: Path | None, json_out: bool, stop: StopFlag) -> None:
     """What a finished run leaves on stdout and in the exit status: results.json under --json; 75, 130 or
     143 when stopped by a signal or the time limit; 1 when the run diverged."""
-    from engine.runs import RunFolder
+    from lab_workbench.engine.runs import RunFolder
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out and history.run_dir is None:  # stopped while the data loaded: no folder was made
@@ -127,7 +127,7 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
     resume = resolve_resume(resume, given)
     if not resume:
         return config_from_cli(options, config_file), None, ""
-    from engine.training.trainer import resume_config
+    from lab_workbench.engine.training.trainer import resume_config
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
     changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
     cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
@@ -136,7 +136,7 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
 
 def finished(run_dir: Path, cfg, given: dict) -> str:
     """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
-    from engine.runs import read_run
+    from lab_workbench.engine.runs import read_run
     run = read_run(run_dir)
     status = run.status
     if status == "completed" and len(run.rows) >= cfg.epochs:

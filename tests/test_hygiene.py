@@ -6,12 +6,14 @@ import pytest
 from tests.helpers import ROOT
 
 UI_MODULES = ("typer", "textual", "plotext", "rich")
+NS = "lab_workbench"  # the installed namespace of engine, commands and tui (pyproject's package-dir)
 
 
 def test_engine_imports_no_ui_library():
-    code = ("import sys, engine, engine.config, engine.data, engine.models, engine.evaluation.metrics, "
-            "engine.training.trainer, engine.runs.checkpoint, engine.runs.listing; "
-            "from engine import train, TrainConfig, create_model; "
+    code = ("import sys, lab_workbench.engine, lab_workbench.engine.config, lab_workbench.engine.data, "
+            "lab_workbench.engine.models, lab_workbench.engine.evaluation.metrics, "
+            "lab_workbench.engine.training.trainer, lab_workbench.engine.runs.checkpoint, "
+            "lab_workbench.engine.runs.listing; from lab_workbench.engine import train, TrainConfig, create_model; "
             f"bad = [m for m in {UI_MODULES!r} if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -26,9 +28,14 @@ def test_engine_sources_never_mention_ui_imports():
 
 
 def test_lab_help_does_not_import_torch():
-    code = "import sys; from commands.app import app; print('torch' in sys.modules)"
+    code = "import sys; from lab_workbench.commands.app import app; print('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def _module(name: str) -> str:
+    """A module's name in the repository: lab_workbench.engine.x is engine.x."""
+    return name.removeprefix(NS + ".")
 
 
 def _imports(path, package_root):
@@ -43,14 +50,14 @@ def _imports(path, package_root):
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
             base = (here[: len(here) - node.level + 1] if node.level else []) + (node.module or "").split(".")
-            base = [p for p in base if p]
-            if node.level == 0 and base[:1] != ["engine"]:
+            base = _module(".".join(p for p in base if p)).split(".")
+            if node.level == 0 and base[:1] != [package_root.name]:
                 continue
             # `from . import x` names modules; `from .mod import name` names one module
             names = [".".join(base + [a.name]) for a in node.names] if node.module is None else [".".join(base)]
             found.update(names)
         elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "engine")
+            found.update(_module(a.name) for a in node.names if _module(a.name).split(".")[0] == package_root.name)
     return found
 
 
@@ -99,7 +106,7 @@ def test_tui_does_not_import_commands():
         for line in path.read_text().splitlines():
             words = line.strip().split()
             if words[:1] in (["import"], ["from"]) and len(words) > 1:
-                assert words[1].split(".")[0] != "commands", f"{path}: {line}"
+                assert _module(words[1]).split(".")[0] != "commands", f"{path}: {line}"
 
 
 @pytest.mark.parametrize("package, limit", [("engine", 60), ("commands", 50), ("tui", 50)])

@@ -42,7 +42,7 @@ def jobs_of(app) -> list[Job]:
 
 def run_job(job: Job) -> None:
     """Do the job (on a worker thread); its result or its error ends up in job.lines and job.state."""
-    from engine.errors import LabError
+    from lab_workbench.engine.errors import LabError
     try:
         if job.command == "eval":
             _evaluate(job)
@@ -59,11 +59,11 @@ def run_job(job: Job) -> None:
 
 def _evaluate(job: Job) -> None:
     """As `lab eval RUN`: the test split of best.pt (last.pt without one), reported and written to eval/."""
-    from engine.artifacts import load_eval_data, load_model
-    from engine.evaluation import evaluate, write_report
-    from engine.files import safe_folder
-    from engine.runs import RunFolder
-    from engine.runtime import resolve_device
+    from lab_workbench.engine.artifacts import load_eval_data, load_model
+    from lab_workbench.engine.evaluation import evaluate, write_report
+    from lab_workbench.engine.files import safe_folder
+    from lab_workbench.engine.runs import RunFolder
+    from lab_workbench.engine.runtime import resolve_device
 
     loaded = load_model(str(job.run), "best", resolve_device("auto"))
     job.lines.append(f"model {loaded.path}" + (f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""))
@@ -84,7 +84,7 @@ def _evaluate(job: Job) -> None:
 
 def _export(job: Job, fmt: str) -> None:
     """As `lab export RUN --format FMT`: the exported file, checked against the model on test images."""
-    from engine.artifacts import export_model, load_eval_data, load_model
+    from lab_workbench.engine.artifacts import export_model, load_eval_data, load_model
 
     loaded = load_model(str(job.run), "best", "cpu")
     data = load_eval_data(loaded, "cpu")

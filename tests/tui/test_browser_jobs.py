@@ -4,11 +4,11 @@ for a format, and J shows each job's output."""
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.pilot import wait_for
-from tui.app import make_app
-from tui.screens.choose import ChooseScreen
-from tui.screens.jobs import JobsScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.choose import ChooseScreen
+from lab_workbench.tui.screens.jobs import JobsScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -92,7 +92,7 @@ async def test_a_failing_job_says_why(tmp_path):
 def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
     from pathlib import Path
 
-    from tui.jobs import Job
+    from lab_workbench.tui.jobs import Job
     app = make_app(TrainConfig(runs_dir=str(tmp_path)), start="runs", clock=lambda: 0.0)
     app.lab_jobs = [Job("eval", Path("runs/a"), "done", ["model runs/a/best.pt (epoch 3)",
                                                      "test accuracy 91.20%  loss 0.3000  (500 samples)"]),

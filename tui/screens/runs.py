@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
+from lab_workbench.engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
 from ..jobs import Job, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
@@ -140,8 +140,8 @@ class RunsScreen(Screen):
         """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
-        from engine.config import TrainConfig
-        from engine.errors import LabError
+        from lab_workbench.engine.config import TrainConfig
+        from lab_workbench.engine.errors import LabError
 
         from .run import RunScreen
         changes = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
@@ -160,7 +160,7 @@ class RunsScreen(Screen):
 
     def action_export(self) -> None:
         """Export the run under the cursor in a format asked for, in the background."""
-        from engine.artifacts.export import FORMATS
+        from lab_workbench.engine.artifacts.export import FORMATS
 
         from .choose import ChooseScreen
         run = self.query_one(RunsTable).current()
@@ -204,7 +204,7 @@ class RunsScreen(Screen):
     def _delete(self, path) -> None:
         import shutil
 
-        from engine.errors import LabError
+        from lab_workbench.engine.errors import LabError
         try:
             lock = RunFolder(path).lock().acquire()  # a process that trains there holds it: then it is not deleted
         except LabError as e:
