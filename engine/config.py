@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
+from lab_workbench.engine.monitor import MONITORS
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
@@ -23,7 +24,6 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 TRACKERS = ("tensorboard", "mlflow")
 # what each field is about: the sections of `lab train --help` and of --print-config, in this order
 GROUPS = ("data", "model", "optimisation", "schedule", "run", "trackers")
-MONITORS = ("val_acc", "val_loss", "train_loss")  # compared by engine.training.monitor
 
 
 def model_entries() -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lab_workbench.engine.monitor import MONITORS, improves
 from lab_workbench.engine.result import RunResult
 
 STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "pruned", "diverged", "failed")
@@ -12,8 +13,7 @@ METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr
 
 
 def best_row(rows: list[dict], monitor: str = "val_acc") -> dict | None:
-    """The epoch row that best.pt holds: the best under --monitor (engine.training.monitor), the first of equals."""
-    from lab_workbench.engine.training.monitor import MONITORS, improves
+    """The epoch row that best.pt holds: the best under --monitor (engine.monitor), the first of equals."""
     best = None
     for r in rows:
         if improves(monitor if monitor in MONITORS else "val_acc", r, best):

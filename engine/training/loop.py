@@ -27,7 +27,7 @@ from lab_workbench.engine.training.ema import EMA
 from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state, rng_state, set_rng_state
 from lab_workbench.engine.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
-from lab_workbench.engine.training.monitor import improves
+from lab_workbench.engine.monitor import improves
 from lab_workbench.engine.training.optim import make_optimizer
 from lab_workbench.engine.training.schedule import Schedule
 from lab_workbench.engine.training.step import StepParts, train_step
