@@ -17,6 +17,8 @@ _EXPORTS = {
     "RunInfo": "engine.runs.info", "load_run": "engine.runs.info", "read_run": "engine.runs.info",
     "read_runs": "engine.runs.info", "writer_alive": "engine.runs.info", "MAX_ROWS": "engine.runs.info",
     "RunResult": "engine.runs.result",
+    "delete_run": "engine.runs.operations", "plan_resume": "engine.runs.operations",
+    "ResumePlan": "engine.runs.operations",
     "RunWriter": "engine.runs.writer",
     "load_checkpoint": "engine.runs.checkpoint", "save_checkpoint": "engine.runs.checkpoint",
     "verify_checksum": "engine.runs.checkpoint",

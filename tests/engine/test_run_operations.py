@@ -33,3 +33,97 @@ def test_a_lock_record_names_its_holder(tmp_path):
             RunLock(tmp_path).acquire()
     finally:
         os.close(fd)
+
+
+def _run(root, name, epochs_done=2, status="completed", epochs=2):
+    """A run folder (no training): config.json, epoch rows, results.json."""
+    from engine.config import TrainConfig
+    from engine.files import write_json
+    from engine.runs.metrics import METRICS_HEADER
+    d = root / name
+    d.mkdir(parents=True)
+    write_json(d / "config.json", {"config": TrainConfig(epochs=epochs, runs_dir=str(root)).to_dict()})
+    rows = [",".join(METRICS_HEADER)] + [f"{i},0.5,0.5,0.5,0.5,0.001,1.0" for i in range(1, epochs_done + 1)]
+    (d / "metrics.csv").write_text("\n".join(rows) + "\n")
+    if status:
+        write_json(d / "results.json", {"status": status})
+    return d
+
+
+def test_delete_run_removes_a_run_and_nothing_else(tmp_path):
+    from engine.runs import delete_run
+    runs = tmp_path / "runs"
+    keep = _run(runs, "keep")
+    assert delete_run(_run(runs, "gone"), runs) == runs / "gone"
+    assert not (runs / "gone").exists() and (keep / "config.json").is_file()
+    (runs / "plain").mkdir()
+    with pytest.raises(CheckpointError, match="not a run folder"):
+        delete_run(runs / "plain", runs)
+    assert (runs / "plain").is_dir()
+
+
+def test_delete_run_refuses_a_locked_or_live_run(tmp_path):
+    import socket
+
+    from engine.files import write_json
+    from engine.runs import delete_run
+    runs = tmp_path / "runs"
+    locked = _run(runs, "locked", status=None)
+    with RunLock(locked), pytest.raises(CheckpointError, match="is running|in use by"):
+        delete_run(locked, runs)
+    live = _run(runs, "live", status=None)  # a heartbeat of this very process: alive
+    write_json(live / "progress.json", {"status": "running", "pid": os.getpid(), "host": socket.gethostname()})
+    with pytest.raises(CheckpointError, match="is running; stop it"):
+        delete_run(live, runs)
+    assert (locked / "config.json").is_file() and (live / "config.json").is_file()
+
+
+@pytest.mark.parametrize("link", ["sweep", "lone"])
+def test_delete_run_never_deletes_through_a_symlink(tmp_path, link):
+    from engine.runs import delete_run
+    outside = tmp_path / "outside"
+    _run(outside / "sweep", "p1")
+    (outside / "sweep" / "sweep.json").write_text("{}")
+    _run(outside, "lone")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / link).symlink_to(outside / link)
+    target = runs / "sweep" / "p1" if link == "sweep" else runs / "lone"
+    with pytest.raises(CheckpointError, match="symlink"):
+        delete_run(target, runs)
+    if link == "lone":  # without runs_dir the run's own folder is still checked
+        with pytest.raises(CheckpointError, match="symlink"):
+            delete_run(target)
+    kept = outside / "sweep" / "p1" if link == "sweep" else outside / "lone"
+    assert (kept / "config.json").is_file() and not (kept / ".lock").exists()
+
+
+def test_plan_resume_auto(tmp_path):
+    from engine.errors import ConfigError
+    from engine.runs import plan_resume
+    runs = tmp_path / "runs"
+    with pytest.raises(ConfigError, match="--resume auto: needs --name"):
+        plan_resume("auto", {"runs_dir": str(runs)})
+    assert plan_resume("auto", {"name": "job", "runs_dir": str(runs)}) is None  # no run yet: a new one
+    (runs / "job").mkdir(parents=True)  # a folder a first start left before config.json: still no run
+    assert plan_resume("auto", {"name": "job", "runs_dir": str(runs)}) is None
+    (runs / "job").rmdir()
+    d = _run(runs, "job")
+    plan = plan_resume("auto", {"name": "job", "runs_dir": str(runs)})
+    assert plan.run_dir == d and plan.done == "completed" and plan.config.epochs == 2
+    plan = plan_resume("auto", {"name": "job", "runs_dir": str(runs), "epochs": 5})
+    assert plan.done == "" and plan.config.epochs == 5
+    stopped = _run(runs, "stopped", epochs_done=1, status="interrupted")
+    assert plan_resume("auto", {"name": "stopped", "runs_dir": str(runs)}).done == ""
+    assert plan_resume(stopped).run_dir == stopped
+
+
+def test_plan_resume_refuses_a_change_that_may_not_change(tmp_path):
+    from engine.errors import ConfigError
+    from engine.runs import plan_resume
+    runs = tmp_path / "runs"
+    _run(runs, "a")
+    with pytest.raises(ConfigError, match="--model: cannot change on resume"):
+        plan_resume("a", {"runs_dir": str(runs), "model": "cnn"})
+    plan = plan_resume("latest", {"runs_dir": str(runs), "model": "mlp", "epochs": 4, "name": "other"})
+    assert plan.config.epochs == 4 and plan.done == ""  # the same model is no change; name says where

@@ -140,17 +140,18 @@ class RunsScreen(Screen):
         """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
-        from engine.config import TrainConfig
         from engine.errors import LabError
+        from engine.runs.operations import plan_resume
 
         from .run import RunScreen
-        changes = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
+        given = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
         try:
-            cfg = TrainConfig.from_dict(run.config).resumed_with(changes)
+            plan = plan_resume(run.path, given)
         except (LabError, TypeError, ValueError) as e:
             self.notify(f"{RunFolder(run.path).config}: {e}", severity="error")
             return
-        self.app.push_screen(RunScreen.live(cfg, partial(self.app.trainer, resume=run.path), self.app.clock))
+        self.app.push_screen(RunScreen.live(plan.config, partial(self.app.trainer, resume=plan.run_dir),
+                                            self.app.clock))
 
     def action_evaluate(self) -> None:
         """Evaluate the run under the cursor on its test split in the background (J shows the output)."""
@@ -202,20 +203,12 @@ class RunsScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete {run.name} and every file in it?"), answered)
 
     def _delete(self, path) -> None:
-        import shutil
-
         from engine.errors import LabError
+        from engine.runs.operations import delete_run
         try:
-            lock = RunFolder(path).lock().acquire()  # a process that trains there holds it: then it is not deleted
+            delete_run(path, self.runs_dir)
         except LabError as e:
             self.notify(str(e), severity="error")
-            return
-        try:
-            shutil.rmtree(path)
-        except OSError as e:
-            self.notify(f"{path}: {e.strerror or e}", severity="error")
-        finally:
-            lock.release()
         self.action_reload()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
