@@ -24,7 +24,8 @@ _EXPORTS = {
     "export_model": "engine.artifacts.export", "weight_table": "engine.evaluation.weights",
     "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
     "settings": "engine.config", "load_run": "engine.runs", "read_runs": "engine.runs",
-    "delete_run": "engine.runs", "plan_resume": "engine.runs",
+    "delete_run": "engine.runs", "plan_resume": "engine.runs", "evaluate_run": "engine.artifacts.run_outputs",
+    "export_run": "engine.artifacts.run_outputs",
     "lr_find": "engine.training.lr_find", "read_inputs": "engine.data.inputs", "top_k": "engine.artifacts.predict",
     "decision_grid": "engine.evaluation.boundary", "recipe_values": "engine.training.recipes",
 }

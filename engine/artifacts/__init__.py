@@ -15,6 +15,9 @@ _EXPORTS = {
     "export_model": "engine.artifacts.export",
     "Inputs": "engine.data.inputs", "read_inputs": "engine.data.inputs",
     "top_k": "engine.artifacts.predict",
+    "eval_folder": "engine.artifacts.run_outputs", "evaluate_model": "engine.artifacts.run_outputs",
+    "evaluate_run": "engine.artifacts.run_outputs", "export_run": "engine.artifacts.run_outputs",
+    "check_export": "engine.artifacts.run_outputs", "Evaluation": "engine.artifacts.run_outputs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
-from ..jobs import Job, jobs_of, run_job
+from ..jobs import Job, JobEnded, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
 
 REFRESH = 2.0  # seconds between two looks at runs/ while the browser shows: statuses and epochs move
@@ -177,11 +177,16 @@ class RunsScreen(Screen):
                              answered)
 
     def _start_job(self, job: Job) -> None:
-        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end."""
+        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end (a Textual
+        thread worker runs in asyncio's default executor, which App.run() waits for on the way out)."""
         import threading
         jobs_of(self.app).append(job)
         self.notify(f"{job.title}: started (J shows its output)")
-        threading.Thread(target=_job_thread, args=(job, self.app), name=f"lab {job.command}", daemon=True).start()
+        threading.Thread(target=_job_thread, args=(job, self), name=f"lab {job.command}", daemon=True).start()
+
+    def on_job_ended(self, message: JobEnded) -> None:
+        _tell(self.app, message.job)
+        self._refresh()  # an evaluation or an export wrote into the run
 
     def action_jobs(self) -> None:
         from .jobs import JobsScreen
@@ -249,11 +254,17 @@ class RunsScreen(Screen):
             self.app.pop_screen()
 
 
-def _job_thread(job: Job, app) -> None:
-    """Do the job, then say how it went (on the app's thread)."""
+def _job_thread(job: Job, screen: RunsScreen) -> None:
+    """Do the job, then say how it went: to the browser that started it, else (gone) to the app."""
     run_job(job)
+    if screen.post_message(JobEnded(job)):
+        return
     try:
-        app.call_from_thread(app.notify, f"{job.title}: {job.said[:200]}",
-                             severity="information" if job.state == "done" else "error", timeout=15)
+        screen.app.call_from_thread(_tell, screen.app, job)
     except RuntimeError:
         pass  # the app has ended meanwhile: nobody to tell
+
+
+def _tell(app, job: Job) -> None:
+    app.notify(f"{job.title}: {job.said[:200]}", severity="information" if job.state == "done" else "error",
+               timeout=15)
