@@ -127,3 +127,41 @@ def test_plan_resume_refuses_a_change_that_may_not_change(tmp_path):
         plan_resume("a", {"runs_dir": str(runs), "model": "cnn"})
     plan = plan_resume("latest", {"runs_dir": str(runs), "model": "mlp", "epochs": 4, "name": "other"})
     assert plan.config.epochs == 4 and plan.done == ""  # the same model is no change; name says where
+
+
+def test_evaluate_run_writes_what_lab_eval_writes_and_last_pt_apart(trained_runs, tmp_path):
+    from engine.artifacts import evaluate_run
+    run = trained_runs.get("small", into=tmp_path)
+    done = evaluate_run(run)
+    assert done.folder == run / "eval" and list(done.reports) == ["test"]
+    files = ["confusion.csv", "metrics.json", "per_class.csv", "predictions.csv", "roc.csv"]
+    assert sorted(p.name for p in (run / "eval" / "test").iterdir()) == files
+    last = evaluate_run(run, "last", splits=("val", "test"))  # never overwrites best.pt's report
+    assert last.folder == run / "eval" / "last.pt" and sorted(p.name for p in last.folder.iterdir()) == ["test", "val"]
+    assert 0 <= done.reports["test"].accuracy <= 1
+
+
+def test_run_outputs_refuse_a_symlinked_run_and_bad_options_before_torch(trained_runs, tmp_path):
+    from engine.artifacts import check_export, evaluate_run, export_run
+    from engine.errors import ConfigError
+    run = trained_runs.get("small", into=tmp_path)
+    (tmp_path / "runs" / "link").symlink_to(run)
+    with pytest.raises(CheckpointError, match="symlink"):
+        evaluate_run(tmp_path / "runs" / "link")
+    with pytest.raises(CheckpointError, match="symlink"):
+        export_run(tmp_path / "runs" / "link", "safetensors")
+    assert not (run / "eval").exists() and not (run / "export").exists()
+    for bad, flag in ((dict(fmt="zip"), "--format"), (dict(fmt="onnx", method="trace"), "--method"),
+                      (dict(fmt="safetensors", batch=0), "--batch"), (dict(fmt="onnx", out=" "), "--out")):
+        with pytest.raises(ConfigError, match=flag):
+            check_export(**bad)
+
+
+def test_export_run_writes_into_export_and_keeps_an_existing_file(trained_runs, tmp_path):
+    from engine.artifacts import export_run
+    run = trained_runs.get("small", into=tmp_path)
+    result = export_run(run, "safetensors", batch=4)
+    assert result.path == run / "export" / "model.safetensors" and result.samples == 4 and result.max_diff <= 1e-4
+    with pytest.raises(CheckpointError, match="already exists"):
+        export_run(run, "safetensors")
+    assert export_run(run, "safetensors", force=True).samples == 16
