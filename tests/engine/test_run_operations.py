@@ -39,7 +39,7 @@ def _run(root, name, epochs_done=2, status="completed", epochs=2):
     """A run folder (no training): config.json, epoch rows, results.json."""
     from engine.config import TrainConfig
     from engine.files import write_json
-    from engine.runs.metrics import METRICS_HEADER
+    from engine.runs import METRICS_HEADER
     d = root / name
     d.mkdir(parents=True)
     write_json(d / "config.json", {"config": TrainConfig(epochs=epochs, runs_dir=str(root)).to_dict()})
