@@ -121,3 +121,30 @@ def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
         await pilot.press("J")
         await pilot.pause()
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_job_that_outlives_its_browser_still_says_how_it_went(tmp_path, monkeypatch):
+    import threading
+
+    import tui.screens.runs as runs_screen
+    from tests.tui.pilot import make_run
+    from tui.screens.runs import RunsScreen
+    make_run(tmp_path, "a", [0.5])
+    go = threading.Event()
+
+    def slow_job(job):
+        go.wait(30)
+        job.lines.append("test accuracy 50.00%")
+        job.state = "done"
+    monkeypatch.setattr(runs_screen, "run_job", slow_job)
+    app = make_app(TrainConfig(runs_dir=str(tmp_path)), start="form", clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.action_show_runs()
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("escape")  # back to the form: the browser is gone
+        await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+        go.set()
+        await wait_for(pilot, lambda: any(n.message == "eval a: test accuracy 50.00%" for n in app._notifications))

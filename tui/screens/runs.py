@@ -182,7 +182,7 @@ class RunsScreen(Screen):
         import threading
         jobs_of(self.app).append(job)
         self.notify(f"{job.title}: started (J shows its output)")
-        threading.Thread(target=_job_thread, args=(job, self), name=f"lab {job.command}", daemon=True).start()
+        threading.Thread(target=_job_thread, args=(job, self, self.app), name=f"lab {job.command}", daemon=True).start()
 
     def on_job_ended(self, message: JobEnded) -> None:
         _tell(self.app, message.job)
@@ -254,13 +254,14 @@ class RunsScreen(Screen):
             self.app.pop_screen()
 
 
-def _job_thread(job: Job, screen: RunsScreen) -> None:
-    """Do the job, then say how it went: to the browser that started it, else (gone) to the app."""
+def _job_thread(job: Job, screen: RunsScreen, app) -> None:
+    """Do the job, then say how it went: to the browser that started it, else (gone) to the app (passed in:
+    `screen.app` means nothing on this thread)."""
     run_job(job)
     if screen.post_message(JobEnded(job)):
         return
     try:
-        screen.app.call_from_thread(_tell, screen.app, job)
+        app.call_from_thread(_tell, app, job)
     except RuntimeError:
         pass  # the app has ended meanwhile: nobody to tell
 
