@@ -24,7 +24,7 @@ def spin():
 
 
 def epoch_seconds(data_dir: str, runs: str, extra: list[str], env: dict) -> float:
-    argv = [sys.executable, "-m", "commands", "train", "--dataset", "mnist", "--data-dir", data_dir, "--model",
+    argv = [sys.executable, "-m", "lab_workbench.commands", "train", "--dataset", "mnist", "--data-dir", data_dir, "--model",
             "mlp", "--epochs", "1", "--precision", "fp32", "--val-split", "0", "--runs-dir", runs, "--json", *extra]
     out = subprocess.run(argv, capture_output=True, text=True, check=True, env={**os.environ, **env,
                                                                                  "PYTHONPATH": str(ROOT)})

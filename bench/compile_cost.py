@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.models import create_model  # noqa: E402
-from engine.runtime.precision import autocast  # noqa: E402
+from lab_workbench.engine.models import create_model  # noqa: E402
+from lab_workbench.engine.runtime.precision import autocast  # noqa: E402
 
 
 def steps(model, n: int, precision: str) -> tuple[float, float]:

@@ -12,9 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.data.convert import detect_source  # noqa: E402
-from engine.data import read_idx  # noqa: E402
-from engine.data.h5file import write_h5  # noqa: E402
+from lab_workbench.engine.data.convert import detect_source  # noqa: E402
+from lab_workbench.engine.data import read_idx  # noqa: E402
+from lab_workbench.engine.data.h5file import write_h5  # noqa: E402
 
 
 def main():

@@ -32,7 +32,7 @@ def write_file(path: Path, n: int, classes: int = 10) -> int:
     """A synthetic data set like `lab convert` writes; returns the stored image bytes."""
     import h5py
     import numpy as np
-    from engine.data.h5file import CHUNK_BYTES
+    from lab_workbench.engine.data.h5file import CHUNK_BYTES
     rng = np.random.default_rng(0)
     rows = CHUNK_BYTES // 3072
     with h5py.File(path, "w") as f:
@@ -55,8 +55,8 @@ def child(job: dict) -> dict:
             f["images"][()], f["labels"][()]
         out["seconds"] = time.perf_counter() - t0
     else:
-        from engine import TrainConfig, train
-        from engine.data import load_dataset
+        from lab_workbench.engine import TrainConfig, train
+        from lab_workbench.engine.data import load_dataset
         cfg = TrainConfig(data=job["path"], model=job["model"], epochs=1, val_split=0.0, device=job["device"],
                           data_memory=job["memory"], stream=job["kind"] == "stream", runs_dir=job["runs"])
         device = torch.device(job["device"])

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import TrainConfig  # noqa: E402
-from engine.training.trainer import train  # noqa: E402
+from lab_workbench.engine.config import TrainConfig  # noqa: E402
+from lab_workbench.engine.training.trainer import train  # noqa: E402
 
 TARGETS = {"mlp": 0.980, "cnn": 0.993}
 

@@ -22,11 +22,11 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import config_from_text  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.models import create_model  # noqa: E402
-from engine.runtime.precision import autocast, resolve_precision  # noqa: E402
-from engine.training.trainer import train  # noqa: E402
+from lab_workbench.engine.config import config_from_text  # noqa: E402
+from lab_workbench.engine.data import load_dataset  # noqa: E402
+from lab_workbench.engine.models import create_model  # noqa: E402
+from lab_workbench.engine.runtime.precision import autocast, resolve_precision  # noqa: E402
+from lab_workbench.engine.training.trainer import train  # noqa: E402
 
 BATCH = {"mlp": 64, "convnet": 128, "cnn": 128, "fastcnn": 128}
 OPTIONS = {"mlp": {"hidden": [128]}}

@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import config_from_text  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.training.lr_find import lr_find  # noqa: E402
-from engine.training.trainer import train  # noqa: E402
+from lab_workbench.engine.config import config_from_text  # noqa: E402
+from lab_workbench.engine.data import load_dataset  # noqa: E402
+from lab_workbench.engine.training.lr_find import lr_find  # noqa: E402
+from lab_workbench.engine.training.trainer import train  # noqa: E402
 
 SWEEP = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def lab(*args, cwd) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "commands", *args], cwd=cwd, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "lab_workbench.commands", *args], cwd=cwd, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
@@ -35,7 +35,7 @@ def main():
     args = p.parse_args()
     from PIL import Image
     sys.path.insert(0, str(ROOT))
-    from engine.data.sources import read_source
+    from lab_workbench.engine.data.sources import read_source
     work = Path(tempfile.mkdtemp(prefix="lab-bench-predict-"))
     raw = read_source("mnist", data_dir=args.data_dir)
     pngs = work / "pngs"

@@ -4,7 +4,7 @@ dropout; 5 epochs a trial): the best validation accuracy of each and the epoch-s
 Target (issue 34.5): the study reaches at least the grid's best val_acc in at most half the grid's compute.
 Both run in one call of this script, one after the other, with the same flags; the machine should be otherwise
 idle (epoch-seconds are wall-clock time of the epochs, summed over every run's metrics.csv).
-Needs Optuna (pip install 'lab[search]').
+Needs Optuna (pip install 'lab-workbench[search]').
 Usage: python bench/search_vs_grid.py [--epochs 5] [--jobs 1] [--data-dir ../shared/data/mnist]
 """
 
@@ -24,7 +24,7 @@ SPACE = ["--param", "lr=log:1e-4..1e-1", "--param", "hidden=64;256", "--param", 
 
 def sweep(folder: Path, name: str, how: list[str], args) -> tuple[float, float, int]:
     """(best val_acc, epoch-seconds, epochs trained) of one `lab sweep`."""
-    cmd = [sys.executable, "-P", "-m", "commands", "sweep", name, *how, "--dataset", "mnist", "--data-dir",
+    cmd = [sys.executable, "-P", "-m", "lab_workbench.commands", "sweep", name, *how, "--dataset", "mnist", "--data-dir",
            args.data_dir, "--model", "mlp", "--epochs", str(args.epochs), "--jobs", str(args.jobs), "--json"]
     subprocess.run(cmd, cwd=folder, check=True, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     rows = json.loads((folder / "runs" / name / "summary.json").read_text())

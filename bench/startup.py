@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 COMMANDS = {
     'python -c "import torch"': [PY, "-c", "import torch"],
-    "lab --help": [PY, "-m", "commands", "--help"],
-    "lab models": [PY, "-m", "commands", "models"],
-    "lab train --help": [PY, "-m", "commands", "train", "--help"],
-    "lab runs": [PY, "-m", "commands", "runs"],
-    "labtui --help": [PY, "-m", "commands.labtui", "--help"],
+    "lab --help": [PY, "-m", "lab_workbench.commands", "--help"],
+    "lab models": [PY, "-m", "lab_workbench.commands", "models"],
+    "lab train --help": [PY, "-m", "lab_workbench.commands", "train", "--help"],
+    "lab runs": [PY, "-m", "lab_workbench.commands", "runs"],
+    "labtui --help": [PY, "-m", "lab_workbench.commands.labtui", "--help"],
 }
 
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sweep(folder: Path, jobs: int, epochs: int) -> float:
-    cmd = [sys.executable, "-m", "commands", "sweep", f"j{jobs}", "--grid", "l2=0,1e-3", "--grid", "dropout=0,0.4",
+    cmd = [sys.executable, "-m", "lab_workbench.commands", "sweep", f"j{jobs}", "--grid", "l2=0,1e-3", "--grid", "dropout=0,0.4",
            "--model", "cnn", "-K", "8,16", "--epochs", str(epochs), "--jobs", str(jobs), "--json"]
     t = time.perf_counter()
     subprocess.run(cmd, cwd=folder, check=True, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})

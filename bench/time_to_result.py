@@ -1,7 +1,7 @@
 """Time to result: `lab train` as whole processes on MNIST, and where every second of the wall clock went.
 
 Cases: the MLP 784-128-10 (1 epoch, lab's defaults otherwise) and `--recipe fast` (1 epoch of the fast CNN),
-each a fresh `python -m commands train ...`. The process's wall time is measured from outside; the phases
+each a fresh `python -m lab_workbench.commands train ...`. The process's wall time is measured from outside; the phases
 come from the run's own results.json (`timings`: startup = interpreter, imports and argument parsing; data;
 setup = model, optimizer, run folder; train = the epochs; validation; checkpoints; test; other); 'exit' is
 what the process spent after its results were written. Then labtui's first paint beside a minimal Textual
@@ -35,7 +35,7 @@ PHASES = ("startup", "data", "setup", "train", "validation", "checkpoints", "tes
 
 def run_once(flags: list[str], args, runs: str, name: str) -> dict:
     """One `lab train` process: its wall time and its results.json timings, with 'exit' added."""
-    argv = [sys.executable, "-m", "commands", "train", "--dataset", "mnist", "--data-dir", args.data_dir,
+    argv = [sys.executable, "-m", "lab_workbench.commands", "train", "--dataset", "mnist", "--data-dir", args.data_dir,
             "--device", args.device, "--runs-dir", runs, "--name", name, *flags]
     if args.quick:
         argv += ["--subset", "2000", "--eval-subset", "500"]

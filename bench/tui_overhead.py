@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from commands.render import TrainPrinter  # noqa: E402
-from engine import TrainConfig, train  # noqa: E402
+from lab_workbench.commands.render import TrainPrinter  # noqa: E402
+from lab_workbench.engine import TrainConfig, train  # noqa: E402
 
 
 def config(args, runs):
@@ -34,8 +34,8 @@ def headless(cfg) -> float:
 
 
 async def under_tui(cfg) -> float:
-    from tui.app import make_app
-    from tui.screens.run import RunScreen
+    from lab_workbench.tui.app import make_app
+    from lab_workbench.tui.screens.run import RunScreen
     app = make_app(cfg)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")

@@ -27,8 +27,8 @@ asyncio.run(main())
 """
 LABTUI = """
 import asyncio, sys
-from engine.config import TrainConfig
-from tui.app import make_app
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.tui.app import make_app
 async def main():
     app = make_app(TrainConfig(runs_dir="runs"), start=sys.argv[1], watch=sys.argv[2] or None)
     async with app.run_test(size=(80, 24)) as pilot:

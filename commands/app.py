@@ -54,7 +54,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
         try:
-            print(f"lab {version('lab')}")
+            print(f"lab {version('lab-workbench')}")
         except PackageNotFoundError:
             print("lab (not installed)")
         raise typer.Exit()
@@ -93,9 +93,9 @@ def load_plugins() -> None:
     """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
     before any command (or --help) reads the registries; a plugin that fails is one error line, and so is a
     LAB_CRASH_AT_WRITE (the crash tests' hook) that is not a number."""
-    from engine.errors import LabError
-    from engine.files import crash_target
-    from engine.registry import load_plugins as load
+    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.files import crash_target
+    from lab_workbench.engine.registry import load_plugins as load
     try:
         crash_target()  # the environment is checked with the flags, before any work
         load()
@@ -108,7 +108,7 @@ def _outlive_hangups() -> None:
     torch is imported and training begins: a hangup in the first seconds no longer kills it."""
     import signal
 
-    from engine.runtime import detach_from_terminal
+    from lab_workbench.engine.runtime import detach_from_terminal
     signal.signal(signal.SIGHUP, lambda signum, frame: detach_from_terminal())
 
 

@@ -11,5 +11,5 @@ _NO_CWD = "import sys; del sys.path[0]; from commands.app import main; main()"
 def lab_argv(*args: str) -> list[str]:
     """[python, ..., *args]: `lab ARGS` run by this interpreter without the working folder on the path."""
     if sys.version_info >= (3, 11):
-        return [sys.executable, "-P", "-m", "commands", *args]
+        return [sys.executable, "-P", "-m", "lab_workbench.commands", *args]
     return [sys.executable, "-c", _NO_CWD, *args]

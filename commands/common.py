@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 TRUST_CODE_HELP = ("also load .pt2 (torch.export) and TorchScript files, which can run code when loaded: only "
                    "for files you made or trust (safetensors, ONNX and lab .pt checkpoints never run code)")
@@ -23,7 +23,7 @@ def check_png_folder(png: Optional[Path]) -> Optional[Path]:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ConfigError("--png needs matplotlib: pip install 'lab[plots]'") from None
+        raise ConfigError("--png needs matplotlib: pip install 'lab-workbench[plots]'") from None
     if png.exists() and not png.is_dir():
         raise ConfigError(f"--png {png}: expected a folder for the PNG files, found a file")
     if not png.exists() and not png.parent.is_dir():
@@ -40,7 +40,7 @@ def check_checkpoint(which: str) -> str:
 
 def check_device(name: str) -> str:
     """`--device` is a word torch takes, checked as the flags are read (before torch is imported)."""
-    from engine.config import DEVICES
+    from lab_workbench.engine.config import DEVICES
     if name.lower() not in DEVICES and not name.lower().startswith("cuda:"):
         raise ConfigError(f"--device: expected one of {', '.join(DEVICES)}, got {name!r}")
     return name

@@ -6,7 +6,7 @@ from typing import List
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import json_option, png_option, runs_dir_option
 from .completion import run_names
@@ -15,13 +15,13 @@ from .textviz import percent, table
 
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
 Json = json_option("print the comparison as JSON")
-Png = png_option("also save the plots as PNG files here (needs lab[plots])")
+Png = png_option("also save the plots as PNG files here (needs lab-workbench[plots])")
 RunsDir = runs_dir_option("where names and 'latest' are looked up")
 
 
 def expand(targets: list[str], runs_dir: str) -> list:
     """RunInfos of the targets: a sweep folder stands for its runs, in grid order."""
-    from engine.runs import RunFolder, read_run, read_sweep, resolve_run
+    from lab_workbench.engine.runs import RunFolder, read_run, read_sweep, resolve_run
     runs = []
     for t in targets:
         path = Path(t) if Path(t).exists() else Path(runs_dir) / t
@@ -44,7 +44,7 @@ def compare_command(
     runs_dir: RunsDir = "runs",
 ):
     """Runs side by side: the config fields that differ, best and final metrics, epochs, time; curves overlaid."""
-    from engine.runs import differing
+    from lab_workbench.engine.runs import differing
     if metric not in CURVES:
         raise ConfigError(f"--metric: expected one of {', '.join(CURVES)}, got {metric!r}")
     if not 0 <= smoothing < 1:
@@ -75,7 +75,7 @@ def compare_command(
 
 def _print_table(runs, rows: list[dict], diff: list[str]) -> None:
     # values as flags take them, an unset field as what was in force (the model's default, 'off', 'auto')
-    from engine.config import flag_value
+    from lab_workbench.engine.config import flag_value
     cells = [[flag_value(k, r.config.get(k), r.config) for k in diff] for r in runs]
     print(table([[d["run"], *cell, d["status"], percent(d["best_val_acc"]),
                   percent(d["final_val_acc"]), percent(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"]
@@ -85,7 +85,7 @@ def _print_table(runs, rows: list[dict], diff: list[str]) -> None:
 
 
 def _check_log_y(runs, metric: str) -> None:
-    from engine.runs import points
+    from lab_workbench.engine.runs import points
     for r in runs:
         low = [v for v in points(r.rows, metric)[1] if v <= 0]
         if low:
@@ -103,7 +103,7 @@ def _scaled(values, metric):
 
 def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
     """Every run's curve on one terminal plot (its own marker and colour, legend above, integer epochs)."""
-    from engine.runs import points, smooth
+    from lab_workbench.engine.runs import points, smooth
     from .plots import _start, plot_series
     plt = _start()
     epochs, names = [], []
@@ -124,7 +124,7 @@ def overlay(runs, metric: str, log_y: bool, alpha: float) -> str:
 def by_field(runs, diff: list[str], metric: str) -> str | None:
     """For runs that differ in one numeric field (an L2 sweep): the final metric against that field, each
     point labelled with its value; on a log axis a 0 is drawn a decade below the smallest value, and says so."""
-    from engine.runs import final_against_field
+    from lab_workbench.engine.runs import final_against_field
     from .plots import _start
     if len(diff) != 1 or len(runs) < 2:
         return None

@@ -9,7 +9,7 @@ def choices(setting_name: str):
     """A completion function for a TrainConfig choice field (--model, --dataset, --optimizer, --scheduler...)."""
 
     def complete(incomplete: str) -> list[tuple[str, str]]:
-        from engine.config import SETTINGS_BY_NAME, model_entries
+        from lab_workbench.engine.config import SETTINGS_BY_NAME, model_entries
         if setting_name == "model":
             return [(n, d) for n, d in model_entries() if n.startswith(incomplete)]
         if setting_name == "recipe":
@@ -30,7 +30,7 @@ def resume_names(ctx, incomplete: str) -> list[tuple[str, str]]:
 
 
 def _runs(ctx, incomplete: str, extra: tuple[str, ...]) -> list[tuple[str, str]]:
-    from engine.runs import list_runs, read_run
+    from lab_workbench.engine.runs import list_runs, read_run
     if "/" in incomplete and not (_runs_dir(ctx) / incomplete.split("/")[0]).is_dir():
         return []
     out = [(e, "the newest run" if e == "latest" else "resume the run --name names, or start it")

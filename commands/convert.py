@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import json_option
 
@@ -55,8 +55,8 @@ def convert_command(
     Written for fast streaming reads: chunks of whole rows (about 1 MB) and lzf compression by default
     (--compression gzip for smaller files). An ImageFolder is decoded in parallel, block by block, so
     memory stays bounded whatever the number of images."""
-    from engine.data.convert import detect_source
-    from engine.data.h5file import write_h5
+    from lab_workbench.engine.data.convert import detect_source
+    from lab_workbench.engine.data.h5file import write_h5
 
     check_keys(images_key, labels_key)
     src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key, threads)

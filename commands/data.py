@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import AllowExternalH5, json_option
 from .plots import histogram_chart, use_color
@@ -27,7 +27,7 @@ def data_command(
 ):
     """Show shapes, class counts, pixel statistics, sample images and warnings for a data set; for an HDF5
     file, also its size, its resident size and whether training would stream it."""
-    from engine.data.info import describe
+    from lab_workbench.engine.data.describe import describe
 
     from .convert import check_keys
     check_keys(images_key, labels_key)
@@ -72,7 +72,7 @@ def _print_summary(raw, info: dict, storage: dict | None) -> None:
 
 
 def _print_samples(raw, samples: int) -> None:
-    from engine.data.info import samples_per_class
+    from lab_workbench.engine.data.describe import samples_per_class
     print(f"\nsamples per class (train, first {samples}):")
     images, caps = [], []
     for k, imgs in samples_per_class(raw, samples).items():
@@ -87,8 +87,8 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str, allow_exte
     an IDX, CIFAR or ImageFolder folder, an .npz/.npy file."""
     import numpy as np
 
-    from engine.data.convert import detect_source
-    from engine.data.sources import RawData, list_datasets, load_hdf5, read_source
+    from lab_workbench.engine.data.convert import detect_source
+    from lab_workbench.engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
     if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
         raw = load_hdf5(path, images_key, labels_key, strict=False, allow_external=allow_external_h5)  # checks class_names first
@@ -122,7 +122,7 @@ def _is_h5(source: str) -> bool:
 
 def _check_data_memory(source: str, data_memory: str) -> None:
     """--data-memory is a size, and it tells something only about an HDF5 file (what would stream)."""
-    from engine.data.memory import parse_size
+    from lab_workbench.engine.data.budget import parse_size
     try:
         parse_size(data_memory)
     except ValueError:
@@ -132,13 +132,13 @@ def _check_data_memory(source: str, data_memory: str) -> None:
 
 
 def _storage(source: str, images_key: str, data_memory: str, allow_external_h5: bool) -> dict | None:
-    from engine.data.memory import storage_facts
+    from lab_workbench.engine.data.budget import storage_facts
     return storage_facts(Path(source), images_key, data_memory, allow_external_h5) if _is_h5(source) else None
 
 
 def storage_line(s: dict) -> str:
     """'file 1.2 MB, resident 3.1 MB: training holds it in memory (budget 8.0 GB)'."""
-    from engine.data.memory import format_size
+    from lab_workbench.engine.data.budget import format_size
     budget = "unknown" if s["budget_bytes"] is None else format_size(s["budget_bytes"])
     verdict = "training streams it from the file" if s["streams"] else "training holds it in memory"
     return (f"file {format_size(s['file_bytes'])}, resident {format_size(s['resident_bytes'])}: {verdict} "

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
@@ -60,7 +60,7 @@ def _images(ds_split, data, rows):
 
 def _history(loaded) -> list[dict]:
     """The run's epoch rows (none for a file outside a run folder)."""
-    from engine.runs import RunFolder
+    from lab_workbench.engine.runs import RunFolder
     return RunFolder(loaded.run_dir).read_metrics() if loaded.run_dir is not None else []
 
 
@@ -93,7 +93,7 @@ ThresholdSplit = Annotated[Optional[str], typer.Option(
                               "train without one]")]
 TopLosses = Annotated[int, typer.Option("--top-losses", help="list the N highest-loss samples")]
 Gallery = Annotated[Optional[str], typer.Option("--gallery", help="TP/FP/FN images of a class (index or name)")]
-Png = png_option("also save figures as PNG files here, the training curves as results.png (needs lab[plots])")
+Png = png_option("also save figures as PNG files here, the training curves as results.png (needs lab-workbench[plots])")
 Curves = Annotated[bool, typer.Option("--curves", help="draw the run's loss and accuracy curves in the terminal")]
 Boundary = Annotated[bool, typer.Option("--boundary", help="2-D point runs (moons, circles, blobs): draw the "
                                                           "decision regions and the points (two classes: also "
@@ -111,8 +111,8 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     names = _split_names(split, splits)
     wanted = _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split)
-    from engine.runtime import resolve_device  # torch, once every flag that needs no model is checked
-    from engine.artifacts import load_eval_data, load_model
+    from lab_workbench.engine.runtime import resolve_device  # torch, once every flag that needs no model is checked
+    from lab_workbench.engine.artifacts import load_eval_data, load_model
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
@@ -121,7 +121,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
     data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted, allow_external_h5)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     _check_flags(target, loaded, data, threshold, boundary)
-    from engine.artifacts.run_outputs import evaluate_model
+    from lab_workbench.engine.artifacts.run_outputs import evaluate_model
     evaluation = evaluate_model(loaded, data, names, threshold, threshold_split)  # writes the eval folder
     reports = evaluation.reports
     if json_out:
@@ -154,7 +154,7 @@ def _split_names(split: str, splits: str | None) -> list[str]:
 
 def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split):
     """The flags that need no model, checked before torch is imported; returns the --classes labels."""
-    from engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.config import SETTINGS_BY_NAME
     if top_losses < 0 or top_k < 0:
         raise ConfigError(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
     if threshold_split is not None and threshold_split not in ("train", "val", "test"):
@@ -178,7 +178,7 @@ def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, thre
 
 def _check_flags(target, loaded, data, threshold, boundary) -> None:
     """The flags that depend on the model and its data, checked before anything is evaluated."""
-    from engine.data.points import is_points
+    from lab_workbench.engine.data.points import is_points
     if threshold is not None and data.num_classes != 2:
         raise ConfigError("--threshold: needs a two-class task (--classes A,B) and a value in [0, 1]")
     if boundary and not is_points(loaded.input_shape):
@@ -237,7 +237,7 @@ def _threshold_of(report) -> float | None:
 
 def _boundary(loaded, data, split, report):
     """Print the decision regions of a 2-D point run over `split`; returns the grid (for --png)."""
-    from engine.evaluation import boundary_lines, decision_grid, points_of
+    from lab_workbench.engine.evaluation import boundary_lines, decision_grid, points_of
     grid = decision_grid(loaded.model, data.classes, loaded.facts["mean"], loaded.facts["std"],
                          points_of(split, loaded.facts["mean"], loaded.facts["std"]), split.y.cpu().numpy())
     t = _threshold_of(report)

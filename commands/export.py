@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 
-from engine.artifacts.run_outputs import EXPORT_BATCH
+from lab_workbench.engine.artifacts.run_outputs import EXPORT_BATCH
 
 from .common import Checkpoint, RunsDir, TrustCode
 from .completion import run_names
@@ -23,7 +23,7 @@ def export_command(
     trust_code: TrustCode = False,
 ):
     """Export a trained model and check that the exported file gives the same outputs (within 1e-4)."""
-    from engine.artifacts.run_outputs import check_export, export_run
+    from lab_workbench.engine.artifacts.run_outputs import check_export, export_run
     check_export(fmt, method, batch, out)  # before torch loads
     result = export_run(target, fmt, out, method, checkpoint, batch, force, runs_dir, trust_code)
     detail = f", {result.detail}" if result.detail else ""

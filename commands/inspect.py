@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
@@ -14,7 +14,7 @@ from .plots import histogram_chart, use_color
 from .textviz import image_grid, print_lines, table
 
 OPTIONAL_VALUE = {"--hist": "all", "--filters": "auto", "--recipe": "list"}  # flags whose value may be left out
-Png = png_option("also save the figures as PNG files (needs lab[plots])")
+Png = png_option("also save the figures as PNG files (needs lab-workbench[plots])")
 Json = json_option("print the statistics as JSON")
 
 
@@ -49,10 +49,10 @@ def inspect_command(
             raise ConfigError(f"{flag}: expected a name, got {value!r}")
     if feature_maps is not None and feature_maps < 0:
         raise ConfigError(f"--feature-maps: expected a test image index >= 0, got {feature_maps}")
-    from engine.artifacts import load_model  # torch, once the flags are checked
+    from lab_workbench.engine.artifacts import load_model  # torch, once the flags are checked
     import torch
 
-    from engine.evaluation import layer_names, weight_table
+    from lab_workbench.engine.evaluation import layer_names, weight_table
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     if compare is not None:
         return _compare(loaded, load_model(compare, checkpoint, "cpu", runs_dir, trust_code), json_out)
@@ -78,7 +78,7 @@ def inspect_command(
 
 def _compare(loaded, other, json_out: bool) -> None:
     """--compare: both models' statistics per tensor, side by side, and how far apart they are."""
-    from engine.evaluation import compare_states
+    from lab_workbench.engine.evaluation import compare_states
     rows = compare_states(loaded.model.state_dict(), other.model.state_dict())
     if json_out:
         print(json.dumps(rows, indent=2))
@@ -116,7 +116,7 @@ def _png_hist(values, name, png):
 
 
 def _filters(loaded, layer, png):
-    from engine.evaluation import filters
+    from lab_workbench.engine.evaluation import filters
     name, arr = filters(loaded.model, loaded.input_shape, layer)
     shown = arr[:32]
     print(f"\nfilters of {name} ({len(arr)}, each scaled to its own range; first {len(shown)} shown):")
@@ -125,8 +125,8 @@ def _filters(loaded, layer, png):
 
 
 def _feature_maps(loaded, index, png):
-    from engine.artifacts import load_eval_data
-    from engine.evaluation import feature_maps
+    from lab_workbench.engine.artifacts import load_eval_data
+    from lab_workbench.engine.evaluation import feature_maps
     data = load_eval_data(loaded, "cpu")
     if not 0 <= index < len(data.test):
         raise ConfigError(f"--feature-maps: expected a test image index 0..{len(data.test) - 1}, got {index}")

@@ -10,7 +10,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     """labtui [TRAIN FLAGS] [--config FILE] [--watch RUN_DIR] [--runs]"""
     import typer
 
-    from tui.app import make_app
+    from lab_workbench.tui.app import make_app
 
     from .app import load_plugins
     from .completion import run_names
@@ -48,8 +48,8 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 def watched_run(ref: str, runs_dir: str) -> Path:
     """--watch's folder, resolved as every lab command resolves a run (a path, a name, 'latest'), and said."""
-    from engine.errors import LabError
-    from engine.runs import resolve_run
+    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.runs import resolve_run
     try:
         path = resolve_run(ref, runs_dir)
     except LabError as e:

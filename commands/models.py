@@ -11,13 +11,13 @@ def models_command(
     """List the registered models."""
     import textwrap
 
-    from engine.config import model_entries
+    from lab_workbench.engine.config import model_entries
 
     from .textviz import terminal_width
 
     entries = model_entries()
     if all_models:
-        from engine.models.catalog import torchvision_entries
+        from lab_workbench.engine.models.catalog import torchvision_entries
         entries += torchvision_entries()
     width = max(len(name) for name, _ in entries)
     limit = terminal_width()  # a long description wraps under itself instead of past the terminal's edge

@@ -6,7 +6,7 @@ from typing import List, Optional
 import typer
 from typer.core import TyperCommand
 
-from engine.config import GROUPS, TrainConfig, config_from_text, resumable_flags, settings
+from lab_workbench.engine.config import GROUPS, TrainConfig, config_from_text, resumable_flags, settings
 
 from .completion import choices
 
@@ -71,14 +71,14 @@ def config_files(config) -> list:
 
 def given_with_file(kwargs: dict, config_file) -> dict:
     """The flags given, on top of the --config files' values merged in order: what the user asked for."""
-    from engine.configfile import layered_values
+    from lab_workbench.engine.configfile import layered_values
     return layered_values(config_files(config_file), options_given(kwargs))[0]
 
 
 def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
     """A validated TrainConfig from the --config files (if any, merged in order) and the flags on top, checked
     as a whole: an error about a file's key names the file and the key."""
-    from engine.configfile import config_from_layers, layered_values
+    from lab_workbench.engine.configfile import config_from_layers, layered_values
     return config_from_layers(*layered_values(config_files(config_file), options_given(kwargs)))
 
 

@@ -1,10 +1,10 @@
-"""PNG figures for `--png` (matplotlib, from the optional `lab[plots]` extra)."""
+"""PNG figures for `--png` (matplotlib, from the optional `lab-workbench[plots]` extra)."""
 
 from pathlib import Path
 
 import numpy as np
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .textviz import to_display
 
@@ -64,7 +64,7 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
 def _save(fig, path: Path) -> Path:
     """Write the figure through a temp file renamed over a regular file only (never a symlink or a device):
     a full disk leaves no half PNG and gives one error line."""
-    from engine.files import atomic_write
+    from lab_workbench.engine.files import atomic_write
     fig.tight_layout()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +112,7 @@ def save_curves(rows: list[dict], path: Path, title: str = "") -> Path:
 
 def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, out_dir) -> list[Path]:
     """compare_<metric>.png (curves overlaid) and, for runs differing in one numeric field, sweep_<field>.png."""
-    from engine.runs import final_against_field, points, smooth
+    from lab_workbench.engine.runs import final_against_field, points, smooth
     plt = _plt()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def save_compare(runs, diff: list[str], metric: str, log_y: bool, alpha: float, 
 def save_boundary(grid, path: Path, threshold: float | None = None, decide_at: float | None = None) -> Path:
     """boundary.png: the predicted regions, the 0.5 boundary (and the threshold's, two classes), the points."""
     import numpy as np
-    from engine.evaluation import predicted
+    from lab_workbench.engine.evaluation import predicted
     plt = _plt()
     (x0, x1), (y0, y1) = grid.x_range, grid.y_range
     rows, cols, k = grid.probs.shape

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
@@ -41,9 +41,9 @@ def predict_command(
         raise ConfigError(f"--top: expected an integer >= 1, got {top}")
     if not images_key.strip():
         raise ConfigError(f"--images-key: expected a non-empty value, got {images_key!r}")
-    from engine.runtime import resolve_device
-    from engine.artifacts import load_model
-    from engine import read_inputs, top_k
+    from lab_workbench.engine.runtime import resolve_device
+    from lab_workbench.engine.artifacts import load_model
+    from lab_workbench.engine import read_inputs, top_k
 
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
@@ -79,7 +79,7 @@ def _report(rows: list[dict], errors: list[str], loaded, top: int, csv_out: Opti
 
 
 def _write_csv(path: Path, rows: list[dict], k: int) -> None:
-    from engine.files import atomic_write
+    from lab_workbench.engine.files import atomic_write
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["input"] + [f"{name}_{j + 1}" for j in range(k) for name in ("class", "probability")])

@@ -19,8 +19,8 @@ def check_finite(loaded) -> None:
     the tensor, instead of a traceback from the metrics (exports that are not torch modules are not checked)."""
     import torch
 
-    from engine.errors import CheckpointError
-    from engine.evaluation.weights import first_nonfinite
+    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.evaluation.weights import first_nonfinite
     if not isinstance(loaded.model, torch.nn.Module):
         return
     bad = first_nonfinite(loaded.model.state_dict())

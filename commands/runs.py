@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import json_option, runs_dir_option
 from .textviz import percent, table
@@ -33,7 +33,7 @@ def _matches(run, where: list[tuple[str, str]]) -> bool:
 
 def _check_fields(keys: list[str], runs) -> None:
     """A --where field that no config has is a typo, not "no runs match": name it."""
-    from engine.config import SETTINGS_BY_NAME, _suggest
+    from lab_workbench.engine.config import SETTINGS_BY_NAME, _suggest
     known = set(SETTINGS_BY_NAME) | {k for r in runs for k in (*r.config, *r.data)}
     for key in keys:
         if key not in known:
@@ -61,7 +61,7 @@ def runs_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="with --prune: do not ask"),
 ):
     """List runs newest first: name, status (running, dead, completed...), data set, model, epochs, accuracy."""
-    from engine.runs import read_runs
+    from lab_workbench.engine.runs import read_runs
 
     if sort not in SORTS:
         raise ConfigError(f"--sort: expected one of {', '.join(SORTS)}, got {sort!r}")
@@ -100,8 +100,8 @@ def runs_command(
 
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
-    from engine.errors import CheckpointError
-    from engine.runs import RunFolder, check_run_folder, delete_run
+    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.runs import RunFolder, check_run_folder, delete_run
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):
         try:  # a run reached through a symlink lives elsewhere: never deleted from here (delete_run checks again)

@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 
-from engine.errors import ConfigError
-from engine.runtime import detach_from_terminal
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runtime import detach_from_terminal
 
 EXIT_REQUEUED = 0  # the job goes on as a new allocation; this one ended as planned
 EXIT_TIME_LIMIT = 75  # EX_TEMPFAIL: stopped early on purpose, resumable with --resume

@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .common import json_option
 from .errors import failed
@@ -33,7 +33,7 @@ Sbatch = Annotated[Optional[str], typer.Option("--sbatch", metavar="'ARGS'", hel
 Status = Annotated[bool, typer.Option("--status", help="show each point's state (run folders, squeue/sacct) and "
                                                        "write the summary; trains nothing")]
 Search = Annotated[Optional[str], typer.Option("--search", metavar="random|tpe", help="search with Optuna instead "
-                                               "of a grid (pip install 'lab[search]')")]
+                                               "of a grid (pip install 'lab-workbench[search]')")]
 Trials = Annotated[Optional[int], typer.Option("--trials", help="with --search: how many trials the study runs")]
 Params = Annotated[List[str], typer.Option("--param", help="with --search: FIELD=LOW..HIGH, FIELD=log:LOW..HIGH or "
                                                            "FIELD=V1,V2 (lists: hidden=64;128); repeat")]
@@ -55,8 +55,8 @@ def sweep_command(
 ):
     """Train one run per point of a grid of lab train settings, or search them with Optuna; summarise the
     runs in summary.csv/json. `lab sweep NAME` alone shows an existing sweep."""
-    from engine.config import check_run_name
-    from engine.runs import SWEEP_FILE
+    from lab_workbench.engine.config import check_run_name
+    from lab_workbench.engine.runs import SWEEP_FILE
 
     name = sweep_name
     check_run_name(name)
@@ -118,15 +118,15 @@ def _from_record(folder: Path, readers: list[str], given: list[str], worker, sor
 
 
 def _record(folder: Path) -> dict:
-    from engine.runs import read_sweep
+    from lab_workbench.engine.runs import read_sweep
     return read_sweep(folder)
 
 
 def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, options: dict) -> int:
     """One run per grid point: trained here (-j at a time) or submitted to Slurm; the exit status."""
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
-    from engine.runs.sweep import check_resume
+    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
+    from lab_workbench.engine.runs.sweep import check_resume
 
     from .sweep_slurm import parse_sbatch, submit_sweep
     if not grid:
@@ -171,10 +171,10 @@ def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, opti
 def search_command(name: str, grid, search, trials, params, prune, how: dict, config, options: dict) -> int:
     """`lab sweep NAME --search ...`: check the flags and the space, record the study, then run it here or
     submit it to Slurm; the exit status."""
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, read_sweep
-    from engine.runs.search import PRUNERS, SAMPLERS, check_search_resume, check_space, parse_space, search_record
-    from engine.runs.sweep import check_resume
+    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
+    from lab_workbench.engine.runs.search import PRUNERS, SAMPLERS, check_search_resume, check_space, parse_space, search_record
+    from lab_workbench.engine.runs.sweep import check_resume
 
     from .sweep_search import need_optuna, search_sweep
     if grid:
@@ -217,8 +217,8 @@ def search_command(name: str, grid, search, trials, params, prune, how: dict, co
 
 def submit_search(folder: Path, name: str, runs_dir: str, record: dict, how: dict) -> int:
     """--slurm: an array task per trial still to train; each draws its trial from the study."""
-    from engine.files import write_json
-    from engine.runs import SWEEP_FILE, read_sweep
+    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
 
     from .sweep_search import remaining
     from .sweep_slurm import parse_sbatch, record_job, submit, write_script

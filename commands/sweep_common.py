@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from engine.errors import ConfigError
-from engine.runtime.threads import LOCAL_PROCESSES
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runtime.threads import LOCAL_PROCESSES
 
 from .child import lab_argv
 from .textviz import percent, table
@@ -23,7 +23,7 @@ OK_EXITS = (0, 75, 130, 143)  # ended, stopped by --time-limit or a signal: not 
 
 def train_argv(options: dict) -> list[str]:
     """lab train flags ({field: text}) as command-line words for a point's process."""
-    from engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.config import SETTINGS_BY_NAME
     argv = []
     for name, value in options.items():
         s = SETTINGS_BY_NAME.get(name)
@@ -43,7 +43,7 @@ def base_settings(options: dict, config: Path | None) -> tuple[dict, list[str], 
     with the flags on top; each point reads the same file, by its absolute path."""
     values = {}
     if config is not None:
-        from engine.configfile import read_config_file
+        from lab_workbench.engine.configfile import read_config_file
         values = read_config_file(config)
     runs_dir = options.get("runs_dir") or values.get("runs_dir") or "runs"
     values = {k: v for k, v in values.items() if v is not None and k not in ("name", "runs_dir", "extra")}
@@ -61,7 +61,7 @@ def settings_record(options: dict, config: Path | None) -> dict:
 
 
 def outcome(run_dir: Path) -> dict:
-    from engine.runs import RunFolder, read_run
+    from lab_workbench.engine.runs import RunFolder, read_run
     if not RunFolder(run_dir).is_run():
         return {"status": "pending"}
     return {**read_run(run_dir).summary(), "run_dir": str(run_dir)}
@@ -99,7 +99,7 @@ def note_exit(folder: Path, point: str, code: int) -> None:
 
 def sweep_folder(folder: Path, resume: bool) -> Path:
     """The sweep's folder, with its logs/ made: a new one, or with --resume one that holds this sweep."""
-    from engine.runs import SWEEP_FILE, read_sweep
+    from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
     if (folder / SWEEP_FILE).is_file() and not resume:
         raise ConfigError(f"{folder}: sweep exists; pass --resume to continue it (or choose another NAME)")
     if folder.is_symlink():  # its runs would be written, and later pruned, outside --runs-dir
@@ -238,7 +238,7 @@ def write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
     import csv
     import io
 
-    from engine.files import atomic_write, write_json
+    from lab_workbench.engine.files import atomic_write, write_json
     write_json(folder / "summary.json", rows)
     cols = ["point", *fields, "status", "best_val_acc", "final_val_acc", "test_acc", "epochs", "seconds", "run_dir"]
     buf = io.StringIO()
@@ -251,7 +251,7 @@ def write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
 def print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
     key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
     ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
-    from engine.config import flag_value
+    from lab_workbench.engine.config import flag_value
     body = [[*[flag_value(f, r.get(f), r) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
              percent(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
     print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))
@@ -259,8 +259,8 @@ def print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
 
 def record_points(folder: Path) -> tuple[dict, dict]:
     """(sweep.json, {point: its grid values}) of an existing sweep."""
-    from engine.runs import read_sweep
-    from engine.runs.sweep import point_name, points
+    from lab_workbench.engine.runs import read_sweep
+    from lab_workbench.engine.runs.sweep import point_name, points
     record = read_sweep(folder)
     grid = record.get("grid")
     values = {point_name(p): p for p in points(grid)} if isinstance(grid, dict) else {}

@@ -16,7 +16,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.errors import ConfigError, LabError
+from lab_workbench.engine.errors import ConfigError, LabError
 
 from .errors import failed
 from .sweep_common import DONE, ENDED, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
@@ -30,7 +30,7 @@ def need_optuna():
     try:
         import optuna
     except ImportError:
-        raise ConfigError("--search needs Optuna: pip install 'lab[search]'") from None
+        raise ConfigError("--search needs Optuna: pip install 'lab-workbench[search]'") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
@@ -41,7 +41,7 @@ def _storage(folder: Path):
         from optuna.storages.journal import JournalFileBackend
     except ImportError:  # Optuna 3.x
         from optuna.storages import JournalFileStorage as JournalFileBackend
-    from engine.runs.search import STUDY_FILE
+    from lab_workbench.engine.runs.search import STUDY_FILE
     return optuna.storages.JournalStorage(JournalFileBackend(str(folder / STUDY_FILE)))
 
 
@@ -84,7 +84,7 @@ def _retry(study, trial_id: int, frozen) -> None:
     """Fail a trial and enqueue its retry: the same values, the same run folder (continued, not restarted)."""
     from optuna.trial import TrialState
 
-    from engine.runs.search import run_name
+    from lab_workbench.engine.runs.search import run_name
     storage = study._storage  # noqa: SLF001 - the study's own storage, to fail another process's trial
     storage.set_trial_user_attr(trial_id, "retried", True)
     storage.set_trial_state_values(trial_id, TrialState.FAIL)
@@ -96,8 +96,8 @@ def recover_stale(study, folder: Path) -> list[int]:
     """Fail and retry the running trials whose worker is gone (killed, preempted); their numbers."""
     from optuna.trial import TrialState
 
-    from engine.runs import RunFolder
-    from engine.runs.search import run_name, worker_alive
+    from lab_workbench.engine.runs import RunFolder
+    from lab_workbench.engine.runs.search import run_name, worker_alive
     stale = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         run = t.user_attrs.get("run") or run_name(t.number)
@@ -112,7 +112,7 @@ def next_trial(study, folder: Path, trials: int):
     """A retry waiting in the study, else a new trial while the budget lasts, else None."""
     from optuna.trial import TrialState
 
-    from engine.runs.search import worker_id
+    from lab_workbench.engine.runs.search import worker_id
     with _locked(folder):
         recover_stale(study, folder)
         waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
@@ -137,7 +137,7 @@ class Pruning:
         self.trial, self.enabled, self.pruned = trial, enabled, False
 
     def __call__(self, event) -> None:
-        from engine.training.events import EpochEnded, RunStarted
+        from lab_workbench.engine.events import EpochEnded, RunStarted
         if isinstance(event, RunStarted):
             for row in event.rows:
                 self._report(row.get("epoch"), row.get("val_acc"))
@@ -167,7 +167,7 @@ def run_trial(folder: Path, record: dict, study, trial) -> int:
     """Train one trial in this process and tell the study how it went; the exit status for the worker."""
     from optuna.trial import TrialState
 
-    from engine.runs.search import run_name, space_from_record
+    from lab_workbench.engine.runs.search import run_name, space_from_record
 
     from .signals import StopFlag
 
@@ -203,9 +203,9 @@ def run_trial(folder: Path, record: dict, study, trial) -> int:
 def _train_trial(run_dir: Path, values: dict, pruning: Pruning, stop) -> None:
     """Train a trial's run with the engine (its lines in logs/RUN.out): a new run from the sweep's settings and
     the trial's values, or a retry's run continued where the last worker left it."""
-    from engine.config import config_from_text
-    from engine.runs import RunFolder, read_run
-    from engine.training.trainer import resume_config, train
+    from lab_workbench.engine.config import config_from_text
+    from lab_workbench.engine.runs import RunFolder, read_run
+    from lab_workbench.engine.training.trainer import resume_config, train
 
     from .render import TrainPrinter
     with open(run_dir.parent / "logs" / f"{run_dir.name}.out", "a", encoding="utf-8") as out:
@@ -227,7 +227,7 @@ def _train_trial(run_dir: Path, values: dict, pruning: Pruning, stop) -> None:
 def worker_command(folder: Path, index: int, one: bool = False) -> int:
     """A worker: draw trials from the study and train them until it has --trials (`one`: a single trial, as a
     Slurm array task does); the worker that sees the study finished writes the summary."""
-    from engine.runs import read_sweep
+    from lab_workbench.engine.runs import read_sweep
     record = read_sweep(folder)
     seed = int(record.get("settings", {}).get("seed") or 0) * 1_000_003 + index * 7919
     study = open_study(folder, record, seed + len(study_trials(folder, record)))
@@ -251,7 +251,7 @@ def study_trials(folder: Path, record: dict) -> list:
 def search_rows(folder: Path, record: dict, study) -> list[dict]:
     """A row per trial run folder (a retried trial's latest attempt): its values, its run's outcome, and the
     study's word on it (state, value)."""
-    from engine.runs.search import run_name, space_from_record
+    from lab_workbench.engine.runs.search import run_name, space_from_record
     space = space_from_record(record["search"]["space"])
     latest = {}
     for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):

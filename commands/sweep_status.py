@@ -4,8 +4,8 @@ its run folders and, for a Slurm sweep, squeue/sacct; the summary files are writ
 import json
 from pathlib import Path
 
-from engine.errors import ConfigError
-from engine.runs.sweep import SWEEP_FILE
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runs.sweep import SWEEP_FILE
 
 from .sweep_common import ENDED, point_rows, print_table, record_points, write_summary
 from .sweep_slurm import slurm_states

@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 from .completion import resume_names
 from .errors import failed
@@ -44,7 +44,7 @@ def train_command(
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
     if options.get("recipe") == "list":
-        from engine.training.recipes import describe_recipes
+        from lab_workbench.engine.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
@@ -55,10 +55,10 @@ def train_command(
     auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
-        from engine.configfile import dump_config
+        from lab_workbench.engine.configfile import dump_config
         sys.stdout.write(dump_config(cfg, fmt or "yaml"))
         return
-    from engine.preflight import check_inputs
+    from lab_workbench.engine.preflight import check_inputs
     check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:
@@ -72,7 +72,7 @@ def train_command(
 def _run(cfg, run_dir: Path | None, auto: bool, mode: str, limit, log_file: Path | None, json_out: bool) -> None:
     """Train, the printer writing to lab's own stdout; anything else printed meanwhile (a tracker's "View run"
     lines, a library's) goes to stderr, so that --json and --json-lines stay parseable."""
-    from engine.training.trainer import train
+    from lab_workbench.engine.training.trainer import train
     log = open_log(log_file)
     printer = TrainPrinter(mode, out=sys.stdout, log=log)
     try:
@@ -87,7 +87,7 @@ def _run(cfg, run_dir: Path | None, auto: bool, mode: str, limit, log_file: Path
 def _after_run(history, log_error: str | None, log_file: Path | None, json_out: bool, stop: StopFlag) -> None:
     """What a finished run leaves on stdout and in the exit status: results.json under --json; 75, 130 or
     143 when stopped by a signal or the time limit; 1 when the run diverged."""
-    from engine.runs import RunFolder
+    from lab_workbench.engine.runs import RunFolder
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out and history.run_dir is None:  # stopped while the data loaded: no folder was made
@@ -110,7 +110,7 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
     plan = None
     if resume:
-        from engine.runs.operations import plan_resume
+        from lab_workbench.engine.runs.operations import plan_resume
         plan = plan_resume(resume, given)
     if plan is None:  # no --resume, or --resume auto with no run yet: a new run
         return config_from_cli(options, config_file), None, ""

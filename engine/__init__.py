@@ -3,31 +3,31 @@
 Attributes load lazily (PEP 562) so that `import engine.config` does not pull in torch.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
 _EXPORTS = {
-    "TrainConfig": "engine.config",
-    "LabError": "engine.errors", "ConfigError": "engine.errors", "DataError": "engine.errors",
-    "CheckpointError": "engine.errors",
-    "resolve_device": "engine.runtime.device",
-    "load_dataset": "engine.data", "read_source": "engine.data", "Dataset": "engine.data",
-    "create_model": "engine.models", "list_models": "engine.models", "register_model": "engine.models",
-    "train": "engine.training.trainer", "resume_config": "engine.training.trainer",
-    "History": "engine.training.events", "RunStarted": "engine.training.events",
-    "BatchEnded": "engine.training.events", "EpochEnded": "engine.training.events",
-    "RunEnded": "engine.training.events", "PhaseChanged": "engine.training.events",
-    "CheckpointReady": "engine.training.events",
-    "load_checkpoint": "engine.runs", "save_checkpoint": "engine.runs", "RunFolder": "engine.runs",
-    "RunResult": "engine.runs", "list_runs": "engine.runs", "read_metrics": "engine.runs",
-    "predict": "engine.evaluation.metrics", "evaluate": "engine.evaluation.metrics", "EvalReport": "engine.evaluation.metrics",
-    "load_model": "engine.artifacts.loading", "load_eval_data": "engine.artifacts.loading",
-    "export_model": "engine.artifacts.export", "weight_table": "engine.evaluation.weights",
-    "register_dataset": "engine.data.sources", "list_datasets": "engine.data.sources",
-    "settings": "engine.config", "load_run": "engine.runs", "read_runs": "engine.runs",
-    "delete_run": "engine.runs", "plan_resume": "engine.runs", "evaluate_run": "engine.artifacts.run_outputs",
-    "export_run": "engine.artifacts.run_outputs",
-    "lr_find": "engine.training.lr_find", "read_inputs": "engine.data.inputs", "top_k": "engine.artifacts.predict",
-    "decision_grid": "engine.evaluation.boundary", "recipe_values": "engine.training.recipes",
+    "TrainConfig": "lab_workbench.engine.config",
+    "LabError": "lab_workbench.engine.errors", "ConfigError": "lab_workbench.engine.errors", "DataError": "lab_workbench.engine.errors",
+    "CheckpointError": "lab_workbench.engine.errors",
+    "resolve_device": "lab_workbench.engine.runtime.device",
+    "load_dataset": "lab_workbench.engine.data", "read_source": "lab_workbench.engine.data", "Dataset": "lab_workbench.engine.data",
+    "create_model": "lab_workbench.engine.models", "list_models": "lab_workbench.engine.models", "register_model": "lab_workbench.engine.models",
+    "train": "lab_workbench.engine.training.trainer", "resume_config": "lab_workbench.engine.training.trainer",
+    "History": "lab_workbench.engine.events", "RunStarted": "lab_workbench.engine.events",
+    "BatchEnded": "lab_workbench.engine.events", "EpochEnded": "lab_workbench.engine.events",
+    "RunEnded": "lab_workbench.engine.events", "PhaseChanged": "lab_workbench.engine.events",
+    "CheckpointReady": "lab_workbench.engine.events",
+    "load_checkpoint": "lab_workbench.engine.runs", "save_checkpoint": "lab_workbench.engine.runs", "RunFolder": "lab_workbench.engine.runs",
+    "RunResult": "lab_workbench.engine.runs", "list_runs": "lab_workbench.engine.runs", "read_metrics": "lab_workbench.engine.runs",
+    "predict": "lab_workbench.engine.evaluation.metrics", "evaluate": "lab_workbench.engine.evaluation.metrics", "EvalReport": "lab_workbench.engine.evaluation.metrics",
+    "load_model": "lab_workbench.engine.artifacts.loading", "load_eval_data": "lab_workbench.engine.artifacts.loading",
+    "export_model": "lab_workbench.engine.artifacts.export", "weight_table": "lab_workbench.engine.evaluation.weights",
+    "register_dataset": "lab_workbench.engine.data.sources", "list_datasets": "lab_workbench.engine.data.sources",
+    "settings": "lab_workbench.engine.config", "load_run": "lab_workbench.engine.runs", "read_runs": "lab_workbench.engine.runs",
+    "delete_run": "lab_workbench.engine.runs", "plan_resume": "lab_workbench.engine.runs", "evaluate_run": "lab_workbench.engine.artifacts.run_outputs",
+    "export_run": "lab_workbench.engine.artifacts.run_outputs",
+    "lr_find": "lab_workbench.engine.training.lr_find", "read_inputs": "lab_workbench.engine.data.inputs", "top_k": "lab_workbench.engine.artifacts.predict",
+    "decision_grid": "lab_workbench.engine.evaluation.boundary", "recipe_values": "lab_workbench.engine.recipes",
 }
 
 __all__ = sorted(_EXPORTS)

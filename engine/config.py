@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 
-from engine.errors import ConfigError
-from engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
@@ -23,17 +23,17 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 TRACKERS = ("tensorboard", "mlflow")
 # what each field is about: the sections of `lab train --help` and of --print-config, in this order
 GROUPS = ("data", "model", "optimisation", "schedule", "run", "trackers")
-MONITORS = ("val_acc", "val_loss", "train_loss")  # compared by engine.training.monitor
+MONITORS = ("val_acc", "val_loss", "train_loss")  # compared by engine.monitor
 
 
 def model_entries() -> list[tuple[str, str]]:
     """(name, description) of every model. The registry (and torch) is asked only once it is imported, by
     code that may have registered more (a plugin, loaded by the faces' main); else the torch-free catalog."""
     import sys
-    if "engine.models.registry" in sys.modules:
-        from engine.models.registry import list_models
+    if "lab_workbench.engine.models.factory" in sys.modules:
+        from lab_workbench.engine.models.factory import list_models
         return [(e.name, e.description) for e in list_models()]
-    from engine.models.catalog import builtin_entries
+    from lab_workbench.engine.models.catalog import builtin_entries
     return list(builtin_entries())
 
 
@@ -42,7 +42,7 @@ def _model_names() -> tuple[str, ...]:
 
 
 def _recipe_names() -> tuple[str, ...]:
-    from engine.training.recipes import RECIPES
+    from lab_workbench.engine.recipes import RECIPES
     return tuple(RECIPES)
 
 
@@ -54,8 +54,8 @@ BUILTIN_DATASETS = ("digits", "mnist", "fashion", "cifar10", "moons", "circles",
 def _dataset_names() -> tuple[str, ...]:
     """Every data set name; the readers are asked only once imported (by code that may have registered more)."""
     import sys
-    if "engine.data.sources" in sys.modules:
-        from engine.data.sources import list_datasets
+    if "lab_workbench.engine.data.sources" in sys.modules:
+        from lab_workbench.engine.data.sources import list_datasets
         return tuple(list_datasets())
     return BUILTIN_DATASETS
 
@@ -83,7 +83,7 @@ THREADS = (lambda v: 1 <= v <= _max_threads(), f"an integer from 1 to {_max_thre
 
 
 def _is_size(text) -> bool:
-    from engine.data.memory import parse_size
+    from lab_workbench.engine.data.budget import parse_size
     try:
         parse_size(text)
         return True
@@ -324,7 +324,7 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         if value is not None:
             changes[name] = value
     if changes.get("recipe"):  # a recipe's values first, then the fields given override them
-        from engine.training.recipes import recipe_values
+        from lab_workbench.engine.recipes import recipe_values
         dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
         changes = {**recipe_values(changes["recipe"], dataset), **changes}
     cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
@@ -344,7 +344,7 @@ def check_ignored(cfg: TrainConfig) -> None:
             flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
             raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
                               f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
-    from engine.models.catalog import check_builtin_options
+    from lab_workbench.engine.models.catalog import check_builtin_options
     check_builtin_options(cfg.model, cfg.to_dict())
     for flag, needs, missing in _context_rules(cfg):
         if missing:
@@ -371,7 +371,7 @@ def flag_value(name: str, value, config: dict | None = None) -> str:
     """A config value as its flag would take it: [32, 32] -> '32,32', True/False -> 'on'/'off', and an unset
     (None) field as what is in force: the model's own default, else the flag's placeholder ('off', 'auto')."""
     if value is None:
-        from engine.models.catalog import DEFAULTS
+        from lab_workbench.engine.models.catalog import DEFAULTS
         model = (config or {}).get("model")
         if model in DEFAULTS and getattr(SETTINGS_BY_NAME.get(name), "group", "") == "model":
             if name == "init":

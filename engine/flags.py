@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,14 @@ class Setting:
             if self.name == "device" and str(value).startswith("cuda:"):
                 return
             if self.name == "model" and str(value).startswith("tv:"):
-                from engine.models.catalog import check_torchvision_name
+                from lab_workbench.engine.models.catalog import check_torchvision_name
                 check_torchvision_name(value)
                 return
             options = self.options()
             if value not in options:
                 hint = _suggest(value, options)
                 if self.name == "model":  # resnet50 is tv:resnet50
-                    from engine.models.catalog import suggest_model
+                    from lab_workbench.engine.models.catalog import suggest_model
                     hint = suggest_model(str(value), options)
                 raise ConfigError(f"{self.flag}: expected one of {', '.join(options)}, got {value!r}" + hint)
         elif self.kind == "strs":

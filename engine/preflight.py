@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 # the fields that make a model's parameters (names, shapes) and what it computes: what --init-from RUN takes
 ARCHITECTURE = ("model", "hidden", "channels", "layers_per_block", "pool_every", "activation", "batchnorm",
@@ -16,7 +16,7 @@ ARCHITECTURE = ("model", "hidden", "channels", "layers_per_block", "pool_every",
 def init_from_path(ref: str, runs_dir: str | Path = "runs", flag: str = "--init-from") -> Path:
     """The weights file that --init-from (or --weights) names: a file, or a run folder's (a path or a name
     under runs_dir) best.pt, else last.pt. A ConfigError naming the flag when there is none."""
-    from engine.runs.folder import RunFolder
+    from lab_workbench.engine.runs.folder import RunFolder
     path = Path(ref).expanduser()
     if not path.exists() and (Path(runs_dir) / ref).is_dir():
         path = Path(runs_dir) / ref
@@ -51,7 +51,7 @@ def check_inputs(cfg, new: bool = True, data: bool = True) -> None:
     """Every file a config reads is there: --data (and the data set's files; data=False: the caller holds the
     data), and for a new run (a resume restores its own weights) --weights and --init-from."""
     if data:
-        from engine.data.sources import check_source
+        from lab_workbench.engine.data.sources import check_source
         check_source(cfg)
     if not new:
         return
@@ -73,7 +73,7 @@ def with_run_architecture(values: dict) -> dict:
     run = run_of(values.get("init_from"), values.get("runs_dir") or "runs")
     if run is None:
         return values
-    from engine.runs.folder import RunFolder
+    from lab_workbench.engine.runs.folder import RunFolder
     try:
         saved = RunFolder(run).read_config().get("config") or {}
     except Exception:  # an unreadable record: init_from_path names the problem, the shapes are checked later

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.errors import ConfigError, LabError
+from lab_workbench.engine.errors import ConfigError, LabError
 
 
 @dataclass(frozen=True)

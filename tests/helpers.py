@@ -24,7 +24,7 @@ METRICS_HEADER = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds\n"
 
 def lab_cmd(*args) -> list[str]:
     """The `lab` command line, run through the interpreter that runs the tests."""
-    return [sys.executable, "-m", "commands", *map(str, args)]
+    return [sys.executable, "-m", "lab_workbench.commands", *map(str, args)]
 
 
 def lab_env(**extra) -> dict:
@@ -40,7 +40,7 @@ def run_lab(*args, cwd):
 def lab_here(*args, cwd):
     """Run `lab ARGS` in this process (no interpreter or torch start-up): the fast way when the point is not
     the process boundary. Returns what run_lab returns; an uncaught exception (a traceback) fails the test."""
-    from commands.app import main
+    from lab_workbench.commands.app import main
     out, err, code = io.StringIO(), io.StringIO(), 0
     with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -63,7 +63,7 @@ def wait_for(predicate, timeout=60.0, every=0.02) -> bool:
 def cfg(tmp_path, data=None, **kw):
     """A small, fast TrainConfig writing under tmp_path/runs; keywords override (modules bind their own
     defaults with functools.partial)."""
-    from engine.config import TrainConfig
+    from lab_workbench.engine.config import TrainConfig
     base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32)
     if data is not None:
         base["data"] = str(data)
@@ -148,7 +148,7 @@ class TrainedRuns:
         config = {**self.RECIPES.get(recipe, {}), **fields}
         key = json.dumps(config, sort_keys=True)
         if key not in self._done:
-            from engine import TrainConfig, train
+            from lab_workbench.engine import TrainConfig, train
             home = self._tmp.mktemp("trained")
             with contextlib.chdir(home):  # a relative runs_dir, as `lab train` run in a folder records it
                 h = train(TrainConfig(runs_dir="runs", **config))
@@ -168,7 +168,7 @@ class TrainedRuns:
 
 def lab_errors(capsys, *args) -> tuple[int, list[str]]:
     """`lab ARGS` in this process: (exit code, stderr lines)."""
-    from commands.app import main
+    from lab_workbench.commands.app import main
     try:
         main(list(args))
         code = 0

@@ -10,7 +10,7 @@ UI_MODULES = ("typer", "textual", "plotext", "rich")
 
 def test_engine_imports_no_ui_library():
     code = ("import sys, engine, engine.config, engine.data, engine.models, engine.evaluation.metrics, "
-            "engine.training.trainer, engine.runs.checkpoint, engine.runs.listing; "
+            "lab_workbench.engine.training.trainer, engine.runs.checkpoint, engine.runs.listing; "
             "from engine import train, TrainConfig, create_model; "
             f"bad = [m for m in {UI_MODULES!r} if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

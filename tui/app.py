@@ -14,7 +14,7 @@ from typing import Callable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 
 from .headless import Headless
 from .screens.confirm import ConfirmScreen
@@ -109,7 +109,7 @@ class LabApp(App):
         self.push_screen(HelpScreen(self.screen.title or "lab", screen_keys(self.screen)))
 
     def _latest_runs(self, n: int):
-        from engine.runs import MAX_ROWS, read_runs
+        from lab_workbench.engine.runs import MAX_ROWS, read_runs
         runs = sorted(read_runs(self.initial.runs_dir, MAX_ROWS), key=lambda r: r.created, reverse=True)
         if not runs:
             self.notify(f"no runs in {self.initial.runs_dir}/ yet")
@@ -259,6 +259,6 @@ def _driver_class():
 
 
 def _engine_train(*args, **kw):
-    """engine.train, imported on first use: on the worker thread, after the first paint (torch takes seconds)."""
-    from engine.training.trainer import train
+    """lab_workbench.engine.train, imported on first use: on the worker thread, after the first paint (torch takes seconds)."""
+    from lab_workbench.engine.training.trainer import train
     return train(*args, **kw)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 
-from engine.runtime import detach_from_terminal
+from lab_workbench.engine.runtime import detach_from_terminal
 
 STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
 # signals whose handlers must run on the main thread: no other thread of labtui takes them (a signal that

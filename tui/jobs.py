@@ -48,7 +48,7 @@ def jobs_of(app) -> list[Job]:
 
 def run_job(job: Job) -> None:
     """Do the job (on a worker thread); its result or its error ends up in job.lines and job.state."""
-    from engine.errors import LabError
+    from lab_workbench.engine.errors import LabError
     try:
         if job.command == "eval":
             _evaluate(job)
@@ -65,7 +65,7 @@ def run_job(job: Job) -> None:
 
 def _evaluate(job: Job) -> None:
     """As `lab eval RUN`: the test split of best.pt (last.pt without one), reported and written to eval/."""
-    from engine.artifacts.run_outputs import evaluate_run
+    from lab_workbench.engine.artifacts.run_outputs import evaluate_run
 
     done = evaluate_run(job.run, splits=("test",))
     loaded, report = done.loaded, done.reports["test"]
@@ -77,7 +77,7 @@ def _evaluate(job: Job) -> None:
 
 def _export(job: Job, fmt: str) -> None:
     """As `lab export RUN --format FMT`: the exported file, checked against the model on test images."""
-    from engine.artifacts.run_outputs import export_run
+    from lab_workbench.engine.artifacts.run_outputs import export_run
 
     result = export_run(job.run, fmt)  # an existing export is kept: the job says so
     job.lines.append(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB); verified on {result.samples} test "

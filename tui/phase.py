@@ -57,7 +57,7 @@ def folder_phase(progress: dict, rows: list[dict], epochs: int) -> str:
     """What a run that another process trains is doing, from its folder: progress.json's `phase` where the
     writer records one, else from its heartbeat and rows (a batch at the end of its epoch is followed by
     validation; once the last epoch's row is written, the test split is evaluated)."""
-    from engine.runs import number
+    from lab_workbench.engine.runs import number
     explicit = progress.get("phase")
     if isinstance(explicit, str) and explicit in LABELS:
         return LABELS[explicit]
@@ -102,6 +102,6 @@ class Pace:
         left = (epochs - self.epoch) * self.steps + (self.steps - self.step)
         per_step = self.per_step
         if per_step is None and rows:
-            from engine.runs import number
+            from lab_workbench.engine.runs import number
             per_step = sum(number(r.get("seconds"), 0, 1e9, 0) for r in rows) / len(rows) / self.steps
         return None if per_step is None or left <= 0 else left * per_step

@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from engine.errors import LabError
+from lab_workbench.engine.errors import LabError
 
 from .control import RunControl
 from .headless import block_main_thread_signals
@@ -133,7 +133,7 @@ class FolderSource:
     def read(self, dashboard) -> None:
         """Re-read the files that changed since the last look; a followed run is re-checked even when none did
         (a writer that died changes nothing)."""
-        from engine.runs import MAX_ROWS, MetricsReader, RunFolder, read_run
+        from lab_workbench.engine.runs import MAX_ROWS, MetricsReader, RunFolder, read_run
         run = RunFolder(self.run_dir)
         if self._info is not None and not self.run_dir.is_dir():
             # deleted or moved while watched: keep what is drawn (read_run would say "dead", with no rows)
@@ -159,7 +159,7 @@ class FolderSource:
 
 def _read_boundary(path: Path):
     """boundary.json; None when there is none, or a marker the view shows as unreadable (hostile folders)."""
-    from engine.files import read_json
+    from lab_workbench.engine.files import read_json
     try:
         if not path.exists():
             return None

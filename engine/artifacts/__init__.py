@@ -3,21 +3,21 @@
 Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
 # the export formats and their file endings, here (no torch) so that a bad --format is refused before torch loads
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 
 _EXPORTS = {
-    "LoadedModel": "engine.artifacts.loading", "load_model": "engine.artifacts.loading",
-    "load_eval_data": "engine.artifacts.loading", "load_state_into": "engine.artifacts.loading",
-    "ExportResult": "engine.artifacts.export",
-    "export_model": "engine.artifacts.export",
-    "Inputs": "engine.data.inputs", "read_inputs": "engine.data.inputs",
-    "top_k": "engine.artifacts.predict",
-    "eval_folder": "engine.artifacts.run_outputs", "evaluate_model": "engine.artifacts.run_outputs",
-    "evaluate_run": "engine.artifacts.run_outputs", "export_run": "engine.artifacts.run_outputs",
-    "check_export": "engine.artifacts.run_outputs", "Evaluation": "engine.artifacts.run_outputs",
+    "LoadedModel": "lab_workbench.engine.artifacts.loading", "load_model": "lab_workbench.engine.artifacts.loading",
+    "load_eval_data": "lab_workbench.engine.artifacts.loading", "load_state_into": "lab_workbench.engine.artifacts.loading",
+    "ExportResult": "lab_workbench.engine.artifacts.export",
+    "export_model": "lab_workbench.engine.artifacts.export",
+    "Inputs": "lab_workbench.engine.data.inputs", "read_inputs": "lab_workbench.engine.data.inputs",
+    "top_k": "lab_workbench.engine.artifacts.predict",
+    "eval_folder": "lab_workbench.engine.artifacts.run_outputs", "evaluate_model": "lab_workbench.engine.artifacts.run_outputs",
+    "evaluate_run": "lab_workbench.engine.artifacts.run_outputs", "export_run": "lab_workbench.engine.artifacts.run_outputs",
+    "check_export": "lab_workbench.engine.artifacts.run_outputs", "Evaluation": "lab_workbench.engine.artifacts.run_outputs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import torch
 
-from engine.artifacts import FORMATS  # noqa: F401  (declared where it costs no torch; re-exported)
-from engine.errors import CheckpointError, ConfigError, LabError
-from engine.files import check_target, replace_into
-from engine.runs.folder import RunFolder
-from engine.artifacts.loading import load_safetensors, quiet as _quiet
+from lab_workbench.engine.artifacts import FORMATS  # noqa: F401  (declared where it costs no torch; re-exported)
+from lab_workbench.engine.errors import CheckpointError, ConfigError, LabError
+from lab_workbench.engine.files import check_target, replace_into
+from lab_workbench.engine.runs.folder import RunFolder
+from lab_workbench.engine.artifacts.loading import load_safetensors, quiet as _quiet
 
 TOLERANCE = 1e-4
 
@@ -82,7 +82,7 @@ def _save_onnx(model, x, path, meta, method):
         import onnxscript  # noqa: F401
     except ImportError as e:
         raise LabError(f"--format onnx needs onnx, onnxscript and onnxruntime ({e.name} is missing): "
-                       f"pip install 'lab[onnx]'") from None
+                       f"pip install 'lab-workbench[onnx]'") from None
     batch = torch.export.Dim("batch")
     with _quiet():
         program = torch.onnx.export(model, (x,), dynamo=True, dynamic_shapes=({0: batch},), verbose=False,

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import torch
 
-from engine.config import TrainConfig
-from engine.data import Dataset, build_dataset, read_source
-from engine.errors import CheckpointError, DataError, LabError
-from engine.models import create_model, model_options
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs.folder import run_of_file
-from engine.runs.listing import resolve_checkpoint
-from engine.training.state_check import check_facts
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.data import Dataset, build_dataset, read_source
+from lab_workbench.engine.errors import CheckpointError, DataError, LabError
+from lab_workbench.engine.models import create_model, model_options
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs.folder import run_of_file
+from lab_workbench.engine.runs.listing import resolve_checkpoint
+from lab_workbench.engine.training.state_check import check_facts
 
 
 @dataclass
@@ -141,7 +141,7 @@ def check_facts(facts, where) -> dict:
             bad(f"{key} is not a list of {shape[0]} numbers (one per channel)")
     if min(facts["std"]) <= 0:
         bad("std has a value <= 0")
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     # an input is resized to this shape, in float32 with a copy or two: a claim of 3x65536x65536 is 206 GB
     check_memory(16 * math.prod(shape), f"{where}: its lab metadata claims inputs of shape {shape}")
     return facts
@@ -195,7 +195,7 @@ def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", data
         cfg = cfg.replace(dataset=dataset or cfg.dataset, data=data, subset=None, classes=keep)
     if data_dir is not None:
         cfg = cfg.replace(data_dir=data_dir)
-    from engine.data.folder import folder_h5
+    from lab_workbench.engine.data.folder import folder_h5
     h5 = folder_h5(cfg.data, cfg.data_dir) if cfg.data else None  # an image folder: its cached HDF5 copy
     raw = read_source(cfg.dataset, h5, cfg.data_dir, False, cfg.images_key, cfg.labels_key,
                       cfg.samples, cfg.noise, cfg.seed, allow_external_h5 or cfg.allow_external_h5)
@@ -364,7 +364,7 @@ def load_onnx(path: str | Path, device="cpu") -> LoadedModel:
         import onnxruntime as ort
     except ImportError as e:
         raise LabError(f"{path}: reading ONNX needs onnx and onnxruntime ({e.name} is missing): "
-                       f"pip install 'lab[onnx]'") from None
+                       f"pip install 'lab-workbench[onnx]'") from None
     data, proto = _read_onnx(path, onnx)
     meta = {p.key: p.value for p in proto.metadata_props}
     if "lab" not in meta:

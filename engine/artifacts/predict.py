@@ -11,7 +11,7 @@ BATCH = 4096
 def top_k(model, x: np.ndarray, k: int, device="cpu") -> tuple[np.ndarray, np.ndarray]:
     """(indices, probabilities) of the k most probable classes per row, in batches, in fp32."""
     import torch
-    from engine.evaluation.metrics import predict
+    from lab_workbench.engine.evaluation.metrics import predict
     if len(x) == 0:  # no rows, and no columns: k may be any size (--top 10**20), the classes are unknown here
         return np.zeros((0, 0), np.int64), np.zeros((0, 0), np.float32)
     logits = predict(model, torch.from_numpy(x).to(device), BATCH).float()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.artifacts import FORMATS
-from engine.errors import ConfigError
+from lab_workbench.engine.artifacts import FORMATS
+from lab_workbench.engine.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 EXPORT_BATCH = 16  # test images that check an export against the model
@@ -20,8 +20,8 @@ EXPORT_BATCH = 16  # test images that check an export against the model
 def eval_folder(loaded) -> Path:
     """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
     evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
-    from engine.files import safe_folder
-    from engine.runs import RunFolder
+    from lab_workbench.engine.files import safe_folder
+    from lab_workbench.engine.runs import RunFolder
     if loaded.run_dir is None:
         return loaded.path.with_name(loaded.path.name + "-eval")
     run = RunFolder(loaded.run_dir)
@@ -59,7 +59,7 @@ def evaluate_model(loaded, data, splits=("test",), threshold: float | None = Non
                    threshold_split: str | None = None) -> Evaluation:
     """Evaluate `loaded` on each split of `data` and write each report to its eval folder; two-class tasks
     also get Youden's threshold, chosen on `threshold_split`."""
-    from engine.evaluation import evaluate, write_report
+    from lab_workbench.engine.evaluation import evaluate, write_report
     names = check_splits(splits)
     base = eval_folder(loaded)  # before the work: a symlinked eval/ is refused at once
     for name in names:
@@ -76,7 +76,7 @@ def evaluate_model(loaded, data, splits=("test",), threshold: float | None = Non
 def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
     """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
     asked: choosing it on the split it is then judged on would flatter it."""
-    from engine.evaluation import evaluate, tune_threshold
+    from lab_workbench.engine.evaluation import evaluate, tune_threshold
     if data.num_classes != 2:
         return None
     split = split or ("val" if len(data.val) else "train")
@@ -90,8 +90,8 @@ def evaluate_run(target: str | Path = "latest", checkpoint: str = "best", splits
                  runs_dir: str | Path = "runs", trust_code: bool = False) -> Evaluation:
     """As `lab eval TARGET`: the model of a run folder ('latest', a name under runs_dir, best.pt or, without
     one, last.pt), a checkpoint or an export, on its own data set, reports written to its eval folder."""
-    from engine.artifacts.loading import load_eval_data, load_model
-    from engine.runtime import resolve_device
+    from lab_workbench.engine.artifacts.loading import load_eval_data, load_model
+    from lab_workbench.engine.runtime import resolve_device
     names = check_splits(splits)
     dev = resolve_device(device)
     loaded = load_model(target, checkpoint, dev, runs_dir, trust_code)
@@ -119,8 +119,8 @@ def export_run(target: str | Path, fmt: str, out: str | Path | None = None, meth
     kept only when it gives the model's outputs on `batch` test images; returns the ExportResult (its
     `samples`: how many images checked it). An existing file is kept unless `force`."""
     check_export(fmt, method, batch, None if out is None else str(out))
-    from engine.artifacts.export import export_model
-    from engine.artifacts.loading import load_eval_data, load_model
+    from lab_workbench.engine.artifacts.export import export_model
+    from lab_workbench.engine.artifacts.loading import load_eval_data, load_model
     loaded = load_model(target, checkpoint, "cpu", runs_dir, trust_code)
     x = load_eval_data(loaded, "cpu").test.take(slice(0, batch))
     return export_model(loaded, fmt, x, out, force, method or "trace")

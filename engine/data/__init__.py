@@ -4,16 +4,16 @@ Attributes load lazily (PEP 562): `engine.data.sources` (names, readers) does no
 `lab train --help` can list the data sets and stay instant.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
 _EXPORTS = {
-    "Dataset": "engine.data.dataset", "Split": "engine.data.dataset", "build_dataset": "engine.data.dataset",
-    "load_dataset": "engine.data.dataset",
-    "read_idx": "engine.data.formats", "read_cifar_pickle": "engine.data.formats",
-    "check_arrays": "engine.data.formats",
-    "RawData": "engine.data.sources", "default_data_dir": "engine.data.sources", "read_source": "engine.data.sources",
-    "list_datasets": "engine.data.sources", "register_dataset": "engine.data.sources", "DATASETS": "engine.data.sources",
-    "read_inputs": "engine.data.inputs", "Inputs": "engine.data.inputs",
+    "Dataset": "lab_workbench.engine.data.dataset", "Split": "lab_workbench.engine.data.dataset", "build_dataset": "lab_workbench.engine.data.dataset",
+    "load_dataset": "lab_workbench.engine.data.dataset",
+    "read_idx": "lab_workbench.engine.data.formats", "read_cifar_pickle": "lab_workbench.engine.data.formats",
+    "check_arrays": "lab_workbench.engine.data.formats",
+    "RawData": "lab_workbench.engine.data.sources", "default_data_dir": "lab_workbench.engine.data.sources", "read_source": "lab_workbench.engine.data.sources",
+    "list_datasets": "lab_workbench.engine.data.sources", "register_dataset": "lab_workbench.engine.data.sources", "DATASETS": "lab_workbench.engine.data.sources",
+    "read_inputs": "lab_workbench.engine.data.inputs", "Inputs": "lab_workbench.engine.data.inputs",
 }
 
 __all__ = sorted(_EXPORTS)

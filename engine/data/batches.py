@@ -41,7 +41,7 @@ class EpochBatches:
                 at = step * self.batch_size
                 yield step, split.take_rows(rows[at:at + len(idx)]), split.y[idx]
             return
-        from engine.data.stream import StreamBatches
+        from lab_workbench.engine.data.stream import StreamBatches
         steps = [step for step, _ in batch_indices(self.perm, self.batch_size, self.start)]
         pin = split.norm.device.type == "cuda"
         self.reader = StreamBatches(split, self.perm, self.batch_size, self.start, steps, pin)
@@ -67,5 +67,5 @@ def epoch_order(split, gen: torch.Generator) -> torch.Tensor:
     shuffled blocks of the file with the rows shuffled within a window of blocks."""
     if not split.streamed:
         return torch.randperm(len(split), generator=gen)
-    from engine.data.stream import stream_order
+    from lab_workbench.engine.data.stream import stream_order
     return stream_order(split.rows, split.store.block, split.store.window, gen)

@@ -13,11 +13,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, idx_count, iter_idx
-from engine.data.inputs import IMAGE_EXTS, load_image
-from engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
+from lab_workbench.engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, idx_count, iter_idx
+from lab_workbench.engine.data.inputs import IMAGE_EXTS, load_image
+from lab_workbench.engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
                                  read_source)
-from engine.errors import DataError
+from lab_workbench.engine.errors import DataError
 
 FORMAT_VERSION = 1
 CHUNK = 10_000
@@ -105,7 +105,7 @@ def _imagefolder_source(root: Path, size: tuple[int, int] | None, grayscale: boo
     # a folder name that is not UTF-8 still names its class (with a replacement character)
     classes = [os.fsencode(c).decode("utf-8", "replace") for c in folders]
     if size is not None:  # a chunk of resized images, stacked: check before the first resize allocates
-        from engine.runtime.memory import check_memory
+        from lab_workbench.engine.runtime.memory import check_memory
         check_memory(3 * size[0] * size[1] * (1 if grayscale else 3) * min(1000, len(files)),
                      f"--size {size[0]}x{size[1]}", "choose a smaller size")
     first = load_image(files[0][0], size, grayscale)
@@ -127,7 +127,7 @@ def _check_npz_sizes(path: Path) -> None:
     """The arrays' shapes from their headers against memory: np.load allocates what a header claims before
     it reads, so a 1 kB archive that claims 10^12 elements is refused here."""
     import zipfile
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     total = 0
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
@@ -193,7 +193,7 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         if fmt == "idx":
             raise DataError(f"{path}: expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]")
     if fmt in (None, "imagefolder"):
-        from engine.runtime.threads import available_cpus
+        from lab_workbench.engine.runtime.threads import available_cpus
         return _imagefolder_source(path, size, grayscale, workers or available_cpus())
     raise DataError(f"{path}: not a {fmt} source")
 

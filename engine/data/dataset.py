@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.errors import DataError
-from engine.data.memory import data_budget, format_size
-from engine.data.sources import RawData, read_source
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.data.budget import data_budget, format_size
+from lab_workbench.engine.data.sources import RawData, read_source
 
 TEST_FRACTION = 0.2  # held out, with a fixed seed, when a source ships no test split
 TEST_SEED = 12345
@@ -300,8 +300,8 @@ def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: di
     """Read the source a TrainConfig names and build its splits on `device`: resident, or streamed from
     its HDF5 file when --stream is set or the images exceed --data-memory. `layout` (a resumed run's
     {block, window}) streams the file as that run did."""
-    from engine.data.folder import folder_h5
-    from engine.data.stream import hdf5_bytes, open_hdf5_stream
+    from lab_workbench.engine.data.folder import folder_h5
+    from lab_workbench.engine.data.stream import hdf5_bytes, open_hdf5_stream
     t0 = time.perf_counter()
     budget = data_budget(getattr(cfg, "data_memory", "auto"), torch.device(device))
     stream = bool(getattr(cfg, "stream", False) or layout)

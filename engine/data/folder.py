@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from engine.errors import DataError
-from engine.files import TMP_SUFFIX
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.files import TMP_SUFFIX
 
 CACHE_VERSION = 1  # bump when the decoding changes: older caches are then decoded again
 CACHE_FOLDER = "imagefolders"
@@ -29,8 +29,8 @@ def folder_h5(data: str, data_dir: str | None = None) -> str:
     root = Path(data).expanduser()
     if not root.is_dir():
         return data
-    from engine.data.convert import detect_source, imagefolder_files
-    from engine.data.h5file import write_h5
+    from lab_workbench.engine.data.convert import detect_source, imagefolder_files
+    from lab_workbench.engine.data.h5file import write_h5
     folders, files = imagefolder_files(root)
     _check_links(root, folders)
     out = cache_path(root, listing_digest(root, files), data_dir)
@@ -54,7 +54,7 @@ def folder_h5(data: str, data_dir: str | None = None) -> str:
 
 def cache_path(root: Path, digest: str, data_dir: str | None = None) -> Path:
     """Where the folder's decoded copy lives: one name per folder path and listing."""
-    from engine.data.sources import default_data_dir
+    from lab_workbench.engine.data.sources import default_data_dir
     base = Path(data_dir).expanduser() if data_dir else default_data_dir()
     real = root.resolve()
     place = hashlib.sha256(os.fsencode(real)).hexdigest()[:10]

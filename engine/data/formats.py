@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from engine.errors import DataError
+from lab_workbench.engine.errors import DataError
 
 # a class index beyond this is a damaged or hostile file: the class list, per-class counts and the
 # confusion matrix (classes^2 counters: 800 MB here) are all sized by the largest label
@@ -24,7 +24,7 @@ IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 
 def _open(path: Path):
     """The file for reading, only if regular (a named pipe would block, /dev/zero never end)."""
-    from engine.files import open_regular
+    from lab_workbench.engine.files import open_regular
     f = open_regular(path, error=DataError)
     if path.suffix != ".gz":
         return f
@@ -70,7 +70,7 @@ def _idx_items(f, path: Path, dtype: np.dtype, shape: tuple, chunk: int) -> Iter
 def _check_idx_size(path: Path, shape: tuple, item: int, chunk: int) -> None:
     """A header's sizes against the file (uncompressed) and the memory a chunk takes: a header that claims
     10^9 items of 10^5 x 10^5 bytes is refused before a read of that size allocates it."""
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     if path.suffix != ".gz":
         body = path.stat().st_size - 4 - 4 * len(shape)
         if shape[0] * item != body:

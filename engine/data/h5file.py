@@ -10,9 +10,9 @@ from typing import Callable
 
 import numpy as np
 
-from engine.data.convert import FORMAT_VERSION, Source
-from engine.errors import DataError
-from engine.files import check_target, create_temp, replace_into
+from lab_workbench.engine.data.convert import FORMAT_VERSION, Source
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.files import check_target, create_temp, replace_into
 
 READ_CHUNK = 10_000
 
@@ -133,7 +133,7 @@ def _check_space(tmp: Path, out: Path, source: Source) -> None:
     st = os.statvfs(tmp.parent)
     free = st.f_bavail * st.f_frsize
     if needed > free:
-        from engine.runtime.memory import human
+        from lab_workbench.engine.runtime.memory import human
         raise DataError(f"{out}: no space left on the device: the file needs up to {human(needed)}, "
                         f"{human(free)} is free")
 

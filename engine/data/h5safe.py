@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import DataError
+from lab_workbench.engine.errors import DataError
 
 ALLOW_FLAG = "--allow-external-h5"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import DataError
+from lab_workbench.engine.errors import DataError
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 ARRAY_EXTS = {".npy"}
@@ -109,7 +109,7 @@ def _read_array(path: Path, channels: int, images_key: str, allow_external: bool
     else:
         import h5py
 
-        from engine.data.h5safe import open_h5, read_problem
+        from lab_workbench.engine.data.h5safe import open_h5, read_problem
         try:
             with open_h5(path, allow_external, "input") as f:
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
@@ -202,7 +202,7 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
 def _check_size(shape: tuple, dtype, path: Path) -> None:
     """Refuse, before reading, an array the memory cannot hold (a 1 KB header can declare 186 GiB): the
     array itself and its float32 copy."""
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     values = float(np.prod(shape, dtype=np.float64))
     check_memory(values * (np.dtype(dtype).itemsize + 4), f"{shown(path)}: an array of shape {tuple(shape)}")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import DataError
-from engine.data.points import POINT_SETS, make_points
-from engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
-from engine.registry import Registry
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.data.points import POINT_SETS, make_points
+from lab_workbench.engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
+from lab_workbench.engine.registry import Registry
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -178,7 +178,7 @@ def _download(name: str, root: Path) -> None:
 def _check_h5_sizes(f, path: Path, images_key: str, labels_key: str, images: bool = True) -> None:
     """The datasets' shapes (from the header) against the memory they would take once read: a (10, 10^5,
     10^5) dataset is refused here, not allocated. Images that stream (images=False) are not read whole."""
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     total = 0
     for group in (f, f.get("test")):
         for key in (images_key, labels_key) if images else (labels_key,):
@@ -200,7 +200,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     """
     import h5py
 
-    from engine.data.h5safe import open_h5, read_problem
+    from lab_workbench.engine.data.h5safe import open_h5, read_problem
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--data {path}: file not found")

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.errors import DataError
-from engine.data.formats import check_pixels
-from engine.data.sources import RawData, load_hdf5
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.data.formats import check_pixels
+from lab_workbench.engine.data.sources import RawData, load_hdf5
 
 BLOCK_BYTES = 4 << 20  # rows per read: a whole number of HDF5 chunks of about this size
 PREFETCH = 4  # batches read ahead of the loop
@@ -26,7 +26,7 @@ def hdf5_bytes(path, images_key: str = "images", allow_external: bool = False) -
     """Bytes the images of an HDF5 file (train and test/) take in their stored dtype, without reading them."""
     import h5py
 
-    from engine.data.h5safe import open_h5
+    from lab_workbench.engine.data.h5safe import open_h5
     try:
         with open_h5(path, allow_external) as f:
             total = 0
@@ -47,7 +47,7 @@ class H5Rows:
         self.shape = tuple(shape) + ((1,) if len(shape) == 3 else ())
         self.dtype = torch.uint8 if np.dtype(dtype) == np.uint8 else torch.float32
         self.chunk = chunk_rows or 1
-        from engine.runtime.memory import check_memory  # a stream holds a few blocks of rows: a (10, 10^5, 10^5) set cannot
+        from lab_workbench.engine.runtime.memory import check_memory  # a stream holds a few blocks of rows: a (10, 10^5, 10^5) set cannot
         check_memory(8 * self.chunk * self.row_bytes, f"--data {self.path}",
                      f"one block of {self.chunk} rows of {self.key!r} does not fit")
         self.block, self.window = self.chunk, 1
@@ -91,7 +91,7 @@ class H5Rows:
                 out = self._dataset()[lo:hi]
         except (OSError, KeyError, ValueError, RuntimeError) as e:
             self.close()
-            from engine.data.h5safe import read_problem
+            from lab_workbench.engine.data.h5safe import read_problem
             raise DataError(f"{self.path}: cannot read rows {lo}-{hi} of {self.key!r} ({read_problem(e)})") from None
         if out.shape[0] != hi - lo:
             raise DataError(f"{self.path}: rows {lo}-{hi} of {self.key!r} came back short (the file is truncated)")

@@ -3,18 +3,18 @@
 Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
 _EXPORTS = {
-    "EvalReport": "engine.evaluation.metrics", "evaluate": "engine.evaluation.metrics",
-    "predict": "engine.evaluation.metrics", "tune_threshold": "engine.evaluation.metrics",
-    "write_report": "engine.evaluation.metrics",
-    "BoundaryGrid": "engine.evaluation.boundary", "boundary_lines": "engine.evaluation.boundary",
-    "decision_grid": "engine.evaluation.boundary", "points_of": "engine.evaluation.boundary",
-    "predicted": "engine.evaluation.boundary",
-    "weight_table": "engine.evaluation.weights", "compare_states": "engine.evaluation.weights",
-    "layer_names": "engine.evaluation.weights", "filters": "engine.evaluation.weights",
-    "feature_maps": "engine.evaluation.weights",
+    "EvalReport": "lab_workbench.engine.evaluation.metrics", "evaluate": "lab_workbench.engine.evaluation.metrics",
+    "predict": "lab_workbench.engine.evaluation.metrics", "tune_threshold": "lab_workbench.engine.evaluation.metrics",
+    "write_report": "lab_workbench.engine.evaluation.metrics",
+    "BoundaryGrid": "lab_workbench.engine.evaluation.boundary", "boundary_lines": "lab_workbench.engine.evaluation.boundary",
+    "decision_grid": "lab_workbench.engine.evaluation.boundary", "points_of": "lab_workbench.engine.evaluation.boundary",
+    "predicted": "lab_workbench.engine.evaluation.boundary",
+    "weight_table": "lab_workbench.engine.evaluation.weights", "compare_states": "lab_workbench.engine.evaluation.weights",
+    "layer_names": "lab_workbench.engine.evaluation.weights", "filters": "lab_workbench.engine.evaluation.weights",
+    "feature_maps": "lab_workbench.engine.evaluation.weights",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -67,7 +67,7 @@ def decision_grid(model, classes: list[str], mean, std, points: np.ndarray, labe
                   size: tuple[int, int] = GRID, epoch: int | None = None) -> BoundaryGrid:
     """Evaluate `model` on a size[0] x size[1] grid spanning `points` (raw coordinates) plus a margin."""
     import torch
-    from engine.evaluation.metrics import predict
+    from lab_workbench.engine.evaluation.metrics import predict
     cols, rows = size
     lo, hi = points.min(0), points.max(0)
     pad = (hi - lo) * 0.08 + 1e-6

@@ -5,9 +5,9 @@ The built-in families register on the registry's first use; plugins load in the 
 (`engine.registry.load_plugins`), never as a side effect of an import.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
-_EXPORTS = {name: "engine.models.registry" for name in (
+_EXPORTS = {name: "lab_workbench.engine.models.factory" for name in (
     "MODELS", "MODEL_OPTIONS", "accepted_options", "create_model", "list_models", "model_options", "register_model")}
 
 __all__ = sorted(_EXPORTS)

@@ -17,7 +17,7 @@ def import_builtin_models() -> None:
     """Import the family modules: their decorators register the built-in models (MODELS' loader)."""
     import importlib
     for family in FAMILIES:
-        importlib.import_module(f"engine.models.{family}")
+        importlib.import_module(f"lab_workbench.engine.models.{family}")
 
 
 @functools.cache
@@ -52,7 +52,7 @@ def check_builtin_options(model: str, values: dict) -> None:
     """A shaping option set for a built-in model that does not take it is a ConfigError naming the flag, as
     create_model says it, but before torch is imported (the keys of DEFAULTS are what each builder takes;
     tests/commands/test_bad_flags.py checks that they agree)."""
-    from engine.errors import ConfigError
+    from lab_workbench.engine.errors import ConfigError
     if model not in DEFAULTS:
         return
     takes = [*DEFAULTS[model], "init"]
@@ -73,7 +73,7 @@ def torchvision_names() -> list[str]:
 
 def check_torchvision_name(model: str) -> None:
     """A ConfigError naming --model unless `model` is tv:NAME of a torchvision classification model."""
-    from engine.errors import ConfigError
+    from lab_workbench.engine.errors import ConfigError
     name = model[len(TORCHVISION_PREFIX):]
     names = torchvision_names()
     if name not in names:
@@ -88,7 +88,7 @@ def suggest_model(name: str, options) -> str:
     else the closest of lab's models, else the closest torchvision name; '' when nothing is close."""
     import difflib
 
-    from engine.models.tv_names import TV_NAMES
+    from lab_workbench.engine.models.tv_names import TV_NAMES
     tv = list(TV_NAMES)  # not torchvision_names(): a mistyped --model is refused before torch is imported
     close = (([name] if name in tv else []) or difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
              or difflib.get_close_matches(name, tv, n=1, cutoff=0.75))

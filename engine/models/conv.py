@@ -2,9 +2,9 @@
 
 import torch.nn as nn
 
-from engine.models.layers import activation as make_act
-from engine.models.layers import flat_features, mlp_head
-from engine.models.registry import register_model
+from lab_workbench.engine.models.layers import activation as make_act
+from lab_workbench.engine.models.layers import flat_features, mlp_head
+from lab_workbench.engine.models.factory import register_model
 
 
 def _pool_if_possible(h: int, w: int) -> tuple[list[nn.Module], int, int]:

@@ -2,8 +2,8 @@
 
 import torch.nn as nn
 
-from engine.models.layers import mlp_head
-from engine.models.registry import register_model
+from lab_workbench.engine.models.layers import mlp_head
+from lab_workbench.engine.models.factory import register_model
 
 
 def _in_features(input_shape) -> int:

@@ -2,8 +2,8 @@
 
 import torch.nn as nn
 
-from engine.models.layers import activation as make_act
-from engine.models.registry import register_model
+from lab_workbench.engine.models.layers import activation as make_act
+from lab_workbench.engine.models.factory import register_model
 
 
 def _conv_bn(cin, cout, k, stride=1):

@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 TRIAL_SIZES = (32, 64, 96, 128, 160, 192, 224, 256, 299, 384, 512)  # tried in order when the data's size fails
 NO_AUX = ("googlenet", "inception_v3")  # their auxiliary heads return tuples in training: lab wants logits
@@ -111,8 +111,8 @@ def build_torchvision(name: str, input_shape, num_classes: int) -> TorchvisionNe
 
 def _check_memory(name: str, num_classes: int) -> None:
     """Count the parameters on the meta device (no memory) and refuse a model whose weights, gradients and
-    optimizer state cannot fit, as --hidden is checked (engine.models.registry)."""
-    from engine.runtime.memory import check_memory
+    optimizer state cannot fit, as --hidden is checked (engine.models.factory)."""
+    from lab_workbench.engine.runtime.memory import check_memory
     probe = _body(name, num_classes, device="meta")
     count = sum(t.numel() for t in [*probe.parameters(), *probe.buffers()])
     check_memory(16 * count, f"--model tv:{name} ({count:.3g} parameters)", "pick a smaller model")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from engine.errors import CheckpointError
-from engine.runs.names import CHECKSUMS
-from engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs.names import CHECKSUMS
+from lab_workbench.engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
 
 FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
 EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes, then the comment

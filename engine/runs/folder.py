@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import CheckpointError
-from engine.files import read_json, safe_folder, write_json
-from engine.runs.names import (BEST, BOUNDARY, CHECKPOINTS, CHECKSUMS, CONFIG, CONFUSION, EVAL, EXPORT,  # noqa: F401
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.files import read_json, safe_folder, write_json
+from lab_workbench.engine.runs.names import (BEST, BOUNDARY, CHECKPOINTS, CHECKSUMS, CONFIG, CONFUSION, EVAL, EXPORT,  # noqa: F401
                                LAST, LOCK, METRICS, PRE_CONFIG, PROGRESS, RESULTS, SWEEP)
 
 
@@ -106,7 +106,7 @@ class RunFolder:
 
     def lock(self):
         """The folder's RunLock (not yet acquired)."""
-        from engine.runs.lock import RunLock
+        from lab_workbench.engine.runs.lock import RunLock
         return RunLock(self.path)
 
     # ---- reading: tolerant (a viewer shows what is there) or strict (a resume needs it) ----
@@ -131,8 +131,8 @@ class RunFolder:
         return self.read(self.confusion)
 
     def read_metrics(self, max_rows: int | None = None) -> list[dict]:
-        """metrics.csv's rows (see engine.runs.metrics.read_metrics)."""
-        from engine.runs.metrics import read_metrics
+        """metrics.csv's rows (see engine.runs.metrics_csv.read_metrics)."""
+        from lab_workbench.engine.runs.metrics_csv import read_metrics
         return read_metrics(self.metrics, max_rows)
 
     def ended(self) -> bool:
@@ -157,7 +157,7 @@ class RunFolder:
 
     def metrics_writer(self, create: bool = True):
         """A MetricsWriter appending to metrics.csv."""
-        from engine.runs.metrics import MetricsWriter
+        from lab_workbench.engine.runs.metrics_csv import MetricsWriter
         return MetricsWriter(self.metrics, create=create)
 
     def eval_folder(self) -> Path:
@@ -172,7 +172,7 @@ class RunFolder:
     def writable(self) -> "RunFolder":
         """self, or a CheckpointError when the run folder is a symlink (as a resume refuses it): every
         command that writes into a run asks this first."""
-        from engine.runs.lock import check_run_folder
+        from lab_workbench.engine.runs.lock import check_run_folder
         check_run_folder(self.path)
         return self
 

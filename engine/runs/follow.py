@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import CheckpointError
-from engine.files import open_regular, read_limited
-from engine.runs.metrics import METRICS_LIMIT, parse_metrics, parse_row
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.files import open_regular, read_limited
+from lab_workbench.engine.runs.metrics_csv import METRICS_LIMIT, parse_metrics, parse_row
 
 
 class MetricsReader:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from engine.errors import CheckpointError
-from engine.runs.folder import RunFolder, run_of_file
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs.folder import RunFolder, run_of_file
 
 def default_run_name(source: str, model: str) -> str:
     return f"{source}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"

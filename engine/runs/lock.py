@@ -9,9 +9,9 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from engine.errors import CheckpointError
-from engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
-from engine.runs.names import CONFIG, LOCK, PRE_CONFIG
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
+from lab_workbench.engine.runs.names import CONFIG, LOCK, PRE_CONFIG
 
 
 def is_unstarted(path: Path) -> bool:

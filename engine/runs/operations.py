@@ -12,13 +12,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.config import TrainConfig, check_run_name
-from engine.errors import CheckpointError, ConfigError
-from engine.files import why
-from engine.runs.folder import RunFolder
-from engine.runs.info import read_run
-from engine.runs.listing import resolve_run
-from engine.runs.lock import RunLock, check_run_folder
+from lab_workbench.engine.config import TrainConfig, check_run_name
+from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.files import why
+from lab_workbench.engine.runs.folder import RunFolder
+from lab_workbench.engine.runs.info import read_run
+from lab_workbench.engine.runs.listing import resolve_run
+from lab_workbench.engine.runs.lock import RunLock, check_run_folder
 
 ENDED = ("completed", "early-stopped")  # a resume of these only trains on when given more epochs
 

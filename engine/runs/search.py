@@ -11,9 +11,9 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
-from engine.config import config_from_text
-from engine.errors import ConfigError
-from engine.runs.sweep import NOT_SWEPT, varied_field
+from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runs.sweep import NOT_SWEPT, varied_field
 
 SAMPLERS = ("random", "tpe")
 PRUNERS = ("median", "halving")
@@ -124,7 +124,7 @@ def worker_id() -> dict:
 def worker_alive(worker: dict, progress: dict | None, now: float | None = None) -> bool:
     """Is the worker that took a trial still at it? On this host: its pid exists. Elsewhere: the trial's run
     folder has a live heartbeat, or, before the folder exists, the trial started less than START_GRACE ago."""
-    from engine.runs.info import writer_alive
+    from lab_workbench.engine.runs.info import writer_alive
     now = time.time() if now is None else now
     if worker.get("host") == socket.gethostname() and isinstance(worker.get("pid"), int):
         return writer_alive({"host": worker["host"], "pid": worker["pid"]}, now)

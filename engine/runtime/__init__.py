@@ -3,15 +3,15 @@
 Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
 """
 
-from engine.lazy import lazy_getattr
+from lab_workbench.engine.lazy import lazy_getattr
 
 _EXPORTS = {
-    "DEVICES": "engine.runtime.device", "resolve_device": "engine.runtime.device",
-    "autocast": "engine.runtime.precision", "resolve_precision": "engine.runtime.precision",
-    "grad_scaler": "engine.runtime.precision",
-    "available_cpus": "engine.runtime.threads", "configure_threads": "engine.runtime.threads",
-    "check_memory": "engine.runtime.memory", "human": "engine.runtime.memory",
-    "detach_from_terminal": "engine.runtime.process", "Timings": "engine.runtime.timings",
+    "DEVICES": "lab_workbench.engine.runtime.device", "resolve_device": "lab_workbench.engine.runtime.device",
+    "autocast": "lab_workbench.engine.runtime.precision", "resolve_precision": "lab_workbench.engine.runtime.precision",
+    "grad_scaler": "lab_workbench.engine.runtime.precision",
+    "available_cpus": "lab_workbench.engine.runtime.threads", "configure_threads": "lab_workbench.engine.runtime.threads",
+    "check_memory": "lab_workbench.engine.runtime.memory", "human": "lab_workbench.engine.runtime.memory",
+    "detach_from_terminal": "lab_workbench.engine.runtime.process", "Timings": "lab_workbench.engine.runtime.timings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import resource
 
-from engine.errors import DataError
+from lab_workbench.engine.errors import DataError
 
 GB = 1024 ** 3
 

@@ -14,16 +14,16 @@ import queue
 import threading
 from pathlib import Path
 
-from engine.errors import ConfigError
-from engine.files import read_json, write_json
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.files import read_json, write_json
 
 TRACKERS_FILE = "trackers.json"
 JOIN_SECONDS = 60.0  # how long the end of a run waits for the trackers to send what they hold
 
 
 def _classes():
-    from engine.trackers.mlflow import MlflowTracker
-    from engine.trackers.tensorboard import TensorBoardTracker
+    from lab_workbench.engine.trackers.mlflow import MlflowTracker
+    from lab_workbench.engine.trackers.tensorboard import TensorBoardTracker
     return {"tensorboard": TensorBoardTracker, "mlflow": MlflowTracker}
 
 
@@ -62,7 +62,7 @@ class Trackers:
         self.thread.start()
 
     def __call__(self, event) -> None:
-        from engine.training.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, (RunStarted, EpochEnded, RunEnded)):
             self.queue.put(event)
         if isinstance(event, RunEnded):

@@ -1,4 +1,4 @@
-"""MLflow (`pip install 'lab[mlflow]'`): the config as params, per-epoch metrics, the final results, and
+"""MLflow (`pip install 'lab-workbench[mlflow]'`): the config as params, per-epoch metrics, the final results, and
 best.pt and config.json as artifacts, in experiment "lab" at --mlflow-uri (default $MLFLOW_TRACKING_URI,
 else ./mlruns). A resumed run continues the MLflow run whose id RUN/trackers.json keeps."""
 
@@ -46,11 +46,11 @@ class MlflowTracker:
         try:
             import mlflow  # noqa: F401
         except ImportError:
-            return "mlflow is not installed (pip install 'lab[mlflow]')"
+            return "mlflow is not installed (pip install 'lab-workbench[mlflow]')"
         return _reachable(tracking_uri(cfg))
 
     def __call__(self, event) -> None:
-        from engine.training.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             self._start(event)
         elif isinstance(event, EpochEnded) and self.client is not None:
@@ -84,7 +84,7 @@ class MlflowTracker:
                  **{f"test_{k}": v for k, v in (event.test or {}).items()}}
         self.client.log_batch(run_id, metrics=[Metric(k, float(v), now, len(h.rows)) for k, v in final.items()
                                                if isinstance(v, (int, float))])
-        from engine.runs.folder import RunFolder
+        from lab_workbench.engine.runs.folder import RunFolder
         folder = RunFolder(self.run_dir)
         for path in (folder.best, folder.config):
             if path.is_file():

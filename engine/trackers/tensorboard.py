@@ -1,4 +1,4 @@
-"""TensorBoard (`pip install 'lab[tensorboard]'`): event files under RUN/tb/ with the per-epoch metrics and
+"""TensorBoard (`pip install 'lab-workbench[tensorboard]'`): event files under RUN/tb/ with the per-epoch metrics and
 lr, the config as hyperparameters and the final confusion matrix as an image."""
 
 from __future__ import annotations
@@ -47,15 +47,15 @@ class TensorBoardTracker:
             import tensorboard  # noqa: F401  (SummaryWriter needs it)
             from torch.utils.tensorboard import SummaryWriter  # noqa: F401
         except ImportError:
-            return "tensorboard is not installed (pip install 'lab[tensorboard]')"
+            return "tensorboard is not installed (pip install 'lab-workbench[tensorboard]')"
         return None
 
     def __call__(self, event) -> None:
-        from engine.training.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             from torch.utils.tensorboard import SummaryWriter
 
-            from engine.files import safe_folder
+            from lab_workbench.engine.files import safe_folder
             safe_folder(self.dir, f"{self.dir}")  # a tb/ that links elsewhere would take the event files
             self.writer, self.config = SummaryWriter(log_dir=str(self.dir)), event.config
         elif isinstance(event, EpochEnded) and self.writer is not None:

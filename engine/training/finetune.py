@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.errors import CheckpointError, ConfigError
 
 
 def head_names(model: nn.Module) -> list[str]:
@@ -32,9 +32,9 @@ def head_names(model: nn.Module) -> list[str]:
 
 def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, torch.Tensor]:
     """The tensors of a run (its best.pt), a .safetensors file or a state-dict .pt/.pth, keyed by name."""
-    from engine.preflight import init_from_path
+    from lab_workbench.engine.preflight import init_from_path
     path = init_from_path(ref, runs_dir, flag)
-    from engine.runs.checkpoint import verify_checksum
+    from lab_workbench.engine.runs.checkpoint import verify_checksum
     try:  # the checksum every reader of a checkpoint uses: a flipped byte is damage, not other weights
         verify_checksum(path)
     except CheckpointError as e:
@@ -79,7 +79,7 @@ def fit_state(model: nn.Module, state: dict, source: str) -> list[str]:
         else:
             raise ConfigError(f"{source}: parameter {key!r} has shape {list(theirs.shape)}, the model needs "
                               f"{list(tensor.shape)}")
-    from engine.evaluation.weights import first_nonfinite
+    from lab_workbench.engine.evaluation.weights import first_nonfinite
     bad = first_nonfinite(keep)
     if bad is not None:  # else the first step's loss is NaN, reported as "diverged ... try a lower --lr"
         raise ConfigError(f"{source}: parameter {bad!r} holds NaN or infinite values; these weights cannot be "
@@ -181,7 +181,7 @@ def check_freeze_early(cfg) -> None:
     shape = None if cfg.data else KNOWN_SHAPES.get(cfg.dataset)
     if not cfg.freeze or shape is None:
         return
-    from engine.models import create_model, model_options
+    from lab_workbench.engine.models import create_model, model_options
     try:
         with torch.device("meta"):
             model = create_model(cfg.model, shape, 10, **model_options(cfg))

@@ -12,26 +12,26 @@ from typing import Callable
 
 import torch
 
-from engine.config import TrainConfig, parse_augment
-from engine.data import Dataset
-from engine.data.batches import EpochBatches, epoch_order, steps_per_epoch
-from engine.data.points import is_points
-from engine.errors import CheckpointError, ConfigError, DataError
-from engine.evaluation.metrics import loss_acc_confusion, sample_split
-from engine.training.finetune import set_frozen, trainable
-from engine.runtime.precision import autocast, resolve_precision
-from engine.runtime.timings import Timings
-from engine.training.augment import augment
-from engine.training.distributed import Distributed, checkpoint_world, per_process_batch
-from engine.training.ema import EMA
-from engine.training.epoch_state import EpochAccum, plain_state, rng_state, set_rng_state
-from engine.training.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
+from lab_workbench.engine.config import TrainConfig, parse_augment
+from lab_workbench.engine.data import Dataset
+from lab_workbench.engine.data.batches import EpochBatches, epoch_order, steps_per_epoch
+from lab_workbench.engine.data.points import is_points
+from lab_workbench.engine.errors import CheckpointError, ConfigError, DataError
+from lab_workbench.engine.evaluation.metrics import loss_acc_confusion, sample_split
+from lab_workbench.engine.training.finetune import set_frozen, trainable
+from lab_workbench.engine.runtime.precision import autocast, resolve_precision
+from lab_workbench.engine.runtime.timings import Timings
+from lab_workbench.engine.training.augment import augment
+from lab_workbench.engine.training.distributed import Distributed, checkpoint_world, per_process_batch
+from lab_workbench.engine.training.ema import EMA
+from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state, rng_state, set_rng_state
+from lab_workbench.engine.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
-from engine.training.monitor import improves
-from engine.training.optim import make_optimizer
-from engine.training.schedule import Schedule
-from engine.training.step import StepParts, train_step
-from engine.training.stops import STOPPED, Stopped, status_of, stop_status
+from lab_workbench.engine.monitor import improves
+from lab_workbench.engine.training.optim import make_optimizer
+from lab_workbench.engine.training.schedule import Schedule
+from lab_workbench.engine.training.step import StepParts, train_step
+from lab_workbench.engine.training.stops import STOPPED, Stopped, status_of, stop_status
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
 TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
@@ -119,7 +119,7 @@ class TrainLoop:
 
     def _ended(self) -> bool:
         # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
-        from engine.runs.folder import RunFolder
+        from lab_workbench.engine.runs.folder import RunFolder
         return RunFolder(self.run_dir).ended()
 
     def _checked_position(self, state: dict, path) -> tuple[torch.Tensor, int]:
@@ -374,7 +374,7 @@ class TrainLoop:
             self.emit(CheckpointReady(self.snapshot(), best=best))
 
     def _boundary(self, epoch: int) -> dict:
-        from engine.evaluation.boundary import decision_grid, points_of
+        from lab_workbench.engine.evaluation.boundary import decision_grid, points_of
         d = self.data
         shown = d.test if len(d.test) else d.train
         return decision_grid(self.evaluated, d.classes, d.mean, d.std, points_of(shown, d.mean, d.std),

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from engine.config import TrainConfig
-from engine.data.batches import batch_indices
-from engine.errors import ConfigError
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.data.batches import batch_indices
+from lab_workbench.engine.errors import ConfigError
 
 
 @dataclass
@@ -39,13 +39,13 @@ MAX_STEPS = 100_000  # a range test reads its curve from a few hundred steps; ea
 def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int = 200, beta: float = 0.98,
             diverge: float = 4.0, dataset=None, should_stop=None) -> LRFindResult:
     """Run the range test for `cfg` (its model, optimizer, batch size, data, precision)."""
-    from engine.data import load_dataset
-    from engine.runtime.device import resolve_device
-    from engine.runtime.precision import resolve_precision
-    from engine.runtime.threads import configure_threads
-    from engine.training.optim import make_optimizer
-    from engine.training.step import StepParts, train_step
-    from engine.training.trainer import build_model
+    from lab_workbench.engine.data import load_dataset
+    from lab_workbench.engine.runtime.device import resolve_device
+    from lab_workbench.engine.runtime.precision import resolve_precision
+    from lab_workbench.engine.runtime.threads import configure_threads
+    from lab_workbench.engine.training.optim import make_optimizer
+    from lab_workbench.engine.training.step import StepParts, train_step
+    from lab_workbench.engine.training.trainer import build_model
     if not (0 < start < end) or not math.isfinite(end):
         raise ConfigError(f"--start/--end: expected 0 < start < end, got {start:g} and {end:g}")
     if steps < 10:

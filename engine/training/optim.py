@@ -8,12 +8,12 @@ import os
 import torch
 import torch.nn as nn
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 
 def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
     """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
-    from engine.training.finetune import param_groups
+    from lab_workbench.engine.training.finetune import param_groups
     params = param_groups(model, cfg)  # one group, or the head apart with --head-lr
     name = cfg.optimizer
     first = next(model.parameters(), None)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engine.config import SCHEDULERS
-from engine.errors import ConfigError
+from lab_workbench.engine.config import SCHEDULERS
+from lab_workbench.engine.errors import ConfigError
 
 DIV, FINAL_DIV = 25.0, 1e4  # onecycle starts at max_lr / 25 and ends 1e4 times lower (torch's defaults)
 MOMENTUM_LOW, MOMENTUM_HIGH = 0.85, 0.95  # onecycle's momentum (or Adam's beta1) falls as the lr rises

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from engine.data.formats import MAX_CLASSES
-from engine.errors import CheckpointError
+from lab_workbench.engine.data.formats import MAX_CLASSES
+from lab_workbench.engine.errors import CheckpointError
 
 
 def _fail(where, field: str, expected: str, value) -> "NoReturn":  # noqa: F821
@@ -73,7 +73,7 @@ def check_resume_state(state: dict, where) -> dict:
 def check_run_files(run_dir) -> None:
     """Every file a resume reads or rewrites is a file: a folder named metrics.csv is one line, not an
     IsADirectoryError from the rename that would replace it."""
-    from engine.runs.folder import RunFolder
+    from lab_workbench.engine.runs.folder import RunFolder
     for path in RunFolder(run_dir).resume_files:
         if path.exists() and not path.is_file():
             raise CheckpointError(f"{path}: is not a regular file; the run folder cannot be resumed")

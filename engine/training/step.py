@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from engine.runtime.precision import autocast, grad_scaler
-from engine.training.optim import penalty, penalty_params
+from lab_workbench.engine.runtime.precision import autocast, grad_scaler
+from lab_workbench.engine.training.optim import penalty, penalty_params
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.training.distributed import Distributed
+    from lab_workbench.engine.training.distributed import Distributed
 
 STOPPED = ("cancelled", "interrupted", "pruned")  # a stop asked for: checkpoint at this batch, no test score
 

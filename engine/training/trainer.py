@@ -9,29 +9,29 @@ from typing import Callable
 
 import torch
 
-from engine.config import TrainConfig
-from engine.data import Dataset, load_dataset
-from engine.data.points import is_points
-from engine.runtime.device import resolve_device
-from engine.errors import CheckpointError, ConfigError
-from engine.files import remove_temp_files
-from engine.runtime.threads import configure_threads
-from engine.runtime.timings import Timings
-from engine.models import create_model, model_options
-from engine.preflight import check_inputs
-from engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
-from engine.trackers import check_strict, check_trackers, open_trackers
-from engine.runs.checkpoint import load_checkpoint
-from engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.data import Dataset, load_dataset
+from lab_workbench.engine.data.points import is_points
+from lab_workbench.engine.runtime.device import resolve_device
+from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.files import remove_temp_files
+from lab_workbench.engine.runtime.threads import configure_threads
+from lab_workbench.engine.runtime.timings import Timings
+from lab_workbench.engine.models import create_model, model_options
+from lab_workbench.engine.preflight import check_inputs
+from lab_workbench.engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
+from lab_workbench.engine.trackers import check_strict, check_trackers, open_trackers
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
                                          processes_note)
-from engine.training.events import History, PhaseChanged, RunEnded
-from engine.training.loop import TrainLoop
-from engine.training.stops import stop_status
-from engine.training.state_check import check_resume_state, check_run_files
-from engine.runs.folder import RunFolder
-from engine.runs.listing import default_run_name, resolve_run
-from engine.runs.lock import RunLock, check_run_folder, create_run_dir, discard_unstarted
-from engine.runs.writer import RunWriter
+from lab_workbench.engine.events import History, PhaseChanged, RunEnded
+from lab_workbench.engine.training.loop import TrainLoop
+from lab_workbench.engine.training.stops import stop_status
+from lab_workbench.engine.training.state_check import check_resume_state, check_run_files
+from lab_workbench.engine.runs.folder import RunFolder
+from lab_workbench.engine.runs.listing import default_run_name, resolve_run
+from lab_workbench.engine.runs.lock import RunLock, check_run_folder, create_run_dir, discard_unstarted
+from lab_workbench.engine.runs.writer import RunWriter
 
 RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
                "best_accuracy")

@@ -5,7 +5,7 @@
 # exactly once in metrics.csv.
 #
 # Usage: tests/cluster/slurm_requeue.sh [WORK_DIR]   (as root; installs slurm-wlm and munge when missing)
-# Needs `lab` on PATH (or LAB="python -m commands" with PYTHONPATH set). Prints PASS or FAIL and exits 0/1.
+# Needs `lab` on PATH (or LAB="python -m lab_workbench.commands" with PYTHONPATH set). Prints PASS or FAIL and exits 0/1.
 set -euo pipefail
 
 WORK=${1:-$(mktemp -d /tmp/lab-slurm.XXXXXX)}

@@ -17,7 +17,7 @@ SCRIPT = ROOT / "tests" / "cluster" / "slurm_requeue.sh"
 @pytest.mark.slow
 def test_a_slurm_job_signalled_with_usr1_requeues_and_resumes_the_same_run(tmp_path):
     _slurm_or_skip()
-    env = {**os.environ, "LAB": f"{sys.executable} -m commands", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "LAB": f"{sys.executable} -m lab_workbench.commands", "PYTHONPATH": str(ROOT)}
     r = subprocess.run(["bash", str(SCRIPT), str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
     print(r.stdout[-3000:])
     assert r.returncode == 0 and "PASS:" in r.stdout, r.stdout[-3000:] + r.stderr[-2000:]
@@ -59,7 +59,7 @@ def _wait(predicate, seconds, what):
 
 @pytest.mark.slow
 def test_a_slurm_sweep_with_a_preempted_point_finishes_with_four_runs_each_epoch_once(tmp_path, slurm):
-    lab = [sys.executable, "-P", "-m", "commands"]
+    lab = [sys.executable, "-P", "-m", "lab_workbench.commands"]
     grid = ["--grid", "l2=0,1e-3", "--grid", "dropout=0,0.2", "--epochs", "2", "--subset", "900", "--model", "cnn",
             "-K", "8", "-H", "16", "--batch-size", "2"]  # ~2 s epochs: time to preempt one
     r = subprocess.run([*lab, "sweep", "s", *grid, "--slurm", "-j", "2", "--sbatch", "--cpus-per-task=1"],
@@ -106,7 +106,7 @@ def test_a_slurm_sweep_with_a_preempted_point_finishes_with_four_runs_each_epoch
 @pytest.mark.slow
 def test_slurm_array_tasks_draw_the_trials_of_one_optuna_study(tmp_path, slurm):
     pytest.importorskip("optuna")
-    lab = [sys.executable, "-P", "-m", "commands"]
+    lab = [sys.executable, "-P", "-m", "lab_workbench.commands"]
     r = subprocess.run([*lab, "sweep", "o", "--search", "random", "--trials", "3", "--param", "lr=log:1e-3..1e-1",
                         "--epochs", "2", "--subset", "200", "--slurm", "-j", "2", "--sbatch", "--cpus-per-task=1"],
                        cwd=tmp_path, env=slurm, capture_output=True, text=True, timeout=120)

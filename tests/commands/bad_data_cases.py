@@ -13,7 +13,7 @@ import torch
 
 def _nan_run(runs, name: str) -> None:
     """A copy of runs/good whose checkpoints (sealed the way lab seals them) hold NaN weights."""
-    from engine.runs.checkpoint import save_checkpoint
+    from lab_workbench.engine.runs.checkpoint import save_checkpoint
     shutil.copytree(runs / "good", runs / name)
     for which in ("best.pt", "last.pt"):
         state = torch.load(runs / name / which, weights_only=True)

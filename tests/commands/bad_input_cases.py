@@ -11,7 +11,7 @@ import torch
 def _checkpoint_variant(runs, name, change):
     """A copy of the good run whose last.pt (saved the way lab saves it, checksum recorded) has one field
     changed: a resume must refuse it with one line instead of failing deep inside the loop."""
-    from engine.runs.checkpoint import save_checkpoint
+    from lab_workbench.engine.runs.checkpoint import save_checkpoint
     run = runs / name
     shutil.copytree(runs / "good", run)
     for which in ("last.pt", "best.pt"):

@@ -8,8 +8,8 @@ import os
 import signal
 import sys
 
-import engine.training.trainer as trainer  # the tree to test comes first on $PYTHONPATH
-from commands.app import main
+import lab_workbench.engine.training.trainer as trainer  # the tree to test comes first on $PYTHONPATH
+from lab_workbench.commands.app import main
 
 fault, before, real_train = sys.argv[1], int(sys.argv[2]), trainer.train
 first_try = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"

@@ -62,8 +62,8 @@ def test_the_blocker_catches_a_torch_import(tmp_path):
 
 
 def test_the_torch_free_model_option_check_agrees_with_the_builders():
-    """engine.models.catalog.check_builtin_options refuses exactly what create_model(strict=True) refuses."""
-    from engine.models.catalog import DEFAULTS
-    from engine.models.registry import accepted_options
+    """lab_workbench.engine.models.catalog.check_builtin_options refuses exactly what create_model(strict=True) refuses."""
+    from lab_workbench.engine.models.catalog import DEFAULTS
+    from lab_workbench.engine.models.factory import accepted_options
     for name in DEFAULTS:
         assert sorted([*DEFAULTS[name], "init"]) == sorted(accepted_options(name)), name

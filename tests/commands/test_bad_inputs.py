@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from commands.app import main
+from lab_workbench.commands.app import main
 from tests.commands.bad_data_cases import DATA_CASES, make_data_files
 from tests.commands.bad_input_cases import CASES as MORE_CASES, make_more_files
 from tests.helpers import make_images, write_h5

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from commands.plots import STYLES, histogram_chart, legend, line_chart
+from lab_workbench.commands.plots import STYLES, histogram_chart, legend, line_chart
 from tests.helpers import fake_run, lab_here
 
 
@@ -23,7 +23,7 @@ def test_each_series_has_its_own_marker_and_the_legend_is_above_the_plot(monkeyp
 
 def test_colours_are_per_series_on_the_terminal_default_background(monkeypatch):
     import plotext as plt
-    monkeypatch.setattr("commands.plots.use_color", lambda stream=None: True)
+    monkeypatch.setattr("lab_workbench.commands.plots.use_color", lambda stream=None: True)
     text = line_chart({"a": [1, 2, 3], "b": [3, 2, 1]}, "t", width=40, height=8)
     codes = set(__import__("re").findall(r"\x1b\[([0-9;]*)m", text))
     assert not any(c.startswith("48;") or c in ("47", "107") for c in codes)  # no painted background
@@ -80,13 +80,13 @@ def test_compare_titles_its_charts_labels_zero_and_shows_values_as_flags(tmp_pat
     ("threads", None, {}, "auto"), ("lr", 0.001, {}, "0.001"), ("hidden", None, {"model": "plugin"}, "model default"),
 ])
 def test_flag_values(name, value, config, shown):
-    from engine.config import flag_value
+    from lab_workbench.engine.config import flag_value
     assert flag_value(name, value, config) == shown
 
 
 def test_the_model_defaults_table_matches_the_builders():
-    from engine.models.catalog import DEFAULTS
-    from engine.models import create_model
+    from lab_workbench.engine.models.catalog import DEFAULTS
+    from lab_workbench.engine.models import create_model
     for model, defaults in DEFAULTS.items():
         implicit = create_model(model, (1, 8, 8), 3)
         explicit = create_model(model, (1, 8, 8), 3, **defaults)

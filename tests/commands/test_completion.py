@@ -3,7 +3,7 @@
 import json
 from types import SimpleNamespace
 
-from commands.completion import choices, resume_names, run_names
+from lab_workbench.commands.completion import choices, resume_names, run_names
 from tests.helpers import lab_here
 
 

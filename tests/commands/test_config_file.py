@@ -80,8 +80,9 @@ def test_sweep_takes_config(tmp_path):
 
 
 def test_labtui_form_starts_from_the_config_file(tmp_path, monkeypatch):
-    import tui.app
-    from commands.labtui import main
+    import lab_workbench.tui.app
+    from lab_workbench import tui
+    from lab_workbench.commands.labtui import main
     seen = {}
 
     class App:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tests.helpers import lab_here, make_images, write_h5, write_idx
-from engine.data.convert import detect_source
-from engine.errors import DataError
-from engine.data.h5file import write_h5 as convert_to_h5
+from lab_workbench.engine.data.convert import detect_source
+from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.data.h5file import write_h5 as convert_to_h5
 
 
 run = lab_here  # in this process: the files and messages are the point, not the process boundary
@@ -161,7 +161,7 @@ def test_interrupted_convert_leaves_no_half_file(tmp_path):
 
 
 def test_verify_detects_damage(tmp_path):
-    from engine.data.h5file import verify_h5
+    from lab_workbench.engine.data.h5file import verify_h5
     d, *_ = idx_folder(tmp_path)
     convert_to_h5(detect_source(str(d)), tmp_path / "v.h5")
     with h5py.File(tmp_path / "v.h5", "a") as f:

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from tests.helpers import lab_here
-from engine.data.convert import PARALLEL_FROM, detect_source
-from engine.errors import DataError
+from lab_workbench.engine.data.convert import PARALLEL_FROM, detect_source
+from lab_workbench.engine.errors import DataError
 
 
 def image_folder(root, n, bad=None):

@@ -4,8 +4,8 @@ config fields, from engine.runs.curves."""
 import math
 from pathlib import Path
 
-from engine.runs.curves import differing, final_against_field, points, smooth
-from engine.runs.info import RunInfo
+from lab_workbench.engine.runs.curves import differing, final_against_field, points, smooth
+from lab_workbench.engine.runs.info import RunInfo
 
 NAN = float("nan")
 ROWS = [{"epoch": 1, "train_loss": 1.0, "val_loss": 2.0}, {"epoch": 2, "train_loss": 0.8, "val_loss": NAN},
@@ -22,9 +22,9 @@ def test_smoothing_corrects_the_early_bias_and_skips_nan():
 
 
 def test_cli_and_tui_draw_the_same_smoothed_values(monkeypatch):
-    import commands.plots as plots
-    from commands.compare import overlay
-    from tui.widgets.curve_plot import CurvePlot
+    import lab_workbench.commands.plots as plots
+    from lab_workbench.commands.compare import overlay
+    from lab_workbench.tui.widgets.curve_plot import CurvePlot
 
     cli = []
     monkeypatch.setattr(plots, "plot_series", lambda plt, i, x, y: cli.append(list(y)))
@@ -41,7 +41,7 @@ def test_cli_and_tui_draw_the_same_smoothed_values(monkeypatch):
 
 
 def test_one_list_of_fields_that_never_differ():
-    from tui.screens.compare import run_lines
+    from lab_workbench.tui.screens.compare import run_lines
     base = {"lr": 0.1, "model": "mlp", "device": "cpu", "data_dir": "/a", "download": False, "name": "x"}
     other = {**base, "lr": 0.01, "device": "cuda", "data_dir": "/b", "download": True, "name": "y"}
     assert differing([base, other]) == ["lr"]
@@ -59,5 +59,5 @@ def test_sweep_curve_keeps_the_values_as_given_and_leaves_out_a_nan_final():
 
 
 def test_tables_show_a_dash_for_a_number_that_is_not_finite():
-    from commands.textviz import percent
+    from lab_workbench.commands.textviz import percent
     assert [percent(v) for v in (0.5, None, float("nan"), float("inf"))] == ["50.00%", "-", "-", "-"]

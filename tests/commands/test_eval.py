@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tests.helpers import lab_here, make_images, write_h5
-from engine.evaluation.metrics import EvalReport
+from lab_workbench.engine.evaluation.metrics import EvalReport
 
 
 run = lab_here  # in this process: the reports are the point, not the process boundary
@@ -49,8 +49,8 @@ def test_two_class_youden_threshold_and_threshold_applied():
     r = report([0, 0, 0, 1, 1, 1], (p1 >= 0.5).astype(int), probs, classes=("neg", "pos"))
     y = r.youden()
     assert y["threshold"] == pytest.approx(0.4) and y["j"] == pytest.approx(1.0)
-    from engine.data import Split
-    from engine.evaluation.metrics import evaluate
+    from lab_workbench.engine.data import Split
+    from lab_workbench.engine.evaluation.metrics import evaluate
 
     class Fixed(torch.nn.Module):
         def forward(self, x):

@@ -54,8 +54,8 @@ class _FromFile(torch.nn.Module):
 @pytest.fixture(scope="module")
 def made(trained_runs, tmp_path_factory):
     """One tiny run, its genuine exports (.pt2, TorchScript, ONNX) and malicious .pt2/TorchScript files."""
-    from engine.artifacts.export import export_model
-    from engine.artifacts.loading import load_model
+    from lab_workbench.engine.artifacts.export import export_model
+    from lab_workbench.engine.artifacts.loading import load_model
     tmp = tmp_path_factory.mktemp("trust")
     run = trained_runs.get("logistic", into=tmp)
     loaded = load_model(run)
@@ -138,8 +138,8 @@ def test_genuine_pt2_and_onnx_are_inspected_and_pt2_exports_to_safetensors(made,
 
 
 def test_export_errors_name_the_output_not_a_temp_path(made, tmp_path, monkeypatch):
-    import engine.artifacts.export as ex
-    from engine.errors import CheckpointError
+    import lab_workbench.engine.artifacts.export as ex
+    from lab_workbench.engine.errors import CheckpointError
     tmp, files = made
 
     def unreadable(path, device="cpu"):
@@ -226,7 +226,7 @@ def test_checkpoint_without_input_shape_or_with_bad_facts_is_one_line(made, tmp_
 
 @pytest.mark.parametrize("fmt", ["torchscript", "export", "onnx", "safetensors"])
 def test_no_space_left_is_one_line_and_keeps_earlier_files(made, tmp_path, monkeypatch, fmt):
-    import engine.artifacts.export as ex
+    import lab_workbench.engine.artifacts.export as ex
     tmp, files = made
     out = tmp_path / f"m.{fmt}"
     out.write_bytes(b"earlier export")

@@ -13,7 +13,7 @@ from tests.helpers import ROOT, lab_env, lab_here
 @pytest.fixture
 def no_data_load(monkeypatch):
     """The data must not load: a file argument's error comes first."""
-    import engine.training.trainer as trainer
+    import lab_workbench.engine.training.trainer as trainer
 
     def refuse(*a, **k):
         raise AssertionError("the data loaded before the file arguments were checked")

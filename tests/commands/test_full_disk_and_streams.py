@@ -96,4 +96,4 @@ def test_compare_log_y_leaves_nan_rows_out(good_run, tmp_path):
     (run / "metrics.csv").write_text("\n".join([lines[0], ",".join(row), *lines[1:]]) + "\n")
     result = lab_here("compare", run, good_run, "--metric", "val_loss", "--log-y", cwd=tmp_path)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    assert sys.modules.get("commands.compare") is not None
+    assert sys.modules.get("lab_workbench.commands.compare") is not None

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from engine import TrainConfig, train
+from lab_workbench.engine import TrainConfig, train
 from tests.helpers import lab_errors
 
 

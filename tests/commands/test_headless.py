@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from tests.helpers import ROOT, lab_cmd, run_lab
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs import read_metrics
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import read_metrics
 
 LONG = ["train", "--epochs", "300", "--subset", "600"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from commands.app import EXAMPLES
+from lab_workbench.commands.app import EXAMPLES
 from tests.helpers import lab_here
 
 
@@ -33,14 +33,14 @@ def test_every_command_help_ends_with_examples(cmd):
 
 def test_bracketed_defaults_and_extras_are_shown():
     assert has(help_of("convert"), "[default: detect]")
-    assert has(help_of("eval"), "needs lab[plots]")
+    assert has(help_of("eval"), "needs lab-workbench[plots]")
     assert has(help_of("export"), "[default: RUN_DIR/export/model.*]")
 
 
 def test_version():
     from importlib.metadata import version
     r = lab_here("--version", cwd=".")
-    assert r.returncode == 0 and r.stdout.strip() == f"lab {version('lab')}"
+    assert r.returncode == 0 and r.stdout.strip() == f"lab {version('lab-workbench')}"
 
 
 SECTIONS = ("Data", "Model", "Optimisation", "Schedule", "Run", "Trackers")

@@ -37,9 +37,9 @@ def test_a_symlinked_run_folder_is_not_written_into(linked_run, capsys, args):
 
 
 def test_a_symlinked_tb_folder_is_not_written_through(trained_runs, tmp_path):
-    from engine.trackers.tensorboard import TensorBoardTracker
-    from engine.training.events import RunStarted
-    from engine.errors import CheckpointError
+    from lab_workbench.engine.trackers.tensorboard import TensorBoardTracker
+    from lab_workbench.engine.events import RunStarted
+    from lab_workbench.engine.errors import CheckpointError
     run = trained_runs.get("small", into=tmp_path)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -98,7 +98,7 @@ def test_an_h5_reading_other_files_is_refused(outside_files, capsys, command, ki
 
 @pytest.mark.parametrize("kind", OUTSIDE_KINDS)
 def test_allow_external_h5_reads_them(outside_files, kind):
-    from engine.data.sources import load_hdf5
+    from lab_workbench.engine.data.sources import load_hdf5
     d, files = outside_files
     raw = load_hdf5(files[kind], allow_external=True)
     assert raw.train_x.shape == (60, 8, 8) and raw.train_x.any()
@@ -225,7 +225,7 @@ CONFIG_FILES = {
 @pytest.mark.parametrize("case", CONFIG_FILES)
 def test_a_hostile_config_file_is_one_line_at_once(tmp_path, capsys, monkeypatch, deadline, case):
     make, expected = CONFIG_FILES[case]
-    monkeypatch.setattr("engine.files.PIPE_WAIT", 0.2)
+    monkeypatch.setattr("lab_workbench.engine.files.PIPE_WAIT", 0.2)
     path = make(tmp_path)
     code, lines = lab_errors(capsys, "train", "--config", str(path), "--runs-dir", str(tmp_path / "runs"))
     one_error(code, lines, str(path), expected)
@@ -235,7 +235,7 @@ def test_a_hostile_config_file_is_one_line_at_once(tmp_path, capsys, monkeypatch
 
 def test_a_config_from_a_pipe_the_user_gave_is_read(tmp_path, deadline):
     import threading
-    from engine.configfile import read_config_file
+    from lab_workbench.engine.configfile import read_config_file
     pipe = tmp_path / "c.yaml"
     os.mkfifo(pipe)
     writer = threading.Thread(target=lambda: pipe.write_text("lr: 0.5\n"))
@@ -268,7 +268,7 @@ def test_one_hostile_run_file_never_freezes_lab_runs(trained_runs, tmp_path, cap
     (bad / name).unlink(missing_ok=True)
     make(bad / name)
     bad.rename(tmp_path / "runs" / "bad")
-    from commands.app import main
+    from lab_workbench.commands.app import main
     main(["runs", "--runs-dir", str(tmp_path / "runs"), "--json"])  # a SystemExit or a hang fails the test
     out = capsys.readouterr()
     assert {good.name, "bad"} <= {r["name"] for r in json.loads(out.out)}, out.out
@@ -282,7 +282,7 @@ def clean_env(monkeypatch):
     saved = dict(os.environ)
     for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "SLURM_NTASKS", "SLURM_PROCID"):
         monkeypatch.delenv(k, raising=False)
-    monkeypatch.setattr("engine.training.distributed.JOIN_SECONDS", 1.0)
+    monkeypatch.setattr("lab_workbench.engine.training.distributed.JOIN_SECONDS", 1.0)
     yield
     os.environ.clear()
     os.environ.update(saved)
@@ -319,7 +319,7 @@ GB = 1 << 30
 @pytest.fixture
 def budget(monkeypatch):
     """A fake memory budget of 8 GB, whatever the machine has."""
-    monkeypatch.setattr("engine.runtime.memory.available_memory", lambda: 8 * GB)
+    monkeypatch.setattr("lab_workbench.engine.runtime.memory.available_memory", lambda: 8 * GB)
 
 
 SIZES = {
@@ -345,8 +345,8 @@ def test_a_checkpoint_naming_a_huge_model_over_small_weights(trained_runs, tmp_p
     meta device, so the real model is never built."""
     pytest.importorskip("torchvision")
     import torch
-    from engine.runs.checkpoint import save_checkpoint
-    monkeypatch.setattr("engine.runtime.memory.available_memory", lambda: 64 * GB)
+    from lab_workbench.engine.runs.checkpoint import save_checkpoint
+    monkeypatch.setattr("lab_workbench.engine.runtime.memory.available_memory", lambda: 64 * GB)
     run = trained_runs.get("small", into=tmp_path)
     state = torch.load(run / "best.pt", weights_only=True)
     state["config"]["model"] = "tv:vit_h_14"

@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from commands.app import main
+from lab_workbench.commands.app import main
 from tests.helpers import make_images, write_h5
 
 GB = 1024 ** 3
@@ -152,7 +152,7 @@ def test_threads_beyond_the_machine_are_refused_before_any_thread_starts(tmp_pat
 
 
 def test_available_memory_is_a_positive_count_and_follows_the_address_space_limit():
-    from engine.runtime.memory import available_memory
+    from lab_workbench.engine.runtime.memory import available_memory
     free = available_memory()
     assert free is not None and free > 0
     with address_space_limit(extra=1 * GB):

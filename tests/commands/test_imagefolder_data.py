@@ -56,7 +56,7 @@ def test_a_folder_trains_as_its_converted_file(tmp_path, cache):
 
 
 def test_the_cache_is_reused_until_the_folder_changes(tmp_path, cache):
-    from engine.data.folder import folder_h5
+    from lab_workbench.engine.data.folder import folder_h5
     tree = image_tree(tmp_path / "tree")
     first = folder_h5(str(tree))
     mtime = os.stat(first).st_mtime_ns
@@ -82,7 +82,7 @@ def test_lab_data_describes_a_folder(tmp_path, cache):
 
 
 def test_data_dir_holds_the_cache(tmp_path, cache):
-    from engine.data.folder import folder_h5
+    from lab_workbench.engine.data.folder import folder_h5
     tree = image_tree(tmp_path / "tree")
     out = folder_h5(str(tree), str(tmp_path / "elsewhere"))
     assert out.startswith(str(tmp_path / "elsewhere" / "imagefolders")) and not cache.exists()
@@ -140,7 +140,7 @@ def test_two_decodes_at_once_leave_one_whole_file(tmp_path, cache):
 
     import h5py
 
-    from engine.data.folder import folder_h5
+    from lab_workbench.engine.data.folder import folder_h5
     tree = image_tree(tmp_path / "tree")
     with ThreadPoolExecutor(2) as pool:
         outs = list(pool.map(lambda _: folder_h5(str(tree)), range(2)))
@@ -164,6 +164,6 @@ def test_a_crash_while_decoding_leaves_no_cache_file(tmp_path):
     os.utime(temp, (0, 0))  # untouched for long: a dead decode's, removed by the next decode
     from PIL import Image
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tree / "class0" / "new.png")
-    from engine.data.folder import folder_h5
+    from lab_workbench.engine.data.folder import folder_h5
     folder_h5(str(tree), str(tmp_path / "cache"))
     assert not temp.exists() and len(list((tmp_path / "cache" / "imagefolders").iterdir())) == 1

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from tests.helpers import ROOT, lab_cmd, lab_here
-from engine.artifacts.export import FORMATS, export_model
-from engine.artifacts.loading import load_model
-from engine.models import list_models
-from engine.evaluation.weights import compare_states, tensor_stats, weight_table
+from lab_workbench.engine.artifacts.export import FORMATS, export_model
+from lab_workbench.engine.artifacts.loading import load_model
+from lab_workbench.engine.models import list_models
+from lab_workbench.engine.evaluation.weights import compare_states, tensor_stats, weight_table
 
 
 run = lab_here  # in this process: the reports are the point, not the process boundary
@@ -35,7 +35,7 @@ def test_compare_and_mismatch():
     rows = compare_states(a, b)
     assert rows[0]["cosine"] == pytest.approx(0.0) and rows[0]["diff_l2"] == pytest.approx(np.sqrt(5))
     assert rows[1]["cosine"] == pytest.approx(1.0) and rows[1]["diff_l2"] == 0
-    from engine.errors import CheckpointError
+    from lab_workbench.engine.errors import CheckpointError
     with pytest.raises(CheckpointError, match="differ at tensor 'w'"):
         compare_states(a, {"w": torch.zeros(3), "b": torch.ones(1)})
 
@@ -129,10 +129,10 @@ def test_export_cli_refuses_overwrite_and_eval_reads_exports(runs):
 
 
 def test_failed_verification_removes_the_file(runs, monkeypatch):
-    import engine.artifacts.export as ex
+    import lab_workbench.engine.artifacts.export as ex
     loaded = load_model(runs / "runs" / "plain")
     monkeypatch.setattr(ex, "TOLERANCE", -1.0)  # nothing can pass
-    from engine.errors import LabError
+    from lab_workbench.engine.errors import LabError
     with pytest.raises(LabError, match="failed verification"):
         export_model(loaded, "safetensors", torch.randn(4, 1, 8, 8), runs / "x.safetensors")
     assert not (runs / "x.safetensors").exists()
@@ -146,7 +146,7 @@ def test_missing_onnx_dependency_is_one_line(runs, tmp_path):
     env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
     r = subprocess.run(lab_cmd("export", "runs/plain", "--format", "onnx", "--out", tmp_path / "m.onnx"), cwd=runs,
                        capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 2 and "pip install 'lab[onnx]'" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "pip install 'lab-workbench[onnx]'" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "m.onnx").exists()
 
 

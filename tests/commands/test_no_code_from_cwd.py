@@ -19,7 +19,7 @@ HOSTILE = ["commands/__init__.py", "commands/__main__.py", "engine/__init__.py",
 def entry_point() -> list[str]:
     """`lab` as a user runs it: the installed script (its own folder first on the path), else `python -P`."""
     script = Path(sys.executable).parent / "lab"
-    return [str(script)] if script.is_file() else [sys.executable, "-P", "-m", "commands"]
+    return [str(script)] if script.is_file() else [sys.executable, "-P", "-m", "lab_workbench.commands"]
 
 
 def hostile_folder(folder: Path) -> Path:
@@ -74,7 +74,7 @@ def test_no_command_imports_code_from_the_working_folder(folder, name):
 
 
 def test_the_python_3_10_form_of_a_child_command_leaves_the_working_folder_off_the_path(folder):
-    from commands.child import _NO_CWD
+    from lab_workbench.commands.child import _NO_CWD
     marker = hostile_folder(folder)
     r = subprocess.run([sys.executable, "-c", _NO_CWD, "models"], cwd=folder, capture_output=True, text=True,
                        timeout=120, env=lab_env())

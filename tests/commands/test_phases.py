@@ -4,10 +4,10 @@ import io
 import re
 import time
 
-from engine.config import TrainConfig
-from engine.training.events import (BatchEnded, CheckpointReady, EpochEnded, PhaseChanged, RunEnded, RunStarted,
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.events import (BatchEnded, CheckpointReady, EpochEnded, PhaseChanged, RunEnded, RunStarted,
                                     History)
-from engine.training.trainer import train
+from lab_workbench.engine.training.trainer import train
 
 
 def test_the_trainer_reports_every_phase_with_progress(tmp_path):
@@ -50,7 +50,7 @@ def test_events_print_short():
 
 def _printer(width=80):
     from rich.console import Console
-    from commands.render import TrainPrinter
+    from lab_workbench.commands.render import TrainPrinter
     console = Console(file=io.StringIO(), force_terminal=True, width=width)
     printer = TrainPrinter("tty", out=io.StringIO(), console=console)
     return printer, console
@@ -87,6 +87,6 @@ def test_the_bar_names_the_phase_speed_and_eta_within_80_columns():
 
 
 def test_plain_epoch_lines_carry_a_timestamp():
-    from commands.render import plain_line
+    from lab_workbench.commands.render import plain_line
     e = EpochEnded(1, 2, 0.5, 0.8, 0.4, 0.9, 1e-3, 1.0)
     assert re.search(r" at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$", plain_line(e))

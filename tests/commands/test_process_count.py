@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from tests.helpers import ROOT, lab_cmd, lab_env
 
 # fp32: bf16 rounds a batch's gradient differently from its halves' mean; 720 training samples split evenly
@@ -20,7 +20,7 @@ FAULTY = Path(__file__).with_name("faulty_lab.py")
 
 
 def torchrun(n: int, *args, script=None, cwd, extra=()) -> subprocess.CompletedProcess:
-    target = [str(script)] if script else ["-m", "commands"]
+    target = [str(script)] if script else ["-m", "lab_workbench.commands"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(n), *extra,
            *target, *map(str, args)]
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -123,7 +123,7 @@ def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path
     nodes = [subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(rank),
          "--nproc-per-node", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"localhost:{port}", "--rdzv-id",
-         "two", "-m", "commands", "train", "--epochs", "3", "--name", "two", *BASE],
+         "two", "-m", "lab_workbench.commands", "train", "--epochs", "3", "--name", "two", *BASE],
         cwd=tmp_path, env=lab_env(OMP_NUM_THREADS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for rank in (0, 1)]
     done = [finish(p, p.args) for p in nodes]

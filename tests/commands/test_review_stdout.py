@@ -5,9 +5,9 @@ StdoutClosed, which is not an OSError: the run stopped after its first epoch wit
 
 import pytest
 
-from commands.errors import StdoutError, _GuardedStdout
-from commands.render import TrainPrinter
-from engine.training.events import EpochEnded
+from lab_workbench.commands.errors import StdoutError, _GuardedStdout
+from lab_workbench.commands.render import TrainPrinter
+from lab_workbench.engine.events import EpochEnded
 
 
 class Closed:

@@ -11,10 +11,10 @@ import time
 import pytest
 import torch
 
-from commands.app import main
+from lab_workbench.commands.app import main
 from tests.helpers import ROOT, lab_cmd
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs import RunLock, read_metrics
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import RunLock, read_metrics
 
 
 def lab(*args, capsys):
@@ -125,7 +125,7 @@ def test_sigterm_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
 
 PLUGIN = '''
 import torch.nn as nn
-from engine.models import register_model
+from lab_workbench.engine.models import register_model
 
 @register_model("tiny", "a plugin model: one linear layer")
 def tiny(input_shape, num_classes, hidden=None):

@@ -3,10 +3,10 @@ for a race; what a divergence says about checkpoints."""
 
 import pytest
 
-from engine.errors import ConfigError
-from engine.runs.sweep import parse_grid, plan
-from engine.training.events import History
-from engine.runs import create_run_dir
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runs.sweep import parse_grid, plan
+from lab_workbench.engine.events import History
+from lab_workbench.engine.runs import create_run_dir
 from tests.helpers import lab_errors
 
 
@@ -41,7 +41,7 @@ def test_a_long_sweep_point_name_is_cut_and_stays_unique():
 def test_a_divergence_before_any_checkpoint_does_not_claim_one_is_kept(tmp_path, capsys, monkeypatch):
     run = tmp_path / "runs" / "d"
     run.mkdir(parents=True)
-    monkeypatch.setattr("engine.training.trainer.train",
+    monkeypatch.setattr("lab_workbench.engine.training.trainer.train",
                         lambda *a, **k: History(run_dir=str(run), status="diverged"))
     code, err = cli(capsys, "train", "--name", "d", "--runs-dir", str(tmp_path / "runs"), "--epochs", "1")
     assert code == 1 and len(err) == 1 and "before its first checkpoint" in err[0] and "is kept" not in err[0]

@@ -8,8 +8,8 @@ import sys
 import time
 
 from tests.helpers import ROOT, lab_cmd, lab_here
-from engine import TrainConfig, load_run, train
-from engine.runs import read_metrics
+from lab_workbench.engine import TrainConfig, load_run, train
+from lab_workbench.engine.runs import read_metrics
 
 
 def _start(tmp_path, name, epochs=400):
@@ -72,7 +72,7 @@ def test_lab_runs_does_not_import_torch(tmp_path):
 
 def test_a_folder_without_a_heartbeat_is_judged_by_its_lock(tmp_path):
     import socket
-    from engine.runs import read_run
+    from lab_workbench.engine.runs import read_run
     for name, pid in (("copied", 2**22 + 12345), ("held", os.getpid())):  # above pid_max: no such process
         run = tmp_path / name
         run.mkdir()

@@ -33,7 +33,7 @@ def test_a_points_tracker_warning_reaches_the_sweeps_output(tmp_path):
 
 
 def test_points_choose_their_threads_as_lab_train_does(tmp_path, monkeypatch):
-    from commands.sweep_common import Runner
+    from lab_workbench.commands.sweep_common import Runner
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a user's own setting passes through untouched
     env = Runner(tmp_path, jobs=2, total=4).env(slot=1)
     assert env["OMP_NUM_THREADS"] == "3" and env["LAB_LOCAL_PROCESSES"] == "2"
@@ -43,7 +43,7 @@ def test_points_choose_their_threads_as_lab_train_does(tmp_path, monkeypatch):
 
 
 def test_a_process_of_a_sweep_takes_its_share_of_the_idle_cpus(monkeypatch):
-    from engine.runtime import threads
+    from lab_workbench.engine.runtime import threads
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("LAB_LOCAL_PROCESSES", "2")
     monkeypatch.setattr(threads, "available_cpus", lambda: 8)

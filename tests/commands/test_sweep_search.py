@@ -16,7 +16,7 @@ optuna = pytest.importorskip("optuna")
 
 
 def study_of(folder):
-    from commands.sweep_search import open_study
+    from lab_workbench.commands.sweep_search import open_study
     return open_study(folder, json.loads((folder / "sweep.json").read_text()))
 
 
@@ -66,7 +66,7 @@ def test_a_killed_workers_trial_is_retried_in_its_run_folder_and_resume_finishes
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on a busy 2-core machine: epochs 100x slower
     args = ["sweep", "k", "--search", "random", "--trials", "2", "--param", "lr=1e-2,2e-2", "-e", "3",
             "--subset", "400", "--model", "cnn", "-K", "4", "-H", "8", "--batch-size", "2"]
-    parent = subprocess.Popen([sys.executable, "-P", "-m", "commands", *args], cwd=tmp_path, env=lab_env(),
+    parent = subprocess.Popen([sys.executable, "-P", "-m", "lab_workbench.commands", *args], cwd=tmp_path, env=lab_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     progress = tmp_path / "runs" / "k" / "trial-000" / "progress.json"
     assert wait_for(lambda: progress.is_file() and '"epoch": 2' in progress.read_text(), timeout=240)
@@ -107,7 +107,7 @@ def test_a_resume_keeps_the_studys_space_and_may_change_its_budget(tmp_path):
     r = lab_here("sweep", "s", "--search", "random", "--param", "lr=1e-3,5e-2", "-e", "1", "--subset", "100",
                  "--trials", "2", "--resume", cwd=tmp_path)
     assert r.returncode == 2 and "--param differs from the study's record" in r.stderr, r.stderr
-    r = subprocess.run([sys.executable, "-P", "-m", "commands", *base, "--trials", "2", "--resume", "--json"],
+    r = subprocess.run([sys.executable, "-P", "-m", "lab_workbench.commands", *base, "--trials", "2", "--resume", "--json"],
                        cwd=tmp_path, env=lab_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 2  # the workers' trial lines stay off stdout under --json

@@ -36,7 +36,7 @@ def test_slurm_writes_the_record_and_the_array_script_and_submits_it(tmp_path, f
     for line in ("#SBATCH --array=0-3%2", "#SBATCH --requeue", "#SBATCH --signal=B:USR1@",
                  f"#SBATCH --chdir={tmp_path}", f"#SBATCH --output={folder.resolve()}/logs/slurm-%a.out"):
         assert line in script
-    assert script.rstrip().endswith("-P -m commands sweep s --runs-dir runs --slurm-task")
+    assert script.rstrip().endswith("-P -m lab_workbench.commands sweep s --runs-dir runs --slurm-task")
     assert fake_slurm.read_text().splitlines() == ["--parsable", "--array=0-3%2", "--partition", "debug", "--time",
                                                    "10", str(folder / "sweep.sbatch")]
     record = json.loads((folder / "sweep.json").read_text())

@@ -7,14 +7,14 @@ import socket
 
 import pytest
 
-from engine import TrainConfig, train
-from engine.errors import CheckpointError
-from engine.files import atomic_write
-from engine.runs import RunLock
+from lab_workbench.engine import TrainConfig, train
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.files import atomic_write
+from lab_workbench.engine.runs import RunLock
 
 
 def cli(capsys, *args) -> tuple[int, str]:
-    from commands.app import main
+    from lab_workbench.commands.app import main
     try:
         main(list(args))
         code = 0

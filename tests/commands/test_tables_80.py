@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from commands.textviz import middle_cut, table
+from lab_workbench.commands.textviz import middle_cut, table
 from tests.helpers import fake_run, lab_here
 
 
@@ -48,7 +48,7 @@ def test_a_narrow_terminal_cuts_the_name_in_the_middle_and_keeps_the_first_two_c
 
 def test_a_ten_class_confusion_matrix_fits_80_columns_with_every_number_whole():
     import numpy as np
-    from commands.textviz import confusion_grid
+    from lab_workbench.commands.textviz import confusion_grid
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
     cm = np.arange(100).reshape(10, 10) * 11

@@ -22,7 +22,7 @@ def assert_only_lab_output(r, json_lines: bool):
 def chatty_tensorboard(monkeypatch):
     """TensorBoard's tracker, printing to stdout on every event as a library might."""
     pytest.importorskip("tensorboard")
-    from engine.trackers.tensorboard import TensorBoardTracker
+    from lab_workbench.engine.trackers.tensorboard import TensorBoardTracker
     original = TensorBoardTracker.__call__
 
     def chatty(self, event):

@@ -11,7 +11,7 @@ from tests.helpers import ROOT, lab_cmd, lab_here, run_lab
 ESC = re.compile(r"\x1b\[")
 
 
-run = lab_here  # in this process, but for the first test: one real `python -m commands train`
+run = lab_here  # in this process, but for the first test: one real `python -m lab_workbench.commands train`
 
 
 def only_run(cwd):
@@ -111,7 +111,7 @@ def test_models_lists_the_registry(tmp_path):
 def test_torchrun_two_processes_write_one_run(tmp_path):
     import sys
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "commands", "train", "--epochs", "2", "--name", "ddp"]
+           "-m", "lab_workbench.commands", "train", "--epochs", "2", "--name", "ddp"]
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-2000:]

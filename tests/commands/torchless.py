@@ -29,8 +29,8 @@ def run_blocked(cases: list[list[str]]) -> list[dict]:
     """Each argument list through commands.app.main with torch blocked: exit code, stderr, torch asked."""
     blocker = _TorchBlocker()
     sys.meta_path.insert(0, blocker)
-    from commands.app import main
-    from commands.labtui import main as labtui
+    from lab_workbench.commands.app import main
+    from lab_workbench.commands.labtui import main as labtui
     results = []
     for args in cases:
         blocker.asked = False

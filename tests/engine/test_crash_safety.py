@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from tests.helpers import ROOT
-from engine import TrainConfig, train
-from engine.errors import CheckpointError
-from engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from engine.training.events import METRICS_HEADER
+from lab_workbench.engine import TrainConfig, train
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
+from lab_workbench.engine.events import METRICS_HEADER
 
 KILLS = 36
 
@@ -23,11 +23,11 @@ HARNESS = r"""
 import glob, json, os, random, signal, sys, time
 sys.path.insert(0, sys.argv[1])
 import torch
-from engine import TrainConfig, train
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs import read_metrics
-from engine.training.trainer import resume_config
-from engine.data.sources import load_digits
+from lab_workbench.engine import TrainConfig, train
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import read_metrics
+from lab_workbench.engine.training.trainer import resume_config
+from lab_workbench.engine.data.sources import load_digits
 load_digits()  # import scikit-learn once, in the parent
 
 runs, kills = sys.argv[2], int(sys.argv[3])
@@ -108,7 +108,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeyp
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr("engine.runs.checkpoint.os.fsync", full)
+    monkeypatch.setattr("lab_workbench.engine.runs.checkpoint.os.fsync", full)
     with pytest.raises(CheckpointError, match=r"last.pt: cannot write checkpoint \(No space left on device\); "
                                               r"the previous last.pt is kept"):
         save_checkpoint(path, {"model_state_dict": {"w": torch.zeros(3)}, "epoch": 2})
@@ -118,7 +118,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeyp
 
 
 def test_a_full_disk_during_training_is_a_one_line_error(tmp_path, monkeypatch, capsys):
-    from commands.app import main
+    from lab_workbench.commands.app import main
     calls = {"n": 0}
     real = os.fsync
 
@@ -127,7 +127,7 @@ def test_a_full_disk_during_training_is_a_one_line_error(tmp_path, monkeypatch, 
         if calls["n"] > 12:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(fd)
-    monkeypatch.setattr("engine.runs.checkpoint.os.fsync", fills_up)
+    monkeypatch.setattr("lab_workbench.engine.runs.checkpoint.os.fsync", fills_up)
     with pytest.raises(SystemExit) as e:
         main(["train", "--epochs", "5", "--subset", "200", "--runs-dir", str(tmp_path / "runs"), "--name", "f"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -12,14 +12,14 @@ import torch
 
 from tests import helpers
 from tests.helpers import make_images
-from engine import TrainConfig, train
-from engine.data import build_dataset, load_dataset
-from engine.data.dataset import to_nchw
-from engine.data.sources import RawData
-from engine.data.stream import H5Rows, stream_order
-from engine.runs.checkpoint import load_checkpoint
-from engine.training.distributed import Distributed
-from engine.training.trainer import resume_config
+from lab_workbench.engine import TrainConfig, train
+from lab_workbench.engine.data import build_dataset, load_dataset
+from lab_workbench.engine.data.dataset import to_nchw
+from lab_workbench.engine.data.sources import RawData
+from lab_workbench.engine.data.stream import H5Rows, stream_order
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.training.distributed import Distributed
+from lab_workbench.engine.training.trainer import resume_config
 
 
 def chunked_h5(path, n=1200, seed=0, chunk=40):
@@ -128,7 +128,7 @@ def test_each_rank_reads_only_its_share_of_a_streamed_epoch(tmp_path, monkeypatc
         share = dist.shard(order, contiguous=True)
         seen = read.setdefault(rank, set())
         monkeypatch.setattr(H5Rows, "read_block", lambda self, b, seen=seen: seen.add(b) or real(self, b))
-        from engine.data.batches import EpochBatches
+        from lab_workbench.engine.data.batches import EpochBatches
         with EpochBatches(ds.train, share, 32) as batches:
             got = sum(len(y) for _, _, y in batches)
         assert got == len(share) - (len(share) % 32 == 1)
@@ -163,7 +163,7 @@ def test_torchrun_two_gloo_ranks_stream_one_run(tmp_path):
     import sys
     from tests.helpers import ROOT
     path = chunked_h5(tmp_path / "s.h5")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "commands",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "lab_workbench.commands",
            "train", "--data", str(path), "--data-memory", "40K", "--epochs", "2", "--name", "ddp", "--threads", "1"]
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})

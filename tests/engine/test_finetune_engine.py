@@ -1,13 +1,13 @@
-"""engine.training.finetune on lab's own small models: head, --head-lr groups, --freeze, shape checks (fast, no data)."""
+"""lab_workbench.engine.training.finetune on lab's own small models: head, --head-lr groups, --freeze, shape checks (fast, no data)."""
 
 import pytest
 import torch
 
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.training.finetune import fit_state, head_names, set_frozen, trainable
-from engine.models import create_model
-from engine.training.optim import make_optimizer
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.training.finetune import fit_state, head_names, set_frozen, trainable
+from lab_workbench.engine.models import create_model
+from lab_workbench.engine.training.optim import make_optimizer
 
 
 def mlp(classes=10):

@@ -8,12 +8,12 @@ from functools import partial
 import pytest
 import torch
 
-from engine import train
-from engine.errors import CheckpointError, ConfigError
-from engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from engine.training.distributed import per_process_batch
-from engine.training.events import RunStarted
-from engine.training.trainer import resume_config
+from lab_workbench.engine import train
+from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
+from lab_workbench.engine.training.distributed import per_process_batch
+from lab_workbench.engine.events import RunStarted
+from lab_workbench.engine.training.trainer import resume_config
 from tests import helpers
 from tests.engine.test_data_scale import chunked_h5
 from tests.engine.test_resume import stop_at
@@ -72,7 +72,7 @@ def test_a_world_size_that_is_no_count_is_one_line_naming_the_checkpoint(tmp_pat
 
 
 def test_a_collective_that_lost_its_peer_is_one_line_and_a_bug_stays_a_traceback():
-    from engine.training.distributed import PeerLost, peer_lost
+    from lab_workbench.engine.training.distributed import PeerLost, peer_lost
     gone = RuntimeError("[../gloo/transport/tcp/pair.cc:545] Read error [127.0.0.1]:9104: Connection reset by peer")
     lost = peer_lost(gone, 1)
     assert isinstance(lost, PeerLost) and str(lost).startswith("rank 1: another process of this run has ended "
@@ -85,7 +85,7 @@ def test_a_restarted_torchrun_group_meets_in_keys_of_its_own_try():
     # torchrun keeps one store across restarts: keys the dead group left must not be read by the new one
     from datetime import timedelta
     import torch.distributed as torch_dist
-    from engine.training.distributed import restart_store
+    from lab_workbench.engine.training.distributed import restart_store
     server = torch_dist.TCPStore("127.0.0.1", 0, 1, is_master=True, timeout=timedelta(seconds=10))
     env = {"TORCHELASTIC_RESTART_COUNT": "1", "TORCHELASTIC_USE_AGENT_STORE": "True", "MASTER_ADDR": "127.0.0.1",
            "MASTER_PORT": str(server.port)}

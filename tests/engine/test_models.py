@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from engine.config import TrainConfig
-from engine.errors import ConfigError
-from engine.models import create_model, list_models, model_options
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.models import create_model, list_models, model_options
 
 NAMES = [m.name for m in list_models()]
 SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "cifar": (3, 32, 32)}
@@ -29,7 +29,7 @@ def test_forward_backward_on_each_shape(name, shape):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_overfits_a_batch_of_64(name):
-    from engine.data.sources import load_digits
+    from lab_workbench.engine.data.sources import load_digits
     raw = load_digits()
     torch.manual_seed(0)
     x = torch.from_numpy(raw.train_x[:64]).float().div(255).unsqueeze(1)
@@ -79,7 +79,7 @@ def test_options_shape_the_model():
 
 
 def test_resnet_projection_and_bottleneck():
-    from engine.models.resnet import ResidualBlock
+    from lab_workbench.engine.models.resnet import ResidualBlock
     plain = create_model("resnet", (3, 32, 32), 10, channels=[8, 16])
     blocks = [m for m in plain.modules() if isinstance(m, ResidualBlock)]
     assert any(isinstance(b.shortcut, torch.nn.Sequential) for b in blocks)  # 1x1 projection when widths differ
@@ -104,7 +104,7 @@ def test_model_options_come_from_the_config():
 
 def test_the_torchvision_names_for_hints_are_torchvisions():
     """engine/models/tv_names.py (the hints for a mistyped --model, read without torch) against torchvision."""
-    from engine.models.catalog import torchvision_names
-    from engine.models.tv_names import TV_NAMES
+    from lab_workbench.engine.models.catalog import torchvision_names
+    from lab_workbench.engine.models.tv_names import TV_NAMES
     installed = set(torchvision_names())
     assert set(TV_NAMES) <= installed and len(TV_NAMES) >= 0.9 * len(installed)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.config import OPTIMIZERS, TrainConfig
-from engine.training.optim import eager, make_optimizer
+from lab_workbench.engine.config import OPTIMIZERS, TrainConfig
+from lab_workbench.engine.training.optim import eager, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[2]
 STOCK = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,

@@ -5,9 +5,9 @@ from functools import partial
 
 import pytest
 
-from engine import train
-from engine.runs import RunFolder, read_metrics
-from engine.training.trainer import resume_config
+from lab_workbench.engine import train
+from lab_workbench.engine.runs import RunFolder, read_metrics
+from lab_workbench.engine.training.trainer import resume_config
 from tests import helpers
 from tests.engine.test_resume import assert_same_run
 
@@ -83,7 +83,7 @@ def test_a_stop_during_the_test_score_of_an_early_stop_resumes_to_its_score(tmp_
 def test_a_time_limit_reached_during_the_test_score_stops_it(tmp_path, data):
     """--time-limit (lab train's StopFlag) is polled during the test score too: Slurm's grace time is not spent
     scoring. The clock jumps past the limit once the score begins."""
-    from commands.signals import EXIT_TIME_LIMIT, StopFlag
+    from lab_workbench.commands.signals import EXIT_TIME_LIMIT, StopFlag
     events, now = [], [0.0]
 
     def on_event(e):

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import ConfigError, DataError
+from lab_workbench.engine.errors import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_built_ins_list_first_even_when_a_plugin_registers_before_any_lookup():
-    from engine.registry import Registry
+    from lab_workbench.engine.registry import Registry
     reg = Registry("--thing", load=lambda: reg.register("builtin", "a built-in")(len))
     reg.register("plugin", "registered by user code")(len)
     assert reg.names() == ["builtin", "plugin"]
@@ -35,7 +35,7 @@ def test_importing_the_models_does_not_load_plugins():
     ("import no_such_dependency_xyz", "LAB_PLUGINS: cannot import 'badplugin' (No module named"),
 ])
 def test_a_bad_plugin_is_one_error_line_from_the_faces(tmp_path, monkeypatch, capsys, body, expected):
-    from commands.app import main
+    from lab_workbench.commands.app import main
     (tmp_path / "badplugin.py").write_text(body + "\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("LAB_PLUGINS", "badplugin")
@@ -47,8 +47,8 @@ def test_a_bad_plugin_is_one_error_line_from_the_faces(tmp_path, monkeypatch, ca
 
 
 def test_convert_asks_the_data_set_registry(tmp_path):
-    from engine.data.convert import detect_source
-    from engine.data.sources import DATASETS, RawData, register_dataset
+    from lab_workbench.engine.data.convert import detect_source
+    from lab_workbench.engine.data.sources import DATASETS, RawData, register_dataset
     images = np.arange(5 * 4 * 4, dtype=np.uint8).reshape(5, 4, 4)
 
     @register_dataset("regtiny", "five 4x4 images made by a test")
@@ -64,7 +64,7 @@ def test_convert_asks_the_data_set_registry(tmp_path):
 
 
 def test_one_idx_reader_whole_or_in_chunks(tmp_path):
-    from engine.data.formats import idx_count, iter_idx, read_idx
+    from lab_workbench.engine.data.formats import idx_count, iter_idx, read_idx
     a = np.arange(7 * 3 * 2, dtype=np.uint8).reshape(7, 3, 2)
     path = tmp_path / "x-idx3-ubyte"
     path.write_bytes(bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in a.shape) + a.tobytes())
@@ -78,8 +78,8 @@ def test_one_idx_reader_whole_or_in_chunks(tmp_path):
 def test_convert_and_predict_decode_an_image_alike(tmp_path):
     from PIL import Image
 
-    from engine.data.convert import detect_source
-    from engine.data.inputs import read_inputs
+    from lab_workbench.engine.data.convert import detect_source
+    from lab_workbench.engine.data.inputs import read_inputs
     rng = np.random.default_rng(0)
     (tmp_path / "imgs" / "c").mkdir(parents=True)
     Image.fromarray(rng.integers(0, 255, (6, 5, 3), dtype=np.uint8)).save(tmp_path / "imgs" / "c" / "a.png")
@@ -90,7 +90,7 @@ def test_convert_and_predict_decode_an_image_alike(tmp_path):
 
 
 def test_old_configs_with_extra_still_load():
-    from engine.config import TrainConfig
+    from lab_workbench.engine.config import TrainConfig
     cfg = TrainConfig.from_dict({"model": "cnn", "extra": {"note": "from an old checkpoint"}})
     assert cfg.model == "cnn" and not hasattr(cfg, "extra")
 
@@ -98,8 +98,8 @@ def test_old_configs_with_extra_still_load():
 def test_an_old_run_record_with_extra_still_reads_as_a_config_file(tmp_path):
     import json
 
-    from engine.configfile import dump_config, read_config_file
-    from engine.config import TrainConfig
+    from lab_workbench.engine.configfile import dump_config, read_config_file
+    from lab_workbench.engine.config import TrainConfig
     (tmp_path / "config.json").write_text(json.dumps({"model": "cnn", "lr": 0.01, "extra": {}}))
     assert read_config_file(tmp_path / "config.json") == {"model": "cnn", "lr": 0.01}
     assert "extra" not in dump_config(TrainConfig(), "yaml")

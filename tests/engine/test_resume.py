@@ -7,11 +7,11 @@ from functools import partial
 import pytest
 import torch
 
-from engine import train
-from engine.errors import CheckpointError, ConfigError
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs import read_metrics
-from engine.training.trainer import resume_config
+from lab_workbench.engine import train
+from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import read_metrics
+from lab_workbench.engine.training.trainer import resume_config
 from tests import helpers
 
 COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]  # all but seconds
@@ -157,7 +157,7 @@ def test_paused_time_is_not_training_time(tmp_path, monkeypatch):
 
 
 def test_every_metrics_row_is_backed_by_a_checkpoint(tmp_path, monkeypatch):
-    from engine.runs import writer
+    from lab_workbench.engine.runs import writer
     real = writer.save_checkpoint
     calls = {"n": 0}
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.data.inputs import decode_image
-from engine.errors import DataError
+from lab_workbench.engine.data.inputs import decode_image
+from lab_workbench.engine.errors import DataError
 
 
 def test_a_truncated_tiff_is_one_error_and_no_warning(tmp_path):

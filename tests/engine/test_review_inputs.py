@@ -5,7 +5,7 @@ import h5py
 import numpy as np
 from numpy.lib import format as npformat
 
-from engine.data.inputs import read_inputs
+from lab_workbench.engine.data.inputs import read_inputs
 
 HUGE = (200_000, 1, 1000, 1000)  # 186 GiB of uint8
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from engine.config import TrainConfig
-from engine.models import create_model
-from engine.training.optim import make_optimizer
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.models import create_model
+from lab_workbench.engine.training.optim import make_optimizer
 
 STOCK = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
          "rmsprop": torch.optim.RMSprop}

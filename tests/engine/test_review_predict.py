@@ -4,7 +4,7 @@ ValueError traceback (a (0, 10**20) array) after the one-line error about bad.pn
 import numpy as np
 import torch
 
-from engine.artifacts.predict import top_k
+from lab_workbench.engine.artifacts.predict import top_k
 
 
 def test_top_k_of_no_inputs_with_a_huge_k_is_empty():

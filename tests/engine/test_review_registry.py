@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from engine.errors import ConfigError
-from engine.models import MODELS
-from engine.registry import Registry, load_plugins
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.models import MODELS
+from lab_workbench.engine.registry import Registry, load_plugins
 
 CLASH = '''
-from engine.models import register_model
+from lab_workbench.engine.models import register_model
 
 @register_model("mlp", "not the built-in mlp")
 def mlp(input_shape, num_classes):

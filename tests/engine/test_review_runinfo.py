@@ -11,7 +11,7 @@ def test_a_hostile_lock_file_is_no_traceback(tmp_path, pid):
     import socket
     import time
 
-    from engine.runs import read_run
+    from lab_workbench.engine.runs import read_run
     run = tmp_path / "x"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"config": {"model": "mlp", "epochs": 3}, "data": {}}))
@@ -27,7 +27,7 @@ def test_a_hostile_progress_pid_is_no_traceback_and_no_live_writer(tmp_path, pid
     import socket
     import time
 
-    from engine.runs import read_run
+    from lab_workbench.engine.runs import read_run
     run = tmp_path / "x"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"config": {"model": "mlp", "epochs": 3}, "data": {}}))

@@ -29,7 +29,7 @@ def test_large_images_are_refused_without_running_the_conv_body_on_them():
 def test_small_bodies_still_probe_on_a_cpu_copy():
     import torch
 
-    from engine.models.layers import flat_features
+    from lab_workbench.engine.models.layers import flat_features
     with torch.device("meta"):
         body = torch.nn.Sequential(torch.nn.Conv2d(1, 64, 3, padding=1), torch.nn.BatchNorm2d(64),
                                    torch.nn.MaxPool2d(2))

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from engine.runs.writer import WriteQueue
+from lab_workbench.engine.runs.writer import WriteQueue
 
 
 def test_jobs_queued_before_a_failure_stay_dropped_after_the_error_is_raised():
@@ -56,7 +56,7 @@ def test_a_disk_that_fills_under_a_background_checkpoint(tmp_path, capsys):
     import os
     import subprocess
 
-    from engine.runs.checkpoint import load_checkpoint
+    from lab_workbench.engine.runs.checkpoint import load_checkpoint
     from tests.helpers import lab_errors, mount_tmpfs
     disk = mount_tmpfs(tmp_path / "small", "1600k")
     try:
@@ -81,8 +81,8 @@ def test_a_queued_checkpoint_holds_its_bytes_not_the_state_it_was_made_from(tmp_
 
     import torch
 
-    from engine.runs.writer import RunWriter
-    from engine.training.events import CheckpointReady
+    from lab_workbench.engine.runs.writer import RunWriter
+    from lab_workbench.engine.events import CheckpointReady
     writer = RunWriter(tmp_path)
     gate = threading.Event()
     writer.queue.submit(lambda: gate.wait(5))  # the writer thread is busy: the checkpoint waits in the queue

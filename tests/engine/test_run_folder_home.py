@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import CheckpointError
-from engine.runs import RunFolder, RunResult, read_run, run_of_file
-from engine.runs.writer import RunWriter
-from engine.training.events import History, RunEnded
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs import RunFolder, RunResult, read_run, run_of_file
+from lab_workbench.engine.runs.writer import RunWriter
+from lab_workbench.engine.events import History, RunEnded
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("config.json", "metrics.csv", "results.json", "progress.json", "checkpoints.json", "confusion.json",
@@ -94,7 +94,7 @@ def test_one_result_shape_from_the_event_to_results_json_and_back(tmp_path):
 
 
 def test_json_lines_prints_the_same_summary():
-    from commands.render import event_json
+    from lab_workbench.commands.render import event_json
     event = _ended("runs/x")
     line = json.loads(event_json(event))
     assert {k: line[k] for k in RunResult.of(event).summary()} == RunResult.of(event).summary()
@@ -109,7 +109,7 @@ def test_a_hostile_results_json_reads_as_absent_fields(tmp_path):
         ("", [], None, None, None)
 
 
-PACKAGES = ["engine.runs", "engine.artifacts", "engine.evaluation", "engine.runtime"]
+PACKAGES = ["lab_workbench.engine.runs", "lab_workbench.engine.artifacts", "lab_workbench.engine.evaluation", "lab_workbench.engine.runtime"]
 
 
 def test_packages_do_not_pull_in_torch():

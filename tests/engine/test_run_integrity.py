@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from tests.helpers import ROOT
-from engine.errors import CheckpointError
-from engine.runs.checkpoint import load_checkpoint, save_checkpoint
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 
 # Forks one child per start from a process that imported torch and the CLI once. A child with
 # LAB_CRASH_AT_WRITE=N dies (os._exit) at its Nth write step. For every N: a first start killed at step N,
@@ -20,11 +20,11 @@ HARNESS = r"""
 import glob, json, os, shutil, sys
 sys.path.insert(0, sys.argv[1])
 import torch
-from commands.app import main
-import engine.files as files
-from engine.runs.checkpoint import load_checkpoint
-from engine.runs import read_metrics
-from engine.data.sources import load_digits
+from lab_workbench.commands.app import main
+import lab_workbench.engine.files as files
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import read_metrics
+from lab_workbench.engine.data.sources import load_digits
 load_digits()
 torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
@@ -103,7 +103,7 @@ def test_a_kill_at_every_write_step_twice_never_forks_or_loses_the_run(tmp_path)
 
 def test_a_kill_after_metrics_before_config_leaves_a_folder_that_auto_resume_takes_again(tmp_path):
     # what an older lab left when killed at the config.json write: .lock, metrics.csv and a temp config
-    from commands.app import main
+    from lab_workbench.commands.app import main
     job = tmp_path / "runs" / "job"
     job.mkdir(parents=True)
     (job / ".lock").write_text("")
@@ -155,8 +155,8 @@ def test_a_bit_flip_is_caught_without_checkpoints_json(tmp_path, sealed):
 
 
 def test_a_short_epoch_perm_is_refused(tmp_path):
-    from engine import TrainConfig, train
-    from engine.training.trainer import resume_config
+    from lab_workbench.engine import TrainConfig, train
+    from lab_workbench.engine.training.trainer import resume_config
     polls = iter([None])  # one batch, then stopped mid-epoch: last.pt records the epoch's shuffle
     h = train(TrainConfig(epochs=2, subset=64, hidden=[4], runs_dir=str(tmp_path / "runs"), name="p"),
               should_stop=lambda: next(polls, True))

@@ -2,7 +2,7 @@
 
 import math
 
-from engine.runs import number, parse_metrics
+from lab_workbench.engine.runs import number, parse_metrics
 
 
 def test_number_keeps_what_is_in_bounds_and_defaults_the_rest():

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from engine.errors import CheckpointError
-from engine.runs import RunLock
-from engine.runs.lock import parse_holder
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.runs import RunLock
+from lab_workbench.engine.runs.lock import parse_holder
 
 
 @pytest.mark.parametrize("record", ["not a pid\n", "²³ host\n", "123 host extra\n", "0 host\n", "-5 host\n"])
@@ -37,9 +37,9 @@ def test_a_lock_record_names_its_holder(tmp_path):
 
 def _run(root, name, epochs_done=2, status="completed", epochs=2):
     """A run folder (no training): config.json, epoch rows, results.json."""
-    from engine.config import TrainConfig
-    from engine.files import write_json
-    from engine.runs import METRICS_HEADER
+    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.runs import METRICS_HEADER
     d = root / name
     d.mkdir(parents=True)
     write_json(d / "config.json", {"config": TrainConfig(epochs=epochs, runs_dir=str(root)).to_dict()})
@@ -51,7 +51,7 @@ def _run(root, name, epochs_done=2, status="completed", epochs=2):
 
 
 def test_delete_run_removes_a_run_and_nothing_else(tmp_path):
-    from engine.runs import delete_run
+    from lab_workbench.engine.runs import delete_run
     runs = tmp_path / "runs"
     keep = _run(runs, "keep")
     assert delete_run(_run(runs, "gone"), runs) == runs / "gone"
@@ -65,8 +65,8 @@ def test_delete_run_removes_a_run_and_nothing_else(tmp_path):
 def test_delete_run_refuses_a_locked_or_live_run(tmp_path):
     import socket
 
-    from engine.files import write_json
-    from engine.runs import delete_run
+    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.runs import delete_run
     runs = tmp_path / "runs"
     locked = _run(runs, "locked", status=None)
     with RunLock(locked), pytest.raises(CheckpointError, match="is running|in use by"):
@@ -80,7 +80,7 @@ def test_delete_run_refuses_a_locked_or_live_run(tmp_path):
 
 @pytest.mark.parametrize("link", ["sweep", "lone"])
 def test_delete_run_never_deletes_through_a_symlink(tmp_path, link):
-    from engine.runs import delete_run
+    from lab_workbench.engine.runs import delete_run
     outside = tmp_path / "outside"
     _run(outside / "sweep", "p1")
     (outside / "sweep" / "sweep.json").write_text("{}")
@@ -99,8 +99,8 @@ def test_delete_run_never_deletes_through_a_symlink(tmp_path, link):
 
 
 def test_plan_resume_auto(tmp_path):
-    from engine.errors import ConfigError
-    from engine.runs import plan_resume
+    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.runs import plan_resume
     runs = tmp_path / "runs"
     with pytest.raises(ConfigError, match="--resume auto: needs --name"):
         plan_resume("auto", {"runs_dir": str(runs)})
@@ -119,8 +119,8 @@ def test_plan_resume_auto(tmp_path):
 
 
 def test_plan_resume_refuses_a_change_that_may_not_change(tmp_path):
-    from engine.errors import ConfigError
-    from engine.runs import plan_resume
+    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.runs import plan_resume
     runs = tmp_path / "runs"
     _run(runs, "a")
     with pytest.raises(ConfigError, match="--model: cannot change on resume"):
@@ -130,7 +130,7 @@ def test_plan_resume_refuses_a_change_that_may_not_change(tmp_path):
 
 
 def test_evaluate_run_writes_what_lab_eval_writes_and_last_pt_apart(trained_runs, tmp_path):
-    from engine.artifacts import evaluate_run
+    from lab_workbench.engine.artifacts import evaluate_run
     run = trained_runs.get("small", into=tmp_path)
     done = evaluate_run(run)
     assert done.folder == run / "eval" and list(done.reports) == ["test"]
@@ -142,8 +142,8 @@ def test_evaluate_run_writes_what_lab_eval_writes_and_last_pt_apart(trained_runs
 
 
 def test_run_outputs_refuse_a_symlinked_run_and_bad_options_before_torch(trained_runs, tmp_path):
-    from engine.artifacts import check_export, evaluate_run, export_run
-    from engine.errors import ConfigError
+    from lab_workbench.engine.artifacts import check_export, evaluate_run, export_run
+    from lab_workbench.engine.errors import ConfigError
     run = trained_runs.get("small", into=tmp_path)
     (tmp_path / "runs" / "link").symlink_to(run)
     with pytest.raises(CheckpointError, match="symlink"):
@@ -158,7 +158,7 @@ def test_run_outputs_refuse_a_symlinked_run_and_bad_options_before_torch(trained
 
 
 def test_export_run_writes_into_export_and_keeps_an_existing_file(trained_runs, tmp_path):
-    from engine.artifacts import export_run
+    from lab_workbench.engine.artifacts import export_run
     run = trained_runs.get("small", into=tmp_path)
     result = export_run(run, "safetensors", batch=4)
     assert result.path == run / "export" / "model.safetensors" and result.samples == 4 and result.max_diff <= 1e-4

@@ -8,12 +8,12 @@ import shutil
 import pytest
 import torch
 
-from engine import TrainConfig, train
-from engine.config import config_from_text
-from engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from engine.runs import read_metrics
-from engine.training.schedule import Schedule
-from engine.training.trainer import resume_config
+from lab_workbench.engine import TrainConfig, train
+from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
+from lab_workbench.engine.runs import read_metrics
+from lab_workbench.engine.training.schedule import Schedule
+from lab_workbench.engine.training.trainer import resume_config
 
 
 def _opt(kind="sgd", lr=0.2):

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from engine.errors import ConfigError
-from engine.runs.search import (Param, check_space, parse_space, run_name, space_from_record, space_record,
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runs.search import (Param, check_space, parse_space, run_name, space_from_record, space_record,
                                 worker_alive)
 
 

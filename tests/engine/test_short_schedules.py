@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from engine.config import config_from_text
-from engine.training.schedule import Schedule
+from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.training.schedule import Schedule
 
 
 @pytest.mark.parametrize("steps,epochs,warmup", [(4, 1, 0.25), (1, 1, 0.25), (2, 1, 0.5), (3, 1, 0.0),
@@ -22,7 +22,7 @@ def test_onecycle_steps_through_any_short_run(steps, epochs, warmup):
 
 
 def test_the_fast_recipe_trains_on_512_mnist_images(tmp_path, mnist_dir):
-    from engine.training.trainer import train
+    from lab_workbench.engine.training.trainer import train
     cfg = config_from_text({"recipe": "fast", "dataset": "mnist", "data_dir": str(mnist_dir),
                             "subset": "512", "runs_dir": str(tmp_path), "device": "cpu", "precision": "fp32"})
     assert train(cfg).status == "completed"

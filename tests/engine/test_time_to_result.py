@@ -5,11 +5,11 @@ from pathlib import Path
 
 import torch
 
-from engine import train
-from engine.evaluation.metrics import sample_split
-from engine.runs import checkpoint
-from engine.training import loop
-from engine.training.events import RunEnded
+from lab_workbench.engine import train
+from lab_workbench.engine.evaluation.metrics import sample_split
+from lab_workbench.engine.runs import checkpoint
+from lab_workbench.engine.training import loop
+from lab_workbench.engine.events import RunEnded
 from tests.helpers import cfg
 
 
@@ -35,7 +35,7 @@ def test_eval_subset_bounds_the_test_score_and_the_default_is_the_whole_split(tm
 
 
 def test_sample_split_is_seeded_ordered_and_bounded():
-    from engine.data.dataset import Split
+    from lab_workbench.engine.data.dataset import Split
     split = Split(torch.arange(100.0)[:, None], torch.arange(100) % 10, torch.arange(100))
     a, b = sample_split(split, 30, seed=1), sample_split(split, 30, seed=1)
     assert len(a) == 30 and torch.equal(a.index, b.index) and bool((a.index.diff() > 0).all())
@@ -88,8 +88,8 @@ def test_validation_runs_at_the_training_precision_and_the_test_score_in_fp32(tm
 
 def test_a_checkpoint_is_written_while_the_next_epoch_trains(tmp_path, monkeypatch):
     import threading
-    from engine.runs import writer
-    from engine.training.events import BatchEnded
+    from lab_workbench.engine.runs import writer
+    from lab_workbench.engine.events import BatchEnded
     real, next_epoch_ran, waited = writer.save_checkpoint, threading.Event(), []
 
     def slow_disk(path, state, data):

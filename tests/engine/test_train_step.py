@@ -2,11 +2,11 @@
 
 import torch
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 
 
 def test_lr_find_at_fp16_scales_its_loss_through_the_grad_scaler(monkeypatch):
-    from engine.training.lr_find import lr_find
+    from lab_workbench.engine.training.lr_find import lr_find
     scaled = []
     scale = torch.amp.GradScaler.scale
 

@@ -10,13 +10,13 @@ from functools import partial
 import pytest
 import torch
 
-from engine import train
-from engine.config import config_from_text
-from engine.errors import ConfigError
-from engine.models.catalog import builtin_entries
-from engine.runtime.precision import resolve_precision
-from engine.runtime.threads import available_cpus, configure_threads, default_threads
-from engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine import train
+from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.models.catalog import builtin_entries
+from lab_workbench.engine.runtime.precision import resolve_precision
+from lab_workbench.engine.runtime.threads import available_cpus, configure_threads, default_threads
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from tests import helpers
 
 
@@ -25,7 +25,7 @@ cfg = partial(helpers.cfg, model="mlp", hidden=[32], precision="fp32", scheduler
 
 
 def test_auto_precision_follows_the_hardware(monkeypatch):
-    import engine.runtime.precision as p
+    import lab_workbench.engine.runtime.precision as p
     cpu = torch.device("cpu")
     monkeypatch.setattr(p, "cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", cpu) == "bf16"
@@ -54,7 +54,7 @@ def test_label_smoothing_raises_the_training_loss_of_the_same_run(tmp_path):
 
 
 def test_gradient_clipping_bounds_each_step(tmp_path):
-    from engine.models import create_model
+    from lab_workbench.engine.models import create_model
 
     def moved(**kw):
         h = train(cfg(tmp_path, epochs=1, optimizer="sgd", momentum=0.0, lr=0.5, **kw))
@@ -69,7 +69,7 @@ def test_gradient_clipping_bounds_each_step(tmp_path):
 
 
 def test_warmup_ramps_the_lr_linearly_under_any_schedule(tmp_path, monkeypatch):
-    from engine.training.optim import eager
+    from lab_workbench.engine.training.optim import eager
     seen, sgd = [], eager(torch.optim.SGD)  # the class lab's make_optimizer builds
     step = sgd.step
 
@@ -86,9 +86,9 @@ def test_warmup_ramps_the_lr_linearly_under_any_schedule(tmp_path, monkeypatch):
 
 
 def test_ema_weights_are_what_is_evaluated_and_saved(tmp_path):
-    from engine.artifacts.loading import load_model
-    from engine.evaluation.metrics import loss_acc_confusion
-    from engine.data import load_dataset
+    from lab_workbench.engine.artifacts.loading import load_model
+    from lab_workbench.engine.evaluation.metrics import loss_acc_confusion
+    from lab_workbench.engine.data import load_dataset
     h = train(cfg(tmp_path, ema=0.9, epochs=3))
     best = load_checkpoint(os.path.join(h.run_dir, "best.pt"))
     raw, avg = best["raw_model_state_dict"], best["model_state_dict"]
@@ -119,7 +119,7 @@ def test_threads_follow_the_cores_the_process_may_use(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")  # four ranks on this node share the cores
-    from engine.runtime import threads
+    from lab_workbench.engine.runtime import threads
     monkeypatch.setattr(threads, "idle_cpus", lambda: None)  # how busy this machine is now is another test's
     assert default_threads() == min(64, available_cpus()) // 4
     before = torch.get_num_threads()
@@ -148,7 +148,7 @@ def test_a_recipe_sets_values_and_given_flags_override_them():
 
 
 def test_the_model_catalog_matches_the_registry():
-    from engine.models import list_models
+    from lab_workbench.engine.models import list_models
     assert tuple((e.name, e.description) for e in list_models()) == builtin_entries()
 
 
@@ -163,7 +163,7 @@ def test_light_commands_do_not_import_torch(tmp_path, argv):
 
 
 def test_metrics_reader_parses_only_what_was_appended(tmp_path):
-    from engine.runs import METRICS_HEADER, MetricsReader
+    from lab_workbench.engine.runs import METRICS_HEADER, MetricsReader
     path = tmp_path / "metrics.csv"
 
     def rows(a, b):
@@ -185,7 +185,7 @@ def test_metrics_reader_parses_only_what_was_appended(tmp_path):
 
 def test_eval_report_has_top5_for_more_than_five_classes():
     import numpy as np
-    from engine.evaluation.metrics import EvalReport
+    from lab_workbench.engine.evaluation.metrics import EvalReport
     probs = np.array([[0.5, 0.2, 0.1, 0.1, 0.05, 0.05], [0.05, 0.05, 0.1, 0.1, 0.2, 0.5]])
     r = EvalReport("test", list("abcdef"), np.array([5, 1]), probs.argmax(1), probs, np.zeros(2), np.arange(2))
     assert r.top5 == 0.0 and r.accuracy == 0.0
@@ -198,7 +198,7 @@ def test_eval_report_has_top5_for_more_than_five_classes():
 
 @pytest.mark.skipif(not os.path.exists("/proc/stat") or (os.cpu_count() or 1) < 2, reason="needs Linux, 2+ CPUs")
 def test_a_busy_process_takes_a_thread_away(monkeypatch):
-    import engine.runtime.threads as th
+    import lab_workbench.engine.runtime.threads as th
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)  # let it start spinning

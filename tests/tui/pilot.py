@@ -2,11 +2,11 @@
 
 import time
 
-from engine.config import TrainConfig
-from engine.files import write_json
-from engine.runs.metrics import METRICS_HEADER
-from tui.app import make_app
-from tui.screens.run import RunScreen
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.files import write_json
+from lab_workbench.engine.runs.metrics_csv import METRICS_HEADER
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
 
 
 async def wait_for(pilot, predicate, timeout=60.0):

@@ -18,8 +18,8 @@ STALL = 3.0  # seconds: a long validation or test evaluation, as on a big data s
 
 phase, marker = sys.argv[1], Path(sys.argv[2])  # the tree to test comes first on $PYTHONPATH
 
-import tui.app as app_module  # noqa: E402
-from commands.labtui import main  # noqa: E402
+import lab_workbench.tui.app as app_module  # noqa: E402
+from lab_workbench.commands.labtui import main  # noqa: E402
 
 real_train = app_module._engine_train
 

@@ -5,15 +5,15 @@ import time
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.pilot import make_run, wait_for
-from tui.app import make_app
-from tui.screens.compare import CompareScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.run import RunScreen
-from tui.widgets.confusion_view import ConfusionView
-from tui.widgets.epoch_table import EpochTable
-from tui.widgets.runs_table import RunsTable
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.compare import CompareScreen
+from lab_workbench.tui.screens.confirm import ConfirmScreen
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.widgets.confusion_view import ConfusionView
+from lab_workbench.tui.widgets.epoch_table import EpochTable
+from lab_workbench.tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -113,7 +113,8 @@ async def test_runs_browser_opens_and_compares(tmp_path):
 
 
 async def test_watch_mode_follows_a_growing_metrics_file(tmp_path, monkeypatch):
-    import tui.sources
+    import lab_workbench.tui.sources
+    from lab_workbench import tui
     monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.1)
     run_dir = make_run(tmp_path / "runs", "cluster", [0.5], status=None)
     app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), watch=run_dir)
@@ -129,7 +130,7 @@ async def test_watch_mode_follows_a_growing_metrics_file(tmp_path, monkeypatch):
 
 
 def test_labtui_rejects_bad_flags(capsys):
-    from commands.labtui import main
+    from lab_workbench.commands.labtui import main
     with pytest.raises(SystemExit) as e:
         main(["--model", "vit"])
     assert e.value.code == 2
@@ -165,7 +166,7 @@ async def test_a_run_that_cannot_start_shows_the_error(tmp_path):
 
 @pytest.mark.parametrize("field, value", [("hidden", "12,x"), ("lr", "-1"), ("epochs", "0"), ("name", "../x")])
 async def test_form_and_cli_give_the_same_error_text(tmp_path, capsys, field, value):
-    from commands.app import main
+    from lab_workbench.commands.app import main
     with pytest.raises(SystemExit):
         main(["train", f"--{field.replace('_', '-')}", value, "--runs-dir", str(tmp_path / "runs")])
     cli = capsys.readouterr().err.strip().removeprefix("error: ")
@@ -181,7 +182,7 @@ async def test_form_and_cli_give_the_same_error_text(tmp_path, capsys, field, va
 async def test_a_model_registered_in_code_is_offered_by_the_form(tmp_path):
     import torch.nn as nn
 
-    from engine.models import MODELS, register_model
+    from lab_workbench.engine.models import MODELS, register_model
 
     @register_model("formtiny", "a model registered by a test")
     def formtiny(input_shape, num_classes):
@@ -221,7 +222,7 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
 
 def _progress(run, pid, **fields):
     import socket
-    from engine.files import write_json
+    from lab_workbench.engine.files import write_json
     write_json(run / "progress.json", {"pid": pid, "host": socket.gethostname(), "epochs": 3,
                                        "started": time.time() - 5, "time": time.time(), **fields})
 

@@ -1,15 +1,15 @@
 """`e` and `x` in the runs browser (issue 30 point 3, issue 32 point 1, issue 31 point 3): the engine's run
-operations evaluate or export in this process, on a worker thread, and start no process (`python -m commands`
+operations evaluate or export in this process, on a worker thread, and start no process (`python -m lab_workbench.commands`
 was the old way); nothing is imported from the working folder; `e` says the accuracy, `x` asks for a format,
 and J shows each job's output. What they write is what `lab eval` and `lab export` write."""
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.pilot import wait_for
-from tui.app import make_app
-from tui.screens.choose import ChooseScreen
-from tui.screens.jobs import JobsScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.choose import ChooseScreen
+from lab_workbench.tui.screens.jobs import JobsScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -111,7 +111,7 @@ async def test_a_failing_job_says_why(tmp_path):
 def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
     from pathlib import Path
 
-    from tui.jobs import Job
+    from lab_workbench.tui.jobs import Job
     app = make_app(TrainConfig(runs_dir=str(tmp_path)), start="runs", clock=lambda: 0.0)
     app.lab_jobs = [Job("eval", Path("runs/a"), "done", ["model runs/a/best.pt (epoch 3)",
                                                      "test accuracy 91.20%  loss 0.3000  (500 samples)"]),
@@ -126,9 +126,9 @@ def test_the_jobs_screen_at_80x24(snap_compare, tmp_path):
 async def test_a_job_that_outlives_its_browser_still_says_how_it_went(tmp_path, monkeypatch):
     import threading
 
-    import tui.screens.runs as runs_screen
+    import lab_workbench.tui.screens.runs as runs_screen
     from tests.tui.pilot import make_run
-    from tui.screens.runs import RunsScreen
+    from lab_workbench.tui.screens.runs import RunsScreen
     make_run(tmp_path, "a", [0.5])
     go = threading.Event()
 

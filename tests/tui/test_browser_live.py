@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.files import write_json
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.files import write_json
 from tests.tui.pilot import make_run, wait_for
-from tui.app import make_app
-from tui.screens.run import RunScreen
-from tui.screens.runs import RunsScreen
-from tui.widgets.runs_table import RunsTable
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.screens.runs import RunsScreen
+from lab_workbench.tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -37,7 +37,7 @@ def live(d, epoch=1):
 
 
 async def test_rows_refresh_by_themselves(tmp_path, monkeypatch):
-    import tui.screens.runs as runs_module
+    import lab_workbench.tui.screens.runs as runs_module
     monkeypatch.setattr(runs_module, "REFRESH", 0.2)
     d = make_run(tmp_path, "going", [0.5], status=None)
     live(d)

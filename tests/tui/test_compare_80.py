@@ -6,13 +6,13 @@ import os
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.files import write_json
-from engine.runs import MAX_ROWS, read_run
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.files import write_json
+from lab_workbench.engine.runs import MAX_ROWS, read_run
 from tests.tui.pilot import make_run
-from tui.app import make_app
-from tui.screens.compare import CompareScreen
-from tui.widgets.curve_plot import CurvePlot
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.compare import CompareScreen
+from lab_workbench.tui.widgets.curve_plot import CurvePlot
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

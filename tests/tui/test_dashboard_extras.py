@@ -7,15 +7,15 @@ import sys
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from tests.tui.pilot import make_run, wait_for
-from tui.app import make_app
-from tui.screens.compare import CompareScreen
-from tui.screens.help import HelpScreen
-from tui.screens.new_run import NewRunScreen
-from tui.screens.run import RunScreen
-from tui.widgets.curve_plot import MARKERS, CurvePlot, epoch_ticks, smooth
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.compare import CompareScreen
+from lab_workbench.tui.screens.help import HelpScreen
+from lab_workbench.tui.screens.new_run import NewRunScreen
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.widgets.curve_plot import MARKERS, CurvePlot, epoch_ticks, smooth
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -130,8 +130,8 @@ async def test_a_points_run_shows_its_boundary_as_a_fourth_view(tmp_path):
 def test_first_paint_does_not_import_torch(tmp_path):
     code = """
 import asyncio, sys
-from engine.config import TrainConfig
-from tui.app import make_app
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.tui.app import make_app
 async def main():
     for start in ("form", "runs"):
         app = make_app(TrainConfig(runs_dir="runs"), start=start)

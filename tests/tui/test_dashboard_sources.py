@@ -9,13 +9,13 @@ import time
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.files import write_json
-from engine.training.events import BatchEnded, EpochEnded, PhaseChanged
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.files import write_json
+from lab_workbench.engine.events import BatchEnded, EpochEnded, PhaseChanged
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
-from tui.app import make_app
-from tui.sources import Throttle
-from tui.widgets.config_panel import render_config
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.sources import Throttle
+from lab_workbench.tui.widgets.config_panel import render_config
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -48,7 +48,8 @@ def _progress(run, **fields):
 
 
 async def test_watch_shows_the_phase_of_the_run_it_follows(tmp_path, monkeypatch):
-    import tui.sources
+    import lab_workbench.tui.sources
+    from lab_workbench import tui
     monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.05)
     run = make_run(tmp_path / "runs", "w", [0.5], status=None)
     _progress(run, status="running", epoch=2, step=7, steps=20, loss=0.4321)
@@ -78,8 +79,8 @@ def test_the_config_view_shows_unset_model_options_as_the_model_uses_them():
 
 
 async def test_compare_shows_the_differing_fields_as_flags_with_resolved_values(tmp_path):
-    from engine.runs.info import MAX_ROWS, read_run
-    from tui.screens.compare import CompareScreen
+    from lab_workbench.engine.runs.info import MAX_ROWS, read_run
+    from lab_workbench.tui.screens.compare import CompareScreen
     a = make_run(tmp_path / "runs", "a", [0.5, 0.6])
     b = make_run(tmp_path / "runs", "b", [0.5, 0.7])
     c = make_run(tmp_path / "runs", "c", [0.5, 0.7])
@@ -147,7 +148,7 @@ async def test_r_on_a_completed_run_offers_more_epochs_and_trains_it_on(tmp_path
 
 def polling_train(cfg, on_event=None, should_stop=None, **_):
     """Batches until asked to stop (at most 10 s), then the status the stop asked for."""
-    from engine.training.events import History, RunEnded, RunStarted
+    from lab_workbench.engine.events import History, RunEnded, RunStarted
     on_event(RunStarted(cfg.to_dict(), "runs/poll", 10, "cpu", {"classes": ["a", "b"]}))
     end, step, reason = time.monotonic() + 10, 0, None
     while reason is None and time.monotonic() < end:

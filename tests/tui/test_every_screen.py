@@ -8,14 +8,14 @@ import socket
 
 import pytest
 
-from engine.config import TrainConfig, settings
-from engine.files import write_json
+from lab_workbench.engine.config import TrainConfig, settings
+from lab_workbench.engine.files import write_json
 from tests.tui.fake import fake_train
 from tests.tui.pilot import finished, make_run, wait_for
-from tui.app import make_app
-from tui.screens.run import RunScreen
-from tui.widgets.config_form import ConfigForm, form_settings
-from tui.widgets.config_panel import render_config
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.widgets.config_form import ConfigForm, form_settings
+from lab_workbench.tui.widgets.config_panel import render_config
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -37,7 +37,7 @@ async def test_q_quits_from_the_form():
 async def test_q_and_help_stay_in_the_footer_of_a_live_run_at_80_columns():
     import threading
 
-    from engine.training.events import History, RunStarted
+    from lab_workbench.engine.events import History, RunStarted
     release = threading.Event()
 
     def training(cfg, on_event, should_stop, **_):  # runs until the test has looked
@@ -99,7 +99,9 @@ async def test_a_dead_run_says_how_to_resume_it_by_name(tmp_path, monkeypatch):
     import sys
     import time
 
-    import tui.sources
+    import lab_workbench.tui.sources
+
+    from lab_workbench import tui
     monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.05)
     run = make_run(tmp_path / "runs", "w", [0.5], status=None)
 
@@ -144,7 +146,7 @@ def test_the_config_tab_at_80x24(snap_compare):
 
 
 async def test_a_confusion_matrix_of_many_classes_scrolls():
-    from tui.widgets.confusion_view import ConfusionView
+    from lab_workbench.tui.widgets.confusion_view import ConfusionView
     app = make_app(TrainConfig(epochs=3), trainer=fake_train, clock=lambda: 0.0)
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot)

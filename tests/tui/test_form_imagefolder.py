@@ -2,10 +2,10 @@
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
-from tui.app import make_app
-from tui.screens.new_run import NewRunScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.new_run import NewRunScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

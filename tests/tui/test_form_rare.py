@@ -2,10 +2,10 @@
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
-from tui.app import make_app
-from tui.widgets.config_form import COMMON, ConfigForm, form_settings
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.widgets.config_form import COMMON, ConfigForm, form_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RARE = [s.name for s in form_settings() if s.name not in COMMON]

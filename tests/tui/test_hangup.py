@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs import read_metrics, read_run
+from lab_workbench.engine.runs import read_metrics, read_run
 from tests.helpers import lab_here, wait_for as wait
 from tests.tui.tmux import Terminal, alive
 

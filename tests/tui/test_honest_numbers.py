@@ -8,12 +8,12 @@ import threading
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.training.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
 from tests.tui.pilot import make_run, wait_for
-from tui.app import make_app
-from tui.screens.run import RunScreen
-from tui.sources import Throttle
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.sources import Throttle
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -99,7 +99,9 @@ async def test_watch_counts_the_epoch_in_progress_and_the_bar_stays_on_the_epoch
     import socket
     import time
 
-    import tui.sources
+    import lab_workbench.tui.sources
+
+    from lab_workbench import tui
     monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.05)
     run = make_run(tmp_path / "runs", "w", [0.5], status=None)
 

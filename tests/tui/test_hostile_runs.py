@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.training.events import METRICS_HEADER
-from tui.app import make_app
-from tui.screens.run import RunScreen
-from tui.widgets.runs_table import RunsTable
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.events import METRICS_HEADER
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 HEADER = ",".join(METRICS_HEADER) + "\n"

@@ -5,12 +5,12 @@ import threading
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.training.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
 from tests.tui.pilot import wait_for
-from tui.app import make_app
-from tui.phase import CANCELLING, next_phase
-from tui.screens.run import RunScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.phase import CANCELLING, next_phase
+from lab_workbench.tui.screens.run import RunScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

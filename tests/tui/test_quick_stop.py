@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from engine.runs import read_metrics
-from engine.runs.checkpoint import load_checkpoint
+from lab_workbench.engine.runs import read_metrics
+from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from tests.helpers import lab_cmd, lab_env, make_images, wait_for as wait, write_h5
 from tests.tui.tmux import Terminal, alive
 

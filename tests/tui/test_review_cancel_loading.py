@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.training.trainer import train
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.training.trainer import train
 from tests.tui.pilot import wait_for
-from tui.app import make_app
-from tui.screens.run import RunScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.files import write_json
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.files import write_json
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
-from tui.app import make_app
+from lab_workbench.tui.app import make_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -21,7 +21,8 @@ def _text(app) -> str:
 
 
 async def test_a_watched_folder_deleted_keeps_its_epochs_and_says_it_is_gone(tmp_path, monkeypatch):
-    import tui.sources
+    import lab_workbench.tui.sources
+    from lab_workbench import tui
     monkeypatch.setattr(tui.sources, "WATCH_INTERVAL", 0.05)
     run = make_run(tmp_path / "runs", "w", [0.5, 0.25], status=None)
     write_json(run / "progress.json", {"pid": os.getpid(), "host": socket.gethostname(), "epochs": 3,

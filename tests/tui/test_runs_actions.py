@@ -5,14 +5,14 @@ import os
 
 import pytest
 
-from engine.config import TrainConfig
-from engine.runs import RunLock
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.runs import RunLock
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
-from tui.app import make_app
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.run import RunScreen
-from tui.screens.runs import RunsScreen
-from tui.widgets.runs_table import RunsTable
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.confirm import ConfirmScreen
+from lab_workbench.tui.screens.run import RunScreen
+from lab_workbench.tui.screens.runs import RunsScreen
+from lab_workbench.tui.widgets.runs_table import RunsTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -102,7 +102,7 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
 
 @pytest.mark.parametrize("link", ["sweep", "lone"])
 async def test_d_never_deletes_through_a_symlinked_run_or_sweep(tmp_path, link):
-    from engine.files import write_json
+    from lab_workbench.engine.files import write_json
     outside = tmp_path / "outside"
     make_run(outside / "sweep", "p1", [0.5])
     write_json(outside / "sweep" / "sweep.json", {})

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, wait_for as wait
-from engine.runs import read_metrics
+from lab_workbench.engine.runs import read_metrics
 
 HELPER = Path(__file__).with_name("stalled_labtui.py")
 EXIT_WITHIN = 12.0  # seconds from the signal to the process gone (a stalled phase takes 3 of them)

@@ -5,11 +5,11 @@ Regenerate after an intended change of the layout: pytest tests/tui/test_snapsho
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from tests.tui.pilot import finished, make_run, on_tab, wait_for
-from tui.app import make_app
-from tui.screens.run import RunScreen
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.screens.run import RunScreen
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -45,7 +45,7 @@ def test_runs_browser(snap_compare, tmp_path, monkeypatch):
 
 
 async def test_resizes_cleanly():
-    from tui.widgets.curve_plot import CurvePlot
+    from lab_workbench.tui.widgets.curve_plot import CurvePlot
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot)
@@ -83,7 +83,7 @@ def test_run_confusion_no_color(snap_compare, monkeypatch):
 def live_train(cfg, on_event=None, should_stop=None, **_):
     """One epoch done, the second at batch 7 of 20: then it waits (at most 5 s) to be cancelled."""
     import time
-    from engine.training.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
+    from lab_workbench.engine.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
     on_event(RunStarted(cfg.to_dict(), "runs/live", 123456789, "cuda:0", {"classes": ["cat", "dog"]}))
     on_event(EpochEnded(1, cfg.epochs, 0.71, 0.70, 0.69, 0.71, 1e-3, 12.5, [[5, 1], [2, 6]], True))
     on_event(BatchEnded(2, 7, 20, 0.4321))

@@ -8,8 +8,8 @@ import pytest
 
 from textual.drivers._writer_thread import WriterThread
 
-from tui.driver import SurvivingWriterThread
-from tui.headless import MAIN_THREAD_SIGNALS, block_main_thread_signals
+from lab_workbench.tui.driver import SurvivingWriterThread
+from lab_workbench.tui.headless import MAIN_THREAD_SIGNALS, block_main_thread_signals
 
 
 class HungUpTerminal:

@@ -5,12 +5,12 @@ import os
 
 import pytest
 
-from engine.config import TrainConfig
+from lab_workbench.engine.config import TrainConfig
 from tests.tui.pilot import make_run, on_tab
 from tests.tui.fake import fake_train
-from tui.app import make_app
-from tui.widgets.config_panel import flag, render_config
-from tui.widgets.curve_plot import CurvePlot
+from lab_workbench.tui.app import make_app
+from lab_workbench.tui.widgets.config_panel import flag, render_config
+from lab_workbench.tui.widgets.curve_plot import CurvePlot
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -64,7 +64,7 @@ def test_config_shows_values_as_flags():
 
 
 def test_without_colour_the_confusion_errors_are_bold_reverse_or_underlined_never_coloured():
-    from tui.widgets.confusion_view import render_confusion
+    from lab_workbench.tui.widgets.confusion_view import render_confusion
     text = render_confusion([[8, 2, 0], [1, 9, 0], [0, 0, 10]], ["a", "b", "c"], color=False)
     styles = {text.plain[s.start:s.end].strip(): str(s.style) for s in text.spans}
     assert styles["2"] == "bold reverse" and styles["1"] == "bold underline" and styles["0"] == "dim"

@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-import tui.app
-from commands.labtui import main
+import lab_workbench.tui.app
+
+from lab_workbench import tui
+from lab_workbench.commands.labtui import main
 
 
 class NoApp:

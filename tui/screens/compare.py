@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from engine.runs import RunInfo, differing
+from lab_workbench.engine.runs import RunInfo, differing
 
 from ..widgets.config_panel import flag, inapplicable
 from ..widgets.curve_plot import TRAIN_MARKER, CurveKeys, CurvePlot, glyph, run_style

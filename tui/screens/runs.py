@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
+from lab_workbench.engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
 from ..jobs import Job, JobEnded, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
@@ -140,8 +140,8 @@ class RunsScreen(Screen):
         """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
-        from engine.errors import LabError
-        from engine.runs.operations import plan_resume
+        from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.runs.operations import plan_resume
 
         from .run import RunScreen
         given = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
@@ -161,7 +161,7 @@ class RunsScreen(Screen):
 
     def action_export(self) -> None:
         """Export the run under the cursor in a format asked for, in the background."""
-        from engine.artifacts.export import FORMATS
+        from lab_workbench.engine.artifacts.export import FORMATS
 
         from .choose import ChooseScreen
         run = self.query_one(RunsTable).current()
@@ -208,8 +208,8 @@ class RunsScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete {run.name} and every file in it?"), answered)
 
     def _delete(self, path) -> None:
-        from engine.errors import LabError
-        from engine.runs.operations import delete_run
+        from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.runs.operations import delete_run
         try:
             delete_run(path, self.runs_dir)
         except LabError as e:

@@ -3,8 +3,8 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.evaluation import BoundaryGrid, boundary_lines
-from engine.runs import RunFolder
+from lab_workbench.engine.evaluation import BoundaryGrid, boundary_lines
+from lab_workbench.engine.runs import RunFolder
 
 STYLES = {"#": "bold", "=": "bold", "X": "bold reverse"}  # what matters stands out without colour too
 

@@ -8,7 +8,7 @@ Until then each rare setting keeps the initial config's value, exactly as its un
 from textual.containers import Grid, Vertical
 from textual.widgets import Collapsible, Input, Label, Select
 
-from engine.config import TrainConfig, settings
+from lab_workbench.engine.config import TrainConfig, settings
 
 COMMON = ("dataset", "data", "recipe", "model", "hidden", "channels", "dropout", "optimizer", "lr", "scheduler",
           "epochs", "batch_size", "augment", "name")
@@ -110,14 +110,14 @@ class ConfigForm(Vertical):
             value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else s.parse(raw)
             changes[s.name] = s.default if value is None else value
         if changes.get("recipe"):  # the recipe's values for the fields left at their defaults
-            from engine.training.recipes import recipe_values
+            from lab_workbench.engine.recipes import recipe_values
             values = recipe_values(changes["recipe"], changes.get("dataset", self.initial.dataset))
             for name, value in values.items():
                 s = SETTINGS.get(name)
                 if s is None or s.form is False or changes.get(name) == s.default:
                     changes[name] = value
         cfg = self.initial.replace(**changes).validate()
-        from engine.data.sources import check_source
+        from lab_workbench.engine.data.sources import check_source
         check_source(cfg)  # a missing file or data set fails here, not after the screen has changed
         return cfg
 

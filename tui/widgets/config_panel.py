@@ -3,8 +3,8 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.config import flag_value, settings
-from engine.runs import RunFolder
+from lab_workbench.engine.config import flag_value, settings
+from lab_workbench.engine.runs import RunFolder
 
 
 POINT_ONLY = ("samples", "noise")  # options of the generated 2-D point sets (moons, circles, blobs)
@@ -13,8 +13,8 @@ POINT_ONLY = ("samples", "noise")  # options of the generated 2-D point sets (mo
 def inapplicable(config: dict) -> set[str]:
     """The fields that do nothing for this run: point-set options on other data, and the model options that a
     built-in model does not take (a plugin's or torchvision's model: not known, so none)."""
-    from engine.data.points import POINT_SETS
-    from engine.models.catalog import DEFAULTS
+    from lab_workbench.engine.data.points import POINT_SETS
+    from lab_workbench.engine.models.catalog import DEFAULTS
     out = set() if config.get("dataset") in POINT_SETS else set(POINT_ONLY)
     model = config.get("model")
     if isinstance(model, str) and model in DEFAULTS:
@@ -23,7 +23,7 @@ def inapplicable(config: dict) -> set[str]:
     return out
 
 
-# the model-shaping options (engine.models.registry.MODEL_OPTIONS, which imports torch to be read)
+# the model-shaping options (engine.models.factory.MODEL_OPTIONS, which imports torch to be read)
 MODEL_OPTIONS = ("hidden", "channels", "layers_per_block", "pool_every", "activation", "dropout", "batchnorm",
                  "bottleneck", "init")
 

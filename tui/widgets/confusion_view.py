@@ -3,7 +3,7 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.runs import RunFolder
+from lab_workbench.engine.runs import RunFolder
 
 
 def render_confusion(matrix: list[list[int]], classes: list[str], width: int = 80, color: bool = True) -> Text:

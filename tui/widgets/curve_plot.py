@@ -11,7 +11,7 @@ import math
 
 from textual_plotext import PlotextPlot
 
-from engine.runs import smooth  # the same curves as `lab compare --smooth`
+from lab_workbench.engine.runs import smooth  # the same curves as `lab compare --smooth`
 
 MARKERS = ["braille", "+", "x", "o", "*", "#", "@", "%", "&", "="]
 # ten colours that stay apart as drawn (RGB, not names: a terminal's palette maps some names onto one colour)

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
-from engine.runs import number
+from lab_workbench.engine.runs import number
 
 from .. import messages as m
 from ..phase import BUSY, LOADING, TESTING, VALIDATING, Pace, Rate, folder_phase, next_phase
@@ -176,7 +176,7 @@ class Dashboard(Vertical):
     def show_folder(self, info, boundary) -> None:
         """Everything a run folder holds now (a RunInfo read by the folder source)."""
         self.facts, self.epochs, self.device, self.params = info.data, info.epochs, info.device, info.params
-        from engine.runs import RunFolder
+        from lab_workbench.engine.runs import RunFolder
         config = RunFolder(info.path).config
         self.query_one(ConfigPanel).show(info.config, missing=f"{config.name} is unreadable: damaged, or not lab's"
                                          if config.exists() else None)

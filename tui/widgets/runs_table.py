@@ -9,7 +9,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from engine.runs import RunFolder, RunInfo, number
+from lab_workbench.engine.runs import RunFolder, RunInfo, number
 
 from .status_line import _hms
 

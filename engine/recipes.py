@@ -5,7 +5,7 @@ Each recipe is a set of TrainConfig values per data set, measured in bench/ (ben
 
 from __future__ import annotations
 
-from engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError
 
 _FAST_DIGITS = dict(
     # a 3-block conv->pool->BN->ReLU net, one epoch of SGD+Nesterov with one-cycle, label smoothing and

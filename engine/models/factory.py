@@ -7,9 +7,9 @@ import inspect
 import torch
 import torch.nn as nn
 
-from engine.errors import ConfigError, LabError
-from engine.models.catalog import import_builtin_models
-from engine.registry import Entry, Registry
+from lab_workbench.engine.errors import ConfigError, LabError
+from lab_workbench.engine.models.catalog import import_builtin_models
+from lab_workbench.engine.registry import Entry, Registry
 
 MODELS = Registry("--model", import_builtin_models)
 
@@ -71,8 +71,8 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
 
 def _create_torchvision(name: str, input_shape, num_classes: int, strict: bool, options: dict) -> nn.Module:
     """tv:NAME takes no model-shaping option but --init (its own init is torchvision's)."""
-    from engine.models.catalog import check_torchvision_name
-    from engine.models.torchvision import build_torchvision
+    from lab_workbench.engine.models.catalog import check_torchvision_name
+    from lab_workbench.engine.models.torchvision import build_torchvision
     check_torchvision_name(name)
     options = {k: v for k, v in options.items() if v is not None}
     extra = [k for k in options if k != "init"]
@@ -90,7 +90,7 @@ LAYER_BYTES = 4096  # less than the Python objects of one conv layer (module, pa
 def _check_model_memory(name: str, input_shape: tuple, num_classes: int, options: dict) -> None:
     """Build the model on the meta device (no memory) and refuse it when its weights, gradients and optimizer
     state cannot fit: `--hidden 4000000000` is one line, not a process killed by the OOM killer."""
-    from engine.runtime.memory import check_memory
+    from lab_workbench.engine.runtime.memory import check_memory
     # even on the meta device each layer is Python objects: -L 4294967296 would be built for hours first
     layers = int(options.get("layers_per_block") or 1) * max(1, len(options.get("channels") or ()))
     check_memory(LAYER_BYTES * layers, f"model {name} ({layers:,} conv layers)",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 
-from engine.runtime.memory import meminfo_available, read_int
+from lab_workbench.engine.runtime.memory import meminfo_available, read_int
 
 AUTO_FRACTION = 0.5  # of the memory the process may use: the model, optimizer and batches need the rest
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -86,7 +86,7 @@ def data_budget(setting: str | None, device=None) -> int | None:
 def storage_facts(path, images_key: str = "images", setting: str | None = "auto",
                   allow_external: bool = False) -> dict:
     """An HDF5 file's size on disk, its images' resident size, the budget and whether training streams it."""
-    from engine.data.stream import hdf5_bytes
+    from lab_workbench.engine.data.stream import hdf5_bytes
     resident = hdf5_bytes(path, images_key, allow_external)
     budget = data_budget(setting)
     return {"file_bytes": os.path.getsize(path), "resident_bytes": resident, "budget_bytes": budget,

@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from engine.data.sources import RawData
+from lab_workbench.engine.data.sources import RawData
 
 IMBALANCE_RATIO = 1.5  # largest class / smallest class above this is worth a warning
 

@@ -7,10 +7,10 @@ import math
 import os
 from pathlib import Path
 
-from engine.errors import CheckpointError
-from engine.files import atomic_write, crash_point, read_limited, why
-from engine.runs.values import HUGE, MAX_FIELD, number
-from engine.training.events import METRICS_HEADER
+from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.files import atomic_write, crash_point, read_limited, why
+from lab_workbench.engine.values import HUGE, MAX_FIELD, number
+from lab_workbench.engine.events import METRICS_HEADER
 
 
 class MetricsWriter:

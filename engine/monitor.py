@@ -7,7 +7,7 @@ each other count as equal, so that float noise neither moves best.pt nor resets 
 
 from __future__ import annotations
 
-from engine.config import MONITORS  # noqa: F401  (the choices, declared with the flag)
+from lab_workbench.engine.config import MONITORS  # noqa: F401  (the choices, declared with the flag)
 
 LOSS_DELTA = 1e-6
 # the metrics compared in order; val_acc is better higher, the losses lower
