@@ -76,33 +76,6 @@ def _print_curves(rows: list[dict]) -> None:
         print(line_chart(series, title, x=x, height=12))
 
 
-def _tuned_threshold(model, data, reports: dict, split: str | None) -> dict | None:
-    """Two-class tasks: Youden's threshold chosen on `split` (default: val, else train), never on test unless
-    asked: choosing it on the split it is then judged on would flatter it."""
-    from lab_workbench.engine.evaluation import evaluate, tune_threshold
-    if data.num_classes != 2:
-        return None
-    split = split or ("val" if len(data.val) else "train")
-    if len(data.split(split)) == 0:
-        raise ConfigError(f"--threshold-split {split}: the split is empty")
-    tune = reports.get(split) or evaluate(model, data.split(split), data.classes, split)
-    return tune_threshold(tune)
-
-
-def eval_folder(loaded) -> Path:
-    """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
-    evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
-    from lab_workbench.engine.files import safe_folder
-    from lab_workbench.engine.runs import RunFolder
-    if loaded.run_dir is None:
-        return loaded.path.with_name(loaded.path.name + "-eval")
-    run = RunFolder(loaded.run_dir)
-    folder = run.eval_folder()  # a symlinked eval/ would take files outside the run
-    if loaded.path == run.best:
-        return folder
-    return safe_folder(folder / loaded.path.name)
-
-
 Target = Annotated[str, typer.Argument(autocompletion=run_names,
                                         help="run folder, 'latest', a checkpoint (.pt) or an export "
                                              "(.safetensors, .pt2, .onnx, TorchScript)")]
@@ -148,7 +121,9 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
     data = load_eval_data(loaded, dev, dataset, data, data_dir, wanted, allow_external_h5)
     gallery_k = None if gallery is None else _class_index(gallery, data.classes)  # before any output
     _check_flags(target, loaded, data, threshold, boundary)
-    reports = _evaluate(loaded, data, names, threshold, threshold_split)
+    from lab_workbench.engine.artifacts.run_outputs import evaluate_model
+    evaluation = evaluate_model(loaded, data, names, threshold, threshold_split)  # writes the eval folder
+    reports = evaluation.reports
     if json_out:
         metrics = {n: r.metrics() for n, r in reports.items()}
         print(json.dumps(metrics[names[0]] if len(names) == 1 else metrics, indent=2))
@@ -165,8 +140,7 @@ def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", spl
         _print_curves(history)
     if png is not None:
         _save_figures(png, loaded, data, split_data, last, gallery_k, grid, history)
-    print(f"\nwrote {eval_folder(loaded)}/{{{','.join(names)}}}/metrics.json, per_class.csv, confusion.csv, "
-          f"roc.csv, predictions.csv")
+    print(f"\nwrote {evaluation.files}")
 
 
 def _split_names(split: str, splits: str | None) -> list[str]:
@@ -210,21 +184,6 @@ def _check_flags(target, loaded, data, threshold, boundary) -> None:
     if boundary and not is_points(loaded.input_shape):
         raise ConfigError(f"--boundary: needs a run on 2-D points (moons, circles, blobs); {target} has inputs "
                           f"of shape {list(loaded.input_shape)}")
-
-
-def _evaluate(loaded, data, names: list[str], threshold, threshold_split) -> dict:
-    """An EvalReport per split, each written to its eval folder (with the tuned threshold, two classes)."""
-    from lab_workbench.engine.evaluation import evaluate, write_report
-    base = eval_folder(loaded)
-    for name in names:
-        if len(data.split(name)) == 0:
-            raise ConfigError(f"--split {name}: the split is empty (the run used --val-split 0?)")
-    reports = {name: evaluate(loaded.model, data.split(name), data.classes, name, threshold) for name in names}
-    tuned = _tuned_threshold(loaded.model, data, reports, threshold_split)
-    for name in names:
-        reports[name].tuned = tuned
-        write_report(reports[name], base / name)
-    return reports
 
 
 def _print_reports(loaded, data, reports: dict, top_k: int, normalize: bool) -> None:

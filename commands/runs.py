@@ -1,7 +1,6 @@
 """`lab runs`: the run folders under --runs-dir, newest first, live ones told from dead ones."""
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -102,10 +101,10 @@ def runs_command(
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
     from lab_workbench.engine.errors import CheckpointError
-    from lab_workbench.engine.runs import RunFolder, RunLock, check_run_folder
+    from lab_workbench.engine.runs import RunFolder, check_run_folder, delete_run
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):
-        try:  # a run reached through a symlink lives elsewhere: never deleted from here
+        try:  # a run reached through a symlink lives elsewhere: never deleted from here (delete_run checks again)
             doomed.append(check_run_folder(r.path, runs_dir) and r)
         except CheckpointError as e:
             print(f"skipped {e}")
@@ -125,8 +124,7 @@ def _prune(runs, yes: bool, runs_dir: str) -> None:
         raise typer.Exit(1)
     for r in doomed:
         try:
-            with RunLock(r.path):  # never remove a folder a live process trains in
-                shutil.rmtree(r.path)
+            delete_run(r.path, runs_dir)
         except CheckpointError as e:
             print(f"kept {r.path}: {e}")
             continue

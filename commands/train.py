@@ -21,22 +21,6 @@ Json = Annotated[bool, typer.Option("--json", help="print results.json (and the 
                                     rich_help_panel=RUN_PANEL)]
 
 
-def resolve_resume(resume: str | None, given: dict) -> str | None:
-    """'auto' resumes the run that --name names if it has a config.json, else starts it (requeued jobs)."""
-    if resume != "auto":
-        return resume
-    from lab_workbench.engine.config import check_run_name
-    name = given.get("name")
-    if not name:
-        raise ConfigError("--resume auto: needs --name (the run to resume, or to create)")
-    check_run_name(name)
-    folder = Path(given.get("runs_dir", "runs")) / name
-    # config.json is the first file of a run (written atomically): without it the folder is no run yet, and
-    # train(exact_name=True) starts it under this very name instead of forking name-2
-    from lab_workbench.engine.runs import RunFolder
-    return str(folder) if RunFolder(folder).is_run() else None
-
-
 @with_train_options
 def train_command(
     resume: Optional[str] = typer.Option(None, "--resume", help=RESUME_HELP, metavar="RUN",
@@ -123,27 +107,14 @@ def build_config(options: dict, config_file: Path | None, resume: str | None):
     """(TrainConfig, run folder to resume or None, 'completed'/'early-stopped' when --resume auto finds the run
     over, else '') from the --config file and the flags on top of it."""
     given = given_with_file(options, config_file)
-    auto = resume == "auto"
-    resume = resolve_resume(resume, given)
-    if not resume:
-        return config_from_cli(options, config_file), None, ""
-    from lab_workbench.engine.training.trainer import resume_config
     # a file's every key counts as asked for: only the values that differ from the run must be resumable
-    changes = {k: v for k, v in given.items() if k not in ("runs_dir", "name")}  # where, not what
-    cfg, run_dir = resume_config(resume, given.get("runs_dir", "runs"), **changes)
-    return cfg, run_dir, finished(run_dir, cfg, given) if auto else ""
-
-
-def finished(run_dir: Path, cfg, given: dict) -> str:
-    """The status of a run that ended and that these flags do not extend ('completed', 'early-stopped'), else ''."""
-    from lab_workbench.engine.runs import read_run
-    run = read_run(run_dir)
-    status = run.status
-    if status == "completed" and len(run.rows) >= cfg.epochs:
-        return status
-    if status == "early-stopped" and "epochs" not in given:
-        return status
-    return ""
+    plan = None
+    if resume:
+        from lab_workbench.engine.runs.operations import plan_resume
+        plan = plan_resume(resume, given)
+    if plan is None:  # no --resume, or --resume auto with no run yet: a new run
+        return config_from_cli(options, config_file), None, ""
+    return plan.config, plan.run_dir, plan.done
 
 
 def _close_log(log) -> None:

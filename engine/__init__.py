@@ -24,6 +24,8 @@ _EXPORTS = {
     "export_model": "lab_workbench.engine.artifacts.export", "weight_table": "lab_workbench.engine.evaluation.weights",
     "register_dataset": "lab_workbench.engine.data.sources", "list_datasets": "lab_workbench.engine.data.sources",
     "settings": "lab_workbench.engine.config", "load_run": "lab_workbench.engine.runs", "read_runs": "lab_workbench.engine.runs",
+    "delete_run": "lab_workbench.engine.runs", "plan_resume": "lab_workbench.engine.runs", "evaluate_run": "lab_workbench.engine.artifacts.run_outputs",
+    "export_run": "lab_workbench.engine.artifacts.run_outputs",
     "lr_find": "lab_workbench.engine.training.lr_find", "read_inputs": "lab_workbench.engine.data.inputs", "top_k": "lab_workbench.engine.artifacts.predict",
     "decision_grid": "lab_workbench.engine.evaluation.boundary", "recipe_values": "lab_workbench.engine.recipes",
 }

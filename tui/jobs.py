@@ -1,8 +1,7 @@
-"""Background jobs of the runs browser: evaluate or export a run with the engine, in this process.
-
-They run on a worker thread and import nothing from the working folder (a child started with `-m` and no `-P` would
-put the current folder first on its import path: a `commands/` or `typer.py` there would run instead of
-lab's). Each job keeps its output lines; the browser's `j`obs screen shows them.
+"""Background jobs of the runs browser: evaluate or export a run with the engine's run operations
+(engine/artifacts/run_outputs.py, as `lab eval` and `lab export`), in this process: no child process, so
+nothing is imported from the working folder. Each job keeps its output lines; the browser's `J`obs screen
+shows them, and the thread that did the job posts `JobEnded` to the screen that started it.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXPORT_BATCH = 16  # test images that check an export against the model, as `lab export`'s default
-
+from textual.message import Message
 
 @dataclass
 class Job:
@@ -31,6 +29,14 @@ class Job:
     def said(self) -> str:
         """The job's last line: its result or its error."""
         return self.lines[-1] if self.lines else self.state
+
+
+class JobEnded(Message):
+    """A job is over (done or failed): posted from its thread."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
 
 
 def jobs_of(app) -> list[Job]:
@@ -59,36 +65,20 @@ def run_job(job: Job) -> None:
 
 def _evaluate(job: Job) -> None:
     """As `lab eval RUN`: the test split of best.pt (last.pt without one), reported and written to eval/."""
-    from lab_workbench.engine.artifacts import load_eval_data, load_model
-    from lab_workbench.engine.evaluation import evaluate, write_report
-    from lab_workbench.engine.files import safe_folder
-    from lab_workbench.engine.runs import RunFolder
-    from lab_workbench.engine.runtime import resolve_device
+    from lab_workbench.engine.artifacts.run_outputs import evaluate_run
 
-    loaded = load_model(str(job.run), "best", resolve_device("auto"))
+    done = evaluate_run(job.run, splits=("test",))
+    loaded, report = done.loaded, done.reports["test"]
     job.lines.append(f"model {loaded.path}" + (f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""))
-    data = load_eval_data(loaded, resolve_device("auto"))
-    split = data.split("test")
-    if len(split) == 0:
-        job.lines.append("the test split is empty: nothing to evaluate")
-        return
-    report = evaluate(loaded.model, split, data.classes, "test")
-    folder = RunFolder(job.run).eval_folder()
-    if loaded.path != RunFolder(job.run).best:  # as lab eval: last.pt's report never overwrites best.pt's
-        folder = safe_folder(folder / loaded.path.name)
-    write_report(report, folder / "test")
-    job.lines.append(f"wrote {folder / 'test'}/metrics.json, per_class.csv, confusion.csv")
+    job.lines.append(f"wrote {done.folder / 'test'}/metrics.json, per_class.csv, confusion.csv")
     job.lines.append(f"test accuracy {100 * report.accuracy:.2f}%  loss {report.loss:.4f}  "
-                     f"({len(split)} samples)")
+                     f"({len(report.y_true)} samples)")
 
 
 def _export(job: Job, fmt: str) -> None:
     """As `lab export RUN --format FMT`: the exported file, checked against the model on test images."""
-    from lab_workbench.engine.artifacts import export_model, load_eval_data, load_model
+    from lab_workbench.engine.artifacts.run_outputs import export_run
 
-    loaded = load_model(str(job.run), "best", "cpu")
-    data = load_eval_data(loaded, "cpu")
-    x = data.test.take(slice(0, EXPORT_BATCH))
-    result = export_model(loaded, fmt, x)  # an existing export is kept: the job says so
-    job.lines.append(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB); verified on {len(x)} test images: "
-                     f"max |difference| {result.max_diff:.2e}")
+    result = export_run(job.run, fmt)  # an existing export is kept: the job says so
+    job.lines.append(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB); verified on {result.samples} test "
+                     f"images: max |difference| {result.max_diff:.2e}")

@@ -15,6 +15,9 @@ _EXPORTS = {
     "export_model": "lab_workbench.engine.artifacts.export",
     "Inputs": "lab_workbench.engine.data.inputs", "read_inputs": "lab_workbench.engine.data.inputs",
     "top_k": "lab_workbench.engine.artifacts.predict",
+    "eval_folder": "lab_workbench.engine.artifacts.run_outputs", "evaluate_model": "lab_workbench.engine.artifacts.run_outputs",
+    "evaluate_run": "lab_workbench.engine.artifacts.run_outputs", "export_run": "lab_workbench.engine.artifacts.run_outputs",
+    "check_export": "lab_workbench.engine.artifacts.run_outputs", "Evaluation": "lab_workbench.engine.artifacts.run_outputs",
 }
 
 __all__ = sorted(_EXPORTS)

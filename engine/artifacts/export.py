@@ -29,6 +29,7 @@ class ExportResult:
     max_diff: float
     bytes: int
     detail: str = ""
+    samples: int = 0  # the inputs the export was checked on
 
 
 def _meta(loaded) -> dict:
@@ -171,4 +172,4 @@ def export_model(loaded, fmt: str, x: torch.Tensor, out: str | Path | None = Non
         raise LabError(f"{fmt} export failed: {type(e).__name__}: {first[:200]}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ExportResult(out, fmt, diff, out.stat().st_size, getattr(reload, "detail", ""))
+    return ExportResult(out, fmt, diff, out.stat().st_size, getattr(reload, "detail", ""), len(x))

@@ -17,6 +17,8 @@ _EXPORTS = {
     "RunInfo": "lab_workbench.engine.runs.info", "load_run": "lab_workbench.engine.runs.info", "read_run": "lab_workbench.engine.runs.info",
     "read_runs": "lab_workbench.engine.runs.info", "writer_alive": "lab_workbench.engine.runs.info", "MAX_ROWS": "lab_workbench.engine.runs.info",
     "RunResult": "lab_workbench.engine.result",
+    "delete_run": "lab_workbench.engine.runs.operations", "plan_resume": "lab_workbench.engine.runs.operations",
+    "ResumePlan": "lab_workbench.engine.runs.operations",
     "RunWriter": "lab_workbench.engine.runs.writer",
     "load_checkpoint": "lab_workbench.engine.runs.checkpoint", "save_checkpoint": "lab_workbench.engine.runs.checkpoint",
     "verify_checksum": "lab_workbench.engine.runs.checkpoint",

@@ -11,6 +11,7 @@ from pathlib import Path
 from lab_workbench.engine.events import best_row
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.runs.listing import list_runs
+from lab_workbench.engine.runs.lock import read_holder
 from lab_workbench.engine.result import RunResult
 from lab_workbench.engine.values import number
 
@@ -124,20 +125,8 @@ def writer_alive(progress: dict, now: float | None = None) -> bool:
 
 def _lock_holder(lock: Path) -> dict | None:
     """{pid, host} from a .lock written on this host, else None (another host's pid says nothing here)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        words = os.read(fd, 200).decode("utf-8", "replace").split()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(words) != 2 or not (words[0].isascii() and words[0].isdigit()) or words[1] != socket.gethostname():
-        return None  # int() refuses some of what isdigit() accepts ('²')
-    pid = int(words[0])
-    return {"pid": pid, "host": words[1]} if _is_pid(pid) else None
+    holder = read_holder(lock)
+    return holder._asdict() if holder and holder.host == socket.gethostname() else None
 
 
 def _is_pid(value) -> bool:

@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from lab_workbench.engine.errors import CheckpointError
 from lab_workbench.engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
@@ -123,9 +124,9 @@ class RunLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            holder = parse_holder(os.pread(fd, 200, 0).decode("utf-8", "replace"))
             os.close(fd)
-            who = f"pid {holder[0]} on {holder[1]}" if len(holder) >= 2 else "another process"
+            who = f"pid {holder.pid} on {holder.host}" if holder else "another process"
             raise CheckpointError(f"{self.path.parent}: run folder is in use by {who}; "
                                   f"wait for it to finish or stop it first") from None
         crash_point()
@@ -147,3 +148,35 @@ class RunLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+class LockHolder(NamedTuple):
+    """Who holds a run folder's lock, as its .lock records it."""
+    pid: int
+    host: str
+
+
+def parse_holder(text: str) -> LockHolder | None:
+    """The holder a .lock's text records ('1234 host'), or None when it records no such thing: the one
+    reading of the record, for the "in use by" message and for telling a live run from a dead one."""
+    words = text.split()
+    if len(words) != 2 or not (words[0].isascii() and words[0].isdigit()):
+        return None  # int() accepts some of what isdigit() accepts ('²'), and the record is two words
+    pid = int(words[0])
+    # 0 or a negative number names a process group to os.kill, and one beyond a C int is an OverflowError
+    return LockHolder(pid, words[1]) if 0 < pid < 2**31 else None
+
+
+def read_holder(lock: str | Path) -> LockHolder | None:
+    """The holder a .lock file records, or None (no file, unreadable, a symlink, or no valid record); never
+    blocks on a fifo put in its place."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        return parse_holder(os.read(fd, 200).decode("utf-8", "replace"))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)

@@ -98,3 +98,27 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
     assert seen == {"resume": d, "epochs": 3}
 
 
+
+
+@pytest.mark.parametrize("link", ["sweep", "lone"])
+async def test_d_never_deletes_through_a_symlinked_run_or_sweep(tmp_path, link):
+    from lab_workbench.engine.files import write_json
+    outside = tmp_path / "outside"
+    make_run(outside / "sweep", "p1", [0.5])
+    write_json(outside / "sweep" / "sweep.json", {})
+    make_run(outside, "lone", [0.5])
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / link).symlink_to(outside / link)
+    app = make_app(TrainConfig(runs_dir=str(tmp_path / "runs")), start="runs", clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        if link == "sweep":  # the sweep's row, then its run's
+            await pilot.press("down")
+        assert app.screen.query_one(RunsTable).current().name.endswith(link if link == "lone" else "p1")
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert any("symlink" in n.message for n in app._notifications)
+    kept = outside / "sweep" / "p1" if link == "sweep" else outside / "lone"
+    assert (kept / "config.json").is_file() and not (kept / ".lock").exists()

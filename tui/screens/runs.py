@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from lab_workbench.engine.runs import MAX_ROWS, RunFolder, read_run, read_runs
 
-from ..jobs import Job, jobs_of, run_job
+from ..jobs import Job, JobEnded, jobs_of, run_job
 from ..widgets.runs_table import SORTS, RunsTable
 
 REFRESH = 2.0  # seconds between two looks at runs/ while the browser shows: statuses and epochs move
@@ -140,17 +140,18 @@ class RunsScreen(Screen):
         """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
-        from lab_workbench.engine.config import TrainConfig
         from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.runs.operations import plan_resume
 
         from .run import RunScreen
-        changes = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
+        given = {"runs_dir": str(run.path.parent), **({"epochs": epochs} if epochs else {})}
         try:
-            cfg = TrainConfig.from_dict(run.config).resumed_with(changes)
+            plan = plan_resume(run.path, given)
         except (LabError, TypeError, ValueError) as e:
             self.notify(f"{RunFolder(run.path).config}: {e}", severity="error")
             return
-        self.app.push_screen(RunScreen.live(cfg, partial(self.app.trainer, resume=run.path), self.app.clock))
+        self.app.push_screen(RunScreen.live(plan.config, partial(self.app.trainer, resume=plan.run_dir),
+                                            self.app.clock))
 
     def action_evaluate(self) -> None:
         """Evaluate the run under the cursor on its test split in the background (J shows the output)."""
@@ -176,11 +177,16 @@ class RunsScreen(Screen):
                              answered)
 
     def _start_job(self, job: Job) -> None:
-        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end."""
+        """Run `job` on a daemon thread: quitting labtui never waits for an evaluation to end (a Textual
+        thread worker runs in asyncio's default executor, which App.run() waits for on the way out)."""
         import threading
         jobs_of(self.app).append(job)
         self.notify(f"{job.title}: started (J shows its output)")
-        threading.Thread(target=_job_thread, args=(job, self.app), name=f"lab {job.command}", daemon=True).start()
+        threading.Thread(target=_job_thread, args=(job, self, self.app), name=f"lab {job.command}", daemon=True).start()
+
+    def on_job_ended(self, message: JobEnded) -> None:
+        _tell(self.app, message.job)
+        self._refresh()  # an evaluation or an export wrote into the run
 
     def action_jobs(self) -> None:
         from .jobs import JobsScreen
@@ -202,20 +208,12 @@ class RunsScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete {run.name} and every file in it?"), answered)
 
     def _delete(self, path) -> None:
-        import shutil
-
         from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.runs.operations import delete_run
         try:
-            lock = RunFolder(path).lock().acquire()  # a process that trains there holds it: then it is not deleted
+            delete_run(path, self.runs_dir)
         except LabError as e:
             self.notify(str(e), severity="error")
-            return
-        try:
-            shutil.rmtree(path)
-        except OSError as e:
-            self.notify(f"{path}: {e.strerror or e}", severity="error")
-        finally:
-            lock.release()
         self.action_reload()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -256,11 +254,18 @@ class RunsScreen(Screen):
             self.app.pop_screen()
 
 
-def _job_thread(job: Job, app) -> None:
-    """Do the job, then say how it went (on the app's thread)."""
+def _job_thread(job: Job, screen: RunsScreen, app) -> None:
+    """Do the job, then say how it went: to the browser that started it, else (gone) to the app (passed in:
+    `screen.app` means nothing on this thread)."""
     run_job(job)
+    if screen.post_message(JobEnded(job)):
+        return
     try:
-        app.call_from_thread(app.notify, f"{job.title}: {job.said[:200]}",
-                             severity="information" if job.state == "done" else "error", timeout=15)
+        app.call_from_thread(_tell, app, job)
     except RuntimeError:
         pass  # the app has ended meanwhile: nobody to tell
+
+
+def _tell(app, job: Job) -> None:
+    app.notify(f"{job.title}: {job.said[:200]}", severity="information" if job.state == "done" else "error",
+               timeout=15)
