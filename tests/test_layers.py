@@ -23,7 +23,7 @@ LAYER = {unit: i for i, units in enumerate(LAYERS) for unit in units}
 
 
 def _unit(parts: list[str]) -> str:
-    """engine.x.y -> x: the root module or subpackage that a module belongs to."""
+    """The root module or subpackage x that a module engine.x.y belongs to."""
     return parts[1] if len(parts) > 1 else "__init__"
 
 

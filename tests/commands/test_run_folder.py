@@ -64,7 +64,7 @@ def test_a_stale_lock_from_a_killed_process_is_taken_over(tmp_path, capsys, monk
     monkeypatch.chdir(tmp_path)
     assert lab("train", "--epochs", "1", "--name", "r", capsys=capsys)[0] == 0
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
-                               "from engine.runs import RunLock; RunLock(sys.argv[2]).acquire();"
+                               "from lab_workbench.engine.runs import RunLock; RunLock(sys.argv[2]).acquire();"
                                "print('held', flush=True); time.sleep(60)", str(ROOT), "runs/r"],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

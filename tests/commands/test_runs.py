@@ -62,7 +62,7 @@ def test_load_run_gives_config_and_history_in_one_call(tmp_path):
 
 def test_lab_runs_does_not_import_torch(tmp_path):
     train(TrainConfig(epochs=1, subset=200, runs_dir=str(tmp_path / "runs"), name="r"))
-    code = ("import sys\nfrom commands.app import main\ntry:\n    main(['runs'])\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom lab_workbench.commands.app import main\ntry:\n    main(['runs'])\nexcept SystemExit:\n    pass\n"
             "print('torch imported' if 'torch' in sys.modules else 'no torch')")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})

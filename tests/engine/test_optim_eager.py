@@ -77,7 +77,7 @@ def test_eager_keeps_any_wrapper_that_is_not_torchs_compile_wrapper():
 
 def test_training_runs_do_not_import_torch_dynamo(tmp_path):
     # cnn too: its shape probe ran batch norm on the meta device, whose decompositions import torch._dynamo
-    code = ("import sys\nfrom engine import TrainConfig, train\n"
+    code = ("import sys\nfrom lab_workbench.engine import TrainConfig, train\n"
             "for model in ('mlp', 'cnn'):\n"
             f"    train(TrainConfig(model=model, epochs=1, subset=200, runs_dir={str(tmp_path)!r}))\n"
             "    print(model, 'torch._dynamo' in sys.modules)\n")

@@ -24,7 +24,7 @@ def test_built_ins_list_first_even_when_a_plugin_registers_before_any_lookup():
 
 
 def test_importing_the_models_does_not_load_plugins():
-    code = "import engine.models as m; print(len(m.list_models()))"
+    code = "import lab_workbench.engine.models as m; print(len(m.list_models()))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "LAB_PLUGINS": "no_such_plugin_module"})
     assert r.returncode == 0 and int(r.stdout) >= 6, r.stderr[-800:]

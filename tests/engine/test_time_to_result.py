@@ -66,9 +66,9 @@ def test_best_and_last_checkpoints_are_serialised_once(tmp_path, monkeypatch):
 def test_the_built_in_data_set_names_match_the_registered_ones():
     import subprocess
     import sys
-    code = ("import sys; from engine.config import BUILTIN_DATASETS, _dataset_names; "
+    code = ("import sys; from lab_workbench.engine.config import BUILTIN_DATASETS, _dataset_names; "
             "assert _dataset_names() == BUILTIN_DATASETS and 'numpy' not in sys.modules; "
-            "from engine.data.sources import list_datasets; assert tuple(list_datasets()) == BUILTIN_DATASETS")
+            "from lab_workbench.engine.data.sources import list_datasets; assert tuple(list_datasets()) == BUILTIN_DATASETS")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr

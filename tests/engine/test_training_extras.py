@@ -154,7 +154,7 @@ def test_the_model_catalog_matches_the_registry():
 
 @pytest.mark.parametrize("argv", [["--help"], ["models"], ["train", "--help"], ["runs"], ["train", "--recipe"]])
 def test_light_commands_do_not_import_torch(tmp_path, argv):
-    code = ("import sys; from commands.app import main\n"
+    code = ("import sys; from lab_workbench.commands.app import main\n"
             "try: main(sys.argv[1:])\nexcept SystemExit: pass\n"
             "assert 'torch' not in sys.modules, 'torch imported'")
     r = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
