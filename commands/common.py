@@ -1,4 +1,4 @@
-"""The options several commands share, each declared once as an `Annotated` type (Typer reads the option
+"""The options several commands share, declared here as `Annotated` types (Typer reads the option
 from the annotation; the default stays in the signature, `runs_dir: RunsDir = "runs"`).
 
 Where commands word an option's help differently (what `--json` prints), they get the type from its

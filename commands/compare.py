@@ -7,11 +7,12 @@ from typing import List
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.units import percent
 
 from .common import json_option, png_option, runs_dir_option
 from .completion import run_names
 from .plots import _finish
-from .textviz import percent, table
+from .textviz import table
 
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
 Json = json_option("print the comparison as JSON")

@@ -7,13 +7,15 @@ from typing import Optional
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.units import format_bytes
 
 from .common import json_option
 
 Json = json_option("print the summary as JSON")
 
 
-def parse_size(text: Optional[str]):
+def parse_hw(text: Optional[str]) -> tuple[int, int] | None:
+    """--size HxW (such as 28x28) as (height, width); None when not given."""
     if text is None:
         return None
     try:
@@ -59,7 +61,7 @@ def convert_command(
     from lab_workbench.engine.data.h5file import write_h5
 
     check_keys(images_key, labels_key)
-    src = detect_source(source, fmt, data_dir, parse_size(size), grayscale, images_key, labels_key, threads)
+    src = detect_source(source, fmt, data_dir, parse_hw(size), grayscale, images_key, labels_key, threads)
     for flag, given in (("--size", size is not None), ("--grayscale", grayscale), ("--threads", threads is not None)):
         if given and src.kind != "imagefolder":  # only the ImageFolder reader decodes (and so resizes) images
             raise ConfigError(f"{flag}: only for an ImageFolder source; {source} is read as {src.kind}, which "
@@ -76,7 +78,7 @@ def convert_command(
         print(json.dumps(summary, indent=2))
         return
     counts = ", ".join(f"{k} {v:,} x {'x'.join(map(str, summary['shapes'][k][1:]))}" for k, v in summary["counts"].items())
-    print(f"wrote {out} ({summary['bytes'] / 1e6:.1f} MB): {counts}, {len(src.classes)} classes; verified")
+    print(f"wrote {out} ({format_bytes(summary['bytes'])}): {counts}, {len(src.classes)} classes; verified")
 
 
 class _Bar:

@@ -13,6 +13,7 @@ from .plots import histogram_chart, use_color
 from .textviz import count_bars, image_grid, print_lines
 
 Json = json_option("print the summary as JSON")
+TAKES = ("hdf5", "npz", "npy")  # the file formats (engine.data.formats.FILE_FORMATS) lab data describes
 
 
 def data_command(
@@ -90,7 +91,7 @@ def read_any(source: str, data_dir, images_key: str, labels_key: str, allow_exte
     from lab_workbench.engine.data.convert import detect_source
     from lab_workbench.engine.data.sources import RawData, list_datasets, load_hdf5, read_source
     path = Path(source)
-    if path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5"):
+    if _is_h5(source):
         raw = load_hdf5(path, images_key, labels_key, strict=False, allow_external=allow_external_h5)  # checks class_names first
         return raw, _declared_classes(path)
     if source in list_datasets() and not path.exists():
@@ -116,15 +117,17 @@ def _declared_classes(path: Path):
 
 
 def _is_h5(source: str) -> bool:
+    """An HDF5 file; a file lab data does not read is a DataError (FILE_FORMATS)."""
+    from lab_workbench.engine.data.formats import file_format
     path = Path(source)
-    return path.is_file() and path.suffix.lower() in (".h5", ".hdf5", ".he5")
+    return path.is_file() and file_format(path, TAKES, "lab data") == "hdf5"
 
 
 def _check_data_memory(source: str, data_memory: str) -> None:
     """--data-memory is a size, and it tells something only about an HDF5 file (what would stream)."""
-    from lab_workbench.engine.data.budget import parse_size
+    from lab_workbench.engine.data.budget import parse_bytes
     try:
-        parse_size(data_memory)
+        parse_bytes(data_memory)
     except ValueError:
         raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
     if data_memory != "auto" and not _is_h5(source):
@@ -137,9 +140,9 @@ def _storage(source: str, images_key: str, data_memory: str, allow_external_h5: 
 
 
 def storage_line(s: dict) -> str:
-    """'file 1.2 MB, resident 3.1 MB: training holds it in memory (budget 8.0 GB)'."""
-    from lab_workbench.engine.data.budget import format_size
-    budget = "unknown" if s["budget_bytes"] is None else format_size(s["budget_bytes"])
+    """'file 1.20 MiB, resident 3.10 MiB: training holds it in memory (--data-memory budget 8.00 GiB)'."""
+    from lab_workbench.engine.units import format_bytes
+    budget = "unknown" if s["budget_bytes"] is None else format_bytes(s["budget_bytes"])
     verdict = "training streams it from the file" if s["streams"] else "training holds it in memory"
-    return (f"file {format_size(s['file_bytes'])}, resident {format_size(s['resident_bytes'])}: {verdict} "
+    return (f"file {format_bytes(s['file_bytes'])}, resident {format_bytes(s['resident_bytes'])}: {verdict} "
             f"(--data-memory budget {budget})")

@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from lab_workbench.engine.artifacts.run_outputs import EXPORT_BATCH
+from lab_workbench.engine.units import format_bytes
 
 from .common import Checkpoint, RunsDir, TrustCode
 from .completion import run_names
@@ -27,5 +28,5 @@ def export_command(
     check_export(fmt, method, batch, out)  # before torch loads
     result = export_run(target, fmt, out, method, checkpoint, batch, force, runs_dir, trust_code)
     detail = f", {result.detail}" if result.detail else ""
-    print(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB{detail}); verified on {result.samples} test images: "
+    print(f"wrote {result.path} ({format_bytes(result.bytes)}{detail}); verified on {result.samples} test images: "
           f"max |difference| {result.max_diff:.2e}")

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.units import percent
 
 from .common import Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
@@ -25,7 +26,7 @@ def g(v) -> str:
 def stats_rows(tensors, layers: dict | None = None):
     layers = layers or {}
     return [[t["name"], layers.get(t["name"], ""), "x".join(map(str, t["shape"])) or "-", f"{t['count']:,}",
-             g(t["mean"]), g(t["std"]), g(t["min"]), g(t["max"]), g(t["l2"]), f"{100 * t['near_zero']:.1f}%"]
+             g(t["mean"]), g(t["std"]), g(t["min"]), g(t["max"]), g(t["l2"]), percent(t["near_zero"], 1)]
             for t in tensors]
 
 
@@ -86,7 +87,7 @@ def _compare(loaded, other, json_out: bool) -> None:
     print(f"A = {loaded.path}\nB = {other.path}")
     print(table([[r["name"], g(r["a"]["mean"]), g(r["b"]["mean"]), g(r["a"]["std"]), g(r["b"]["std"]),
                   g(r["a"]["l2"]), g(r["b"]["l2"]), g(r["diff_l2"]), f"{r['cosine']:.4f}",
-                  f"{100 * r['a']['near_zero']:.1f}%", f"{100 * r['b']['near_zero']:.1f}%"] for r in rows],
+                  percent(r["a"]["near_zero"], 1), percent(r["b"]["near_zero"], 1)] for r in rows],
                 ["tensor", "mean A", "mean B", "std A", "std B", "L2 A", "L2 B", "L2(A-B)", "cosine",
                  "~0 A", "~0 B"]))
 

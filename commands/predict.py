@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.units import percent
 
 from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option
 from .completion import run_names
@@ -71,7 +72,7 @@ def _report(rows: list[dict], errors: list[str], loaded, top: int, csv_out: Opti
         print(json.dumps({"model": str(loaded.path), "predictions": rows, "errors": errors}, indent=2))
     else:
         for r in rows:
-            print(f"{r['input']}: " + "  ".join(f"{t['class']} {100 * t['probability']:.1f}%" for t in r["top"]))
+            print(f"{r['input']}: " + "  ".join(f"{t['class']} {percent(t['probability'], 1)}" for t in r["top"]))
     if not rows and not errors:
         failed("no inputs to predict")
     if errors:  # each was its own `error:` line above; the predictions that could be made were printed

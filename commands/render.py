@@ -8,12 +8,9 @@ import sys
 import time
 
 from lab_workbench.commands.errors import StdoutClosed
+from lab_workbench.engine.units import percent
 
 HEADER = f"{'epoch':>7}  {'train_loss':>10}  {'train_acc':>9}  {'val_loss':>8}  {'val_acc':>7}  {'lr':>8}  {'time':>6}"
-
-
-def pct(v) -> str:
-    return "    -" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}%"
 
 
 def num(v, width=8, digits=4) -> str:
@@ -24,7 +21,7 @@ def table_row(e) -> str:
     """One fixed-width row of the epoch table."""
     mark = "*" if getattr(e, "best", False) else " "
     ep = f"{e.epoch}/{e.epochs}"
-    return (f"{ep:>7}  {num(e.train_loss, 10)}  {pct(e.train_acc):>9}  {num(e.val_loss)}  {pct(e.val_acc):>7}"
+    return (f"{ep:>7}  {num(e.train_loss, 10)}  {percent(e.train_acc):>9}  {num(e.val_loss)}  {percent(e.val_acc):>7}"
             f"  {e.lr:>8.2e}  {e.seconds:>5.1f}s{mark}")
 
 

@@ -8,9 +8,10 @@ from typing import List, Optional
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.units import percent
 
 from .common import json_option, runs_dir_option
-from .textviz import percent, table
+from .textviz import table
 
 SORTS = {"time": lambda r: -r.created, "name": lambda r: r.name,
          "best": lambda r: -(r.best_val_acc if r.best_val_acc is not None else -1),

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.runtime.threads import LOCAL_PROCESSES
+from lab_workbench.engine.units import percent
 
 from .child import lab_argv
-from .textviz import percent, table
+from .textviz import table
 
 METRICS = ("best_val_acc", "final_val_acc", "test_acc", "seconds")
 DONE = ("completed", "early-stopped")

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lab_workbench.engine.errors import ConfigError, LabError
+from lab_workbench.engine.units import percent
 
 from .errors import failed
 from .sweep_common import DONE, ENDED, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
-from .textviz import percent
 
 LOCK_FILE = "study.lock"
 

@@ -185,8 +185,3 @@ def count_bars(labels: list[str], counts: list[int], width: int = 40) -> list[st
         lines.append(f"  {str(name)[:name_w]:>{name_w}} {bar:<{width}} {n:,}")
     return lines
 
-
-def percent(v) -> str:
-    """0.9876 -> '98.76%'; None, NaN, inf (a hostile or diverged run's file) -> '-'."""
-    from lab_workbench.engine.runs.curves import is_number
-    return f"{100 * v:.2f}%" if is_number(v) else "-"

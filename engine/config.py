@@ -83,9 +83,9 @@ THREADS = (lambda v: 1 <= v <= _max_threads(), f"an integer from 1 to {_max_thre
 
 
 def _is_size(text) -> bool:
-    from lab_workbench.engine.data.budget import parse_size
+    from lab_workbench.engine.data.budget import parse_bytes
     try:
-        parse_size(text)
+        parse_bytes(text)
         return True
     except ValueError:
         return False

@@ -213,8 +213,8 @@ def read_limited(path: str | Path, limit: int, what: str = "", pipe_ok: bool = F
     finally:
         os.close(fd)
     if len(data) > limit:
-        from lab_workbench.engine.runtime.memory import human
-        raise error(f"{name}: larger than {human(limit)}, more than such a file ever holds; refusing to read it")
+        from lab_workbench.engine.units import format_bytes
+        raise error(f"{name}: larger than {format_bytes(limit)}, more than such a file ever holds; refusing to read it")
     return data
 
 

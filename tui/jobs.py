@@ -12,6 +12,9 @@ from pathlib import Path
 
 from textual.message import Message
 
+from lab_workbench.engine.units import format_bytes, percent
+
+
 @dataclass
 class Job:
     """One `e` or `x` on a run: what it is, whether it is still going, and what it said."""
@@ -71,7 +74,7 @@ def _evaluate(job: Job) -> None:
     loaded, report = done.loaded, done.reports["test"]
     job.lines.append(f"model {loaded.path}" + (f" (epoch {loaded.epoch})" if loaded.epoch is not None else ""))
     job.lines.append(f"wrote {done.folder / 'test'}/metrics.json, per_class.csv, confusion.csv")
-    job.lines.append(f"test accuracy {100 * report.accuracy:.2f}%  loss {report.loss:.4f}  "
+    job.lines.append(f"test accuracy {percent(report.accuracy)}  loss {report.loss:.4f}  "
                      f"({len(report.y_true)} samples)")
 
 
@@ -80,5 +83,5 @@ def _export(job: Job, fmt: str) -> None:
     from lab_workbench.engine.artifacts.run_outputs import export_run
 
     result = export_run(job.run, fmt)  # an existing export is kept: the job says so
-    job.lines.append(f"wrote {result.path} ({result.bytes / 1e3:,.1f} kB); verified on {result.samples} test "
+    job.lines.append(f"wrote {result.path} ({format_bytes(result.bytes)}); verified on {result.samples} test "
                      f"images: max |difference| {result.max_diff:.2e}")

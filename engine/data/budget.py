@@ -14,7 +14,7 @@ AUTO_FRACTION = 0.5  # of the memory the process may use: the model, optimizer a
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def parse_size(text) -> int | None:
+def parse_bytes(text) -> int | None:
     """Bytes of a size such as '2G', '500M', '1.5GB', '1000000'; None for 'auto'. ValueError when malformed."""
     if text is None or str(text).strip().lower() == "auto":
         return None
@@ -22,14 +22,6 @@ def parse_size(text) -> int | None:
     if not m:
         raise ValueError(f"not a size: {text!r}")
     return int(float(m.group(1)) * _UNITS[m.group(2)])
-
-
-def format_size(n: float) -> str:
-    """'0.92 GB', '31.4 MB': decimal units, as file managers show them."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{int(n)} B"
 
 
 def _slurm_bytes() -> int | None:
@@ -72,7 +64,7 @@ def local_ranks() -> int:
 
 def data_budget(setting: str | None, device=None) -> int | None:
     """Bytes of data one process may hold resident; None when unknown (then everything is resident)."""
-    explicit = parse_size(setting)
+    explicit = parse_bytes(setting)
     if explicit is not None:
         return explicit
     if device is not None and getattr(device, "type", "") == "cuda":

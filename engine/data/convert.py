@@ -13,15 +13,17 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from lab_workbench.engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, idx_count, iter_idx
-from lab_workbench.engine.data.inputs import IMAGE_EXTS, load_image
+from lab_workbench.engine.data.formats import (cifar_batch_arrays, check_arrays, file_format, find_idx_files, idx_count, iter_idx,
+                                 suffixes)
+from lab_workbench.engine.data.inputs import load_image
 from lab_workbench.engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
                                  read_source)
 from lab_workbench.engine.errors import DataError
 
 FORMAT_VERSION = 1
 CHUNK = 10_000
-FORMATS = ("dataset", "idx", "cifar", "imagefolder", "npz")
+FORMATS = ("dataset", "idx", "cifar", "imagefolder", "npz")  # --format: the folder layouts, and .npz/.npy
+TAKES = ("npz", "npy")  # the file formats (engine.data.formats.FILE_FORMATS) a source may be
 Chunks = Iterator[tuple[np.ndarray, np.ndarray]]
 
 
@@ -94,7 +96,7 @@ def imagefolder_files(root: Path) -> tuple[list[str], list[tuple[Path, int]]]:
     order they are written (the one listing that converting and `--data FOLDER`'s cache key both use)."""
     folders = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     files = [(p, i) for i, c in enumerate(folders) for p in sorted((root / c).rglob("*"))
-             if p.suffix.lower() in IMAGE_EXTS]
+             if p.suffix.lower() in suffixes("image")]
     if not files:
         raise DataError(f"{root}: no images found (expected class_name/*.png|jpg folders)")
     return folders, files
@@ -139,10 +141,10 @@ def _check_npz_sizes(path: Path) -> None:
     check_memory(2 * total, f"{path}: its arrays")
 
 
-def _array_source(path: Path, images_key: str, labels_key: str) -> Source:
+def _array_source(path: Path, kind: str, images_key: str, labels_key: str) -> Source:
     import zipfile
     try:
-        if path.suffix == ".npz":
+        if kind == "npz":
             _check_npz_sizes(path)
             with np.load(path, allow_pickle=False) as z:
                 if images_key not in z or labels_key not in z:
@@ -178,9 +180,7 @@ def detect_source(source: str, fmt: str | None = None, data_dir: str | None = No
         raise DataError(f"{source}: no such file or folder, and not a data set name "
                         f"({', '.join(DATASETS.names())})")
     if path.is_file():
-        if fmt == "npz" or path.suffix in (".npz", ".npy"):
-            return _array_source(path, images_key, labels_key)
-        raise DataError(f"{path}: cannot tell the format of this file (use an .npz/.npy file, or a folder)")
+        return _array_source(path, file_format(path, TAKES, "lab convert"), images_key, labels_key)
     if not path.is_dir():
         raise DataError(f"{path}: not a regular file or a folder (a device, a socket or a pipe)")
     if fmt in (None, "cifar") and (path / "data_batch_1").is_file():

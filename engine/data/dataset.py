@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from lab_workbench.engine.errors import DataError
-from lab_workbench.engine.data.budget import data_budget, format_size
+from lab_workbench.engine.data.budget import data_budget
 from lab_workbench.engine.data.sources import RawData, read_source
+from lab_workbench.engine.units import format_bytes, percent
 
 TEST_FRACTION = 0.2  # held out, with a fixed seed, when a source ships no test split
 TEST_SEED = 12345
@@ -277,7 +278,7 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
     facts = {"source": raw.name, "origin": raw.origin, "classes": names, "input_shape": [c, h, w],
              "num_classes": len(names), "mean": stats[0], "std": stats[1],
              "sizes": {k: len(v) for k, v in splits.items()},
-             "test_split": "source" if raw.test_x is not None else f"held out {TEST_FRACTION:.0%} (seed {TEST_SEED})",
+             "test_split": "source" if raw.test_x is not None else f"held out {percent(TEST_FRACTION, 0)} (seed {TEST_SEED})",
              "warnings": warnings, "stored_bytes": stored, "held": _held(first, stored)}
     if not isinstance(first, torch.Tensor):
         facts["stream"] = {"block": first.block, "window": first.window}
@@ -293,7 +294,7 @@ def _held(store, stored: int) -> str:
     if not isinstance(store, torch.Tensor):
         return f"streamed from {store.path}"
     dtype = str(store.dtype).replace("torch.", "")
-    return f"{format_size(stored)} {dtype} in memory" + (f" ({store.device})" if store.device.type != "cpu" else "")
+    return f"{format_bytes(stored)} {dtype} in memory" + (f" ({store.device})" if store.device.type != "cpu" else "")
 
 
 def load_dataset(cfg, device: torch.device | str = "cpu", stats=None, layout: dict | None = None) -> Dataset:

@@ -1,12 +1,14 @@
-"""Readers for the on-disk formats image data sets ship in: IDX, CIFAR pickles, HDF5.
+"""The file formats lab reads, by suffix (FILE_FORMATS, the one table every reader dispatches through), and
+readers for the on-disk formats image data sets ship in: IDX, CIFAR pickles.
 
-Each returns numpy arrays: images (N,H,W) or (N,H,W,C), labels (N,) int64.
+Each reader returns numpy arrays: images (N,H,W) or (N,H,W,C), labels (N,) int64.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,40 @@ from lab_workbench.engine.errors import DataError
 # confusion matrix (classes^2 counters: 800 MB here) are all sized by the largest label
 MAX_CLASSES = 10_000
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+# A file's format by its suffix (lower case), for every entry point that takes a file: lab train/eval
+# --data (read_source), lab convert (detect_source), lab data, lab predict (read_inputs). A new suffix for
+# a format is one entry here. Folders (ImageFolder, IDX, CIFAR batches) are told apart by what they hold.
+FILE_FORMATS = {
+    ".h5": "hdf5", ".hdf5": "hdf5", ".he5": "hdf5",  # images and labels datasets, an optional test/ group
+    ".npz": "npz",  # arrays named by --images-key and --labels-key
+    ".npy": "npy",  # one array: images (a labels file beside it), points, or inputs to predict
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"), "image"),
+}
+
+
+def shown(path) -> str:
+    """A path as printable text: a name that is not UTF-8 keeps its other characters."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def suffixes(*formats: str) -> list[str]:
+    """The suffixes of `formats`, in the table's order."""
+    return [s for s, f in FILE_FORMATS.items() if f in formats]
+
+
+def file_format(path, accepted: tuple[str, ...], reader: str) -> str:
+    """The format of the file `path` by its suffix, one of `accepted`; else a DataError: an unknown suffix in
+    the same words wherever it is given, a known one that `reader` does not take naming what it takes."""
+    suffix = Path(path).suffix.lower()
+    fmt = FILE_FORMATS.get(suffix)
+    if fmt is None:
+        raise DataError(f"{shown(path)}: unknown file type {suffix or '(no suffix)'}; lab reads "
+                        f"{' '.join(FILE_FORMATS)} files and folders")
+    if fmt not in accepted:
+        raise DataError(f"{shown(path)}: {reader} takes {' '.join(suffixes(*accepted))} files or a folder, "
+                        f"not {suffix}")
+    return fmt
 
 
 def _open(path: Path):

@@ -133,9 +133,9 @@ def _check_space(tmp: Path, out: Path, source: Source) -> None:
     st = os.statvfs(tmp.parent)
     free = st.f_bavail * st.f_frsize
     if needed > free:
-        from lab_workbench.engine.runtime.memory import human
-        raise DataError(f"{out}: no space left on the device: the file needs up to {human(needed)}, "
-                        f"{human(free)} is free")
+        from lab_workbench.engine.units import format_bytes
+        raise DataError(f"{out}: no space left on the device: the file needs up to {format_bytes(needed)}, "
+                        f"{format_bytes(free)} is free")
 
 
 def _why(e: Exception) -> str:

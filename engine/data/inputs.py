@@ -7,19 +7,16 @@ Each file is read on its own: an unreadable one becomes an error entry and the o
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from lab_workbench.engine.data.formats import file_format, shown, suffixes
 from lab_workbench.engine.errors import DataError
 
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-ARRAY_EXTS = {".npy"}
-HDF5_EXTS = {".h5", ".hdf5"}
-KNOWN = IMAGE_EXTS | ARRAY_EXTS | HDF5_EXTS
+TAKES = ("image", "npy", "hdf5")  # the formats (engine.data.formats.FILE_FORMATS) a trained model reads
 
 
 @dataclass
@@ -32,17 +29,12 @@ class Inputs:
     errors: list[str] = field(default_factory=list)  # "FILE: cannot read image (...)"
 
 
-def shown(path: Path) -> str:
-    """A path as printable text: a name that is not UTF-8 keeps its other characters."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
 def expand(paths: list[str]) -> tuple[list[Path], list[str]]:
     """Files to read (folders expanded, recursively, sorted) and one error per path that is neither."""
     files, errors = [], []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in KNOWN)
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes(*TAKES))
             if not found:
                 errors.append(f"{shown(p)}: no images, .npy or .h5 files in this folder")
             files += found
@@ -102,8 +94,9 @@ def _as_nchw(a: np.ndarray, channels: int, where: str) -> np.ndarray:
     raise DataError(f"{where}: expected images of shape (H,W), (H,W,C) or (N,H,W[,C]), got {a.shape}")
 
 
-def _read_array(path: Path, channels: int, images_key: str, allow_external: bool) -> tuple[np.ndarray, list[str]]:
-    if path.suffix.lower() in ARRAY_EXTS:
+def _read_array(path: Path, kind: str, channels: int, images_key: str,
+                allow_external: bool) -> tuple[np.ndarray, list[str]]:
+    if kind == "npy":
         a = _load_npy(path)
         names = [shown(path)]
     else:
@@ -163,8 +156,9 @@ def read_inputs(paths: list[str], input_shape, mean, std, images_key: str = "ima
     chunks, names, notices = [], [], []
     for path in files:
         try:
-            if path.suffix.lower() in ARRAY_EXTS | HDF5_EXTS:
-                a, these = _read_array(path, c, images_key, allow_external_h5)
+            kind = file_format(path, TAKES, "lab predict")
+            if kind != "image":
+                a, these = _read_array(path, kind, c, images_key, allow_external_h5)
             else:
                 a, notice = _read_image(path, c)
                 these = [shown(path)]
@@ -184,7 +178,7 @@ def _read_points(files: list[Path], errors: list[str], mean, std) -> Inputs:
     chunks, names = [], []
     for path in files:
         try:
-            if path.suffix.lower() not in ARRAY_EXTS:
+            if file_format(path, TAKES, "lab predict") != "npy":
                 raise DataError(f"{shown(path)}: this model takes 2-D points: pass a .npy array of shape (N, 2)")
             a = _load_npy(path)
             if a.ndim not in (1, 2) or a.shape[-1] != 2 or a.dtype.kind not in "uif" or not np.isfinite(a).all():

@@ -10,13 +10,15 @@ import numpy as np
 
 from lab_workbench.engine.errors import DataError
 from lab_workbench.engine.data.points import POINT_SETS, make_points
-from lab_workbench.engine.data.formats import cifar_batch_arrays, check_arrays, find_idx_files, read_cifar_pickle, read_idx
+from lab_workbench.engine.data.formats import (cifar_batch_arrays, check_arrays, file_format, find_idx_files, read_cifar_pickle,
+                                 read_idx)
 from lab_workbench.engine.registry import Registry
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
+TAKES = ("hdf5",)  # the file formats (engine.data.formats.FILE_FORMATS) --data may be; or an image folder
 IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 # where torchvision's download puts each set under the root, then the folders people use by hand
@@ -105,6 +107,7 @@ def check_source(cfg) -> None:
             return
         if not path.is_file():
             raise DataError(f"--data {cfg.data}: file not found (expected an HDF5 file or an image folder)")
+        file_format(path, TAKES, "--data")
         return
     if cfg.data_dir and not cfg.download and not Path(cfg.data_dir).expanduser().is_dir():
         raise DataError(f"--data-dir {cfg.data_dir}: not a folder")
@@ -303,8 +306,11 @@ for _name in POINT_SETS:  # generated: --samples, --noise and --seed shape them 
 def read_source(dataset: str, data: str | None = None, data_dir: str | None = None, download: bool = False,
                 images_key: str = "images", labels_key: str = "labels", samples: int | None = None,
                 noise: float | None = None, seed: int = 0, allow_external_h5: bool = False) -> RawData:
-    """Dispatch to the reader for an HDF5 file or a registered data set."""
+    """Dispatch to the reader for an HDF5 file (an image folder is read from its HDF5 copy, engine.data.folder)
+    or a registered data set."""
     if data:
+        if Path(data).is_file():  # a missing file: load_hdf5 says so
+            file_format(data, TAKES, "--data")
         return load_hdf5(data, images_key, labels_key, allow_external=allow_external_h5)
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()
     loader = DATASETS.get(dataset).fn

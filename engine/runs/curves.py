@@ -6,34 +6,35 @@ same curves and the same "differs in" columns everywhere."""
 
 from __future__ import annotations
 
-import math
-
 from lab_workbench.engine.runs.sweep import NOT_SWEPT, numeric_axis
+from lab_workbench.engine.units import is_number
 
 # where and how a run ran, and free-form notes: not what was trained, so never "a difference"
 NOT_DIFFERENCES = (*NOT_SWEPT, "extra")
 
 
-def is_number(v) -> bool:
-    """A finite int or float (not a bool, not NaN or inf)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+class Smoother:
+    """A debiased exponential moving average fed one value at a time: `add(v)` returns the smoothed value so
+    far. The bias correction keeps the first points at the data instead of pulling them towards 0. lr-find
+    smooths its loss with it as it goes, the curves below all at once."""
+
+    def __init__(self, alpha: float):
+        self.alpha, self.avg, self.n = alpha, 0.0, 0
+
+    def add(self, v: float) -> float:
+        self.n += 1
+        self.avg = self.alpha * self.avg + (1 - self.alpha) * v
+        return self.avg / (1 - self.alpha ** self.n)
 
 
 def smooth(values: list[float], alpha: float) -> list[float]:
-    """Debiased exponential moving average, as TensorBoard's smoothing slider draws it (alpha 0: none, 0.9:
-    heavy). The bias correction keeps the first points at the data instead of pulling them towards 0; a
-    value that is not a finite number (a diverged epoch's NaN) is kept as it is and left out of the average."""
+    """Smoother over a whole curve, as TensorBoard's smoothing slider draws it (alpha 0: none, 0.9: heavy);
+    a value that is not a finite number (a diverged epoch's NaN) is kept as it is and left out of the
+    average."""
     if not alpha:
         return list(values)
-    out, avg, n = [], 0.0, 0
-    for v in values:
-        if not is_number(v):
-            out.append(v)
-            continue
-        n += 1
-        avg = alpha * avg + (1 - alpha) * v
-        out.append(avg / (1 - alpha ** n))
-    return out
+    s = Smoother(alpha)
+    return [s.add(v) if is_number(v) else v for v in values]
 
 
 def points(rows: list[dict], metric: str, x: str = "epoch") -> tuple[list, list[float]]:

@@ -1,4 +1,5 @@
-"""RunFolder: the one place that knows a run folder's file names, how each is read and how each is written.
+"""RunFolder: the one place that knows a run folder's file names, how each is read and how each is written
+(what eval/ and export/ hold is named by the code that writes them there).
 
 Like Lightning's CSVLogger owns its log folder, `RunFolder(path)` owns a run's folder: a property per file,
 the lock, `is_run()`, and tolerant reads and crash-safe writes (engine/files.py) of its JSON and CSV files;
@@ -8,7 +9,8 @@ engine, commands and tui asks it for a path instead of spelling a file name (the
 Layout (what `RunWriter` writes, in this order): config.json first (a folder without it is no run yet),
 metrics.csv (one row per epoch), progress.json (heartbeat), confusion.json and boundary.json (last epoch's
 views), best.pt / last.pt (sealed checkpoints) recorded in checkpoints.json, results.json at the end; `lab
-eval` and `lab export` write into eval/ and export/. `.lock` is held while a process trains in the folder.
+eval` and `lab export` write into eval/ and export/; --log-to adds trackers.json and tb/. `.lock` is held
+while a process trains in the folder.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from lab_workbench.engine.errors import CheckpointError
 from lab_workbench.engine.files import read_json, safe_folder, write_json
 from lab_workbench.engine.runs.names import (BEST, BOUNDARY, CHECKPOINTS, CHECKSUMS, CONFIG, CONFUSION, EVAL, EXPORT,  # noqa: F401
-                               LAST, LOCK, METRICS, PRE_CONFIG, PROGRESS, RESULTS, SWEEP)
+                               LAST, LOCK, METRICS, PRE_CONFIG, PROGRESS, RESULTS, SWEEP, TENSORBOARD, TRACKERS)
 
 
 class RunFolder:
@@ -47,6 +49,8 @@ class RunFolder:
     lock_file = property(lambda self: self.path / LOCK, doc=".lock: flocked while a process trains here")
     eval_dir = property(lambda self: self.path / EVAL, doc="eval/: what `lab eval` writes")
     export_dir = property(lambda self: self.path / EXPORT, doc="export/: what `lab export` writes")
+    trackers = property(lambda self: self.path / TRACKERS, doc="trackers.json: the --log-to trackers' run ids")
+    tb_dir = property(lambda self: self.path / TENSORBOARD, doc="--log-to tensorboard's event files, in tb/")
 
     def checkpoint(self, which: str = "best") -> Path:
         """best.pt or last.pt by name ('best', 'last')."""

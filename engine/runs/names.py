@@ -5,6 +5,7 @@ CONFIG, METRICS, RESULTS, PROGRESS = "config.json", "metrics.csv", "results.json
 CHECKSUMS, CONFUSION, BOUNDARY = "checkpoints.json", "confusion.json", "boundary.json"
 BEST, LAST, LOCK = "best.pt", "last.pt", ".lock"
 EVAL, EXPORT = "eval", "export"
+TRACKERS, TENSORBOARD = "trackers.json", "tb"  # the trackers' run ids; --log-to tensorboard's event files
 SWEEP = "sweep.json"  # in the folder above the runs of a sweep
 CHECKPOINTS = {"best": BEST, "last": LAST}
 PRE_CONFIG = {LOCK, METRICS, PROGRESS}  # what a first start (of any lab) writes before config.json

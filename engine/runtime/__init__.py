@@ -10,7 +10,7 @@ _EXPORTS = {
     "autocast": "lab_workbench.engine.runtime.precision", "resolve_precision": "lab_workbench.engine.runtime.precision",
     "grad_scaler": "lab_workbench.engine.runtime.precision",
     "available_cpus": "lab_workbench.engine.runtime.threads", "configure_threads": "lab_workbench.engine.runtime.threads",
-    "check_memory": "lab_workbench.engine.runtime.memory", "human": "lab_workbench.engine.runtime.memory",
+    "check_memory": "lab_workbench.engine.runtime.memory",
     "detach_from_terminal": "lab_workbench.engine.runtime.process", "Timings": "lab_workbench.engine.runtime.timings",
 }
 

@@ -11,8 +11,7 @@ import os
 import resource
 
 from lab_workbench.engine.errors import DataError
-
-GB = 1024 ** 3
+from lab_workbench.engine.units import format_bytes
 
 
 def read_int(path: str) -> int | None:
@@ -72,13 +71,6 @@ def check_memory(nbytes: int | float, what: str, hint: str = "") -> None:
     free = available_memory()
     if free is None or nbytes <= free:
         return
-    raise DataError(f"{what}: needs {human(nbytes)} of memory but only {human(free)} is available"
+    raise DataError(f"{what}: needs {format_bytes(nbytes)} of memory but only {format_bytes(free)} is available"
                     + (f"; {hint}" if hint else ""))
 
-
-def human(nbytes: int | float) -> str:
-    """1.5 GB, 300 MB, 12 kB: a size for an error line."""
-    for unit, size in (("TB", 1024 ** 4), ("GB", GB), ("MB", 1024 ** 2), ("kB", 1024)):
-        if nbytes >= size:
-            return f"{nbytes / size:.3g} {unit}"
-    return f"{int(nbytes)} bytes"

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.files import read_json, write_json
-
-TRACKERS_FILE = "trackers.json"
+from lab_workbench.engine.runs.names import TRACKERS as TRACKERS_FILE
 JOIN_SECONDS = 60.0  # how long the end of a run waits for the trackers to send what they hold
 
 

@@ -38,7 +38,8 @@ class TensorBoardTracker:
     """Writes RUN/tb/events.out.tfevents.*; a resumed run adds a file to the same folder, steps = epochs."""
 
     def __init__(self, cfg, run_dir: Path, record: dict):
-        self.dir, self.writer, self.confusion, self.config = Path(run_dir) / "tb", None, None, {}
+        from lab_workbench.engine.runs.folder import RunFolder
+        self.dir, self.writer, self.confusion, self.config = RunFolder(run_dir).tb_dir, None, None, {}
         self.record = {"log_dir": str(self.dir)}
 
     @staticmethod

@@ -1,6 +1,6 @@
 """The training loop, in named parts: restore, one epoch, validation, early stopping, snapshot, finish.
 
-It computes and emits typed events; it does not touch files (the RunWriter does).
+It computes and emits typed events; it writes no files (the RunWriter does), and reads one: results.json on resume.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import torch
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.data.batches import batch_indices
 from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.runs.curves import Smoother
 
 
 @dataclass
@@ -64,7 +65,7 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
     gen = torch.Generator().manual_seed(cfg.seed)
     y = data.train.y
     lrs, losses, smoothed = [], [], []
-    avg, best, stopped = 0.0, math.inf, "end"
+    best, stopped, smoother = math.inf, "end", Smoother(beta)
     batches = _endless(len(y), cfg.batch_size, gen, device)
     for i in range(steps):
         if should_stop is not None and should_stop():
@@ -76,8 +77,7 @@ def lr_find(cfg: TrainConfig, start: float = 1e-7, end: float = 10.0, steps: int
         idx = next(batches)
         loss, _ = train_step(parts, data.train.take(idx), y[idx])
         value = loss.item()
-        avg = beta * avg + (1 - beta) * value
-        smooth = avg / (1 - beta ** (i + 1))
+        smooth = smoother.add(value)
         lrs.append(lr), losses.append(value), smoothed.append(smooth)
         best = min(best, smooth)
         if not math.isfinite(value) or smooth > diverge * best:

@@ -17,7 +17,7 @@ from lab_workbench.engine.events import History, RunEnded
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("config.json", "metrics.csv", "results.json", "progress.json", "checkpoints.json", "confusion.json",
-         "boundary.json", "best.pt", "last.pt", ".lock", "sweep.json")
+         "boundary.json", "best.pt", "last.pt", ".lock", "sweep.json", "trackers.json", "tb")
 HOME = ROOT / "engine" / "runs" / "names.py"
 
 
@@ -50,7 +50,8 @@ def test_a_property_per_file_and_is_run(tmp_path):
     run = RunFolder(tmp_path / "r")
     for prop, name in [("config", "config.json"), ("metrics", "metrics.csv"), ("results", "results.json"),
                        ("progress", "progress.json"), ("checksums", "checkpoints.json"), ("best", "best.pt"),
-                       ("last", "last.pt"), ("lock_file", ".lock"), ("eval_dir", "eval"), ("export_dir", "export")]:
+                       ("last", "last.pt"), ("lock_file", ".lock"), ("eval_dir", "eval"), ("export_dir", "export"),
+                       ("trackers", "trackers.json"), ("tb_dir", "tb")]:
         assert getattr(run, prop) == tmp_path / "r" / name
     run.path.mkdir()
     assert not run.is_run() and run.read_results() is None and run.existing_checkpoint() is None

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from lab_workbench.engine.runs import RunInfo, differing
+from lab_workbench.engine.units import percent
 
 from ..widgets.config_panel import flag, inapplicable
 from ..widgets.curve_plot import TRAIN_MARKER, CurveKeys, CurvePlot, glyph, run_style
@@ -24,8 +25,7 @@ def run_lines(runs: list[RunInfo]) -> list[str]:
     diff = differing([r.config for r in runs])
     lines = []
     for i, r in enumerate(runs, 1):
-        best = "-" if r.best_val_acc is None else f"{100 * r.best_val_acc:.2f}%"
-        test = "-" if r.test_acc is None else f"{100 * r.test_acc:.2f}%"
+        best, test = percent(r.best_val_acc), percent(r.test_acc)
         idle = inapplicable(r.config)  # an option this run's model does not take differs in nothing that counts
         differs = " ".join(flag(k, r.config.get(k), r.config) for k in diff if k not in idle)
         lines.append(f"{i} {r.name}  val {best}  test {test}  {differs or r.config.get('model')}")

@@ -12,6 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
 from lab_workbench.engine.runs import number
+from lab_workbench.engine.units import percent
 
 from .. import messages as m
 from ..phase import BUSY, LOADING, TESTING, VALIDATING, Pace, Rate, folder_phase, next_phase
@@ -146,7 +147,7 @@ class Dashboard(Vertical):
         self._track_phase(e)
         self.query_one("#progress", ProgressBar).update(total=1, progress=1)
         self.state = e.status
-        test = f"  test acc {100 * e.test['accuracy']:.2f}%" if e.test else ""
+        test = f"  test acc {percent(e.test.get('accuracy'))}" if e.test else ""
         where = f"  ->  {e.history.run_dir}" if e.history.run_dir else "  while loading: nothing to save"
         self._say(Text.assemble((e.status, "bold"), f"{test}{where}"))
 
@@ -194,7 +195,7 @@ class Dashboard(Vertical):
             self.show_boundary(boundary)
         if info.result and info.status != "running":
             test = info.test_acc
-            self._say(Text.assemble((info.status, "bold"), f"  test acc {100 * test:.2f}%" if test is not None else ""))
+            self._say(Text.assemble((info.status, "bold"), f"  test acc {percent(test)}" if test is not None else ""))
 
     def show_heartbeat(self, info) -> None:
         """A followed run: live, finished or dead (pid and heartbeat of progress.json), its phase, the batch

@@ -3,13 +3,15 @@
 from rich.text import Text
 from textual.widgets import DataTable
 
+from lab_workbench.engine.units import percent
+
 COLUMNS = ("epoch", "train loss", "train acc", "val loss", "val acc", "lr", "sec")
 
 
 def _f(v, pct=False):
-    if v is None or v != v:
-        return "-"
-    return f"{100 * v:.2f}%" if pct else f"{v:.4f}"
+    if pct:
+        return percent(v)
+    return "-" if v is None or v != v else f"{v:.4f}"
 
 
 class EpochTable(DataTable):

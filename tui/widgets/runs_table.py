@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from lab_workbench.engine.runs import RunFolder, RunInfo, number
+from lab_workbench.engine.units import percent
 
 from .status_line import _hms
 
@@ -31,10 +32,6 @@ SORTS = {"newest": lambda r: -r.created, "name": lambda r: r.name, "best val": l
 
 def _short(name: str, width: int = NAME_WIDTH) -> str:
     return name if len(name) <= width else name[: width // 2 - 1] + "…" + name[-(width - width // 2):]
-
-
-def _pct(v):
-    return "-" if v is None else f"{100 * v:.2f}%"
 
 
 def fit_columns(widths: dict[str, int], available: int) -> list[str]:
@@ -128,7 +125,7 @@ class RunsTable(DataTable):
                 name = f"  {r.path.name}" if members != [group] else r.name
                 status = Text(r.status, style=STATUS_STYLE.get(r.status, ""))
                 self.lines.append((key, {"mark": self._mark(key), "run": _short(name), "status": status,
-                                         "best": _pct(r.best_val_acc), "test": _pct(r.test_acc),
+                                         "best": percent(r.best_val_acc), "test": percent(r.test_acc),
                                          "epochs": f"{done}/{r.epochs}", "model": str(r.config.get("model", "?"))[:12],
                                          "data": r.source[:12], "created": _created(r), "duration": _duration(r)}))
 
