@@ -48,15 +48,13 @@ def _storage(folder: Path):
 def open_study(folder: Path, record: dict, seed: int = 0):
     """The sweep's study (created on first use) with its sampler and pruner, as the record names them."""
     optuna = need_optuna()
+    from lab_workbench.engine.runs.search import median_startup, tpe_startup
     search = record["search"]
     trials = int(search["trials"])
-    # random start-up trials in proportion to the budget (Optuna's 10 would leave 6 of 16 to TPE)
-    startup = max(2, min(10, trials // 4))
     sampler = (optuna.samplers.RandomSampler(seed=seed) if search["sampler"] == "random"
-               else optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=startup))
+               else optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=tpe_startup(trials)))
     pruner = {None: optuna.pruners.NopPruner(),
-              # the median of too few finished trials is noise: wait for a quarter of them (at most 5)
-              "median": optuna.pruners.MedianPruner(n_startup_trials=max(1, min(5, trials // 4))),
+              "median": optuna.pruners.MedianPruner(n_startup_trials=median_startup(trials)),  # why: its docstring
               "halving": optuna.pruners.SuccessiveHalvingPruner()}[search.get("prune")]
     return optuna.create_study(study_name=record["name"], storage=_storage(folder), sampler=sampler, pruner=pruner,
                                direction="maximize", load_if_exists=True)

@@ -88,6 +88,8 @@ def _after_run(history, log_error: str | None, log_file: Path | None, json_out: 
     """What a finished run leaves on stdout and in the exit status: results.json under --json; 75, 130 or
     143 when stopped by a signal or the time limit; 1 when the run diverged."""
     from lab_workbench.engine.runs import RunFolder
+    for warning in history.warnings:  # e.g. a tracker that failed mid-run: the run went on without it
+        print(f"warning: {warning}", file=sys.stderr)
     if log_error:
         raise ConfigError(f"--log-file {log_file}: cannot write ({log_error}); the run went on in {history.run_dir}")
     if json_out and history.run_dir is None:  # stopped while the data loaded: no folder was made

@@ -47,9 +47,29 @@ def run_of(ref: str | None, runs_dir: str | Path = "runs") -> Path | None:
     return path if path.is_dir() else None
 
 
+def check_warmup(cfg) -> None:
+    """--warmup (epochs) ends before the run does: a warm-up as long as the run never reaches --lr (onecycle's
+    rising part would be clamped), which no one asks for on purpose. The run's length is --epochs: known
+    before the data loads (the steps an epoch has are not needed to compare epochs with epochs)."""
+    if cfg.warmup and cfg.warmup >= cfg.epochs:
+        source = ""
+        if cfg.recipe:
+            from lab_workbench.engine.recipes import recipe_values
+            try:
+                if recipe_values(cfg.recipe, cfg.dataset).get("warmup") == cfg.warmup:
+                    source = f" (from --recipe {cfg.recipe})"
+            except ConfigError:
+                pass  # the recipe's own error comes from where it is applied
+        raise ConfigError(f"--warmup {cfg.warmup:g}{source}: expected fewer epochs of warm-up than the run has "
+                          f"(--epochs {cfg.epochs}); the learning rate would never reach --lr")
+
+
 def check_inputs(cfg, new: bool = True, data: bool = True) -> None:
-    """Every file a config reads is there: --data (and the data set's files; data=False: the caller holds the
-    data), and for a new run (a resume restores its own weights) --weights and --init-from."""
+    """A new run's --warmup fits its --epochs (a resume only lengthens a run), and every file a config reads is
+    there: --data (and the data set's files; data=False: the caller holds the data), and for a new run (a
+    resume restores its own weights) --weights and --init-from."""
+    if new:
+        check_warmup(cfg)
     if data:
         from lab_workbench.engine.data.sources import check_source
         check_source(cfg)

@@ -28,6 +28,7 @@ class RunResult:
     error: str = ""
     diverged_at: dict | None = None  # {"epoch", "step", "loss"} when the loss stopped being finite or exploded
     timings: dict = field(default_factory=dict)  # seconds per phase and the wall time
+    warnings: list = field(default_factory=list)  # for the face to tell: e.g. a tracker switched off mid-run
 
     def column(self, key: str) -> list[float]:
         """One metric over the epochs, e.g. result.column("val_acc")."""

@@ -257,6 +257,7 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
 
     raw.train_x/test_x are numpy arrays (held on `device` in their dtype) or streamed HDF5 row readers."""
     plan, names, warnings = plan_splits(raw, val_split, subset, classes, seed)
+    warnings = [*raw.warnings, *warnings]
     stores = {"train": _store(raw.train_x, device)}
     if raw.test_x is not None:
         stores["test"] = _store(raw.test_x, device)
@@ -267,7 +268,10 @@ def build_dataset(raw: RawData, *, val_split: float = 0.1, subset: int | None = 
     rows = {k: torch.from_numpy(np.ascontiguousarray(r, dtype=np.int64)).to(row_device(stores[s]))
             for k, (s, r, _) in plan.items()}
     if stats is None:
-        stats = channel_stats(first, rows["train"], scale)
+        try:
+            stats = channel_stats(first, rows["train"], scale)
+        except DataError as e:  # a streamed file is first read whole here: say so, as batches say their epoch
+            raise DataError(f"{e}, while reading its statistics, before epoch 1") from None
     if len(stats[0]) != c:
         raise DataError(f"{raw.name}: images have {c} channels, expected {len(stats[0])}")
     norm = Normalize(stats[0], stats[1], scale, device)

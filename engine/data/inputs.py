@@ -102,7 +102,7 @@ def _read_array(path: Path, kind: str, channels: int, images_key: str,
     else:
         import h5py
 
-        from lab_workbench.engine.data.h5safe import open_h5, read_problem
+        from lab_workbench.engine.data.h5safe import check_stored_sha256, open_h5, read_problem
         try:
             with open_h5(path, allow_external, "input") as f:
                 if images_key not in f or not isinstance(f[images_key], h5py.Dataset):
@@ -110,6 +110,7 @@ def _read_array(path: Path, kind: str, channels: int, images_key: str,
                     raise DataError(f"{shown(path)}: no dataset {images_key!r} (found: {found})")
                 _check_size(f[images_key].shape, f[images_key].dtype, path)
                 a = f[images_key][()]
+                check_stored_sha256(f[images_key], a, shown(path))  # a file converted before chunk checksums
         except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a link loop
             raise DataError(f"{shown(path)}: not a readable HDF5 file ({read_problem(e)})") from None
         names = []

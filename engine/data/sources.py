@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ class RawData:
     test_x: np.ndarray | None = None
     test_y: np.ndarray | None = None
     origin: str = ""
+    warnings: list = field(default_factory=list)  # about the source itself, told with the data set's facts
 
 
 def default_data_dir() -> Path:
@@ -203,7 +204,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
     """
     import h5py
 
-    from lab_workbench.engine.data.h5safe import open_h5, read_problem
+    from lab_workbench.engine.data.h5safe import open_h5, read_problem, unchecked_note
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--data {path}: file not found")
@@ -221,6 +222,7 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
                     test_x, test_y = _h5_arrays(g, images_key, labels_key, f"{path}:test", images)
             names = f.attrs.get("class_names")
             _check_test_shape(f, path, images_key, labels_key)
+            note = None if images else unchecked_note(f, path, images_key)
     except DataError:
         raise
     except (OSError, KeyError, ValueError, RuntimeError) as e:  # RuntimeError: a soft link to itself
@@ -234,7 +236,8 @@ def load_hdf5(path: str | Path, images_key: str = "images", labels_key: str = "l
             raise DataError(f"--data {path}: labels go up to {n_classes - 1} but only {len(classes)} class names")
     else:
         classes = [str(i) for i in range(n_classes)]
-    return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path))
+    return RawData(path.stem, classes, train_x, train_y, test_x, test_y, origin=str(path),
+                   warnings=[note] if note else [])
 
 
 def class_names(names, path) -> list[str]:
@@ -261,9 +264,14 @@ def _check_test_shape(f, path: Path, images_key: str, labels_key: str) -> None:
 def _h5_arrays(group, images_key: str, labels_key: str, where: str, images: bool):
     """(images, labels) of an HDF5 group, checked; with images=False (None, labels), the images' shape
     and dtype checked without reading them."""
+    from lab_workbench.engine.data.h5safe import check_stored_sha256
+    y = group[labels_key][()]
+    check_stored_sha256(group[labels_key], y, f"--data {where}")
     if images:
-        return check_arrays(group[images_key][()], group[labels_key][()], where)
-    d, y = group[images_key], np.asarray(group[labels_key][()])
+        x = group[images_key][()]
+        check_stored_sha256(group[images_key], x, f"--data {where}")
+        return check_arrays(x, y, where)
+    d, y = group[images_key], np.asarray(y)
     if d.ndim not in (3, 4):
         raise DataError(f"{where}: images must have shape (N,H,W) or (N,H,W,C), got {d.shape}")
     if 0 in d.shape[1:]:

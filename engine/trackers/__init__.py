@@ -89,10 +89,13 @@ class Trackers:
 
 
 def check_strict(cfg, trackers: "Trackers | None", run_dir, history):
-    """`history` of a run that is over; with --log-to-strict, a tracker that failed during it (an unwritable
-    MLflow store, a `tb` that is a file) is a ConfigError instead, not a line in trackers.json only."""
-    if cfg.log_to_strict and trackers is not None and trackers.failures:
-        raise ConfigError(f"{trackers.failures[0]}; the run itself ended in {run_dir}")
+    """`history` of a run that is over, with a warning per tracker that failed during it (an unwritable
+    MLflow store, a `tb` that is a file), for the face to tell: trackers.json alone is read by no one.
+    With --log-to-strict such a failure is a ConfigError instead."""
+    failures = trackers.failures if trackers is not None else []
+    if cfg.log_to_strict and failures:
+        raise ConfigError(f"{failures[0]}; the run itself ended in {run_dir}")
+    history.warnings.extend(f"{f}; training went on without it" for f in failures)
     return history
 
 

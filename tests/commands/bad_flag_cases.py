@@ -86,6 +86,8 @@ CASES_TRAIN = [
     # numbers the libraries cannot take
     ("warmup-1e308", _train("--warmup", "1e308"), "--warmup: expected"),
     ("warmup-huge", _train("--warmup", "1e9"), "--warmup: expected"),
+    ("warmup-as-long-as-run", _train("--warmup", "2", "--epochs", "2"), "--warmup 2: expected fewer epochs"),
+    ("warmup-onecycle-longer", _train("--scheduler", "onecycle", "--warmup", "5", "-e", "3"), "(--epochs 3)"),
     ("hidden-1e20", _train("--hidden", "1e20"), "--hidden: expected"),
     ("channels-1e20", _train("-m", "cnn", "-K", "1e20"), "--channels: expected"),
     ("channels-zero", _train("-m", "cnn", "-K", "0"), "--channels: expected"),

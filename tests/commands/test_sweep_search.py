@@ -113,3 +113,19 @@ def test_a_resume_keeps_the_studys_space_and_may_change_its_budget(tmp_path):
     assert len(json.loads(r.stdout)) == 2  # the workers' trial lines stay off stdout under --json
     assert len(study_of(tmp_path / "runs" / "s").get_trials()) == 2
     assert json.loads((tmp_path / "runs" / "s" / "sweep.json").read_text())["search"]["trials"] == 2
+
+
+def test_median_pruning_starts_from_the_first_completed_trial_of_a_small_budget(tmp_path):
+    """16 trials: a trial below the one completed trial's curve is pruned at once (Optuna's start-up of 5, or
+    a quarter of the budget, ran 4 of 16 trials in full whatever they showed; bench/README)."""
+    from lab_workbench.commands.sweep_search import open_study
+    (tmp_path / "s").mkdir()
+    record = {"name": "s", "search": {"sampler": "tpe", "trials": 16, "prune": "median"}}
+    study = open_study(tmp_path / "s", record)
+    done = optuna.trial.create_trial(params={}, distributions={}, value=0.9, intermediate_values={1: 0.8, 2: 0.9})
+    study.add_trial(done)
+    weak = study.ask()
+    weak.report(0.5, 1)
+    assert weak.should_prune()
+    from lab_workbench.engine.runs.search import median_startup
+    assert [median_startup(n) for n in (4, 16, 40, 80, 400)] == [1, 1, 2, 5, 5]
