@@ -1,5 +1,7 @@
-"""The options several commands share, declared here as `Annotated` types (Typer reads the option
-from the annotation; the default stays in the signature, `runs_dir: RunsDir = "runs"`).
+"""The options several commands share that are not TrainConfig fields, each declared once as an `Annotated`
+type (Typer reads the option from the annotation; the default stays in the signature, `runs_dir: RunsDir =
+"runs"`). An option that is a TrainConfig field (--data-dir, --device, --threads...) comes from
+commands/options.py's setting_option, so that its flag, default and checks are the field's.
 
 Where commands word an option's help differently (what `--json` prints), they get the type from its
 factory with their own sentence; the flag, its type and its checks stay here."""
@@ -10,6 +12,8 @@ from typing import Annotated, Optional
 import typer
 
 from lab_workbench.engine.errors import ConfigError
+
+from .options import setting_type
 
 TRUST_CODE_HELP = ("also load .pt2 (torch.export) and TorchScript files, which can run code when loaded: only "
                    "for files you made or trust (safetensors, ONNX and lab .pt checkpoints never run code)")
@@ -38,17 +42,9 @@ def check_checkpoint(which: str) -> str:
     return which
 
 
-def check_device(name: str) -> str:
-    """`--device` is a word torch takes, checked as the flags are read (before torch is imported)."""
-    from lab_workbench.engine.config import DEVICES
-    if name.lower() not in DEVICES and not name.lower().startswith("cuda:"):
-        raise ConfigError(f"--device: expected one of {', '.join(DEVICES)}, got {name!r}")
-    return name
-
-
 def runs_dir_option(help_text: str):
     """--runs-dir (default: pass "runs"), with this command's help."""
-    return Annotated[str, typer.Option("--runs-dir", help=help_text)]
+    return setting_type("runs_dir", str, help_text)
 
 
 def json_option(help_text: str):
@@ -64,7 +60,6 @@ def png_option(help_text: str):
 RunsDir = runs_dir_option("where 'latest' is looked up")
 Checkpoint = Annotated[str, typer.Option("--checkpoint", help="best or last (for a run folder)",
                                          callback=check_checkpoint)]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, mps", callback=check_device)]
 TrustCode = Annotated[bool, typer.Option("--trust-code", help=TRUST_CODE_HELP)]
-AllowExternalH5 = Annotated[bool, typer.Option("--allow-external-h5", help="let an HDF5 file follow external "
-                                               "links, external storage and virtual datasets into other files")]
+AllowExternalH5 = setting_type("allow_external_h5", bool, "let an HDF5 file follow external links, external "
+                                                        "storage and virtual datasets into other files")

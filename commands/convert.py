@@ -10,6 +10,7 @@ from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.units import format_bytes
 
 from .common import json_option
+from .options import setting_option
 
 Json = json_option("print the summary as JSON")
 
@@ -27,29 +28,22 @@ def parse_hw(text: Optional[str]) -> tuple[int, int] | None:
         raise ConfigError(f"--size: expected HxW such as 28x28, got {text!r}") from None
 
 
-def check_keys(images_key: str, labels_key: str) -> None:
-    """--images-key/--labels-key name a dataset: an empty one is a mistake, not the default."""
-    for flag, key in (("--images-key", images_key), ("--labels-key", labels_key)):
-        if not key.strip():
-            raise ConfigError(f"{flag}: expected a non-empty value, got {key!r}")
-
-
 def convert_command(
     source: str = typer.Argument(..., help="data set name, IDX/CIFAR/ImageFolder folder, or .npz/.npy file"),
     out: Path = typer.Argument(..., help="the HDF5 file to write"),
     fmt: Optional[str] = typer.Option(None, "--format", help="dataset, idx, cifar, imagefolder, npz [default: detect]"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where named data sets live"),
+    data_dir: Optional[str] = setting_option("data_dir"),
     size: Optional[str] = typer.Option(None, "--size", help="ImageFolder: resize to HxW"),
     grayscale: bool = typer.Option(False, "--grayscale", help="ImageFolder: convert to grayscale"),
-    images_key: str = typer.Option("images", "--images-key", help="npz/npy: the images array"),
-    labels_key: str = typer.Option("labels", "--labels-key", help="npz/npy: the labels array"),
+    images_key: str = setting_option("images_key", "npz/npy: the images array"),
+    labels_key: str = setting_option("labels_key", "npz/npy: the labels array"),
     force: bool = typer.Option(False, "--force", help="overwrite OUT if it exists"),
     compression: str = typer.Option("lzf", "--compression",
                                     help="lzf (fast to read: streams at disk speed), gzip (level 4, smaller) or "
                                          "none; images are stored in chunks of whole rows of about 1 MB"),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1,
-                                          help="ImageFolder: processes that decode images [default: the CPUs "
-                                               "this process may use]"),
+    # text on the command line, an int once the field's check has read it
+    threads: Optional[str] = setting_option("threads", "ImageFolder: processes that decode images (default: the "
+                                                       "CPUs this process may use)"),
     json_out: Json = False,
 ):
     """Convert a data set into HDF5 (images, labels, test/ group, class names), verified by reading it back.
@@ -60,7 +54,6 @@ def convert_command(
     from lab_workbench.engine.data.convert import detect_source
     from lab_workbench.engine.data.h5file import write_h5
 
-    check_keys(images_key, labels_key)
     src = detect_source(source, fmt, data_dir, parse_hw(size), grayscale, images_key, labels_key, threads)
     for flag, given in (("--size", size is not None), ("--grayscale", grayscale), ("--threads", threads is not None)):
         if given and src.kind != "imagefolder":  # only the ImageFolder reader decodes (and so resizes) images

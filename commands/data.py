@@ -9,6 +9,7 @@ import typer
 from lab_workbench.engine.errors import ConfigError
 
 from .common import AllowExternalH5, json_option
+from .options import setting_option
 from .plots import histogram_chart, use_color
 from .textviz import count_bars, image_grid, print_lines
 
@@ -18,11 +19,11 @@ TAKES = ("hdf5", "npz", "npy")  # the file formats (engine.data.formats.FILE_FOR
 
 def data_command(
     source: str = typer.Argument(..., help="an HDF5 file or a data set name (digits, mnist, fashion, cifar10)"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="where named data sets live"),
-    images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
-    labels_key: str = typer.Option("labels", "--labels-key", help="HDF5 dataset name of the labels"),
+    data_dir: Optional[str] = setting_option("data_dir"),
+    images_key: str = setting_option("images_key"),
+    labels_key: str = setting_option("labels_key"),
     samples: int = typer.Option(3, "--samples", help="sample images shown per class (0: none)"),
-    data_memory: str = typer.Option("auto", "--data-memory", help="the budget `lab train --data-memory` would use"),
+    data_memory: str = setting_option("data_memory", "the budget `lab train --data-memory` would use"),
     json_out: Json = False,
     allow_external_h5: AllowExternalH5 = False,
 ):
@@ -30,8 +31,6 @@ def data_command(
     file, also its size, its resident size and whether training would stream it."""
     from lab_workbench.engine.data.describe import describe
 
-    from .convert import check_keys
-    check_keys(images_key, labels_key)
     if samples < 0:
         raise ConfigError(f"--samples: expected a number >= 0, got {samples}")
     _check_data_memory(source, data_memory)
@@ -124,12 +123,7 @@ def _is_h5(source: str) -> bool:
 
 
 def _check_data_memory(source: str, data_memory: str) -> None:
-    """--data-memory is a size, and it tells something only about an HDF5 file (what would stream)."""
-    from lab_workbench.engine.data.budget import parse_bytes
-    try:
-        parse_bytes(data_memory)
-    except ValueError:
-        raise ConfigError(f"--data-memory: expected auto or a size such as 2G or 500M, got {data_memory!r}") from None
+    """--data-memory (a size, checked as the flag is read) tells something only about an HDF5 file."""
     if data_memory != "auto" and not _is_h5(source):
         raise ConfigError(f"--data-memory: only for an HDF5 file (whether it would stream); {source} is not one")
 

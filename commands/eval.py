@@ -9,8 +9,9 @@ import typer
 
 from lab_workbench.engine.errors import ConfigError
 
-from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option, png_option
+from .common import AllowExternalH5, Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
+from .options import setting_option
 from .resolved import announce, check_finite
 from .plots import use_color
 from .textviz import confusion_grid, image_grid, print_lines, table, to_display
@@ -83,7 +84,6 @@ Split = Annotated[str, typer.Option("--split", help="train, val or test")]
 Splits = Annotated[Optional[str], typer.Option("--splits", help="several splits, e.g. train,val,test")]
 DataSet = Annotated[Optional[str], typer.Option("--dataset", "-d", help="evaluate on another data set")]
 DataFile = Annotated[Optional[str], typer.Option("--data", help="evaluate on an HDF5 file")]
-DataDir = Annotated[Optional[str], typer.Option("--data-dir", help="folder of torchvision-format data sets")]
 Classes = Annotated[Optional[str], typer.Option("--classes", help="with --dataset/--data: use these classes")]
 Normalize = Annotated[bool, typer.Option("--normalize", help="row-normalise the confusion matrix")]
 TopK = Annotated[int, typer.Option("--top-k", help="how many most-confused pairs to list")]
@@ -102,15 +102,16 @@ Json = json_option("print metrics.json to stdout instead of tables")
 
 
 def eval_command(target: Target = "latest", checkpoint: Checkpoint = "best", split: Split = "test",
-                 splits: Splits = None, dataset: DataSet = None, data: DataFile = None, data_dir: DataDir = None,
+                 splits: Splits = None, dataset: DataSet = None, data: DataFile = None,
+                 data_dir: Optional[str] = setting_option("data_dir"),
                  classes: Classes = None, normalize: Normalize = False, top_k: TopK = 5,
                  threshold: Threshold = None, threshold_split: ThresholdSplit = None, top_losses: TopLosses = 0,
                  gallery: Gallery = None, png: Png = None, curves: Curves = False, boundary: Boundary = False,
-                 json_out: Json = False, device: Device = "auto", runs_dir: RunsDir = "runs",
+                 json_out: Json = False, device: str = setting_option("device"), runs_dir: RunsDir = "runs",
                  trust_code: TrustCode = False, allow_external_h5: AllowExternalH5 = False):
     """Evaluate a trained model: accuracy, per-class metrics, confusion matrix, ROC, error analysis."""
     names = _split_names(split, splits)
-    wanted = _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split)
+    wanted = _check_plain_flags(dataset, data, classes, top_losses, top_k, threshold, threshold_split)
     from lab_workbench.engine.runtime import resolve_device  # torch, once every flag that needs no model is checked
     from lab_workbench.engine.artifacts import load_eval_data, load_model
 
@@ -152,7 +153,7 @@ def _split_names(split: str, splits: str | None) -> list[str]:
     return names
 
 
-def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, threshold, threshold_split):
+def _check_plain_flags(dataset, data, classes, top_losses, top_k, threshold, threshold_split):
     """The flags that need no model, checked before torch is imported; returns the --classes labels."""
     from lab_workbench.engine.config import SETTINGS_BY_NAME
     if top_losses < 0 or top_k < 0:
@@ -161,7 +162,7 @@ def _check_plain_flags(dataset, data, data_dir, classes, top_losses, top_k, thre
         raise ConfigError(f"--threshold-split: expected train, val or test, got {threshold_split!r}")
     if threshold is not None and not 0 <= threshold <= 1:  # also refuses nan
         raise ConfigError(f"--threshold: expected a probability in [0, 1], got {threshold}")
-    for flag, value in (("--dataset", dataset), ("--data", data), ("--data-dir", data_dir)):
+    for flag, value in (("--dataset", dataset), ("--data", data)):
         if value is not None and not value.strip():
             raise ConfigError(f"{flag}: expected a non-empty value, got {value!r}")
     if dataset is not None and data is not None:

@@ -1,7 +1,8 @@
-"""`lab train` flags, generated from TrainConfig's field metadata (engine.config.settings)."""
+"""`lab train` flags, generated from TrainConfig's field metadata (engine.config.settings), and the same
+fields as options of other commands (setting_option, setting_type: --data-dir, --device, --threads...)."""
 
 import inspect
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 from typer.core import TyperCommand
@@ -19,15 +20,51 @@ PANELS = {group: group.capitalize() for group in GROUPS}  # `lab train --help`'s
 RUN_PANEL = PANELS["run"]
 
 
-def _help(s) -> str:
-    text = s.help
+def _help(s, text: str | None = None, train: bool = True) -> str:
+    """The setting's help (or a command's own wording of it), its choices and default; for `lab train`, also
+    whether it may change on --resume."""
+    text = text or s.help
     if s.kind == "choice" and s.name != "model":  # listing models would import torch into --help
         text += f"; one of: {', '.join(s.options())}"
+    elif s.kind == "strs" and s.choices is not None:
+        text += f"; any of: {', '.join(s.options())}"
     if s.default not in (None, False, "", [], {}):
         text += f" (default: {s.default})"
-    if s.resumable:
+    if s.resumable and train:
         text += " (may change on --resume)"
     return text
+
+
+def _metavar(s) -> str | None:
+    return None if s.kind == "bool" else METAVAR_OF.get(s.name, METAVARS[s.kind])
+
+
+def setting_option(name: str, help_text: str | None = None):
+    """The option of a TrainConfig field for a command other than `lab train` (`data_dir: Optional[str] =
+    setting_option("data_dir")`): its flag, default, metavar, completion and checks are the field's, so a bad
+    value gets the same one-line error from every command; `help_text` is the command's own wording."""
+    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    s = SETTINGS_BY_NAME[name]
+    return typer.Option(s.default, s.flag, **_option_of(name, help_text))
+
+
+def setting_type(name: str, typ, help_text: str | None = None):
+    """setting_option as an `Annotated` type, for options declared once in commands.common and shared by many
+    commands; the default stays in each signature (`runs_dir: RunsDir = "runs"`)."""
+    from lab_workbench.engine.errors import flag_of
+    return Annotated[typ, typer.Option(flag_of(name), **_option_of(name, help_text))]
+
+
+def _option_of(name: str, help_text: str | None) -> dict:
+    from lab_workbench.engine.config import SETTINGS_BY_NAME, check_field
+    s = SETTINGS_BY_NAME[name]
+
+    def parse(text):
+        value = s.parse(text)
+        check_field(name, value)
+        return value
+    return dict(help=_help(s, help_text, train=False), show_default=False,
+                metavar=_metavar(s), callback=parse, autocompletion=choices(s.name) if s.choices is not None else None)
 
 
 def _parameter(s) -> inspect.Parameter:
@@ -36,8 +73,8 @@ def _parameter(s) -> inspect.Parameter:
         decls.append(s.short)
     # every value arrives as text and is parsed by the engine: the CLI and the form share one error text
     option = typer.Option(None, *decls, help=_help(s), show_default=False, rich_help_panel=PANELS[s.group],
-                          metavar=None if s.kind == "bool" else METAVAR_OF.get(s.name, METAVARS[s.kind]),
-                          autocompletion=choices(s.name) if s.kind == "choice" else None)
+                          metavar=_metavar(s),
+                          autocompletion=choices(s.name) if s.choices is not None else None)
     typ = Optional[bool] if s.kind == "bool" else Optional[List[str]] if s.kind == "strs" else Optional[str]
     return inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ)
 
@@ -108,6 +145,7 @@ class SectionedCommand(TyperCommand):
         sections.update({title: [] for title in PANELS.values()})
         help_records = []
         for param in self.get_params(ctx):
+            _fresh_choices(param)
             record = param.get_help_record(ctx)
             if record is None:
                 continue
@@ -126,6 +164,17 @@ class SectionedCommand(TyperCommand):
         for title in shown:
             with formatter.section(title):
                 formatter.write_dl([(r[0].ljust(width), r[1]) for r in sections[title]])
+
+
+def _fresh_choices(param) -> None:
+    """The choices in a TrainConfig option's help as the registries hold them now: the help was written when
+    the command was declared, before the plugins (which may register optimizers, data sets...) were loaded."""
+    import re
+    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    s = SETTINGS_BY_NAME.get(param.name)
+    if s is not None and s.choices is not None and re.search("; (one|any) of: ", getattr(param, "help", None) or ""):
+        param.help = re.sub(r"; (one|any) of: [^()]*?(?= \(|$)",
+                            lambda m: f"; {m.group(1)} of: {', '.join(s.options())}", param.help, count=1)
 
 
 def _capital_placeholders(opts: str) -> str:

@@ -12,9 +12,10 @@ import typer
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.units import percent
 
-from .common import AllowExternalH5, Checkpoint, Device, RunsDir, TrustCode, json_option
+from .common import AllowExternalH5, Checkpoint, RunsDir, TrustCode, json_option
 from .completion import run_names
 from .errors import failed
+from .options import setting_option
 from .resolved import announce, check_finite
 
 Json = json_option("print the predictions as JSON instead of lines")
@@ -31,8 +32,8 @@ def predict_command(
                                            dir_okay=False),
     json_out: Json = False,
     checkpoint: Checkpoint = "best",
-    images_key: str = typer.Option("images", "--images-key", help="HDF5 dataset name of the images"),
-    device: Device = "auto",
+    images_key: str = setting_option("images_key"),
+    device: str = setting_option("device"),
     runs_dir: RunsDir = "runs",
     trust_code: TrustCode = False,
     allow_external_h5: AllowExternalH5 = False,
@@ -40,8 +41,6 @@ def predict_command(
     """Predict the classes of images with a trained model or an export (exit 1 if any input was unreadable)."""
     if top < 1:
         raise ConfigError(f"--top: expected an integer >= 1, got {top}")
-    if not images_key.strip():
-        raise ConfigError(f"--images-key: expected a non-empty value, got {images_key!r}")
     from lab_workbench.engine.runtime import resolve_device
     from lab_workbench.engine.artifacts import load_model
     from lab_workbench.engine import read_inputs, top_k

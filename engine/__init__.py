@@ -28,6 +28,8 @@ _EXPORTS = {
     "export_run": "lab_workbench.engine.artifacts.run_outputs",
     "lr_find": "lab_workbench.engine.training.lr_find", "read_inputs": "lab_workbench.engine.data.inputs", "top_k": "lab_workbench.engine.artifacts.predict",
     "decision_grid": "lab_workbench.engine.evaluation.boundary", "recipe_values": "lab_workbench.engine.recipes",
+    "register_optimizer": "lab_workbench.engine.training.optim", "register_scheduler": "lab_workbench.engine.training.schedule",
+    "register_tracker": "lab_workbench.engine.trackers",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -13,15 +13,13 @@ from dataclasses import dataclass, field, fields
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
 from lab_workbench.engine.monitor import MONITORS
+from lab_workbench.engine.registry import OPTIMIZERS, SCHEDULERS, TRACKERS  # choices: registries, which plugins add to
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-SCHEDULERS = ("none", "step", "plateau", "cosine", "onecycle")
 ACTIVATIONS = ("relu", "tanh", "lrelu", "gelu")
 INITS = ("default", "kaiming", "xavier")
 AUGMENTS = ("flip", "crop", "shift")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-TRACKERS = ("tensorboard", "mlflow")
 # what each field is about: the sections of `lab train --help` and of --print-config, in this order
 GROUPS = ("data", "model", "optimisation", "schedule", "run", "trackers")
 
@@ -179,7 +177,7 @@ class TrainConfig:
     head_lr: float | None = setting(None, "learning rate of the head (the last layer) when it differs from --lr",
                                     kind="float", check=POSITIVE, placeholder="--lr", group="model")
     # optimisation
-    optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS)
+    optimizer: str = setting("adam", "optimizer", kind="choice", short="-o", choices=OPTIMIZERS.names)
     lr: float = setting(1e-3, "learning rate", kind="float", check=POSITIVE, resumable=True)
     momentum: float = setting(0.9, "momentum (sgd, rmsprop)", kind="float", check=FRACTION)
     nesterov: bool = setting(False, "Nesterov momentum (sgd)", kind="bool")
@@ -189,7 +187,8 @@ class TrainConfig:
     l2: float = setting(0.0, "L2 penalty on the weights, added to the loss", kind="float", check=NON_NEGATIVE)
     # cosine by default: the MLP reaches 98.2% MNIST test in 5 epochs against 97.5% at a constant lr, at
     # no cost per step (bench/default_accuracy.py)
-    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS, group="schedule")
+    scheduler: str = setting("cosine", "learning-rate schedule", kind="choice", choices=SCHEDULERS.names,
+                         group="schedule")
     step_size: int = setting(10, "step scheduler: epochs between decays", kind="int", check=AT_LEAST_1,
                              group="schedule")
     gamma: float = setting(0.1, "step/plateau scheduler: decay factor", kind="float", check=POSITIVE,
@@ -225,10 +224,9 @@ class TrainConfig:
                                  "override its values", kind="choice", choices=_recipe_names, group="run",
                                  placeholder="none")
     # experiment trackers (engine/trackers): fed the same events as the run folder, by rank 0
-    log_to: list[str] | None = setting(None, "also log to these trackers: tensorboard (RUN/tb/), mlflow (repeatable "
-                                       "or comma-separated)", kind="strs", group="trackers", resumable=True,
-                                       check=(lambda v: all(t in TRACKERS for t in v),
-                                              f"a list of {', '.join(TRACKERS)}"), placeholder="none")
+    log_to: list[str] | None = setting(None, "also log to these trackers (repeatable or comma-separated; "
+                                       "tensorboard writes RUN/tb/)", kind="strs", group="trackers",
+                                       choices=TRACKERS.names, resumable=True, placeholder="none")
     log_to_strict: bool = setting(False, "a tracker that is missing or unreachable is an error, not a warning",
                                   kind="bool", group="trackers", resumable=True)
     mlflow_uri: str | None = setting(None, "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
@@ -323,27 +321,27 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         value = SETTINGS_BY_NAME[name].parse(raw)
         if value is not None:
             changes[name] = value
-    if changes.get("recipe"):  # a recipe's values first, then the fields given override them
-        from lab_workbench.engine.recipes import recipe_values
-        dataset = changes.get("dataset", base.dataset if base is not None else TrainConfig.dataset)
-        changes = {**recipe_values(changes["recipe"], dataset), **changes}
-    cfg = base.replace(**changes) if base is not None else TrainConfig(**changes)
-    return cfg.validate()
+    from lab_workbench.engine.recipes import with_recipe  # a recipe fills the fields not given
+    base = base if base is not None else TrainConfig()
+    return base.replace(**with_recipe(changes, base)).validate()
 
 
-# flags that only some choices use: set with another choice they would be silently ignored
-USED_ONLY_BY = {"momentum": ("optimizer", ("sgd", "rmsprop")), "nesterov": ("optimizer", ("sgd",)),
-                "step_size": ("scheduler", ("step",)), "gamma": ("scheduler", ("step", "plateau"))}
+# flags that only some optimizers or schedulers read (each registration says which it `uses`): set with
+# another choice they would be silently ignored
+USED_ONLY_BY = {"momentum": ("optimizer", OPTIMIZERS), "nesterov": ("optimizer", OPTIMIZERS),
+                "step_size": ("scheduler", SCHEDULERS), "gamma": ("scheduler", SCHEDULERS)}
 
 
 def check_ignored(cfg: TrainConfig) -> None:
     """A flag that the chosen optimizer, scheduler or data source would ignore is a ConfigError naming it."""
-    for name, (owner, users) in USED_ONLY_BY.items():
+    for name, (owner, registry) in USED_ONLY_BY.items():
         value, default = getattr(cfg, name), SETTINGS_BY_NAME[name].default
+        users = [e.name for e in registry.entries() if name in e.uses]
         if value != default and getattr(cfg, owner) not in users:
             flag, owner_flag = SETTINGS_BY_NAME[name].flag, SETTINGS_BY_NAME[owner].flag
-            raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only "
-                              f"{' and '.join(users)} do); drop {flag} or change {owner_flag}")
+            listed = " and ".join([", ".join(users[:-1]), users[-1]] if len(users) > 1 else users)
+            raise ConfigError(f"{flag}: {owner_flag} {getattr(cfg, owner)} does not use it (only {listed} "
+                              f"{'does' if len(users) == 1 else 'do'}); drop {flag} or change {owner_flag}")
     from lab_workbench.engine.models.catalog import check_builtin_options
     check_builtin_options(cfg.model, cfg.to_dict())
     for flag, needs, missing in _context_rules(cfg):

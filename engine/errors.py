@@ -15,3 +15,9 @@ class DataError(LabError):
 
 class CheckpointError(LabError):
     """A checkpoint or run folder cannot be read or written."""
+
+
+def flag_of(name: str) -> str:
+    """The flag of a setting, as messages name it: batch_size -> --batch-size (the one place that spells the
+    rule; here, at the bottom, so that every module that words an error can use it)."""
+    return "--" + str(name).replace("_", "-")

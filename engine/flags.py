@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError, flag_of
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Setting:
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return flag_of(self.name)
 
     def options(self) -> tuple[str, ...]:
         """The allowed values of a choice field (registries are asked each time: plugins may add to them)."""
@@ -60,6 +60,8 @@ class Setting:
             if not isinstance(value, list) or not value or any(not isinstance(v, str) or not v.strip()
                                                                 for v in value):
                 raise ConfigError(f"{self.flag}: expected one or more non-empty patterns, got {value!r}")
+            if self.choices is not None and any(v not in self.options() for v in value):  # --log-to's trackers
+                raise ConfigError(f"{self.flag}: expected a list of {', '.join(self.options())}, got {value!r}")
         elif self.kind == "ints":
             # a bool is an int to Python, but `hidden: [true, true]` or `classes: [true, 2]` is a mistake
             if not isinstance(value, list) or not value or any(not _is_int(v) for v in value):

@@ -5,7 +5,7 @@ Each recipe is a set of TrainConfig values per data set, measured in bench/ (ben
 
 from __future__ import annotations
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.errors import ConfigError, flag_of
 
 _FAST_DIGITS = dict(
     # a 3-block conv->pool->BN->ReLU net, one epoch of SGD+Nesterov with one-cycle, label smoothing and
@@ -42,6 +42,17 @@ def recipe_values(name: str, dataset: str) -> dict:
     return {**per[dataset], "recipe": name}
 
 
+def with_recipe(given: dict, base) -> dict:
+    """The fields to set on `base` (a TrainConfig): those `given` explicitly (flags, config files, the form's
+    edited fields) on top of the values of the recipe in force, which fill the rest. The recipe in force is
+    the one given, or the base's when the data set changes (a recipe's values are per data set). The one rule
+    of `lab train` and of labtui's form."""
+    recipe = given.get("recipe", base.recipe if "dataset" in given else None)
+    if not recipe:
+        return dict(given)
+    return {**recipe_values(recipe, given.get("dataset", base.dataset)), **given}
+
+
 def describe_recipes() -> list[str]:
     """One line per recipe and data set, for `lab train --recipe list`."""
     lines = []
@@ -54,7 +65,7 @@ def describe_recipes() -> list[str]:
 
 
 def _flag(key: str, value) -> str:
-    flag = "--" + key.replace("_", "-")
+    flag = flag_of(key)
     if value is True:
         return flag
     if isinstance(value, list):

@@ -1,4 +1,5 @@
-"""One shape for the named things a user chooses (models, data sets) and for the plugins that add to them.
+"""One shape for the named things a user chooses (models, data sets, optimizers, schedulers, trackers) and for
+the plugins that add to them.
 
 Light on purpose (no numpy, no torch): the faces import it to load plugins and to list names for --help.
 """
@@ -15,11 +16,13 @@ from lab_workbench.engine.errors import ConfigError, LabError
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered name, its one-line description and what it builds or loads."""
+    """A registered name, its one-line description, what it builds or loads, and the settings that only some
+    entries read (an optimizer's --momentum): set for an entry that does not read them, they are an error."""
 
     name: str
     description: str
     fn: Callable
+    uses: tuple[str, ...] = ()
 
 
 class Registry:
@@ -41,8 +44,8 @@ class Registry:
             self._loaded = True  # first: the modules that `load` imports register through this registry
             self._load()
 
-    def register(self, name: str, description: str):
-        """Decorator: register `fn` under `name` with a one-line `description`."""
+    def register(self, name: str, description: str, uses: tuple[str, ...] = ()):
+        """Decorator: register `fn` under `name` with a one-line `description` (and the settings it `uses`)."""
         self._ensure()
         if not isinstance(name, str) or not name or name.split() != [name]:  # typed after the flag, listed in errors
             raise self._error(f"{self.flag}: expected a name without spaces to register, got {name!r}")
@@ -54,7 +57,7 @@ class Registry:
             if taken is not None and _qualified(taken.fn) != _qualified(fn):
                 raise self._error(f"{self.flag}: {name!r} is already registered ({taken.description}); "
                                   f"choose another name")
-            self._entries[name] = Entry(name, description, fn)
+            self._entries[name] = Entry(name, description, fn, tuple(uses))
             return fn
         return deco
 
@@ -83,6 +86,25 @@ class Registry:
         return self._entries[name]
 
 
+def _importer(*modules: str) -> Callable[[], None]:
+    """A registry's loader that imports the modules registering its built-ins, by name, the way plugins are
+    loaded: the config (below them) lists the choices without importing what builds them."""
+    import importlib
+
+    def load() -> None:
+        for module in modules:
+            importlib.import_module(module)
+    return load
+
+
+# the choices of training that lab builds in and plugins add to; each module named here registers its
+# built-ins on import and offers a decorator for plugins (register_optimizer, register_scheduler,
+# register_tracker); all three are light to import (torch comes only when something is built)
+OPTIMIZERS = Registry("--optimizer", _importer("lab_workbench.engine.training.optim"))
+SCHEDULERS = Registry("--scheduler", _importer("lab_workbench.engine.training.schedule"))
+TRACKERS = Registry("--log-to", _importer("lab_workbench.engine.trackers.tensorboard", "lab_workbench.engine.trackers.mlflow"))
+
+
 def _qualified(fn) -> tuple:
     """Where `fn` was defined: the same when its module is imported again."""
     return getattr(fn, "__module__", None), getattr(fn, "__qualname__", id(fn))
@@ -93,8 +115,8 @@ PLUGIN_GROUP = "lab.plugins"
 
 def load_plugins() -> None:
     """Import the modules named in $LAB_PLUGINS (comma-separated) and the `lab.plugins` entry points, so that
-    the models and data sets they register work everywhere. The faces call it in their `main`; a plugin that
-    fails to import is one ConfigError naming it."""
+    the models, data sets, optimizers, schedulers and trackers they register work everywhere. The faces call it
+    in their `main`; a plugin that fails to import is one ConfigError naming it."""
     import importlib
     names = [n.strip() for n in os.environ.get("LAB_PLUGINS", "").split(",") if n.strip()]
     for name in names:

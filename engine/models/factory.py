@@ -7,7 +7,7 @@ import inspect
 import torch
 import torch.nn as nn
 
-from lab_workbench.engine.errors import ConfigError, LabError
+from lab_workbench.engine.errors import ConfigError, LabError, flag_of
 from lab_workbench.engine.models.catalog import import_builtin_models
 from lab_workbench.engine.registry import Entry, Registry
 
@@ -58,9 +58,8 @@ def create_model(name: str, input_shape, num_classes: int, strict: bool = True, 
     for k in list(options):
         if k not in takes:
             if strict:
-                flag = "--" + k.replace("_", "-")
-                raise ConfigError(f"{flag}: model {name} does not take this option "
-                                  f"(it takes: {', '.join('--' + t.replace('_', '-') for t in takes)})")
+                raise ConfigError(f"{flag_of(k)}: model {name} does not take this option "
+                                  f"(it takes: {', '.join(flag_of(t) for t in takes)})")
             del options[k]
     init = options.pop("init", "default")
     _check_model_memory(name, tuple(input_shape), int(num_classes), options)

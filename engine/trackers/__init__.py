@@ -1,6 +1,6 @@
-"""Experiment trackers (--log-to tensorboard,mlflow): consumers of the trainer's events, like the run
-folder's writer, run on a thread of their own so that a slow or failing tracker never stalls nor stops
-training.
+"""Experiment trackers (--log-to tensorboard,mlflow, or a plugin's): consumers of the trainer's events, like
+the run folder's writer, run on a thread of their own so that a slow or failing tracker never stalls nor
+stops training. They are a registry like the models (`register_tracker`).
 
 `check_trackers(cfg)` runs before the run folder exists: a tracker that is not installed or not reachable
 is a warning (a ConfigError with --log-to-strict). `open_trackers` then starts the ones that are there;
@@ -17,20 +17,28 @@ from pathlib import Path
 from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.files import read_json, write_json
 from lab_workbench.engine.runs.names import TRACKERS as TRACKERS_FILE
+from lab_workbench.engine.registry import TRACKERS
 JOIN_SECONDS = 60.0  # how long the end of a run waits for the trackers to send what they hold
 
 
-def _classes():
-    from lab_workbench.engine.trackers.mlflow import MlflowTracker
-    from lab_workbench.engine.trackers.tensorboard import TensorBoardTracker
-    return {"tensorboard": TensorBoardTracker, "mlflow": MlflowTracker}
+def register_tracker(name: str, description: str):
+    """Decorator: register a tracker class (--log-to NAME). `cls(cfg, run_dir, record)` is called with each
+    RunStarted, EpochEnded and RunEnded, on a thread of its own; its `record` dict, if any, is kept in
+    RUN/trackers.json and given back as `record` when the run resumes. An optional static `problem(cfg)` says
+    why it cannot log (a package missing, a server down), or None."""
+    return TRACKERS.register(name, description)
+
+
+def _problem(name: str, cfg) -> str | None:
+    problem = getattr(TRACKERS.get(name).fn, "problem", None)
+    return problem(cfg) if problem is not None else None
 
 
 def check_trackers(cfg) -> tuple[list[str], list[str]]:
     """(the trackers that can log, one warning per tracker that cannot); strict: a ConfigError instead."""
     ready, warnings = [], []
     for name in dict.fromkeys(cfg.log_to or []):
-        problem = _classes()[name].problem(cfg)
+        problem = _problem(name, cfg)
         if problem is None:
             ready.append(name)
         elif cfg.log_to_strict:
@@ -54,9 +62,14 @@ class Trackers:
     def __init__(self, names: list[str], cfg, run_dir: str | Path):
         self.run_dir = Path(run_dir)
         self.state = read_state(self.run_dir)
-        self.trackers = {n: _classes()[n](cfg, self.run_dir, self.state.get(n) or {}) for n in names}
-        self.queue: queue.Queue = queue.Queue()
         self.failures: list[str] = []  # one line per tracker switched off; --log-to-strict makes it an error
+        self.trackers = {}
+        for name in names:
+            try:
+                self.trackers[name] = TRACKERS.get(name).fn(cfg, self.run_dir, self.state.get(name) or {})
+            except Exception as e:  # a plugin's tracker that cannot start is switched off, like one that fails
+                self._switch_off(name, e, "failed to start")
+        self.queue: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._work, name="lab-trackers", daemon=True)
         self.thread.start()
 
@@ -74,12 +87,15 @@ class Trackers:
                 try:
                     tracker(event)
                 except Exception as e:  # a tracker's failure must never reach training
-                    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-                    self.state.setdefault(name, {})["error"] = first
-                    self.failures.append(f"--log-to {name}: failed during the run ({first})")
+                    self._switch_off(name, e, "failed during the run")
                     del self.trackers[name]
                 self.state[name] = {**self.state.get(name, {}), **getattr(tracker, "record", {})}
             self._save()
+
+    def _switch_off(self, name: str, error: Exception, when: str) -> None:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        self.state.setdefault(name, {})["error"] = first
+        self.failures.append(f"--log-to {name}: {when} ({first})")
 
     def _save(self) -> None:
         try:

@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+from lab_workbench.engine.trackers import register_tracker
+
 EXPERIMENT = "lab"
 STATUS = {"completed": "FINISHED", "early-stopped": "FINISHED", "cancelled": "KILLED", "interrupted": "KILLED",
           "pruned": "KILLED"}  # pruned: a search trial stopped as weak (lab sweep --prune-trials)
@@ -33,6 +35,7 @@ def _reachable(uri: str) -> str | None:
         return f"{uri} is not reachable ({getattr(e, 'reason', None) or e})"
 
 
+@register_tracker("mlflow", "an MLflow run at --mlflow-uri (pip install 'lab-workbench[mlflow]')")
 class MlflowTracker:
     """One MLflow run per lab run, through MlflowClient (no global active-run state)."""
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+from lab_workbench.engine.trackers import register_tracker
 
 SCALARS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 
 
-def confusion_image(matrix: list[list[int]], cell: int = 16) -> np.ndarray:
+def confusion_image(matrix: list[list[int]], cell: int = 16):
     """An HxWx3 uint8 picture of a confusion matrix: each row scaled by its count (white 0, dark blue all),
     diagonal cells green; `cell` pixels a cell."""
+    import numpy as np  # here: listing the trackers (--help, a bad --log-to) needs no numpy
     m = np.asarray(matrix, dtype=np.float64)
     share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
     rgb = np.empty(m.shape + (3,))
@@ -34,6 +35,7 @@ def hparams(config: dict) -> dict:
     return out
 
 
+@register_tracker("tensorboard", "TensorBoard event files under RUN/tb/ (pip install 'lab-workbench[tensorboard]')")
 class TensorBoardTracker:
     """Writes RUN/tb/events.out.tfevents.*; a resumed run adds a file to the same folder, steps = epochs."""
 

@@ -1,34 +1,65 @@
-"""Optimizers and the explicit L1/L2 penalties (the lr schedules are in schedule.py)."""
+"""Optimizers, a registry like the models' (a plugin adds one with `register_optimizer`), and the explicit
+L1/L2 penalties (the lr schedules are in schedule.py).
+
+Light to import (torch is imported by the builders): the config lists the registered names for --help, the
+form and the error text of a bad --optimizer, before torch is loaded."""
 
 from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn as nn
+from lab_workbench.engine.registry import OPTIMIZERS
 
-from lab_workbench.engine.errors import ConfigError
+if TYPE_CHECKING:  # for the annotations; the functions import torch when they are called
+    import torch
 
 
-def make_optimizer(model: nn.Module, cfg) -> torch.optim.Optimizer:
-    """sgd (momentum, nesterov) | adam | adamw | rmsprop, with cfg.lr and cfg.weight_decay."""
+def register_optimizer(name: str, description: str, uses: tuple[str, ...] = ()):
+    """Decorator: register `build(params, cfg) -> torch.optim.Optimizer` under `name` (--optimizer NAME);
+    `params` is what torch optimizers take (tensors, or groups with their own lr under --head-lr). `uses`:
+    which of momentum and nesterov it reads (set for an optimizer that does not, they are an error)."""
+    return OPTIMIZERS.register(name, description, uses)
+
+
+def make_optimizer(model, cfg):
+    """The registered optimizer cfg.optimizer over the model's parameters, with cfg.lr and cfg.weight_decay."""
     from lab_workbench.engine.training.finetune import param_groups
     params = param_groups(model, cfg)  # one group, or the head apart with --head-lr
-    name = cfg.optimizer
-    first = next(model.parameters(), None)
-    # one fused kernel per step instead of a loop over tensors: ~20% off an MLP step on CPU (bench/README.md)
-    fused = {"fused": True} if first is not None and first.device.type in ("cpu", "cuda") else {}
-    if name == "sgd":
-        return eager(torch.optim.SGD)(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
-                               weight_decay=cfg.weight_decay, **fused)
-    if name == "adam":
-        return eager(torch.optim.Adam)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
-    if name == "adamw":
-        return eager(torch.optim.AdamW)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
-    if name == "rmsprop":
-        return eager(torch.optim.RMSprop)(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    raise ConfigError(f"--optimizer: expected one of sgd, adam, adamw, rmsprop, got {name!r}")
+    return OPTIMIZERS.get(cfg.optimizer).fn(params, cfg)
+
+
+def _fused(params) -> dict:
+    """One fused kernel per step instead of a loop over tensors: ~20% off an MLP step on CPU (bench/README.md)."""
+    tensors = [t for p in params for t in (p["params"] if isinstance(p, dict) else [p])]  # groups or tensors
+    return {"fused": True} if tensors and tensors[0].device.type in ("cpu", "cuda") else {}
+
+
+@register_optimizer("sgd", "stochastic gradient descent, with --momentum and --nesterov", ("momentum", "nesterov"))
+def _sgd(params, cfg):
+    import torch
+    return eager(torch.optim.SGD)(params, lr=cfg.lr, momentum=cfg.momentum,
+                                  nesterov=cfg.nesterov and cfg.momentum > 0, weight_decay=cfg.weight_decay,
+                                  **_fused(params))
+
+
+@register_optimizer("adam", "Adam (coupled --weight-decay)")
+def _adam(params, cfg):
+    import torch
+    return eager(torch.optim.Adam)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **_fused(params))
+
+
+@register_optimizer("adamw", "AdamW (decoupled --weight-decay)")
+def _adamw(params, cfg):
+    import torch
+    return eager(torch.optim.AdamW)(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **_fused(params))
+
+
+@register_optimizer("rmsprop", "RMSprop, with --momentum", ("momentum",))
+def _rmsprop(params, cfg):
+    import torch
+    return eager(torch.optim.RMSprop)(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
 # torch's wrappers (file, function) that exist for torch.compile: each imports torch._dynamo on its first call.
@@ -61,6 +92,8 @@ def eager(cls: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
     wrapped_step = cls.step
     raw_step = _unwrap(wrapped_step)
     if raw_step is not wrapped_step:
+        import torch
+
         def step(self, closure=None):
             with torch.set_grad_enabled(self.defaults.get("differentiable", False)):  # what torch's wrapper does
                 return raw_step(self, closure)
@@ -77,12 +110,12 @@ def _new_eager(cls: type) -> torch.optim.Optimizer:
     return made.__new__(made)
 
 
-def penalty_params(model: nn.Module) -> list[torch.Tensor]:
+def penalty_params(model) -> list:
     """Weights that L1/L2 act on: matrices and kernels, not biases or norm scales."""
     return [p for p in model.parameters() if p.ndim > 1]
 
 
-def penalty(params: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor | float:
+def penalty(params: list, l1: float, l2: float):
     """l1 * sum|w| + l2 * sum w^2 over the given weights (0.0 when both are off)."""
     total = 0.0
     if l1:

@@ -5,6 +5,7 @@ exception with state, the validation losses it has seen, kept in the checkpoint'
 
 The formulas are torch's (StepLR, CosineAnnealingLR per epoch, OneCycleLR per step with its momentum cycle,
 ReduceLROnPlateau with patience 2), written in closed form over (step, steps per epoch, the config's epochs).
+Each is registered by name like the models (`register_scheduler`), so a plugin can add one.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lab_workbench.engine.config import SCHEDULERS
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.registry import SCHEDULERS
 
 DIV, FINAL_DIV = 25.0, 1e4  # onecycle starts at max_lr / 25 and ends 1e4 times lower (torch's defaults)
 MOMENTUM_LOW, MOMENTUM_HIGH = 0.85, 0.95  # onecycle's momentum (or Adam's beta1) falls as the lr rises
@@ -41,12 +41,19 @@ class Plateau:
             self.num_bad_epochs = 0
 
 
+def register_scheduler(name: str, description: str, uses: tuple[str, ...] = ()):
+    """Decorator: register `lr(schedule, step, base) -> float` under `name` (--scheduler NAME): the learning
+    rate at global optimizer step `step` (0-based) of a group whose --lr is `base`; `schedule` (a Schedule)
+    has steps_per_epoch, epochs, total, step_size and gamma. Warm-up is applied on top. `uses`: which of
+    step_size and gamma it reads (set for a schedule that does not, they are an error)."""
+    return SCHEDULERS.register(name, description, uses)
+
+
 class Schedule:
     """The lr of each parameter group (and onecycle's momentum) at any global step of a run of `cfg`."""
 
     def __init__(self, cfg, steps_per_epoch: int, base_lrs: list[float]):
-        if cfg.scheduler not in SCHEDULERS:
-            raise ConfigError(f"--scheduler: expected one of {', '.join(SCHEDULERS)}, got {cfg.scheduler!r}")
+        self.lr_at = SCHEDULERS.get(cfg.scheduler).fn  # an unknown name: the --scheduler error with the choices
         self.name, self.base = cfg.scheduler, list(base_lrs)  # the groups' lrs (--head-lr has its own)
         self.steps_per_epoch, self.epochs = max(1, steps_per_epoch), cfg.epochs
         self.total = self.epochs * self.steps_per_epoch  # of the config being run: --epochs N stretches it
@@ -61,30 +68,21 @@ class Schedule:
     def lrs(self, step: int) -> list[float]:
         """Each group's lr for optimizer step `step` (0-based, counted over the whole run)."""
         warm = (step + 1) / self.warmup_steps if step < self.warmup_steps else 1.0
-        return [self._lr(step, base) * warm for base in self.base]
+        return [self.lr_at(self, step, base) * warm for base in self.base]
 
-    def _lr(self, step: int, base: float) -> float:
-        epoch = step // self.steps_per_epoch  # 0-based: step, cosine and plateau hold an epoch's lr fixed
-        if self.name == "step":
-            return base * self.gamma ** (epoch // self.step_size)
-        if self.name == "cosine":
-            return base * (1 + math.cos(math.pi * epoch / self.epochs)) / 2
-        if self.name == "plateau":
-            return base * self.plateau.scale
-        if self.name == "onecycle":
-            rising, pct = self._cycle(step)
-            low = base / DIV
-            return _anneal(low, base, pct) if rising else _anneal(base, low / FINAL_DIV, pct)
-        return base
+    def epoch(self, step: int) -> int:
+        """The 0-based epoch of `step`: step, cosine and plateau hold an epoch's lr fixed."""
+        return step // self.steps_per_epoch
 
     def momentum(self, step: int) -> float | None:
         """onecycle's momentum (beta1 for Adam) at `step`; None for the schedules that leave it alone."""
         if self.name != "onecycle":
             return None
-        rising, pct = self._cycle(step)
+        rising, pct = self.cycle(step)
         return _anneal(MOMENTUM_HIGH, MOMENTUM_LOW, pct) if rising else _anneal(MOMENTUM_LOW, MOMENTUM_HIGH, pct)
 
-    def _cycle(self, step: int) -> tuple[bool, float]:
+    def cycle(self, step: int) -> tuple[bool, float]:
+        """onecycle: (whether `step` is in the rising part, how far along that part it is, 0 to 1)."""
         if step <= self.peak:
             return True, step / self.peak
         return False, (step - self.peak) / (self.total - 1 - self.peak)
@@ -120,6 +118,34 @@ class Schedule:
         scale = state["scale"] if "scale" in state else state.get("_last_lr", [saved_lr])[0] / saved_lr
         self.plateau.best, self.plateau.scale = float(state.get("best", math.inf)), float(scale)
         self.plateau.num_bad_epochs = int(state.get("num_bad_epochs", 0))
+
+
+@register_scheduler("none", "a constant learning rate")
+def _constant(schedule: Schedule, step: int, base: float) -> float:
+    return base
+
+
+@register_scheduler("step", "times --gamma every --step-size epochs", ("step_size", "gamma"))
+def _step(schedule: Schedule, step: int, base: float) -> float:
+    return base * schedule.gamma ** (schedule.epoch(step) // schedule.step_size)
+
+
+@register_scheduler("plateau", "times --gamma after 3 epochs without a better validation loss", ("gamma",))
+def _plateau(schedule: Schedule, step: int, base: float) -> float:
+    return base * schedule.plateau.scale
+
+
+@register_scheduler("cosine", "cosine annealing to 0 over the run, per epoch")
+def _cosine(schedule: Schedule, step: int, base: float) -> float:
+    return base * (1 + math.cos(math.pi * schedule.epoch(step) / schedule.epochs)) / 2
+
+
+@register_scheduler("onecycle", "one cycle, per step: up from --lr/25 (over --warmup, else 30%) and down, "
+                                "with the momentum cycled the other way")
+def _onecycle(schedule: Schedule, step: int, base: float) -> float:
+    rising, pct = schedule.cycle(step)
+    low = base / DIV
+    return _anneal(low, base, pct) if rising else _anneal(base, low / FINAL_DIV, pct)
 
 
 def _anneal(start: float, end: float, pct: float) -> float:

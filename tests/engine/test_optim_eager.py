@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lab_workbench.engine.config import OPTIMIZERS, TrainConfig
-from lab_workbench.engine.training.optim import eager, make_optimizer
+from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.training.optim import OPTIMIZERS, eager, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[2]
 STOCK = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
@@ -40,7 +40,7 @@ def _stock(name: str, model, cfg: TrainConfig):
     return ours, STOCK[name](model.parameters(), **group)
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
 def test_steps_are_bitwise_torchs_and_state_dicts_interchange(name):
     cfg = TrainConfig(optimizer=name, lr=0.01, weight_decay=1e-3, momentum=0.9, nesterov=name == "sgd")
     ours_model, stock_model = _model(), _model()

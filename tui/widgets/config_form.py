@@ -13,7 +13,6 @@ from lab_workbench.engine.config import TrainConfig, settings
 COMMON = ("dataset", "data", "recipe", "model", "hidden", "channels", "dropout", "optimizer", "lr", "scheduler",
           "epochs", "batch_size", "augment", "name")
 
-SETTINGS = {s.name: s for s in settings()}
 UNSET = ""  # a select's value for "the model's own default"
 LABELS = {"layers_per_block": "layers/block", "weight_decay": "weight decay"}  # fit the label column
 
@@ -104,19 +103,16 @@ class ConfigForm(Vertical):
     def config(self) -> TrainConfig:
         """A validated TrainConfig, or a ConfigError with the same text as the CLI's for that value.
 
-        An empty field or an unset select takes the field's default (for model fields: the model's own)."""
-        changes = {}
+        An empty field or an unset select takes the field's default (for model fields: the model's own). The
+        fields edited here are what was given, as flags are to `lab train`: a recipe fills the others."""
+        from lab_workbench.engine.recipes import with_recipe
+        edited = {}
         for s, raw in zip(self.fields, self.values().values()):
             value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else s.parse(raw)
-            changes[s.name] = s.default if value is None else value
-        if changes.get("recipe"):  # the recipe's values for the fields left at their defaults
-            from lab_workbench.engine.recipes import recipe_values
-            values = recipe_values(changes["recipe"], changes.get("dataset", self.initial.dataset))
-            for name, value in values.items():
-                s = SETTINGS.get(name)
-                if s is None or s.form is False or changes.get(name) == s.default:
-                    changes[name] = value
-        cfg = self.initial.replace(**changes).validate()
+            value = s.default if value is None else value
+            if value != getattr(self.initial, s.name):
+                edited[s.name] = value
+        cfg = self.initial.replace(**with_recipe(edited, self.initial)).validate()
         from lab_workbench.engine.data.sources import check_source
         check_source(cfg)  # a missing file or data set fails here, not after the screen has changed
         return cfg

@@ -4,6 +4,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lab_workbench.engine.config import flag_value, settings
+from lab_workbench.engine.errors import flag_of
 from lab_workbench.engine.runs import RunFolder
 
 
@@ -38,26 +39,21 @@ def render_config(config: dict | None, extra: dict | None = None, missing: str |
     keys = [k for k in config if k != "extra" and not (k in idle and config[k] == defaults.get(k))]
     changed = [k for k in keys if k in defaults and config[k] != defaults[k]]
     rest = [k for k in keys if k not in changed]
-    width = min(max((len(flag_name(k)) for k in keys), default=8), 22)
+    width = min(max((len(flag_of(k)) for k in keys), default=8), 22)
     t = Text()
     for k in changed:
-        t.append(f"{flag_name(k)[:22]:<{width}}  {_short(k, config[k], config)}\n", style="bold")
+        t.append(f"{flag_of(k)[:22]:<{width}}  {_short(k, config[k], config)}\n", style="bold")
     for k in rest:
-        t.append(f"{flag_name(k)[:22]:<{width}}  {_short(k, config[k], config)}\n", style="dim")
+        t.append(f"{flag_of(k)[:22]:<{width}}  {_short(k, config[k], config)}\n", style="dim")
     for k, v in (extra or {}).items():
         t.append(f"{k[:20]:<{width}}  {_short(k, v)}\n")
     return t
 
 
-def flag_name(key) -> str:
-    """A config field as its flag: hidden -> --hidden, batch_size -> --batch-size."""
-    return "--" + str(key).replace("_", "-")
-
-
 def flag(key, value, config: dict | None = None) -> str:
     """`--hidden 32,32`: a setting as it would be given on the command line; an unset model option as the
     value the run's model uses (`config` names the model)."""
-    return f"{flag_name(key)} {_value(key, value, config)}"
+    return f"{flag_of(key)} {_value(key, value, config)}"
 
 
 def _value(key, value, config: dict | None) -> str:
