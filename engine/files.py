@@ -118,33 +118,44 @@ def create_temp(path: str | Path) -> Path:
 
 
 @contextmanager
-def _temp_beside(path: Path):
+def _temp_beside(path: Path, what: str = ""):
     """A new temp file in `path`'s folder, removed if the block fails; an OSError (a full disk, a read-only
-    folder) becomes one CheckpointError line saying that the earlier file is kept."""
+    folder) becomes one CheckpointError line saying that the earlier file is kept (with `what`, e.g.
+    "checkpoint", the line names it and the file kept)."""
     check_target(path)
     try:
         tmp = create_temp(path)
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})") from None
+        raise _write_error(path, e, what, started=False) from None
     try:
         yield tmp
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept") from None
+        raise _write_error(path, e, what, started=True) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def atomic_write(path: str | Path, write, durable: bool = True) -> None:
+def _write_error(path: Path, e: OSError, what: str, started: bool) -> CheckpointError:
+    """The one line of a failed write; `what` ("checkpoint") names the file and says the previous one is kept."""
+    if what:
+        return CheckpointError(f"{path}: cannot write {what} ({why(e)}); the previous {path.name} is kept")
+    if not started:
+        return CheckpointError(f"{path}: cannot write in {path.parent} ({why(e)})")
+    return CheckpointError(f"{path}: cannot write ({why(e)}); the earlier file is kept")
+
+
+def atomic_write(path: str | Path, write, durable: bool = True, what: str = "") -> None:
     """Call write(tmp_path) on a temp file in the target's folder, fsync it, rename it over the target and
     fsync the folder. A crash at any moment leaves either the old or the new file, never a partial one.
+    `what` names the file in the one-line error of a failed write ("checkpoint").
 
     The temp file is created with mode 0666 less the umask, so the result has the permissions any other
     new file would (mkstemp's 0600 would hide runs from the other users of a shared folder).
     """
     path = Path(path)
-    with _temp_beside(path) as tmp:
+    with _temp_beside(path, what) as tmp:
         if durable:
             crash_point()
         write(tmp)

@@ -17,10 +17,9 @@ from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.data import Dataset, build_dataset, read_source
 from lab_workbench.engine.errors import CheckpointError, DataError, LabError
 from lab_workbench.engine.models import create_model, model_options
-from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from lab_workbench.engine.runs.folder import run_of_file
 from lab_workbench.engine.runs.listing import resolve_checkpoint
-from lab_workbench.engine.training.state_check import check_facts
+from lab_workbench.engine.training.state import TrainingState
 
 
 @dataclass
@@ -170,14 +169,12 @@ def load_model(ref: str | Path, which: str = "best", device: torch.device | str 
                "torchscript": load_torchscript}
     if kind in loaders:
         return loaders[kind](path, device)
-    state = load_checkpoint(path, map_location=device)
-    if "config" not in state or "data" not in state:
-        raise CheckpointError(f"{path}: not a lab checkpoint (no 'config' or 'data' entry)")
-    cfg = _config(state["config"], path)
-    facts = check_facts(state["data"], path)
-    model = build_for_state(cfg, facts, state["model_state_dict"], path)
+    state = TrainingState.load(path, device, "model")
+    cfg = _config(state.config, path)
+    facts = check_facts(state.data, path)
+    model = build_for_state(cfg, facts, state.model, path)
     model.to(device).eval()
-    return LoadedModel(model, cfg, facts, path, run_dir, state.get("epoch"))
+    return LoadedModel(model, cfg, facts, path, run_dir, state.epoch)
 
 
 def load_eval_data(loaded: LoadedModel, device: torch.device | str = "cpu", dataset: str | None = None,

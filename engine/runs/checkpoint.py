@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
-import secrets
 import zipfile
 import zlib
 from pathlib import Path
@@ -15,9 +13,8 @@ import torch
 
 from lab_workbench.engine.errors import CheckpointError
 from lab_workbench.engine.runs.names import CHECKSUMS
-from lab_workbench.engine.files import TMP_SUFFIX, _fsync_dir, check_target, crash_point, read_json, replace_into, why, write_json
+from lab_workbench.engine.files import atomic_write, read_json, write_json
 
-FORMAT_VERSION = 2  # 2: mid-epoch position (epoch_step, epoch_perm, epoch_accum), checksums
 EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes, then the comment
 TAG = b"lab-sha256:"  # the comment of a sealed checkpoint, followed by the hex SHA-256 of all before it
 
@@ -32,9 +29,10 @@ def checkpoint_bytes(state: dict) -> bytes:
 
 
 def serialise(state: dict) -> bytes:
-    """torch.save's bytes of a checkpoint dict, not yet sealed."""
+    """torch.save's bytes of a checkpoint dict (TrainingState.to_dict stamps its format version), not yet
+    sealed."""
     buf = io.BytesIO()
-    torch.save({**state, "format_version": FORMAT_VERSION}, buf)
+    torch.save(state, buf)
     return buf.getvalue()
 
 
@@ -53,23 +51,7 @@ def save_checkpoint(path: str | Path, state: dict, data: bytes | None = None) ->
     checkpoint_bytes(state) when the caller has it already."""
     path = Path(path)
     data = checkpoint_bytes(state) if data is None else data
-    check_target(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}"
-    try:
-        with open(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb") as f:
-            crash_point()
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        replace_into(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise CheckpointError(f"{path}: cannot write checkpoint ({why(e)}); "
-                              f"the previous {path.name} is kept") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), what="checkpoint")
     sums = read_checksums(path.parent)
     old = sums.get(path.name, {}).get("sha256")
     sums[path.name] = {"sha256": _sha256(data), "previous": old, "bytes": len(data),

@@ -103,12 +103,6 @@ def per_process_batch(global_batch: int, world: int) -> int:
     return global_batch // world
 
 
-def checkpoint_world(state: dict) -> int:
-    """How many processes trained up to a checkpoint: recorded since the batch became global; before, each
-    rank's RNG state was (one per process, none for a single process)."""
-    return int(state.get("world_size") or len(state.get("rank_rng") or [None]))
-
-
 def processes_note(world: int, global_batch: int, before: int | None = None) -> str:
     """The first line's word on the processes: '2 processes x batch 32 (global 64)', and a change on resume."""
     text = f"{world} process{'es' if world > 1 else ''} x batch {global_batch // world} (global {global_batch})"

@@ -51,11 +51,14 @@ def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, 
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
         raise ConfigError(f"{flag} {path}: cannot read it as weights (safetensors or a weights-only state dict: "
                           f"{first})") from None
-    if isinstance(state, dict):
-        state = state.get("model_state_dict", state.get("state_dict", state))
+    from lab_workbench.engine.training.state import model_weights
+    try:
+        state = model_weights(state, path)
+    except CheckpointError as e:
+        raise ConfigError(f"{flag} {e}") from None
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ConfigError(f"{flag} {path}: expected a dict of named tensors (a state dict)")
-    return {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}  # DDP's prefix
+    return state
 
 
 def fit_state(model: nn.Module, state: dict, source: str) -> list[str]:

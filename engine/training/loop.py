@@ -1,6 +1,7 @@
 """The training loop, in named parts: restore, one epoch, validation, early stopping, snapshot, finish.
 
-It computes and emits typed events; it writes no files (the RunWriter does), and reads one: results.json on resume.
+It computes and emits typed events and writes no file (the RunWriter does). What a checkpoint holds is
+TrainingState's (state.py); the best epoch, --patience and divergence are EpochTracker's (tracking.py).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
@@ -16,36 +17,43 @@ from lab_workbench.engine.config import TrainConfig, parse_augment
 from lab_workbench.engine.data import Dataset
 from lab_workbench.engine.data.batches import EpochBatches, epoch_order, steps_per_epoch
 from lab_workbench.engine.data.points import is_points
-from lab_workbench.engine.errors import CheckpointError, ConfigError, DataError
+from lab_workbench.engine.errors import DataError
 from lab_workbench.engine.evaluation.metrics import loss_acc_confusion, sample_split
 from lab_workbench.engine.training.finetune import set_frozen, trainable
 from lab_workbench.engine.runtime.precision import autocast, resolve_precision
 from lab_workbench.engine.runtime.timings import Timings
 from lab_workbench.engine.training.augment import augment
-from lab_workbench.engine.training.distributed import Distributed, checkpoint_world, per_process_batch
+from lab_workbench.engine.training.distributed import Distributed, per_process_batch
 from lab_workbench.engine.training.ema import EMA
-from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state, rng_state, set_rng_state
+from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state, rng_state
 from lab_workbench.engine.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
-from lab_workbench.engine.monitor import improves
 from lab_workbench.engine.training.optim import make_optimizer
 from lab_workbench.engine.training.schedule import Schedule
+from lab_workbench.engine.training.state import TrainingState
 from lab_workbench.engine.training.step import StepParts, train_step
 from lab_workbench.engine.training.stops import STOPPED, Stopped, status_of, stop_status
+from lab_workbench.engine.training.tracking import EpochTracker
 
 EVENT_INTERVAL = 0.25  # seconds between BatchEnded events: each one costs a device sync
 TRAIN_MONITOR_MAX = 10_000  # without a validation split, epochs are scored on this many training samples
-EXPLODE_FACTOR = 1e4  # a batch loss above this many times the chance-level loss counts as diverged
 
 
 class TrainLoop:
-    """One run's training state and the steps that advance it."""
+    """One run's training state and the steps that advance it; built complete: from `state` (a checkpoint to
+    continue, with best.pt's weights `best`) or from the start."""
 
     def __init__(self, cfg: TrainConfig, data: Dataset, model: torch.nn.Module, dist: Distributed,
-                 emit: Callable, should_stop: Callable | None, run_dir: str):
+                 emit: Callable, should_stop: Callable | None, run_dir: str, *, state: TrainingState | None = None,
+                 best: dict | None = None, resumed: bool = False, flush: Callable[[], None] | None = None,
+                 notes: Sequence[str] = (), warnings: Sequence[str] = (), timings: Timings | None = None):
         self.cfg, self.data, self.model, self.dist = cfg, data, model, dist
         self.device = dist.device
         self.emit, self.should_stop, self.run_dir = emit, should_stop, run_dir
+        self.flush = flush or (lambda: None)  # waits for the run folder's writes (RunWriter.wait)
+        self.resumed = resumed  # a resume, also of a run stopped before its first checkpoint
+        self.notes, self.warnings = tuple(notes), tuple(warnings)  # what the trainer adapted; trackers' word
+        self.timings = timings or Timings()  # the one that has timed the data and the set-up
         self.precision = resolve_precision(cfg.precision, self.device)
         self.channels_last = self.device.type in ("cpu", "cuda") and uses_channels_last(model)
         if self.channels_last:
@@ -64,96 +72,47 @@ class TrainLoop:
         self.schedule = Schedule(cfg, self.steps, [g["lr"] for g in self.opt.param_groups])
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.history = History(run_dir=run_dir, monitor="val" if len(data.val) else "train")
+        self.track = EpochTracker(cfg.monitor, cfg.patience, data.num_classes)
         self.epoch, self.global_step = 0, 0  # last completed epoch, optimizer steps so far
-        self.best_acc, self.best_loss, self.bad_epochs = -1.0, math.inf, 0
-        self.best_row: dict | None = None  # the metrics of best.pt's epoch, compared under --monitor
-        self.best_state: dict | None = None
         self.perm: torch.Tensor | None = None  # the current epoch's shuffle, None between epochs
         self.position, self.accum = 0, None  # batches done in the current epoch, and their sums
-        self.resumed = False
-        self.limit = EXPLODE_FACTOR * max(1.0, math.log(max(data.num_classes, 2)))
+        self.ended = False  # the run folder says the run had ended before this resume
         self.kinds = parse_augment(cfg.augment)
         self.paused = 0.0
-        self.notes: list[str] = []  # what the trainer adapted (resized inputs, a new head, loaded weights)
-        self.warnings: list[str] = []  # e.g. a tracker that cannot log
         # chosen once: without a validation split, a bounded seeded sample of the training data is scored
         self.monitored = data.val if len(data.val) else sample_split(data.train, TRAIN_MONITOR_MAX, cfg.seed)
-        self.timings = Timings()  # train() hands over the one that has timed the data and the set-up
-        self.flush: Callable[[], None] = lambda: None  # waits for the run folder's writes (RunWriter.wait)
+        if state is not None:
+            self._restore(state, best)
 
-    # ---- restore and snapshot ----
-    def restore(self, state: dict, path, best: dict | None = None) -> None:
-        """Continue from a checkpoint dict: weights, optimizer, plateau's state, RNG, counters, epoch position."""
-        cfg = self.cfg
-        done = int(state.get("epoch", 0))
-        if cfg.epochs < done or (cfg.epochs == done and not state.get("epoch_step") and self._ended()):
-            raise ConfigError(f"--epochs {cfg.epochs}: the run already has {done} epochs; "
-                              f"ask for more (e.g. --epochs {done + 5}) to continue it")
-        try:
-            self.model.load_state_dict(state.get("raw_model_state_dict") or state["model_state_dict"])
-            if self.ema is not None and state.get("raw_model_state_dict"):
-                self.ema.load_state_dict(state["model_state_dict"], state.get("ema_updates", 0))
-            self.opt.load_state_dict(state["optimizer_state_dict"])
-            if state.get("scaler_state_dict"):
-                self.scaler.load_state_dict(state["scaler_state_dict"])
-            self.schedule.load_state_dict(state.get("scheduler_state_dict"), state["config"].get("lr", cfg.lr))
-            set_rng_state(self.gen, state["rng"])
-            if self.dist.active and len(state.get("rank_rng") or []) == self.dist.world:
-                torch.set_rng_state(state["rank_rng"][self.dist.rank])
-        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise CheckpointError(f"{path}: does not match this run's model or optimizer ({first[:160]})") from None
-        self.history = History.from_dict(state["history"])
+    # ---- restore and snapshot: the fields are TrainingState's ----
+    def _restore(self, state: TrainingState, best: dict | None) -> None:
+        """Continue from a checkpoint: weights, optimizer, plateau's state, RNG, counters, epoch position."""
+        state.check_epochs(self.cfg.epochs)
+        state.load_into(self.model, self.ema, self.opt, self.scaler, self.schedule, self.gen, self.dist)
+        self.history = History.from_dict(state.history)
         self.history.run_dir = self.run_dir
-        self.epoch, self.global_step = done, int(state.get("step", 0))
-        self.best_acc, self.best_loss = state["best_accuracy"], state.get("best_val_loss", math.inf)
-        self.bad_epochs = state.get("bad_epochs", 0)
-        self.best_row = next((r for r in self.history.rows if r.get("epoch") == self.history.best_epoch), None)
-        self.best_state = best
-        if state.get("epoch_step") is not None and state.get("epoch_perm") is not None:
-            self.perm, self.position = self._checked_position(state, path)
-            self.accum = EpochAccum.from_state(state["epoch_accum"], self.device)
-            if "world_size" in state and not self.dist.is_main:  # the saved sums are every rank's: rank 0 holds them
-                self.accum = EpochAccum.zeros(self.device)
-        self.resumed = True
-
-    def _ended(self) -> bool:
-        # a run killed after its last checkpoint but before results.json is finished by a resume, not refused
-        from lab_workbench.engine.runs.folder import RunFolder
-        return RunFolder(self.run_dir).ended()
-
-    def _checked_position(self, state: dict, path) -> tuple[torch.Tensor, int]:
-        # a shuffle that is not a permutation of this training set would train on the wrong samples silently
-        perm, n = state["epoch_perm"], len(self.data.train)
-        ok = isinstance(perm, torch.Tensor) and perm.dim() == 1 and len(perm) == n and not perm.is_floating_point()
-        if not ok or not torch.equal(torch.sort(perm.long()).values, torch.arange(n)):
-            raise CheckpointError(f"{path}: epoch_perm is not a shuffle of the {n} training samples; "
-                                  f"the checkpoint does not belong to this data")
-        step, before = state["epoch_step"], checkpoint_world(state)
-        if step and self.data.train.streamed and before != self.dist.world:
-            raise ConfigError(f"--resume: {path} stopped mid-epoch on {before} process(es), each reading its own "
-                              f"stretch of a streamed epoch; resume it on {before}, or from an epoch's end")
-        if not isinstance(step, int) or not 0 <= step <= self.steps:
-            raise CheckpointError(f"{path}: epoch_step {step!r} is not a batch of the {self.steps} of an epoch")
-        return perm, step
+        self.epoch, self.global_step, self.ended = state.epoch, state.step, state.ended
+        self.track.restore(state, self.history.rows, self.history.best_epoch, best)
+        if state.mid_epoch:
+            self.perm, self.position = state.position(len(self.data.train), self.steps, self.data.train.streamed,
+                                                      self.dist.world)
+            self.accum = state.accum(self.device, self.dist.is_main)
 
     def snapshot(self) -> dict:
         """A consistent checkpoint dict: at an epoch's end, or mid-epoch with the position to continue from."""
-        # model_state_dict holds the weights that are evaluated and exported: the average when --ema is on
-        state = {"model_state_dict": plain_state(self.evaluated.state_dict()),
-                 "optimizer_state_dict": self.opt.state_dict(), "scaler_state_dict": self.scaler.state_dict(),
-                 "scheduler_state_dict": self.schedule.state_dict(self.global_step),
-                 "epoch": self.epoch, "best_accuracy": self.best_acc, "best_val_loss": self.best_loss,
-                 "best_epoch": self.history.best_epoch, "bad_epochs": self.bad_epochs, "step": self.global_step,
-                 "config": self.cfg.to_dict(), "data": self.data.facts, "history": self.history.to_dict(),
-                 "rng": rng_state(self.gen), "epoch_step": 0, "world_size": self.dist.world}
+        state = TrainingState(model=plain_state(self.evaluated.state_dict()), config=self.cfg.to_dict(),
+                              data=self.data.facts, optimizer=self.opt.state_dict(), scaler=self.scaler.state_dict(),
+                              scheduler=self.schedule.state_dict(self.global_step), epoch=self.epoch,
+                              best_epoch=self.history.best_epoch, step=self.global_step, **self.track.fields(),
+                              history=self.history.to_dict(), rng=rng_state(self.gen), world_size=self.dist.world)
         if self.ema is not None:
-            state.update(raw_model_state_dict=plain_state(self.model.state_dict()), ema_updates=self.ema.updates)
+            state.raw_model, state.ema_updates = plain_state(self.model.state_dict()), self.ema.updates
         if self.dist.active:  # each rank draws its own dropout masks
-            state["rank_rng"] = self.dist.gather(torch.get_rng_state())
+            state.rank_rng = self.dist.gather(torch.get_rng_state())
         if self.perm is not None:
-            state.update(epoch_step=self.position, epoch_perm=self.perm.cpu(), epoch_accum=self._summed().to_state())
-        return state
+            state.epoch_step, state.epoch_perm = self.position, self.perm.cpu()
+            state.epoch_accum = self._summed().to_state()
+        return state.to_dict()
 
     def _summed(self) -> EpochAccum:
         """The epoch's sums so far over every rank: a resume on any number of processes continues them."""
@@ -172,11 +131,11 @@ class TrainLoop:
         self.emit(RunStarted(cfg.to_dict(), self.run_dir, sum(p.numel() for p in self.model.parameters()),
                              str(self.device), self.data.facts, self.epoch + 1, self.position,
                              tuple(self.history.rows), self.resumed, self.precision, torch.get_num_threads(),
-                             trainable(self.model), tuple(self.notes), tuple(self.warnings)))
+                             trainable(self.model), self.notes, self.warnings))
         error, diverged = "", None
         # a run stopped during the test score of its early stop has nothing left to train: it is scored
-        status = "early-stopped" if self._patience_spent() and self.perm is None and self.resumed \
-            and not self._ended() else "completed"
+        status = "early-stopped" if self.track.patience_spent() and self.perm is None and self.resumed \
+            and not self.ended else "completed"
         try:
             for epoch in range(self.epoch + 1, cfg.epochs + 1) if status == "completed" else ():
                 with self.timings.phase("train"):
@@ -192,7 +151,7 @@ class TrainLoop:
                 except Stopped as s:  # during validation: the checkpoint below is at the epoch's last batch
                     status = s.status
                     break
-                if self._patience_spent() and epoch < cfg.epochs:
+                if self.track.patience_spent() and epoch < cfg.epochs:
                     status = "early-stopped"
                     break
             if status in ("cancelled", "interrupted", "diverged") and diverged is None:
@@ -212,9 +171,6 @@ class TrainLoop:
             except Exception:  # the original error is the one to report (a full disk fails both)
                 pass
             raise
-
-    def _patience_spent(self) -> bool:
-        return bool(self.cfg.patience) and self.bad_epochs >= self.cfg.patience
 
     def _release_frozen(self, epoch: int) -> None:
         if self.cfg.freeze and self.cfg.unfreeze_at and epoch >= self.cfg.unfreeze_at:
@@ -276,36 +232,23 @@ class TrainLoop:
     def _accumulate(self, acc: EpochAccum, loss, out, yb) -> None:
         n = len(yb)
         detached = loss.detach()
-        bad = ~(detached <= self.limit)  # NaN and inf compare False: one test covers all three (no sync)
-        acc.bad_step = torch.where((acc.bad_step < 0) & bad, self.global_step, acc.bad_step)
+        self.track.check_loss(acc, detached, self.global_step)
         self.global_step += 1
         acc.seen += n
         acc.loss_sum.add_(detached, alpha=n)
         acc.correct.add_((out.argmax(1) == yb).sum())
 
-    def _poll(self) -> str | None:
+    def _poll(self, every_rank: bool = True) -> str | None:
+        """should_stop's answer as a status: every rank agreeing (a collective), or this rank alone."""
         # time spent inside should_stop is a pause (labtui blocks there), not training time
         t = time.perf_counter()
         value = self.should_stop() if self.should_stop else None
         self.paused += time.perf_counter() - t
-        return stop_status(value, self.dist)
-
-    def _poll_here(self) -> str | None:
-        """_poll on this rank alone (no collective: the other ranks are not evaluating)."""
-        t = time.perf_counter()
-        value = self.should_stop() if self.should_stop else None
-        self.paused += time.perf_counter() - t
-        return status_of(value)
+        return stop_status(value, self.dist) if every_rank else status_of(value)
 
     def _diverged(self, epoch: int) -> dict | None:
-        """{epoch, step, loss} when the epoch saw a non-finite or exploding loss, else None."""
-        bad = int(self.accum.bad_step.item()) if self.accum is not None else -1
-        if not self.dist.any(bad >= 0):
-            return None
-        if bad < 0:  # another rank saw it
-            return {"epoch": epoch, "step": None, "global_step": None, "limit": self.limit}
-        return {"epoch": epoch, "step": bad - (self.global_step - self.position) + 1, "global_step": bad + 1,
-                "limit": self.limit}
+        """{epoch, step, ...} when the epoch saw a non-finite or exploding loss, else None."""
+        return self.track.diverged(self.accum, epoch, self.global_step - self.position, self.dist)
 
     def end_epoch(self, epoch: int) -> None:
         """Reduce the epoch's sums, validate, step the schedule, track the best, checkpoint, report."""
@@ -321,14 +264,10 @@ class TrainLoop:
         self.schedule.end_epoch(val_loss)
         event = EpochEnded(epoch, self.cfg.epochs, (loss_sum / seen).item(), correct.item() / seen, val_loss,
                            val_acc, lr, acc.seconds, confusion, False, self.history.monitor)
-        improved = improves(self.cfg.monitor, event.row(), self.best_row)  # best.pt and --patience alike
+        improved = self.track.observe(event.row(), self.evaluated)  # best.pt and --patience alike
         if improved:
-            self.best_row, self.best_acc, self.best_loss, self.bad_epochs = event.row(), val_acc, val_loss, 0
             self.history.best_epoch, self.history.best_val_acc = epoch, val_acc
-            self.best_state = {k: v.detach().clone() for k, v in plain_state(self.evaluated.state_dict()).items()}
             event = replace(event, best=True)
-        else:
-            self.bad_epochs += 1
         self.history.rows.append(event.row())
         self.epoch, self.perm, self.position, self.accum = epoch, None, 0, None
         self.emit(PhaseChanged("saving", epoch=epoch))
@@ -347,7 +286,7 @@ class TrainLoop:
 
         def report(done: int, total: int) -> None:
             if 0 < done < total:
-                stop = self._poll() if every_rank else self._poll_here()
+                stop = self._poll(every_rank)
                 if stop:
                     self.emit(PhaseChanged("cancelling", epoch=epoch))
                     raise Stopped(stop)
@@ -358,7 +297,7 @@ class TrainLoop:
         return report
 
     def _test_score(self) -> dict:
-        self.model.load_state_dict(self.best_state)
+        self.model.load_state_dict(self.track.best_state)
         scored = sample_split(self.data.test, self.cfg.eval_subset, self.cfg.seed)
         with self.timings.phase("test"):
             test_loss, test_acc, _, top5 = loss_acc_confusion(self.model, scored, self.data.num_classes, top5=True,
@@ -385,7 +324,7 @@ class TrainLoop:
         stop is quick) and report the end of the run. A stop during the test score makes the run
         `interrupted` (or `cancelled`): every epoch is saved, and a resume scores it."""
         test = {}
-        if evaluate and status not in STOPPED and self.dist.is_main and self.best_state is not None \
+        if evaluate and status not in STOPPED and self.dist.is_main and self.track.best_state is not None \
                 and len(self.data.test):
             try:
                 test = self._test_score()

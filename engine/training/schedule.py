@@ -110,13 +110,12 @@ class Schedule:
                          scale=self.plateau.scale)
         return state
 
-    def load_state_dict(self, state: dict, saved_lr: float) -> None:
-        """Restore plateau's state, from this format or from torch's ReduceLROnPlateau (checkpoints before
-        issue 21, whose scale is its last lr over the run's --lr); the others have nothing to restore."""
+    def load_state_dict(self, state: dict | None) -> None:
+        """Restore plateau's state (TrainingState migrates the older formats to this one); the others have
+        nothing to restore."""
         if self.plateau is None or not state:
             return
-        scale = state["scale"] if "scale" in state else state.get("_last_lr", [saved_lr])[0] / saved_lr
-        self.plateau.best, self.plateau.scale = float(state.get("best", math.inf)), float(scale)
+        self.plateau.best, self.plateau.scale = float(state.get("best", math.inf)), float(state.get("scale", 1.0))
         self.plateau.num_bad_epochs = int(state.get("num_bad_epochs", 0))
 
 

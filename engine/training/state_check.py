@@ -1,6 +1,7 @@
 """Field checks of a loaded checkpoint: a `last.pt` whose `epoch` is 'x', whose history is a list or whose
 `data.mean` is text is refused with one line naming the file and the field, not a traceback deep inside
 the loop. weights_only=True keeps code out of a checkpoint; these checks keep out values of the wrong type.
+TrainingState.from_dict (state.py) runs them: no other module reads a checkpoint's fields.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.data import Dataset, load_dataset
 from lab_workbench.engine.data.points import is_points
 from lab_workbench.engine.runtime.device import resolve_device
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.errors import ConfigError
 from lab_workbench.engine.files import remove_temp_files
 from lab_workbench.engine.runtime.threads import configure_threads
 from lab_workbench.engine.runtime.timings import Timings
@@ -21,20 +21,15 @@ from lab_workbench.engine.models import create_model, model_options
 from lab_workbench.engine.preflight import check_inputs
 from lab_workbench.engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
 from lab_workbench.engine.trackers import check_strict, check_trackers, open_trackers
-from lab_workbench.engine.runs.checkpoint import load_checkpoint
-from lab_workbench.engine.training.distributed import (Distributed, checkpoint_world, peer_lost, per_process_batch,
-                                         processes_note)
+from lab_workbench.engine.training.distributed import Distributed, peer_lost, per_process_batch, processes_note
 from lab_workbench.engine.events import History, PhaseChanged, RunEnded
 from lab_workbench.engine.training.loop import TrainLoop
 from lab_workbench.engine.training.stops import stop_status
-from lab_workbench.engine.training.state_check import check_resume_state, check_run_files
+from lab_workbench.engine.training.state import TrainingState
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.runs.listing import default_run_name, resolve_run
 from lab_workbench.engine.runs.lock import RunLock, check_run_folder, create_run_dir, discard_unstarted
 from lab_workbench.engine.runs.writer import RunWriter
-
-RESUME_KEYS = ("model_state_dict", "optimizer_state_dict", "epoch", "config", "data", "history", "rng",
-               "best_accuracy")
 
 
 def resume_config(run: str | Path, runs_dir: str | Path = "runs", **overrides) -> tuple[TrainConfig, Path]:
@@ -82,23 +77,6 @@ def open_run_folder(cfg: TrainConfig, resume: str | Path | None, exact: bool = F
     return create_run_dir(cfg.runs_dir, cfg.name or default_run_name(cfg.source, cfg.model), exact)
 
 
-def resume_state(run_dir: Path, device) -> tuple[dict | None, dict | None]:
-    """(last.pt, best.pt's weights) of a run to resume; (None, None) when it stopped before its first save."""
-    check_run_files(run_dir)
-    folder = RunFolder(run_dir)
-    if not folder.last.is_file():
-        return None, None
-    state = load_checkpoint(folder.last, map_location=device)
-    missing = [k for k in RESUME_KEYS if k not in state]
-    if missing:
-        raise CheckpointError(f"{folder.last}: cannot resume from it (no {', '.join(missing)})")
-    check_resume_state(state, folder.last)
-    best = None
-    if folder.best.is_file():
-        best = load_checkpoint(folder.best, map_location=device)["model_state_dict"]
-    return state, best
-
-
 def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Callable | None = None,
           resume: str | Path | None = None, dataset: Dataset | None = None, exact_name: bool = False) -> History:
     """Train per `cfg`, writing a run folder and reporting events to `on_event`; returns the History.
@@ -126,7 +104,7 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
         if on_event is not None and dist.is_main:  # the checkpoint and the data take seconds: say so
             on_event(PhaseChanged("loading"))
         run_dir = folder(resume) if resume is not None else None
-        state, best = resume_state(run_dir, dist.device) if run_dir is not None else (None, None)
+        state, best = TrainingState.for_resume(run_dir, dist.device) if run_dir is not None else (None, None)
         cfg, batch_notes = global_batch(cfg, state, dist)
         torch.manual_seed(cfg.seed)
         with timings.phase("data"):
@@ -141,14 +119,12 @@ def train(cfg: TrainConfig, on_event: Callable | None = None, should_stop: Calla
                 return _stopped_before_start(early, timings, on_event if dist.is_main else None)
             should_stop = _replay_first(should_stop, first)
         run_dir = run_dir or folder(None)
-        loop = _make_loop(cfg, data, model, dist, run_dir, trackers, on_event, should_stop, writers)
-        loop.notes, loop.warnings = batch_notes + notes, warnings
-        if state is not None:
-            loop.restore(state, RunFolder(run_dir).last, best)
-        loop.resumed = resume is not None  # stopped before its first checkpoint: start over in the same folder
+        # resumed: also a run stopped before its first checkpoint, which starts over in the same folder
+        loop, sink = _make_loop(cfg, data, model, dist, run_dir, trackers, on_event, should_stop, writers,
+                                state=state, best=best, resumed=resume is not None, notes=batch_notes + notes,
+                                warnings=warnings, timings=timings)
         timings.add("setup", time.perf_counter() - setup_started)
-        loop.timings = timings
-        return _run(loop, cfg, dist, run_dir)
+        return _run(loop, sink, cfg, dist, run_dir)
     except BaseException:
         if run_dir is not None and resume is None and dist.is_main:
             discard_unstarted(run_dir)  # a first start that failed before its config.json leaves no shell
@@ -169,7 +145,7 @@ def _preflight(cfg: TrainConfig, new: bool, data: bool) -> None:
         check_freeze_early(cfg)
 
 
-def _run(loop: TrainLoop, cfg: TrainConfig, dist: Distributed, run_dir: Path) -> History:
+def _run(loop: TrainLoop, sink, cfg: TrainConfig, dist: Distributed, run_dir: Path) -> History:
     """loop.run(), a process of the run that ended under it told in one line; then the strict trackers' word."""
     try:
         history = loop.run()
@@ -178,17 +154,17 @@ def _run(loop: TrainLoop, cfg: TrainConfig, dist: Distributed, run_dir: Path) ->
         if lost is None:
             raise
         raise lost from None
-    return check_strict(cfg, loop.trackers, run_dir, history)
+    return check_strict(cfg, sink, run_dir, history)
 
 
-def global_batch(cfg: TrainConfig, state: dict | None, dist: Distributed) -> tuple[TrainConfig, list[str]]:
+def global_batch(cfg: TrainConfig, state: TrainingState | None, dist: Distributed) -> tuple[TrainConfig, list[str]]:
     """The config with the run's global batch, checked against the processes, and the first line's note on them.
 
     --batch-size is the run's global batch, shared among the processes. A checkpoint from before (it has no
     world_size) trained with --batch-size per process: its global batch is that times its processes."""
-    before = checkpoint_world(state) if state is not None else None
+    before = state.world if state is not None else None
     notes = []
-    if state is not None and "world_size" not in state and before > 1:
+    if state is not None and state.world_size is None and before > 1:
         notes.append(f"--batch-size {cfg.batch_size} was per process then: the run's global batch is "
                      f"{cfg.batch_size * before}")
         cfg = cfg.replace(batch_size=cfg.batch_size * before)
@@ -198,19 +174,17 @@ def global_batch(cfg: TrainConfig, state: dict | None, dist: Distributed) -> tup
     return cfg, notes
 
 
-def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list) -> TrainLoop:
-    """The loop, its events fanned out to the run folder's writer (rank 0 alone), the trackers and `on_event`."""
-    emit, sink = (lambda event: None), None
+def _make_loop(cfg, data, model, dist, run_dir: Path, trackers, on_event, should_stop, writers: list,
+               **start) -> tuple[TrainLoop, object]:
+    """(the loop, the open trackers): its events fanned out to the run folder's writer (rank 0 alone), the
+    trackers and `on_event`; `start` is TrainLoop's state, best, resumed, notes, warnings and timings."""
+    emit, sink, flush = (lambda event: None), None, None
     if dist.is_main:
         writers.append(RunWriter(run_dir, {"world_size": dist.world, "torch": torch.__version__,
                                            "python": platform.python_version()}))
         sink = open_trackers(trackers, cfg, run_dir)
-        emit = _fanout(writers[0], sink, on_event)
-    loop = TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir))
-    loop.trackers = sink
-    if writers:
-        loop.flush = writers[0].wait
-    return loop
+        emit, flush = _fanout(writers[0], sink, on_event), writers[0].wait
+    return TrainLoop(cfg, data, model, dist, emit, should_stop, str(run_dir), flush=flush, **start), sink
 
 
 def _replay_first(should_stop: Callable, first) -> Callable:
@@ -232,15 +206,14 @@ def _stopped_before_start(status: str, timings: Timings, on_event: Callable | No
     return history
 
 
-def _load_data(cfg: TrainConfig, device, state: dict | None, run_dir, given: Dataset | None) -> Dataset:
+def _load_data(cfg: TrainConfig, device, state: TrainingState | None, run_dir, given: Dataset | None) -> Dataset:
     """The run's data; a resumed run keeps its normalisation and how it streamed (blocks, window: the epoch
     order depends on them), and must find the data's shape it trained on."""
-    stats = (state["data"]["mean"], state["data"]["std"]) if state else None
-    layout = state["data"].get("stream") if state else None
+    stats = (state.data["mean"], state.data["std"]) if state is not None else None
+    layout = state.data.get("stream") if state is not None else None
     data = given or load_dataset(cfg, device, stats=stats, layout=layout)
-    if state and list(state["data"].get("input_shape", data.input_shape)) != list(data.input_shape):
-        raise ConfigError(f"--resume {run_dir}: the data's shape {list(data.input_shape)} differs from the "
-                          f"run's {state['data'].get('input_shape')}")
+    if state is not None:
+        state.check_data(data.input_shape, run_dir)
     return data
 
 

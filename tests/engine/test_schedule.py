@@ -13,6 +13,7 @@ from lab_workbench.engine.config import config_from_text
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from lab_workbench.engine.runs import read_metrics
 from lab_workbench.engine.training.schedule import Schedule
+from lab_workbench.engine.training.state import migrate
 from lab_workbench.engine.training.trainer import resume_config
 
 
@@ -65,10 +66,11 @@ def test_plateau_decays_as_torchs_and_keeps_its_state():
         schedule.end_epoch(loss)
         torch_sched.step(loss)
     again = Schedule(cfg, 3, [0.1])
-    again.load_state_dict(schedule.state_dict(36), 0.1)
+    again.load_state_dict(schedule.state_dict(36))
     assert again.lrs(36) == schedule.lrs(36) and again.plateau == schedule.plateau
     old = Schedule(cfg, 3, [0.1])  # a checkpoint from before issue 21 holds ReduceLROnPlateau's own state
-    old.load_state_dict(torch_sched.state_dict(), 0.1)
+    before = {"model_state_dict": {}, "config": {"lr": 0.1}, "scheduler_state_dict": torch_sched.state_dict()}
+    old.load_state_dict(migrate(before)["scheduler_state_dict"])
     assert old.lrs(36)[0] == pytest.approx(ref.param_groups[0]["lr"]) and old.plateau.best == torch_sched.best
 
 
@@ -80,7 +82,8 @@ def test_a_torch_one_cycle_state_is_ignored_the_step_decides():
         ref.step()
         torch_sched.step()
     schedule = Schedule(cfg, 5, [0.2])
-    schedule.load_state_dict(torch_sched.state_dict(), 0.2)
+    schedule.load_state_dict(migrate({"config": {"lr": 0.2},
+                                      "scheduler_state_dict": torch_sched.state_dict()})["scheduler_state_dict"])
     assert schedule.lrs(7) == [ref.param_groups[0]["lr"]]
 
 
