@@ -34,14 +34,13 @@ from lab_workbench.engine.runs.writer import RunWriter
 
 def resume_config(run: str | Path, runs_dir: str | Path = "runs", **overrides) -> tuple[TrainConfig, Path]:
     """The saved TrainConfig of a run folder (a path, a name under runs_dir, or 'latest') with the given
-    changes; a change of a field that may not change on resume is a ConfigError naming its flag."""
-    run_dir = resolve_run(run, runs_dir)
-    saved = TrainConfig.from_dict(RunFolder(run_dir).read_config().get("config"))
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    if "runs_dir" in changes or "name" in changes:  # where the run lives is not a setting to compare
-        changes.pop("name", None)
-        changes["runs_dir"] = str(run_dir.parent)
-    return saved.resumed_with(changes), run_dir
+    changes, and the folder: engine.runs.plan_resume's answer (a change of a field that may not change on
+    resume is a ConfigError naming its flag)."""
+    from lab_workbench.engine.runs.operations import plan_resume
+    plan = plan_resume(run, {**overrides, "runs_dir": str(runs_dir)})
+    if plan is None:
+        raise ConfigError(f"--resume {run}: no run to resume under {runs_dir}")
+    return plan.config, plan.run_dir
 
 
 def build_model(cfg: TrainConfig, data: Dataset, device: torch.device) -> torch.nn.Module:
