@@ -15,8 +15,6 @@ from lab_workbench.tui.widgets.confusion_view import ConfusionView
 from lab_workbench.tui.widgets.epoch_table import EpochTable
 from lab_workbench.tui.widgets.runs_table import RunsTable
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 async def test_start_a_two_epoch_digits_run_from_the_form(tmp_path):
     app = make_app(TrainConfig(epochs=2, runs_dir=str(tmp_path / "runs")))

@@ -11,7 +11,6 @@ from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.choose import ChooseScreen
 from lab_workbench.tui.screens.jobs import JobsScreen
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 HOSTILE = "import pathlib; pathlib.Path({marker!r}).write_text('ran')\nraise SystemExit(3)\n"
 

@@ -6,8 +6,6 @@ import os
 import socket
 import time
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.files import write_json
 from tests.tui.pilot import make_run, wait_for
@@ -15,8 +13,6 @@ from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.screens.runs import RunsScreen
 from lab_workbench.tui.widgets.runs_table import RunsTable
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def browser(root):

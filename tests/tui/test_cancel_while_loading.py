@@ -2,15 +2,11 @@
 
 import threading
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.training.trainer import train
 from tests.tui.pilot import wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 async def test_cancel_while_loading_ends_with_a_status_and_no_folder(tmp_path):

@@ -4,8 +4,6 @@ charts at least 8 rows tall (tabs, not stacked), and a diff of only the options 
 
 import os
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.files import write_json
 from lab_workbench.engine.runs import MAX_ROWS, read_run
@@ -13,8 +11,6 @@ from tests.tui.pilot import make_run
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.compare import CompareScreen
 from lab_workbench.tui.widgets.curve_plot import CurvePlot
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def runs(tmp_path, n):

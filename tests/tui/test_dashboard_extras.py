@@ -17,8 +17,6 @@ from lab_workbench.tui.screens.new_run import NewRunScreen
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.widgets.curve_plot import MARKERS, CurvePlot, epoch_ticks, smooth
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 async def finished(pilot):
     await pilot.press("enter")

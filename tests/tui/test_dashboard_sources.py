@@ -7,8 +7,6 @@ import os
 import socket
 import time
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.files import write_json
 from lab_workbench.engine.events import BatchEnded, EpochEnded, PhaseChanged
@@ -16,8 +14,6 @@ from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.sources import Throttle
 from lab_workbench.tui.widgets.config_panel import render_config
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def screen_text(app) -> str:

@@ -6,8 +6,6 @@ import json
 import os
 import socket
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig, settings
 from lab_workbench.engine.files import write_json
 from tests.tui.fake import fake_train
@@ -16,8 +14,6 @@ from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.widgets.config_form import ConfigForm, form_settings
 from lab_workbench.tui.widgets.config_panel import render_config
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def footer(app) -> str:

@@ -1,13 +1,9 @@
 """labtui's New-run form takes a folder of class folders in its data field, as `lab train --data` does."""
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.new_run import NewRunScreen
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 async def test_the_data_field_takes_an_image_folder(tmp_path):

@@ -1,13 +1,10 @@
 """Hostile review of the lazy "more settings" group: keyboard only, at 80x24."""
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.widgets.config_form import COMMON, ConfigForm, form_settings
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RARE = [s.name for s in form_settings() if s.name not in COMMON]
 
 

@@ -1,13 +1,10 @@
 """The New-run form's "more settings" group, whose fields are built only when it is first opened."""
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.widgets.config_form import COMMON, ConfigForm, form_settings
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RARE = [s.name for s in form_settings() if s.name not in COMMON]
 # rare settings away from their defaults, one of each kind: text, integer, number, list, select, on/off
 CHANGED = dict(epochs=1, optimizer="sgd", momentum=0.5, nesterov=True, seed=7, classes=[1, 2, 3], activation="gelu",

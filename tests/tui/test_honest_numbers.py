@@ -6,16 +6,12 @@ run's whole history."""
 import json
 import threading
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
 from tests.tui.pilot import make_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.sources import Throttle
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def row(epoch, seconds=10.0):

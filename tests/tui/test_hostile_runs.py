@@ -12,7 +12,6 @@ from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.widgets.runs_table import RunsTable
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 HEADER = ",".join(METRICS_HEADER) + "\n"
 GOOD_CONFIG = '{"config": {"model": "mlp", "epochs": 3}, "data": {"source": "d", "classes": ["a", "b"]}}'
 ROW = "1,0.5,0.8,0.6,0.7,0.001,1.0\n"

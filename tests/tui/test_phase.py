@@ -3,16 +3,12 @@ evaluating the test split, cancelling; the status line keeps the batch loss at 8
 
 import threading
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
 from tests.tui.pilot import wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.phase import CANCELLING, next_phase
 from lab_workbench.tui.screens.run import RunScreen
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_phases_follow_the_events():

@@ -14,8 +14,6 @@ from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.screens.runs import RunsScreen
 from lab_workbench.tui.widgets.runs_table import RunsTable
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def runs(tmp_path, n=3):
     for i, name in enumerate(["alpha", "beta", "gamma", "delta", "eps", "zeta"][:n]):
@@ -96,8 +94,6 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
         await wait_for(pilot, lambda: "resume" in seen)
         assert isinstance(app.screen, RunScreen) and app.screen.sub_title == "digits / mlp"  # a live run's title
     assert seen == {"resume": d, "epochs": 3}
-
-
 
 
 @pytest.mark.parametrize("link", ["sweep", "lone"])

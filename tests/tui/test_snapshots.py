@@ -3,15 +3,11 @@
 Regenerate after an intended change of the layout: pytest tests/tui/test_snapshots.py --snapshot-update
 """
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from tests.tui.fake import fake_train
 from tests.tui.pilot import finished, make_run, on_tab, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def app_for(**kw):

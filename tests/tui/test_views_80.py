@@ -3,16 +3,12 @@ legend, the config view shows values as flags would."""
 
 import os
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from tests.tui.pilot import make_run, on_tab
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.widgets.config_panel import flag, render_config
 from lab_workbench.tui.widgets.curve_plot import CurvePlot
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def six_runs(tmp_path):

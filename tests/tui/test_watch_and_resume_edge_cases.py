@@ -6,14 +6,10 @@ import shutil
 import socket
 import time
 
-import pytest
-
 from lab_workbench.engine.config import TrainConfig
 from lab_workbench.engine.files import write_json
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from lab_workbench.tui.app import make_app
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def _text(app) -> str:
