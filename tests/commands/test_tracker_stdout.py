@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.commands.test_trackers import TRAIN, mlflow_server  # noqa: F401  (the fixture)
+from tests.commands.test_trackers import TRAIN  # its MLflow twin is test_trackers.py's, beside the server
 from tests.helpers import lab_here
 
 
@@ -37,11 +37,3 @@ def test_tensorboard_json_stdout_parses(tmp_path, chatty_tensorboard, flag):
     assert_only_lab_output(r, flag == "--json-lines")
     assert "library chatter about RunEnded" in r.stderr
 
-
-@pytest.mark.slow
-def test_mlflow_server_json_stdout_parses(tmp_path, mlflow_server):  # noqa: F811
-    for flag, name in (("--json", "a"), ("--json-lines", "b")):
-        r = lab_here(*TRAIN, "-e", "1", "--log-to", "mlflow", "--mlflow-uri", mlflow_server, flag, "--name", name,
-                     cwd=tmp_path)
-        assert_only_lab_output(r, flag == "--json-lines")
-        assert "View run" in r.stderr  # MLflow's own line, kept, on stderr

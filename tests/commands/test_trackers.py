@@ -57,9 +57,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def mlflow_server(tmp_path):
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    """One real `mlflow server` for this file's tests (its start costs more than their runs)."""
     pytest.importorskip("mlflow")
+    tmp_path = tmp_path_factory.mktemp("mlflow")
     port = _free_port()
     uri = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
@@ -105,3 +107,14 @@ def test_mlflow_run_has_params_metrics_results_artifacts_and_resume_continues_it
     assert run.data.metrics["best_val_acc"] == pytest.approx(results["best_val_acc"])
     assert run.data.metrics["test_accuracy"] == pytest.approx(results["test"]["accuracy"])
     assert {a.path for a in client.list_artifacts(run_id)} == {"best.pt", "config.json"}
+
+
+@pytest.mark.slow
+def test_mlflow_server_json_stdout_parses(tmp_path, mlflow_server):
+    # here, not in test_tracker_stdout.py, so that both MLflow tests share one server
+    from tests.commands.test_tracker_stdout import assert_only_lab_output
+    for flag, name in (("--json", "a"), ("--json-lines", "b")):
+        r = lab_here(*TRAIN, "-e", "1", "--log-to", "mlflow", "--mlflow-uri", mlflow_server, flag, "--name", name,
+                     cwd=tmp_path)
+        assert_only_lab_output(r, flag == "--json-lines")
+        assert "View run" in r.stderr  # MLflow's own line, kept, on stderr
