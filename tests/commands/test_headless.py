@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from tests.helpers import ROOT, lab_cmd, run_lab
+from tests.helpers import ROOT, lab_cmd, lab_here
 from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from lab_workbench.engine.runs import read_metrics
 
@@ -78,9 +78,8 @@ def test_sigusr1_checkpoints_and_requeues_the_slurm_job(tmp_path):
     ck = load_checkpoint(run / "last.pt")
     assert ck["epoch"] == len(read_metrics(run / "metrics.csv"))
     # the requeued job runs the same command line with --resume auto and continues the same run
-    r = subprocess.run(lab_cmd("train", "--epochs", "300", "--subset", "600", "--name", "q", "--resume", "auto",
-                               "--epochs", str(ck["epoch"] + 2)), cwd=tmp_path, env=env(), capture_output=True,
-                       text=True)
+    r = lab_here("train", "--epochs", "300", "--subset", "600", "--name", "q", "--resume", "auto",
+                 "--epochs", str(ck["epoch"] + 2), cwd=tmp_path)  # in this process: the signal was the point
     assert r.returncode == 0, r.stderr
     assert [row["epoch"] for row in read_metrics(run / "metrics.csv")] == list(range(1, ck["epoch"] + 3))
     assert len(json.loads((run / "config.json").read_text())["resumes"]) == 1
@@ -97,8 +96,8 @@ def test_sigusr1_outside_slurm_is_an_interrupt(tmp_path):
 
 def test_resume_auto_starts_a_run_then_continues_it(tmp_path):
     args = ["train", "--subset", "300", "--name", "auto", "--resume", "auto"]
-    r1 = subprocess.run(lab_cmd(*args, "--epochs", "1"), cwd=tmp_path, env=env(), capture_output=True, text=True)
-    r2 = subprocess.run(lab_cmd(*args, "--epochs", "2"), cwd=tmp_path, env=env(), capture_output=True, text=True)
+    r1 = lab_here(*args, "--epochs", "1", cwd=tmp_path)
+    r2 = lab_here(*args, "--epochs", "2", cwd=tmp_path)
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
     assert "resuming runs/auto at epoch 2:" in r2.stdout
     assert [r["epoch"] for r in read_metrics(tmp_path / "runs" / "auto" / "metrics.csv")] == [1, 2]
@@ -106,9 +105,10 @@ def test_resume_auto_starts_a_run_then_continues_it(tmp_path):
 
 
 def test_time_limit_stops_with_a_checkpoint_and_exit_75(tmp_path):
-    # the limit counts the data's loading too (seconds on a busy machine): room for it, and epochs to spare
-    r = subprocess.run(lab_cmd("train", "--epochs", "5000", "--subset", "600", "--name", "t", "--time-limit", "10s"),
-                       cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120)
+    # the limit counts the data's loading too (seconds on a busy machine): room for it, and epochs to spare; in
+    # this process, so no interpreter or torch start-up inside the limit (it was 10 s with them)
+    r = lab_here("train", "--epochs", "5000", "--subset", "600", "--name", "t", "--time-limit", "5s", "--threads",
+                 "1", cwd=tmp_path)
     assert r.returncode == 75, r.stderr
     run = tmp_path / "runs" / "t"
     assert results(run)["status"] == "interrupted" and 0 < len(read_metrics(run / "metrics.csv")) < 5000
@@ -129,8 +129,7 @@ def test_a_second_ctrl_c_keeps_the_interrupted_status(tmp_path):
 
 
 def test_json_lines_and_log_file_for_log_collectors(tmp_path):
-    r = subprocess.run(lab_cmd("train", "--epochs", "2", "--subset", "300", "--json-lines", "--log-file", "log.txt"),
-                       cwd=tmp_path, env=env(), capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    r = lab_here("train", "--epochs", "2", "--subset", "300", "--json-lines", "--log-file", "log.txt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stdout.splitlines()]
     kinds = [e["event"] for e in events if e["event"] != "PhaseChanged"]
@@ -143,8 +142,7 @@ def test_json_lines_and_log_file_for_log_collectors(tmp_path):
 
 
 def test_plain_output_without_a_tty_is_one_line_per_epoch(tmp_path):
-    r = subprocess.run(lab_cmd("train", "--epochs", "3", "--subset", "300"), cwd=tmp_path, env=env(),
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    r = lab_here("train", "--epochs", "3", "--subset", "300", cwd=tmp_path)  # its stdout is no tty either
     lines = r.stdout.splitlines()
     assert len(lines) == 5 and lines[0].startswith("run ") and lines[-1].startswith("completed:")
     assert "\x1b" not in r.stdout
@@ -173,8 +171,7 @@ def test_srun_ranks_give_one_data_parallel_run_that_resumes_exactly(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs[0][1][-1500:] + outs[1][1][-1500:]
     assert outs[1][0] == ""  # only rank 0 prints
     assert json.loads((tmp_path / "runs" / "full" / "config.json").read_text())["world_size"] == 2
-    single = subprocess.run(lab_cmd("train", "--epochs", "4", "--name", "one", *base), cwd=tmp_path, env=env(),
-                            capture_output=True, text=True)
+    single = lab_here("train", "--epochs", "4", "--name", "one", *base, cwd=tmp_path)
     assert single.returncode == 0
     two, one = results(tmp_path / "runs" / "full"), results(tmp_path / "runs" / "one")
     assert abs(two["test"]["accuracy"] - one["test"]["accuracy"]) < 0.06  # the same recipe within noise
@@ -201,7 +198,7 @@ def test_a_hangup_in_the_first_moments_does_not_kill_the_run(tmp_path):
 
 
 def test_a_stop_before_training_starts_says_so_and_leaves_no_folder(tmp_path):
-    done = run_lab("train", "--time-limit", "0.001s", "--name", "none", cwd=tmp_path)
+    done = lab_here("train", "--time-limit", "0.001s", "--name", "none", cwd=tmp_path)
     assert done.returncode == 75, done.stderr
     said = done.stdout + done.stderr
     assert "stopping before training starts" in said and "with a checkpoint" not in said
