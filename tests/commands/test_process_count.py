@@ -96,8 +96,14 @@ def one_process(name: str, cwd: Path, *args) -> Path:
     return cwd / "runs" / name
 
 
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory) -> Path:
+    """The straight one-process run that both restart tests compare with, trained once (they only read it)."""
+    return one_process("one", tmp_path_factory.mktemp("one"))
+
+
 @pytest.mark.slow
-def test_a_worker_killed_mid_epoch_restarts_the_group_which_resumes_the_same_run(tmp_path):
+def test_a_worker_killed_mid_epoch_restarts_the_group_which_resumes_the_same_run(tmp_path, one_run):
     # rank 1 dies by SIGKILL before batch 17 (epoch 2, batch 5) on the first try; torchrun stops rank 0 and
     # starts both again, and --resume auto continues the run from its last checkpoint (epoch 1's end)
     r = torchrun(2, "kill", 17, "--epochs", "3", "--name", "job", "--resume", "auto", *BASE, script=FAULTY,
@@ -111,11 +117,11 @@ def test_a_worker_killed_mid_epoch_restarts_the_group_which_resumes_the_same_run
     config = json.loads((runs / "job" / "config.json").read_text())
     assert [(x["epoch"], x["step"]) for x in config["resumes"]] == [(1, 0)]
     assert json.loads((runs / "job" / "results.json").read_text())["status"] == "completed"
-    assert_same_results(one_process("one", tmp_path), runs / "job")  # epochs 1, 2, 3, each once
+    assert_same_results(one_run, runs / "job")  # epochs 1, 2, 3, each once
 
 
 @pytest.mark.slow
-def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path):
+def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path, one_run):
     import socket
     with socket.socket() as s:
         s.bind(("localhost", 0))
@@ -130,4 +136,4 @@ def test_two_nodes_on_one_machine_train_the_same_metrics_as_one_process(tmp_path
     assert [r.returncode for r in done] == [0, 0], done[0].stderr[:3000] + done[1].stderr[:3000]
     first = next(r.stdout for r in done if r.stdout).splitlines()[0]  # rank 0 prints, on whichever node it is
     assert "2 processes x batch 32 (global 64)" in first
-    assert_same_results(one_process("one", tmp_path), tmp_path / "runs" / "two")
+    assert_same_results(one_run, tmp_path / "runs" / "two")
