@@ -55,7 +55,7 @@ async def test_form_rejects_bad_values_and_accepts_fixed_ones(tmp_path):
 
 
 async def test_cancel_mid_run_keeps_last_pt(tmp_path):
-    app = make_app(TrainConfig(epochs=200, batch_size=4, runs_dir=str(tmp_path / "runs")))
+    app = make_app(TrainConfig(epochs=200, batch_size=4, subset=200, runs_dir=str(tmp_path / "runs")))  # short epochs
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and len(app.screen.rows) >= 1)
@@ -72,7 +72,7 @@ async def test_cancel_mid_run_keeps_last_pt(tmp_path):
 
 
 async def test_quit_asks_first_while_a_run_is_active(tmp_path):
-    app = make_app(TrainConfig(epochs=500, batch_size=4, runs_dir=str(tmp_path / "runs")))
+    app = make_app(TrainConfig(epochs=500, batch_size=4, subset=200, runs_dir=str(tmp_path / "runs")))  # short epochs
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run_dir is not None)
