@@ -35,7 +35,12 @@ def trained_runs(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that read the real MNIST are slow: `pytest -m "not slow"` skips them."""
+    """Tests that read the real MNIST are slow: `pytest -m "not slow"` skips them. Files that hold a slow test
+    run first: pytest-xdist hands out whole files (--dist loadfile) in this order (--no-loadscope-reorder), so
+    the long ones start early and the many short ones even out the workers at the end, instead of a Slurm or
+    torchrun file starting last while the other worker has nothing left to do."""
     for item in items:
         if "mnist_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: each file keeps its order
