@@ -26,7 +26,8 @@ def test_a_sweep_interrupted_and_resumed_runs_each_point_once(tmp_path):
     done = [r["point"] for r in summary if r["status"] == "completed"]
     assert 1 <= len(done) < 4
     stamp = {d: (sweep / d / "results.json").stat().st_mtime_ns for d in done}
-    r = lab_here("sweep", "s", *GRID, "--resume", cwd=tmp_path)  # the points are processes of their own anyway
+    r = subprocess.run(lab_cmd("sweep", "s", *GRID, "--resume"), cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert {d: (sweep / d / "results.json").stat().st_mtime_ns for d in done} == stamp  # not run again
     summary = json.loads((sweep / "summary.json").read_text())
