@@ -1,15 +1,11 @@
 """The New-run form merges a recipe with its fields by `lab train`'s rule: a field the user edited wins, even
 when its new value is the default (it used to be overwritten by the recipe's value)."""
 
-import pytest
-
 from lab_workbench.engine.config import config_from_text
 from tests.helpers import MNIST_DIR
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.widgets.config_form import ConfigForm
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 async def test_the_form_and_lab_train_give_one_config_for_a_recipe_and_edited_fields(tmp_path):
