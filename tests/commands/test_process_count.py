@@ -63,6 +63,13 @@ def test_a_two_process_run_resumed_mid_epoch_on_one_or_four_processes_matches_th
     straight = torchrun(2, "train", "--epochs", "3", "--name", "straight", *BASE, cwd=tmp_path)
     assert straight.returncode == 0, straight.stderr[:3000]
     assert "2 processes x batch 32 (global 64)" in straight.stdout.splitlines()[0]
+    # two processes write one run, and only rank 0 prints (was test_train_cli.py's own torchrun run)
+    epochs = [line.split()[1] for line in straight.stdout.splitlines() if line.startswith("epoch ")]
+    assert epochs == ["1/3", "2/3", "3/3"]
+    assert [p.name for p in runs.iterdir()] == ["straight"]
+    cfg = json.loads((runs / "straight" / "config.json").read_text())
+    results = json.loads((runs / "straight" / "results.json").read_text())
+    assert cfg["world_size"] == 2 and results["status"] == "completed" and results["test"]["accuracy"] > 0.5
     # 12 batches an epoch (720 / 64): stopped before batch 17, i.e. 4 batches into epoch 2
     part = torchrun(2, "stop", 17, "--epochs", "3", "--name", "part", *BASE, script=FAULTY, cwd=tmp_path)
     assert part.returncode == 0, part.stderr[:3000]
