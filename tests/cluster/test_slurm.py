@@ -17,8 +17,8 @@ SCRIPT = ROOT / "tests" / "cluster" / "slurm_requeue.sh"
 @pytest.mark.slow
 def test_a_slurm_job_signalled_with_usr1_requeues_and_resumes_the_same_run(tmp_path):
     _slurm_or_skip()
-    # 8 epochs (the script's default is 25): the USR1 comes after 3, so 5 are left to stop, requeue and resume in
-    env = {**os.environ, "LAB": f"{sys.executable} -m lab_workbench.commands", "PYTHONPATH": str(ROOT), "EPOCHS": "8"}
+    # 12 epochs (the script's default is 25): the USR1 comes after 3, so 9 are left to stop, requeue and resume in
+    env = {**os.environ, "LAB": f"{sys.executable} -m lab_workbench.commands", "PYTHONPATH": str(ROOT), "EPOCHS": "12"}
     r = subprocess.run(["bash", str(SCRIPT), str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
     print(r.stdout[-3000:])
     assert r.returncode == 0 and "PASS:" in r.stdout, r.stdout[-3000:] + r.stderr[-2000:]
