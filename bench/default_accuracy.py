@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab_workbench.engine.config import TrainConfig  # noqa: E402
+from lab_workbench.engine.settings.config import TrainConfig  # noqa: E402
 from lab_workbench.engine.training.trainer import train  # noqa: E402
 
 TARGETS = {"mlp": 0.980, "cnn": 0.993}

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab_workbench.engine.config import config_from_text  # noqa: E402
+from lab_workbench.engine.settings.config import config_from_text  # noqa: E402
 from lab_workbench.engine.data import load_dataset  # noqa: E402
 from lab_workbench.engine.runtime.precision import autocast, resolve_precision  # noqa: E402
 from lab_workbench.engine.training.trainer import train  # noqa: E402

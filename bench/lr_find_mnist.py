@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab_workbench.engine.config import config_from_text  # noqa: E402
+from lab_workbench.engine.settings.config import config_from_text  # noqa: E402
 from lab_workbench.engine.data import load_dataset  # noqa: E402
 from lab_workbench.engine.training.lr_find import lr_find  # noqa: E402
 from lab_workbench.engine.training.trainer import train  # noqa: E402

@@ -27,7 +27,7 @@ asyncio.run(main())
 """
 LABTUI = """
 import asyncio, sys
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.tui.app import make_app
 async def main():
     app = make_app(TrainConfig(runs_dir="runs"), start=sys.argv[1], watch=sys.argv[2] or None)

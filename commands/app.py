@@ -93,9 +93,9 @@ def load_plugins() -> None:
     """The user's plugins ($LAB_PLUGINS, `lab.plugins` entry points) register their models and data sets
     before any command (or --help) reads the registries; a plugin that fails is one error line, and so is a
     LAB_CRASH_AT_WRITE (the crash tests' hook) that is not a number."""
-    from lab_workbench.engine.errors import LabError
-    from lab_workbench.engine.files import crash_target
-    from lab_workbench.engine.registry import load_plugins as load
+    from lab_workbench.engine.core.errors import LabError
+    from lab_workbench.engine.core.files import crash_target
+    from lab_workbench.engine.core.registry import load_plugins as load
     try:
         crash_target()  # the environment is checked with the flags, before any work
         load()

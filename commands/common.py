@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .options import setting_type
 

@@ -6,8 +6,8 @@ from typing import List
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.units import percent
 
 from .common import json_option, png_option, runs_dir_option
 from .completion import run_names
@@ -76,7 +76,7 @@ def compare_command(
 
 def _print_table(runs, rows: list[dict], diff: list[str]) -> None:
     # values as flags take them, an unset field as what was in force (the model's default, 'off', 'auto')
-    from lab_workbench.engine.config import flag_value
+    from lab_workbench.engine.settings.config import flag_value
     cells = [[flag_value(k, r.config.get(k), r.config) for k in diff] for r in runs]
     print(table([[d["run"], *cell, d["status"], percent(d["best_val_acc"]),
                   percent(d["final_val_acc"]), percent(d["test_acc"]), d["epochs"], f"{d['seconds']:.1f}s"]

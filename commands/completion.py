@@ -9,7 +9,7 @@ def choices(setting_name: str):
     """A completion function for a TrainConfig choice field (--model, --dataset, --optimizer, --scheduler...)."""
 
     def complete(incomplete: str) -> list[tuple[str, str]]:
-        from lab_workbench.engine.config import SETTINGS_BY_NAME, model_entries
+        from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, model_entries
         if setting_name == "model":
             return [(n, d) for n, d in model_entries() if n.startswith(incomplete)]
         if setting_name == "recipe":

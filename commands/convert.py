@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.units import format_bytes
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.units import format_bytes
 
 from .common import json_option
 from .options import setting_option

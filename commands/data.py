@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .common import AllowExternalH5, json_option
 from .options import setting_option
@@ -135,7 +135,7 @@ def _storage(source: str, images_key: str, data_memory: str, allow_external_h5: 
 
 def storage_line(s: dict) -> str:
     """'file 1.20 MiB, resident 3.10 MiB: training holds it in memory (--data-memory budget 8.00 GiB)'."""
-    from lab_workbench.engine.units import format_bytes
+    from lab_workbench.engine.core.units import format_bytes
     budget = "unknown" if s["budget_bytes"] is None else format_bytes(s["budget_bytes"])
     verdict = "training streams it from the file" if s["streams"] else "training holds it in memory"
     return (f"file {format_bytes(s['file_bytes'])}, resident {format_bytes(s['resident_bytes'])}: {verdict} "

@@ -70,7 +70,7 @@ def _silence_stdout() -> None:
 def run_cli(app: typer.Typer, argv: list[str], prog_name: str, guard_stdout: bool = True) -> None:
     """Run a Typer app: bad input (usage errors, LabError) becomes one `error:` line and exit code 2, and
     so does a stdout that refuses the output (guard_stdout; the TUI draws on the terminal itself)."""
-    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.core.errors import LabError
 
     stdout = sys.stdout
     if guard_stdout:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .common import AllowExternalH5, Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names
@@ -155,7 +155,7 @@ def _split_names(split: str, splits: str | None) -> list[str]:
 
 def _check_plain_flags(dataset, data, classes, top_losses, top_k, threshold, threshold_split):
     """The flags that need no model, checked before torch is imported; returns the --classes labels."""
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     if top_losses < 0 or top_k < 0:
         raise ConfigError(f"--top-losses/--top-k: expected a number >= 0, got {min(top_losses, top_k)}")
     if threshold_split is not None and threshold_split not in ("train", "val", "test"):

@@ -5,7 +5,7 @@ from typing import Optional
 import typer
 
 from lab_workbench.engine.artifacts.run_outputs import EXPORT_BATCH
-from lab_workbench.engine.units import format_bytes
+from lab_workbench.engine.core.units import format_bytes
 
 from .common import Checkpoint, RunsDir, TrustCode
 from .completion import run_names

@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.units import percent
 
 from .common import Checkpoint, RunsDir, TrustCode, json_option, png_option
 from .completion import run_names

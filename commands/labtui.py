@@ -48,7 +48,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 def watched_run(ref: str, runs_dir: str) -> Path:
     """--watch's folder, resolved as every lab command resolves a run (a path, a name, 'latest'), and said."""
-    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.core.errors import LabError
     from lab_workbench.engine.runs import resolve_run
     try:
         path = resolve_run(ref, runs_dir)

@@ -6,7 +6,7 @@ import shlex
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .common import json_option
 from .options import config_from_options, options_given, with_train_options
@@ -67,7 +67,7 @@ def check_range(start: float, end: float, steps: int) -> None:
 
 def train_line(values: dict) -> str:
     """The `lab train` command for these field values, shell-quoted."""
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     parts = ["lab", "train"]
     for name, value in values.items():
         s = SETTINGS_BY_NAME[name]

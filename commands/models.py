@@ -11,7 +11,7 @@ def models_command(
     """List the registered models."""
     import textwrap
 
-    from lab_workbench.engine.config import model_entries
+    from lab_workbench.engine.settings.config import model_entries
 
     from .textviz import terminal_width
 

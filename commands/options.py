@@ -1,4 +1,4 @@
-"""`lab train` flags, generated from TrainConfig's field metadata (engine.config.settings), and the same
+"""`lab train` flags, generated from TrainConfig's field metadata (engine.settings.config.settings), and the same
 fields as options of other commands (setting_option, setting_type: --data-dir, --device, --threads...)."""
 
 import inspect
@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 from typer.core import TyperCommand
 
-from lab_workbench.engine.config import GROUPS, TrainConfig, config_from_text, resumable_flags, settings
+from lab_workbench.engine.settings.config import GROUPS, TrainConfig, config_from_text, resumable_flags, settings
 
 from .completion import choices
 
@@ -43,7 +43,7 @@ def setting_option(name: str, help_text: str | None = None):
     """The option of a TrainConfig field for a command other than `lab train` (`data_dir: Optional[str] =
     setting_option("data_dir")`): its flag, default, metavar, completion and checks are the field's, so a bad
     value gets the same one-line error from every command; `help_text` is the command's own wording."""
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     s = SETTINGS_BY_NAME[name]
     return typer.Option(s.default, s.flag, **_option_of(name, help_text))
 
@@ -51,12 +51,12 @@ def setting_option(name: str, help_text: str | None = None):
 def setting_type(name: str, typ, help_text: str | None = None):
     """setting_option as an `Annotated` type, for options declared once in commands.common and shared by many
     commands; the default stays in each signature (`runs_dir: RunsDir = "runs"`)."""
-    from lab_workbench.engine.errors import flag_of
+    from lab_workbench.engine.core.errors import flag_of
     return Annotated[typ, typer.Option(flag_of(name), **_option_of(name, help_text))]
 
 
 def _option_of(name: str, help_text: str | None) -> dict:
-    from lab_workbench.engine.config import SETTINGS_BY_NAME, check_field
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, check_field
     s = SETTINGS_BY_NAME[name]
 
     def parse(text):
@@ -108,14 +108,14 @@ def config_files(config) -> list:
 
 def given_with_file(kwargs: dict, config_file) -> dict:
     """The flags given, on top of the --config files' values merged in order: what the user asked for."""
-    from lab_workbench.engine.configfile import layered_values
+    from lab_workbench.engine.launch.configfile import layered_values
     return layered_values(config_files(config_file), options_given(kwargs))[0]
 
 
 def config_from_cli(kwargs: dict, config_file) -> TrainConfig:
     """A validated TrainConfig from the --config files (if any, merged in order) and the flags on top, checked
     as a whole: an error about a file's key names the file and the key."""
-    from lab_workbench.engine.configfile import config_from_layers, layered_values
+    from lab_workbench.engine.launch.configfile import config_from_layers, layered_values
     return config_from_layers(*layered_values(config_files(config_file), options_given(kwargs)))
 
 
@@ -170,7 +170,7 @@ def _fresh_choices(param) -> None:
     """The choices in a TrainConfig option's help as the registries hold them now: the help was written when
     the command was declared, before the plugins (which may register optimizers, data sets...) were loaded."""
     import re
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     s = SETTINGS_BY_NAME.get(param.name)
     if s is not None and s.choices is not None and re.search("; (one|any) of: ", getattr(param, "help", None) or ""):
         param.help = re.sub(r"; (one|any) of: [^()]*?(?= \(|$)",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .textviz import to_display
 
@@ -64,7 +64,7 @@ def save_eval_figures(report, out_dir, data, split, gallery_class=None) -> list[
 def _save(fig, path: Path) -> Path:
     """Write the figure through a temp file renamed over a regular file only (never a symlink or a device):
     a full disk leaves no half PNG and gives one error line."""
-    from lab_workbench.engine.files import atomic_write
+    from lab_workbench.engine.core.files import atomic_write
     fig.tight_layout()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.units import percent
 
 from .common import AllowExternalH5, Checkpoint, RunsDir, TrustCode, json_option
 from .completion import run_names
@@ -79,7 +79,7 @@ def _report(rows: list[dict], errors: list[str], loaded, top: int, csv_out: Opti
 
 
 def _write_csv(path: Path, rows: list[dict], k: int) -> None:
-    from lab_workbench.engine.files import atomic_write
+    from lab_workbench.engine.core.files import atomic_write
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["input"] + [f"{name}_{j + 1}" for j in range(k) for name in ("class", "probability")])

@@ -8,7 +8,7 @@ import sys
 import time
 
 from lab_workbench.commands.errors import StdoutClosed
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 HEADER = f"{'epoch':>7}  {'train_loss':>10}  {'train_acc':>9}  {'val_loss':>8}  {'val_acc':>7}  {'lr':>8}  {'time':>6}"
 
@@ -93,7 +93,7 @@ def end_line(e) -> str:
 def event_json(event) -> str:
     """One JSON line for an event (--json-lines): its fields, minus the checkpoint's tensors."""
     from lab_workbench.engine.runs import RunResult
-    from lab_workbench.engine.events import CheckpointReady, RunEnded
+    from lab_workbench.engine.contract.events import CheckpointReady, RunEnded
     if isinstance(event, CheckpointReady):
         d = {"best": event.best, "epoch": event.state.get("epoch"), "epoch_step": event.state.get("epoch_step")}
     elif isinstance(event, RunEnded):
@@ -143,7 +143,7 @@ class TrainPrinter:
                 self.log_error, self.log = e.strerror or str(e), None
 
     def __call__(self, event) -> None:
-        from lab_workbench.engine.events import BatchEnded, EpochEnded, PhaseChanged, RunEnded, RunStarted
+        from lab_workbench.engine.contract.events import BatchEnded, EpochEnded, PhaseChanged, RunEnded, RunStarted
         if self.mode == "jsonl":
             self._print(event_json(event))
         match event:

@@ -19,7 +19,7 @@ def check_finite(loaded) -> None:
     the tensor, instead of a traceback from the metrics (exports that are not torch modules are not checked)."""
     import torch
 
-    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.core.errors import CheckpointError
     from lab_workbench.engine.evaluation.weights import first_nonfinite
     if not isinstance(loaded.model, torch.nn.Module):
         return

@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.units import percent
 
 from .common import json_option, runs_dir_option
 from .textviz import table
@@ -34,7 +34,7 @@ def _matches(run, where: list[tuple[str, str]]) -> bool:
 
 def _check_fields(keys: list[str], runs) -> None:
     """A --where field that no config has is a typo, not "no runs match": name it."""
-    from lab_workbench.engine.config import SETTINGS_BY_NAME, _suggest
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, _suggest
     known = set(SETTINGS_BY_NAME) | {k for r in runs for k in (*r.config, *r.data)}
     for key in keys:
         if key not in known:
@@ -101,7 +101,7 @@ def runs_command(
 
 
 def _prune(runs, yes: bool, runs_dir: str) -> None:
-    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.core.errors import CheckpointError
     from lab_workbench.engine.runs import RunFolder, check_run_folder, delete_run
     doomed = []
     for r in (r for r in runs if r.status in PRUNABLE):

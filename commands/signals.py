@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runtime import detach_from_terminal
 
 EXIT_REQUEUED = 0  # the job goes on as a new allocation; this one ended as planned

@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .common import json_option
 from .errors import failed
@@ -55,7 +55,7 @@ def sweep_command(
 ):
     """Train one run per point of a grid of lab train settings, or search them with Optuna; summarise the
     runs in summary.csv/json. `lab sweep NAME` alone shows an existing sweep."""
-    from lab_workbench.engine.config import check_run_name
+    from lab_workbench.engine.settings.config import check_run_name
     from lab_workbench.engine.runs import SWEEP_FILE
 
     name = sweep_name
@@ -124,7 +124,7 @@ def _record(folder: Path) -> dict:
 
 def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, options: dict) -> int:
     """One run per grid point: trained here (-j at a time) or submitted to Slurm; the exit status."""
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import SWEEP_FILE, parse_grid, plan, read_sweep
     from lab_workbench.engine.runs.sweep import check_resume
 
@@ -171,7 +171,7 @@ def _grid_sweep(name: str, grid: list[str], how: dict, config: Path | None, opti
 def search_command(name: str, grid, search, trials, params, prune, how: dict, config, options: dict) -> int:
     """`lab sweep NAME --search ...`: check the flags and the space, record the study, then run it here or
     submit it to Slurm; the exit status."""
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
     from lab_workbench.engine.runs.search import PRUNERS, SAMPLERS, check_search_resume, check_space, parse_space, search_record
     from lab_workbench.engine.runs.sweep import check_resume
@@ -217,7 +217,7 @@ def search_command(name: str, grid, search, trials, params, prune, how: dict, co
 
 def submit_search(folder: Path, name: str, runs_dir: str, record: dict, how: dict) -> int:
     """--slurm: an array task per trial still to train; each draws its trial from the study."""
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
 
     from .sweep_search import remaining

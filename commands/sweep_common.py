@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runtime.threads import LOCAL_PROCESSES
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 from .child import lab_argv
 from .textviz import table
@@ -24,7 +24,7 @@ OK_EXITS = (0, 75, 130, 143)  # ended, stopped by --time-limit or a signal: not 
 
 def train_argv(options: dict) -> list[str]:
     """lab train flags ({field: text}) as command-line words for a point's process."""
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     argv = []
     for name, value in options.items():
         s = SETTINGS_BY_NAME.get(name)
@@ -44,7 +44,7 @@ def base_settings(options: dict, config: Path | None) -> tuple[dict, list[str], 
     with the flags on top; each point reads the same file, by its absolute path."""
     values = {}
     if config is not None:
-        from lab_workbench.engine.configfile import read_config_file
+        from lab_workbench.engine.launch.configfile import read_config_file
         values = read_config_file(config)
     runs_dir = options.get("runs_dir") or values.get("runs_dir") or "runs"
     values = {k: v for k, v in values.items() if v is not None and k not in ("name", "runs_dir", "extra")}
@@ -239,7 +239,7 @@ def write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
     import csv
     import io
 
-    from lab_workbench.engine.files import atomic_write, write_json
+    from lab_workbench.engine.core.files import atomic_write, write_json
     write_json(folder / "summary.json", rows)
     cols = ["point", *fields, "status", "best_val_acc", "final_val_acc", "test_acc", "epochs", "seconds", "run_dir"]
     buf = io.StringIO()
@@ -252,7 +252,7 @@ def write_summary(folder: Path, rows: list[dict], fields: list[str]) -> None:
 def print_table(rows: list[dict], fields: list[str], sort_by: str) -> None:
     key = (lambda r: r.get(sort_by) if r.get(sort_by) is not None else float("-inf"))
     ordered = sorted(rows, key=key, reverse=sort_by != "seconds")
-    from lab_workbench.engine.config import flag_value
+    from lab_workbench.engine.settings.config import flag_value
     body = [[*[flag_value(f, r.get(f), r) for f in fields], r["status"], percent(r.get("best_val_acc")), percent(r.get("final_val_acc")),
              percent(r.get("test_acc")), r.get("epochs", "-"), f"{r.get('seconds') or 0:.1f}s"] for r in ordered]
     print(table(body, [*fields, "status", "best val", "final val", "test", "epochs", "time"]))

@@ -16,8 +16,8 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError, LabError
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.errors import ConfigError, LabError
+from lab_workbench.engine.core.units import percent
 
 from .errors import failed
 from .sweep_common import DONE, ENDED, OK_EXITS, Runner, outcome, print_table, train_argv, write_summary
@@ -135,7 +135,7 @@ class Pruning:
         self.trial, self.enabled, self.pruned = trial, enabled, False
 
     def __call__(self, event) -> None:
-        from lab_workbench.engine.events import EpochEnded, RunStarted
+        from lab_workbench.engine.contract.events import EpochEnded, RunStarted
         if isinstance(event, RunStarted):
             for row in event.rows:
                 self._report(row.get("epoch"), row.get("val_acc"))
@@ -201,7 +201,7 @@ def run_trial(folder: Path, record: dict, study, trial) -> int:
 def _train_trial(run_dir: Path, values: dict, pruning: Pruning, stop) -> None:
     """Train a trial's run with the engine (its lines in logs/RUN.out): a new run from the sweep's settings and
     the trial's values, or a retry's run continued where the last worker left it."""
-    from lab_workbench.engine.config import config_from_text
+    from lab_workbench.engine.settings.config import config_from_text
     from lab_workbench.engine.runs import RunFolder, read_run
     from lab_workbench.engine.training.trainer import resume_config, train
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .child import lab_argv
 from .errors import failed
@@ -185,7 +185,7 @@ def submit_sweep(folder: Path, name: str, runs_dir: str, points: list[str], todo
     """--slurm: write sweep.sbatch and submit the points still to train as one array job (%jobs at once)."""
     import json
 
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import SWEEP_FILE, read_sweep
     if not todo:
         print(f"every point of {folder} has finished; nothing to submit (lab sweep {name} --status)")

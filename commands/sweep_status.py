@@ -4,7 +4,7 @@ its run folders and, for a Slurm sweep, squeue/sacct; the summary files are writ
 import json
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runs.sweep import SWEEP_FILE
 
 from .sweep_common import ENDED, point_rows, print_table, record_points, write_summary

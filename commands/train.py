@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 from .completion import resume_names
 from .errors import failed
@@ -44,7 +44,7 @@ def train_command(
 ):
     """Train a model and write a run folder (config.json, metrics.csv, results.json, best.pt, last.pt)."""
     if options.get("recipe") == "list":
-        from lab_workbench.engine.recipes import describe_recipes
+        from lab_workbench.engine.settings.recipes import describe_recipes
         print("\n".join(describe_recipes()))
         return
     if isinstance(options.get("name"), str) and not options["name"].strip():  # a form's '' means unset; a flag's not
@@ -55,10 +55,10 @@ def train_command(
     auto = resume == "auto"
     cfg, run_dir, done = build_config(options, config, resume)
     if print_config:
-        from lab_workbench.engine.configfile import dump_config
+        from lab_workbench.engine.launch.configfile import dump_config
         sys.stdout.write(dump_config(cfg, fmt or "yaml"))
         return
-    from lab_workbench.engine.preflight import check_inputs
+    from lab_workbench.engine.launch.preflight import check_inputs
     check_inputs(cfg, new=run_dir is None)  # before torch and the data load: a missing file is named at once
     if done:  # a requeued job whose run had ended: a success, not an error
         if not quiet:

@@ -63,7 +63,7 @@ def wait_for(predicate, timeout=60.0, every=0.02) -> bool:
 def cfg(tmp_path, data=None, **kw):
     """A small, fast TrainConfig writing under tmp_path/runs; keywords override (modules bind their own
     defaults with functools.partial)."""
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     base = dict(epochs=2, runs_dir=str(tmp_path / "runs"), subset=400, batch_size=32)
     if data is not None:
         base["data"] = str(data)

@@ -10,7 +10,7 @@ NS = "lab_workbench"  # the installed namespace of engine, commands and tui (pyp
 
 
 def test_engine_imports_no_ui_library():
-    code = ("import sys, lab_workbench.engine, lab_workbench.engine.config, lab_workbench.engine.data, "
+    code = ("import sys, lab_workbench.engine, lab_workbench.engine.settings.config, lab_workbench.engine.data, "
             "lab_workbench.engine.models, lab_workbench.engine.evaluation.metrics, "
             "lab_workbench.engine.training.trainer, lab_workbench.engine.runs.checkpoint, "
             "lab_workbench.engine.runs.listing; from lab_workbench.engine import train, TrainConfig, create_model; "

@@ -14,7 +14,7 @@ from typing import Callable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 
 from .headless import Headless
 from .screens.confirm import ConfirmScreen

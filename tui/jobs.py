@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from lab_workbench.engine.units import format_bytes, percent
+from lab_workbench.engine.core.units import format_bytes, percent
 
 
 @dataclass
@@ -51,7 +51,7 @@ def jobs_of(app) -> list[Job]:
 
 def run_job(job: Job) -> None:
     """Do the job (on a worker thread); its result or its error ends up in job.lines and job.state."""
-    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.core.errors import LabError
     try:
         if job.command == "eval":
             _evaluate(job)

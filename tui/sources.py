@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from lab_workbench.engine.errors import LabError
+from lab_workbench.engine.core.errors import LabError
 
 from .control import RunControl
 from .headless import block_main_thread_signals
@@ -159,7 +159,7 @@ class FolderSource:
 
 def _read_boundary(path: Path):
     """boundary.json; None when there is none, or a marker the view shows as unreadable (hostile folders)."""
-    from lab_workbench.engine.files import read_json
+    from lab_workbench.engine.core.files import read_json
     try:
         if not path.exists():
             return None

@@ -3,7 +3,7 @@
 Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
 """
 
-from lab_workbench.engine.lazy import lazy_getattr
+from lab_workbench.engine.core.lazy import lazy_getattr
 
 # the export formats and their file endings, here (no torch) so that a bad --format is refused before torch loads
 FORMATS = {"torchscript": ".torchscript.pt", "export": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}

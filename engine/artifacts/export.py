@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from lab_workbench.engine.artifacts import FORMATS  # noqa: F401  (declared where it costs no torch; re-exported)
-from lab_workbench.engine.errors import CheckpointError, ConfigError, LabError
-from lab_workbench.engine.files import check_target, replace_into
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError, LabError
+from lab_workbench.engine.core.files import check_target, replace_into
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.artifacts.loading import load_safetensors, quiet as _quiet
 

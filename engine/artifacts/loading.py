@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.data import Dataset, build_dataset, read_source
-from lab_workbench.engine.errors import CheckpointError, DataError, LabError
+from lab_workbench.engine.core.errors import CheckpointError, DataError, LabError
 from lab_workbench.engine.models import create_model, model_options
 from lab_workbench.engine.runs.folder import run_of_file
 from lab_workbench.engine.runs.listing import resolve_checkpoint

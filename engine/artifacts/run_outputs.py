@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab_workbench.engine.artifacts import FORMATS
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 EXPORT_BATCH = 16  # test images that check an export against the model
@@ -20,7 +20,7 @@ EXPORT_BATCH = 16  # test images that check an export against the model
 def eval_folder(loaded) -> Path:
     """RUN_DIR/eval for the run's best.pt; RUN_DIR/eval/<file name> for last.pt or an export, so that
     evaluating one never overwrites the files of another; FILE-eval/ beside a file outside a run."""
-    from lab_workbench.engine.files import safe_folder
+    from lab_workbench.engine.core.files import safe_folder
     from lab_workbench.engine.runs import RunFolder
     if loaded.run_dir is None:
         return loaded.path.with_name(loaded.path.name + "-eval")

@@ -4,7 +4,7 @@ Attributes load lazily (PEP 562): `engine.data.sources` (names, readers) does no
 `lab train --help` can list the data sets and stay instant.
 """
 
-from lab_workbench.engine.lazy import lazy_getattr
+from lab_workbench.engine.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "Dataset": "lab_workbench.engine.data.dataset", "Split": "lab_workbench.engine.data.dataset", "build_dataset": "lab_workbench.engine.data.dataset",

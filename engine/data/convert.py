@@ -18,7 +18,7 @@ from lab_workbench.engine.data.formats import (cifar_batch_arrays, check_arrays,
 from lab_workbench.engine.data.inputs import load_image
 from lab_workbench.engine.data.sources import (DATASETS, cifar_classes, dataset_files, default_data_dir, mnist_classes,
                                  read_source)
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 FORMAT_VERSION = 1
 CHUNK = 10_000

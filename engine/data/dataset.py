@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from lab_workbench.engine.data.budget import data_budget
 from lab_workbench.engine.data.sources import RawData, read_source
-from lab_workbench.engine.units import format_bytes, percent
+from lab_workbench.engine.core.units import format_bytes, percent
 
 TEST_FRACTION = 0.2  # held out, with a fixed seed, when a source ships no test split
 TEST_SEED = 12345

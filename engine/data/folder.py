@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from lab_workbench.engine.errors import DataError
-from lab_workbench.engine.files import TMP_SUFFIX
+from lab_workbench.engine.core.errors import DataError
+from lab_workbench.engine.core.files import TMP_SUFFIX
 
 CACHE_VERSION = 1  # bump when the decoding changes: older caches are then decoded again
 CACHE_FOLDER = "imagefolders"

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 # a class index beyond this is a damaged or hostile file: the class list, per-class counts and the
 # confusion matrix (classes^2 counters: 800 MB here) are all sized by the largest label
@@ -60,7 +60,7 @@ def file_format(path, accepted: tuple[str, ...], reader: str) -> str:
 
 def _open(path: Path):
     """The file for reading, only if regular (a named pipe would block, /dev/zero never end)."""
-    from lab_workbench.engine.files import open_regular
+    from lab_workbench.engine.core.files import open_regular
     f = open_regular(path, error=DataError)
     if path.suffix != ".gz":
         return f

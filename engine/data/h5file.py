@@ -11,8 +11,8 @@ from typing import Callable
 import numpy as np
 
 from lab_workbench.engine.data.convert import FORMAT_VERSION, Source
-from lab_workbench.engine.errors import DataError
-from lab_workbench.engine.files import check_target, create_temp, replace_into
+from lab_workbench.engine.core.errors import DataError
+from lab_workbench.engine.core.files import check_target, create_temp, replace_into
 
 READ_CHUNK = 10_000
 
@@ -133,7 +133,7 @@ def _check_space(tmp: Path, out: Path, source: Source) -> None:
     st = os.statvfs(tmp.parent)
     free = st.f_bavail * st.f_frsize
     if needed > free:
-        from lab_workbench.engine.units import format_bytes
+        from lab_workbench.engine.core.units import format_bytes
         raise DataError(f"{out}: no space left on the device: the file needs up to {format_bytes(needed)}, "
                         f"{format_bytes(free)} is free")
 

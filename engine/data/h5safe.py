@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 ALLOW_FLAG = "--allow-external-h5"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lab_workbench.engine.data.formats import file_format, shown, suffixes
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 TAKES = ("image", "npy", "hdf5")  # the formats (engine.data.formats.FILE_FORMATS) a trained model reads
 

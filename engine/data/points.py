@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 DEFAULT_SAMPLES = 1000
 DEFAULT_NOISE = {"moons": 0.2, "circles": 0.1, "blobs": 1.0}  # blobs: the clusters' standard deviation

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from lab_workbench.engine.data.points import POINT_SETS, make_points
 from lab_workbench.engine.data.formats import (cifar_batch_arrays, check_arrays, file_format, find_idx_files, read_cifar_pickle,
                                  read_idx)
-from lab_workbench.engine.registry import Registry
+from lab_workbench.engine.core.registry import Registry
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

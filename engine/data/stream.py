@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from lab_workbench.engine.data.formats import check_pixels
 from lab_workbench.engine.data.sources import RawData, load_hdf5
 

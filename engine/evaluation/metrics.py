@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import safe_folder
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import safe_folder
 
 # rows per inference batch: on a CPU 512 keeps a batch's activations in cache and was the fastest of
 # 512-2048 for mlp, cnn, fastcnn and resnet (cnn 2.81 s against 3.43 s at 2048, bench/README.md);
@@ -271,7 +271,7 @@ def write_report(report: EvalReport, out_dir: str | Path) -> Path:
 
 
 def _write_report_files(report: EvalReport, out: Path) -> None:
-    from lab_workbench.engine.files import atomic_open, write_json
+    from lab_workbench.engine.core.files import atomic_open, write_json
     write_json(out / "metrics.json", report.metrics())
     pc = report.per_class()
     with atomic_open(out / "per_class.csv") as f:

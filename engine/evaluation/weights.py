@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 
 NEAR_ZERO = 1e-3
 

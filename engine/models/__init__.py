@@ -2,10 +2,10 @@
 
 Attributes load lazily (PEP 562): `engine.models.catalog` (names and descriptions) does not pull in torch.
 The built-in families register on the registry's first use; plugins load in the faces' `main`
-(`engine.registry.load_plugins`), never as a side effect of an import.
+(`engine.core.registry.load_plugins`), never as a side effect of an import.
 """
 
-from lab_workbench.engine.lazy import lazy_getattr
+from lab_workbench.engine.core.lazy import lazy_getattr
 
 _EXPORTS = {name: "lab_workbench.engine.models.factory" for name in (
     "MODELS", "MODEL_OPTIONS", "accepted_options", "create_model", "list_models", "model_options", "register_model")}

@@ -52,7 +52,7 @@ def check_builtin_options(model: str, values: dict) -> None:
     """A shaping option set for a built-in model that does not take it is a ConfigError naming the flag, as
     create_model says it, but before torch is imported (the keys of DEFAULTS are what each builder takes;
     tests/commands/test_bad_flags.py checks that they agree)."""
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.core.errors import ConfigError
     if model not in DEFAULTS:
         return
     takes = [*DEFAULTS[model], "init"]
@@ -73,7 +73,7 @@ def torchvision_names() -> list[str]:
 
 def check_torchvision_name(model: str) -> None:
     """A ConfigError naming --model unless `model` is tv:NAME of a torchvision classification model."""
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.core.errors import ConfigError
     name = model[len(TORCHVISION_PREFIX):]
     names = torchvision_names()
     if name not in names:

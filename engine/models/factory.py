@@ -7,9 +7,9 @@ import inspect
 import torch
 import torch.nn as nn
 
-from lab_workbench.engine.errors import ConfigError, LabError, flag_of
+from lab_workbench.engine.core.errors import ConfigError, LabError, flag_of
 from lab_workbench.engine.models.catalog import import_builtin_models
-from lab_workbench.engine.registry import Entry, Registry
+from lab_workbench.engine.core.registry import Entry, Registry
 
 MODELS = Registry("--model", import_builtin_models)
 

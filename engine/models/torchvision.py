@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 TRIAL_SIZES = (32, 64, 96, 128, 160, 192, 224, 256, 299, 384, 512)  # tried in order when the data's size fails
 NO_AUX = ("googlenet", "inception_v3")  # their auxiliary heads return tuples in training: lab wants logits

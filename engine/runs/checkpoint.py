@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs.names import CHECKSUMS
-from lab_workbench.engine.files import atomic_write, read_json, write_json
+from lab_workbench.engine.core.files import atomic_write, read_json, write_json
 
 EOCD = b"PK\x05\x06"  # a zip's end-of-central-directory record: 22 bytes, then the comment
 TAG = b"lab-sha256:"  # the comment of a sealed checkpoint, followed by the hex SHA-256 of all before it

@@ -7,7 +7,7 @@ same curves and the same "differs in" columns everywhere."""
 from __future__ import annotations
 
 from lab_workbench.engine.runs.sweep import NOT_SWEPT, numeric_axis
-from lab_workbench.engine.units import is_number
+from lab_workbench.engine.core.units import is_number
 
 # where and how a run ran, and free-form notes: not what was trained, so never "a difference"
 NOT_DIFFERENCES = (*NOT_SWEPT, "extra")
@@ -45,7 +45,7 @@ def points(rows: list[dict], metric: str, x: str = "epoch") -> tuple[list, list[
 
 def differing(configs: list[dict]) -> list[str]:
     """The config fields whose values are not the same in every config, sorted (NOT_DIFFERENCES left out)."""
-    from lab_workbench.engine.config import flag_value
+    from lab_workbench.engine.settings.config import flag_value
     keys = sorted({k for c in configs for k in c} - set(NOT_DIFFERENCES))
 
     def shown(key, config):  # compared as a flag shows it: an unset --hidden equals the model's own default

@@ -2,7 +2,7 @@
 (what eval/ and export/ hold is named by the code that writes them there).
 
 Like Lightning's CSVLogger owns its log folder, `RunFolder(path)` owns a run's folder: a property per file,
-the lock, `is_run()`, and tolerant reads and crash-safe writes (engine/files.py) of its JSON and CSV files;
+the lock, `is_run()`, and tolerant reads and crash-safe writes (engine/core/files.py) of its JSON and CSV files;
 checkpoints are written to its `best`/`last` by engine.runs.checkpoint, which seals them. Everything else in
 engine, commands and tui asks it for a path instead of spelling a file name (the names: engine/runs/names.py).
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import read_json, safe_folder, write_json
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import read_json, safe_folder, write_json
 from lab_workbench.engine.runs.names import (BEST, BOUNDARY, CHECKPOINTS, CHECKSUMS, CONFIG, CONFUSION, EVAL, EXPORT,  # noqa: F401
                                LAST, LOCK, METRICS, PRE_CONFIG, PROGRESS, RESULTS, SWEEP, TENSORBOARD, TRACKERS)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import open_regular, read_limited
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import open_regular, read_limited
 from lab_workbench.engine.runs.metrics_csv import METRICS_LIMIT, parse_metrics, parse_row
 
 

@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab_workbench.engine.events import best_row
+from lab_workbench.engine.contract.events import best_row
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.runs.listing import list_runs
 from lab_workbench.engine.runs.lock import read_holder
-from lab_workbench.engine.result import RunResult
-from lab_workbench.engine.values import number
+from lab_workbench.engine.contract.result import RunResult
+from lab_workbench.engine.contract.values import number
 
 STALE_SECONDS = 300  # a run without progress.json or results.json, metrics unmoved this long: 'stopped?'
 HEARTBEAT_STALE = 60  # progress.json is rewritten every 2 s while batches run; a minute of silence is death

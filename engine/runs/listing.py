@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs.folder import RunFolder, run_of_file
 
 def default_run_name(source: str, model: str) -> str:

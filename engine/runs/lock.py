@@ -9,8 +9,8 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import TMP_SUFFIX, crash_point, remove_temp_files, why
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import TMP_SUFFIX, crash_point, remove_temp_files, why
 from lab_workbench.engine.runs.names import CONFIG, LOCK, PRE_CONFIG
 
 

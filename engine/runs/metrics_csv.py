@@ -7,10 +7,10 @@ import math
 import os
 from pathlib import Path
 
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import atomic_write, crash_point, read_limited, why
-from lab_workbench.engine.values import HUGE, MAX_FIELD, number
-from lab_workbench.engine.events import METRICS_HEADER
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import atomic_write, crash_point, read_limited, why
+from lab_workbench.engine.contract.values import HUGE, MAX_FIELD, number
+from lab_workbench.engine.contract.events import METRICS_HEADER
 
 
 class MetricsWriter:

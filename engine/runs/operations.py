@@ -12,9 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab_workbench.engine.config import TrainConfig, check_run_name
-from lab_workbench.engine.errors import CheckpointError, ConfigError
-from lab_workbench.engine.files import why
+from lab_workbench.engine.settings.config import TrainConfig, check_run_name
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.files import why
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.runs.info import read_run
 from lab_workbench.engine.runs.listing import resolve_run

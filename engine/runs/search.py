@@ -11,8 +11,8 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 
-from lab_workbench.engine.config import config_from_text
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import config_from_text
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runs.sweep import NOT_SWEPT, varied_field
 
 SAMPLERS = ("random", "tpe")

@@ -9,8 +9,8 @@ import hashlib
 import itertools
 from pathlib import Path
 
-from lab_workbench.engine.config import SETTINGS_BY_NAME, check_run_name, config_from_text
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, check_run_name, config_from_text
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runs.names import SWEEP
 
 NOT_SWEPT = ("name", "runs_dir", "device", "data_dir", "download")  # where and how, not what
@@ -109,8 +109,8 @@ def numeric_axis(values: list) -> tuple[list[float], bool] | None:
 
 def read_sweep(folder: str | Path) -> dict:
     """A sweep folder's sweep.json, checked: an object whose `points` is a list of plain run names."""
-    from lab_workbench.engine.config import check_run_name
-    from lab_workbench.engine.files import read_json
+    from lab_workbench.engine.settings.config import check_run_name
+    from lab_workbench.engine.core.files import read_json
     path = Path(folder) / SWEEP_FILE
     info = read_json(path)
     points = info.get("points") if isinstance(info, dict) else None
@@ -143,7 +143,7 @@ def check_resume(record: dict, grid: dict, settings: dict, train_flags: list[str
 
 def changed_settings(recorded: dict, now: dict) -> list[str]:
     """['--epochs 1 -> 7', '--lr default -> 0.5']: the fields (not where or how) that differ."""
-    from lab_workbench.engine.config import flag_value
+    from lab_workbench.engine.settings.config import flag_value
     order = {n: i for i, n in enumerate(SETTINGS_BY_NAME)}
     out = []
     for name in sorted(set(recorded) | set(now), key=lambda n: order.get(n, len(order))):

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs.checkpoint import save_checkpoint, seal, serialise
 from lab_workbench.engine.runs.folder import RunFolder
-from lab_workbench.engine.result import RunResult
-from lab_workbench.engine.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, PhaseChanged, RunEnded,
+from lab_workbench.engine.contract.result import RunResult
+from lab_workbench.engine.contract.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, PhaseChanged, RunEnded,
                                     RunStarted)
 
 PROGRESS_INTERVAL = 2.0  # seconds between progress.json rewrites while batches run

@@ -3,7 +3,7 @@
 Attributes load lazily (PEP 562), so that importing the package does not pull in torch.
 """
 
-from lab_workbench.engine.lazy import lazy_getattr
+from lab_workbench.engine.core.lazy import lazy_getattr
 
 _EXPORTS = {
     "DEVICES": "lab_workbench.engine.runtime.device", "resolve_device": "lab_workbench.engine.runtime.device",

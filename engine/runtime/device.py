@@ -2,7 +2,7 @@
 
 import torch
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import resource
 
-from lab_workbench.engine.errors import DataError
-from lab_workbench.engine.units import format_bytes
+from lab_workbench.engine.core.errors import DataError
+from lab_workbench.engine.core.units import format_bytes
 
 
 def read_int(path: str) -> int | None:

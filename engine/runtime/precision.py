@@ -12,7 +12,7 @@ import functools
 
 import torch
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -14,10 +14,10 @@ import queue
 import threading
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.files import read_json, write_json
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.files import read_json, write_json
 from lab_workbench.engine.runs.names import TRACKERS as TRACKERS_FILE
-from lab_workbench.engine.registry import TRACKERS
+from lab_workbench.engine.core.registry import TRACKERS
 JOIN_SECONDS = 60.0  # how long the end of a run waits for the trackers to send what they hold
 
 
@@ -74,7 +74,7 @@ class Trackers:
         self.thread.start()
 
     def __call__(self, event) -> None:
-        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.contract.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, (RunStarted, EpochEnded, RunEnded)):
             self.queue.put(event)
         if isinstance(event, RunEnded):

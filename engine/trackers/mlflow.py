@@ -53,7 +53,7 @@ class MlflowTracker:
         return _reachable(tracking_uri(cfg))
 
     def __call__(self, event) -> None:
-        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.contract.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             self._start(event)
         elif isinstance(event, EpochEnded) and self.client is not None:

@@ -54,11 +54,11 @@ class TensorBoardTracker:
         return None
 
     def __call__(self, event) -> None:
-        from lab_workbench.engine.events import EpochEnded, RunEnded, RunStarted
+        from lab_workbench.engine.contract.events import EpochEnded, RunEnded, RunStarted
         if isinstance(event, RunStarted):
             from torch.utils.tensorboard import SummaryWriter
 
-            from lab_workbench.engine.files import safe_folder
+            from lab_workbench.engine.core.files import safe_folder
             safe_folder(self.dir, f"{self.dir}")  # a tb/ that links elsewhere would take the event files
             self.writer, self.config = SummaryWriter(log_dir=str(self.dir)), event.config
         elif isinstance(event, EpochEnded) and self.writer is not None:

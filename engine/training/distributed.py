@@ -8,7 +8,7 @@ import re
 import torch
 import torch.distributed as torch_dist
 
-from lab_workbench.engine.errors import ConfigError, LabError
+from lab_workbench.engine.core.errors import ConfigError, LabError
 
 STOP_CODES = {None: 0, "cancelled": 1, "pruned": 2, "interrupted": 3}  # the ranks agree on the highest
 JOIN_SECONDS = 60.0  # how long the ranks wait for each other at the start (torch's own default: 30 minutes)

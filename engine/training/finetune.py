@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 
 
 def head_names(model: nn.Module) -> list[str]:
@@ -32,7 +32,7 @@ def head_names(model: nn.Module) -> list[str]:
 
 def read_state(ref: str, flag: str, runs_dir: str | Path = "runs") -> dict[str, torch.Tensor]:
     """The tensors of a run (its best.pt), a .safetensors file or a state-dict .pt/.pth, keyed by name."""
-    from lab_workbench.engine.preflight import init_from_path
+    from lab_workbench.engine.launch.preflight import init_from_path
     path = init_from_path(ref, runs_dir, flag)
     from lab_workbench.engine.runs.checkpoint import verify_checksum
     try:  # the checksum every reader of a checkpoint uses: a flipped byte is damage, not other weights

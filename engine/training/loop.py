@@ -13,11 +13,11 @@ from typing import Callable, Sequence
 
 import torch
 
-from lab_workbench.engine.config import TrainConfig, parse_augment
+from lab_workbench.engine.settings.config import TrainConfig, parse_augment
 from lab_workbench.engine.data import Dataset
 from lab_workbench.engine.data.batches import EpochBatches, epoch_order, steps_per_epoch
 from lab_workbench.engine.data.points import is_points
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from lab_workbench.engine.evaluation.metrics import loss_acc_confusion, sample_split
 from lab_workbench.engine.training.finetune import set_frozen, trainable
 from lab_workbench.engine.runtime.precision import autocast, resolve_precision
@@ -26,7 +26,7 @@ from lab_workbench.engine.training.augment import augment
 from lab_workbench.engine.training.distributed import Distributed, per_process_batch
 from lab_workbench.engine.training.ema import EMA
 from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state, rng_state
-from lab_workbench.engine.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
+from lab_workbench.engine.contract.events import (BatchEnded, BoundaryReady, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded,
                      RunStarted)
 from lab_workbench.engine.training.optim import make_optimizer
 from lab_workbench.engine.training.schedule import Schedule

@@ -10,7 +10,7 @@ import functools
 import os
 from typing import TYPE_CHECKING
 
-from lab_workbench.engine.registry import OPTIMIZERS
+from lab_workbench.engine.core.registry import OPTIMIZERS
 
 if TYPE_CHECKING:  # for the annotations; the functions import torch when they are called
     import torch

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lab_workbench.engine.registry import SCHEDULERS
+from lab_workbench.engine.core.registry import SCHEDULERS
 
 DIV, FINAL_DIV = 25.0, 1e4  # onecycle starts at max_lr / 25 and ends 1e4 times lower (torch's defaults)
 MOMENTUM_LOW, MOMENTUM_HIGH = 0.85, 0.95  # onecycle's momentum (or Adam's beta1) falls as the lr rises

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from lab_workbench.engine.runs.folder import RunFolder
 from lab_workbench.engine.training.epoch_state import EpochAccum, set_rng_state

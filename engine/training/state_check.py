@@ -10,7 +10,7 @@ import math
 from numbers import Real
 
 from lab_workbench.engine.data.formats import MAX_CLASSES
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 
 
 def _fail(where, field: str, expected: str, value) -> "NoReturn":  # noqa: F821

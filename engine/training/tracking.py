@@ -8,7 +8,7 @@ import math
 import torch
 
 from lab_workbench.engine.training.epoch_state import EpochAccum, plain_state
-from lab_workbench.engine.monitor import improves
+from lab_workbench.engine.contract.monitor import improves
 
 EXPLODE_FACTOR = 1e4  # a batch loss above this many times the chance-level loss counts as diverged
 

@@ -9,20 +9,20 @@ from typing import Callable
 
 import torch
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.data import Dataset, load_dataset
 from lab_workbench.engine.data.points import is_points
 from lab_workbench.engine.runtime.device import resolve_device
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.files import remove_temp_files
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.core.files import remove_temp_files
 from lab_workbench.engine.runtime.threads import configure_threads
 from lab_workbench.engine.runtime.timings import Timings
 from lab_workbench.engine.models import create_model, model_options
-from lab_workbench.engine.preflight import check_inputs
+from lab_workbench.engine.launch.preflight import check_inputs
 from lab_workbench.engine.training.finetune import check_freeze, check_freeze_early, load_initial_weights, set_frozen
 from lab_workbench.engine.trackers import check_strict, check_trackers, open_trackers
 from lab_workbench.engine.training.distributed import Distributed, peer_lost, per_process_batch, processes_note
-from lab_workbench.engine.events import History, PhaseChanged, RunEnded
+from lab_workbench.engine.contract.events import History, PhaseChanged, RunEnded
 from lab_workbench.engine.training.loop import TrainLoop
 from lab_workbench.engine.training.stops import stop_status
 from lab_workbench.engine.training.state import TrainingState

@@ -80,7 +80,7 @@ def test_compare_titles_its_charts_labels_zero_and_shows_values_as_flags(tmp_pat
     ("threads", None, {}, "auto"), ("lr", 0.001, {}, "0.001"), ("hidden", None, {"model": "plugin"}, "model default"),
 ])
 def test_flag_values(name, value, config, shown):
-    from lab_workbench.engine.config import flag_value
+    from lab_workbench.engine.settings.config import flag_value
     assert flag_value(name, value, config) == shown
 
 

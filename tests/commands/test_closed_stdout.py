@@ -7,7 +7,7 @@ import pytest
 
 from lab_workbench.commands.errors import StdoutError, _GuardedStdout
 from lab_workbench.commands.render import TrainPrinter
-from lab_workbench.engine.events import EpochEnded
+from lab_workbench.engine.contract.events import EpochEnded
 
 
 class Closed:

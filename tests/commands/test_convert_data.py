@@ -7,7 +7,7 @@ import pytest
 
 from tests.helpers import lab_here, make_images, write_h5, write_idx
 from lab_workbench.engine.data.convert import detect_source
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from lab_workbench.engine.data.h5file import write_h5 as convert_to_h5
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from tests.helpers import lab_here
 from lab_workbench.engine.data.convert import PARALLEL_FROM, detect_source
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 
 def image_folder(root, n, bad=None):

@@ -61,13 +61,13 @@ def test_sweep_curve_keeps_the_values_as_given_and_leaves_out_a_nan_final():
 
 
 def test_tables_show_a_dash_for_a_number_that_is_not_finite():
-    from lab_workbench.engine.units import percent
+    from lab_workbench.engine.core.units import percent
     assert [percent(v) for v in (0.5, None, float("nan"), float("inf"))] == ["50.00%", "-", "-", "-"]
 
 
 def test_lr_find_smooths_its_loss_as_the_curves_do():
     """One debiased moving average: lr-find's running loss is smooth() of its raw losses."""
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     from lab_workbench.engine.training.lr_find import lr_find
     r = lr_find(TrainConfig(model="logistic", device="cpu", subset=256, precision="fp32"), steps=20, beta=0.9)
     assert len(r.losses) >= 10 and r.smoothed == pytest.approx(smooth(r.losses, 0.9), nan_ok=True)

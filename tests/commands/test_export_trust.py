@@ -139,7 +139,7 @@ def test_genuine_pt2_and_onnx_are_inspected_and_pt2_exports_to_safetensors(made,
 
 def test_export_errors_name_the_output_not_a_temp_path(made, tmp_path, monkeypatch):
     import lab_workbench.engine.artifacts.export as ex
-    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.core.errors import CheckpointError
     tmp, files = made
 
     def unreadable(path, device="cpu"):

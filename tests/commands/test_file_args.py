@@ -39,7 +39,7 @@ def test_file_arguments_fail_before_the_data_loads(tmp_path, no_data_load, args,
 
 
 def test_the_checks_import_no_torch(tmp_path):
-    code = ("import sys; from lab_workbench.engine.config import TrainConfig; from lab_workbench.engine.preflight import check_inputs\n"
+    code = ("import sys; from lab_workbench.engine.settings.config import TrainConfig; from lab_workbench.engine.launch.preflight import check_inputs\n"
             "try:\n    check_inputs(TrainConfig(init_from='nope'))\nexcept Exception as e:\n    print(e)\n"
             "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=lab_env())

@@ -28,7 +28,7 @@ def test_freezing_the_head_is_one_line_and_no_run_folder(tmp_path, monkeypatch, 
 
 
 def test_help_example_is_the_one_that_works_everywhere(tmp_path):
-    from lab_workbench.engine.config import SETTINGS_BY_NAME
+    from lab_workbench.engine.settings.config import SETTINGS_BY_NAME
     assert "--freeze body" in SETTINGS_BY_NAME["freeze"].help
 
 
@@ -43,7 +43,7 @@ def test_help_example_is_the_one_that_works_everywhere(tmp_path):
 def test_freeze_body_trains_only_the_head(tmp_path, model, args):
     import json
 
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     from lab_workbench.engine.models import create_model, model_options
     from lab_workbench.engine.training.finetune import head_names
     r = lab_here("train", *TINY, "-m", model, *args, "--freeze", "body", "--precision", "fp32", "--name", "b",

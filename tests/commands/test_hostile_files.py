@@ -38,8 +38,8 @@ def test_a_symlinked_run_folder_is_not_written_into(linked_run, capsys, args):
 
 def test_a_symlinked_tb_folder_is_not_written_through(trained_runs, tmp_path):
     from lab_workbench.engine.trackers.tensorboard import TensorBoardTracker
-    from lab_workbench.engine.events import RunStarted
-    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.contract.events import RunStarted
+    from lab_workbench.engine.core.errors import CheckpointError
     run = trained_runs.get("small", into=tmp_path)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -225,7 +225,7 @@ CONFIG_FILES = {
 @pytest.mark.parametrize("case", CONFIG_FILES)
 def test_a_hostile_config_file_is_one_line_at_once(tmp_path, capsys, monkeypatch, deadline, case):
     make, expected = CONFIG_FILES[case]
-    monkeypatch.setattr("lab_workbench.engine.files.PIPE_WAIT", 0.2)
+    monkeypatch.setattr("lab_workbench.engine.core.files.PIPE_WAIT", 0.2)
     path = make(tmp_path)
     code, lines = lab_errors(capsys, "train", "--config", str(path), "--runs-dir", str(tmp_path / "runs"))
     one_error(code, lines, str(path), expected)
@@ -235,7 +235,7 @@ def test_a_hostile_config_file_is_one_line_at_once(tmp_path, capsys, monkeypatch
 
 def test_a_config_from_a_pipe_the_user_gave_is_read(tmp_path, deadline):
     import threading
-    from lab_workbench.engine.configfile import read_config_file
+    from lab_workbench.engine.launch.configfile import read_config_file
     pipe = tmp_path / "c.yaml"
     os.mkfifo(pipe)
     writer = threading.Thread(target=lambda: pipe.write_text("lr: 0.5\n"))

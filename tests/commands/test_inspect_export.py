@@ -35,7 +35,7 @@ def test_compare_and_mismatch():
     rows = compare_states(a, b)
     assert rows[0]["cosine"] == pytest.approx(0.0) and rows[0]["diff_l2"] == pytest.approx(np.sqrt(5))
     assert rows[1]["cosine"] == pytest.approx(1.0) and rows[1]["diff_l2"] == 0
-    from lab_workbench.engine.errors import CheckpointError
+    from lab_workbench.engine.core.errors import CheckpointError
     with pytest.raises(CheckpointError, match="differ at tensor 'w'"):
         compare_states(a, {"w": torch.zeros(3), "b": torch.ones(1)})
 
@@ -132,7 +132,7 @@ def test_failed_verification_removes_the_file(runs, monkeypatch):
     import lab_workbench.engine.artifacts.export as ex
     loaded = load_model(runs / "runs" / "plain")
     monkeypatch.setattr(ex, "TOLERANCE", -1.0)  # nothing can pass
-    from lab_workbench.engine.errors import LabError
+    from lab_workbench.engine.core.errors import LabError
     with pytest.raises(LabError, match="failed verification"):
         export_model(loaded, "safetensors", torch.randn(4, 1, 8, 8), runs / "x.safetensors")
     assert not (runs / "x.safetensors").exists()

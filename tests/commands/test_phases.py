@@ -4,8 +4,8 @@ import io
 import re
 import time
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.events import (BatchEnded, CheckpointReady, EpochEnded, PhaseChanged, RunEnded, RunStarted,
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.contract.events import (BatchEnded, CheckpointReady, EpochEnded, PhaseChanged, RunEnded, RunStarted,
                                     History)
 from lab_workbench.engine.training.trainer import train
 

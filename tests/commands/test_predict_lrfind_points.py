@@ -14,7 +14,7 @@ def digits_run(trained_runs, tmp_path_factory):
     """A digits MLP trained for a few epochs (runs/d), and its test images written as PNG and NumPy files."""
     from PIL import Image
     from lab_workbench.engine.data import load_dataset
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     tmp = tmp_path_factory.mktemp("predict")
     trained_runs.get("digits", into=tmp)
     data = load_dataset(TrainConfig(), "cpu")
@@ -85,7 +85,7 @@ def test_predict_bad_inputs_are_one_line_each_and_do_not_stop_the_others(digits_
 
 
 def test_lr_find_suggests_a_rate_in_the_known_good_range(tmp_path):
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     from lab_workbench.engine.training.lr_find import lr_find
     # logistic regression on digits with SGD: it learns for lr in about 1e-2..1, diverges well above 10
     cfg = TrainConfig(model="logistic", optimizer="sgd", momentum=0.0, batch_size=64, precision="fp32",
@@ -145,7 +145,7 @@ def test_points_bad_inputs(tmp_path):
 
 
 def test_lr_find_stops_when_asked_with_a_partial_curve(tmp_path):
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     from lab_workbench.engine.training.lr_find import lr_find
     calls = {"n": 0}
 
@@ -157,7 +157,7 @@ def test_lr_find_stops_when_asked_with_a_partial_curve(tmp_path):
 
 
 def test_the_form_offers_every_setting(tmp_path):
-    from lab_workbench.engine.config import settings
+    from lab_workbench.engine.settings.config import settings
     from lab_workbench.tui.widgets.config_form import form_settings
     # fine-tuning, trackers and --eval-subset included: the form is generated from every setting
     assert [s.name for s in form_settings()] == [s.name for s in settings()]

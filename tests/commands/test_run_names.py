@@ -3,9 +3,9 @@ for a race; what a divergence says about checkpoints."""
 
 import pytest
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runs.sweep import parse_grid, plan
-from lab_workbench.engine.events import History
+from lab_workbench.engine.contract.events import History
 from lab_workbench.engine.runs import create_run_dir
 from tests.helpers import lab_errors
 

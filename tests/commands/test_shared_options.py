@@ -56,7 +56,7 @@ def test_no_command_declares_a_train_field_s_flag_again():
     """commands/*.py take a TrainConfig field's flag through setting_option, never with a typer.Option of
     their own; the exceptions are flags that mean something else there (eval's --dataset is the data to
     evaluate on; data's --samples counts images shown)."""
-    from lab_workbench.engine.config import settings
+    from lab_workbench.engine.settings.config import settings
     flags = {s.flag for s in settings()}
     other_meaning = {("eval.py", "--dataset"), ("eval.py", "--data"), ("eval.py", "--classes"),
                      ("data.py", "--samples")}
@@ -69,8 +69,8 @@ def test_no_command_declares_a_train_field_s_flag_again():
 
 
 def test_the_flag_spelling_has_one_home():
-    """`"--" + name.replace("_", "-")` is written once, in engine.errors.flag_of."""
+    """`"--" + name.replace("_", "-")` is written once, in engine.core.errors.flag_of."""
     pattern = re.compile(r'"--"\s*\+\s*[^\n]*replace\("_", "-"\)')
     homes = [str(p.relative_to(ROOT)) for top in ("engine", "commands", "tui") for p in (ROOT / top).rglob("*.py")
              if pattern.search(p.read_text())]
-    assert homes == [str(Path("engine") / "errors.py")]
+    assert homes == [str(Path("engine") / "core" / "errors.py")]

@@ -112,8 +112,8 @@ def test_a_warmup_shorter_than_the_run_trains(tmp_path):
 
 
 def test_the_engine_refuses_a_warmup_as_long_as_the_run(tmp_path):
-    from lab_workbench.engine.config import config_from_text
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.settings.config import config_from_text
+    from lab_workbench.engine.core.errors import ConfigError
     from lab_workbench.engine.training.trainer import train
     cfg = config_from_text({"dataset": "moons", "epochs": "2", "warmup": "2", "runs_dir": str(tmp_path)})
     with pytest.raises(ConfigError, match=r"^--warmup 2: .*--epochs 2"):

@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from lab_workbench.engine import TrainConfig, train
-from lab_workbench.engine.errors import CheckpointError
-from lab_workbench.engine.files import atomic_write
+from lab_workbench.engine.core.errors import CheckpointError
+from lab_workbench.engine.core.files import atomic_write
 from lab_workbench.engine.runs import RunLock
 
 

@@ -33,7 +33,7 @@ def plugin(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("LAB_PLUGINS", "jsonl_tracker")
     yield
-    from lab_workbench.engine.registry import TRACKERS
+    from lab_workbench.engine.core.registry import TRACKERS
     TRACKERS.remove("jsonlines")
     sys.modules.pop("jsonl_tracker", None)
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from lab_workbench.engine.config import SETTINGS_BY_NAME, TrainConfig, config_from_text
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, TrainConfig, config_from_text
+from lab_workbench.engine.core.errors import ConfigError
 from tests.helpers import lab_cmd, lab_env
 
 

@@ -11,9 +11,9 @@ import torch
 
 from tests.helpers import ROOT
 from lab_workbench.engine import TrainConfig, train
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from lab_workbench.engine.events import METRICS_HEADER
+from lab_workbench.engine.contract.events import METRICS_HEADER
 
 KILLS = 36
 
@@ -108,7 +108,7 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, monkeyp
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr("lab_workbench.engine.files.os.fsync", full)
+    monkeypatch.setattr("lab_workbench.engine.core.files.os.fsync", full)
     with pytest.raises(CheckpointError, match=r"last.pt: cannot write checkpoint \(No space left on device\); "
                                               r"the previous last.pt is kept"):
         save_checkpoint(path, {"model_state_dict": {"w": torch.zeros(3)}, "epoch": 2})
@@ -127,7 +127,7 @@ def test_a_full_disk_during_training_is_a_one_line_error(tmp_path, monkeypatch, 
         if calls["n"] > 12:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(fd)
-    monkeypatch.setattr("lab_workbench.engine.files.os.fsync", fills_up)
+    monkeypatch.setattr("lab_workbench.engine.core.files.os.fsync", fills_up)
     with pytest.raises(SystemExit) as e:
         main(["train", "--epochs", "5", "--subset", "200", "--runs-dir", str(tmp_path / "runs"), "--name", "f"])
     err = capsys.readouterr().err.strip().splitlines()

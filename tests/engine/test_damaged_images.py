@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from lab_workbench.engine.data.inputs import decode_image
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 
 def test_a_truncated_tiff_is_one_error_and_no_warning(tmp_path):

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from tests.helpers import make_images, write_h5, write_idx
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.data import build_dataset, load_dataset, read_idx, read_source
 from lab_workbench.engine.data.formats import read_cifar_pickle
 from lab_workbench.engine.data.sources import load_cifar10
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 
 
 

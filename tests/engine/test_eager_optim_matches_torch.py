@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.models import create_model
 from lab_workbench.engine.training.optim import make_optimizer
 

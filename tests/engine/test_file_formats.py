@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from lab_workbench.engine.data.formats import FILE_FORMATS
-from lab_workbench.engine.errors import DataError
+from lab_workbench.engine.core.errors import DataError
 from tests.helpers import lab_here, make_images, write_h5
 
 # what each entry point should take: the spec this test holds the code to

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.training.finetune import fit_state, head_names, set_frozen, trainable
 from lab_workbench.engine.models import create_model
 from lab_workbench.engine.training.optim import make_optimizer

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from lab_workbench.engine import train
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from lab_workbench.engine.training.distributed import per_process_batch
-from lab_workbench.engine.events import RunStarted
+from lab_workbench.engine.contract.events import RunStarted
 from lab_workbench.engine.training.trainer import resume_config
 from tests import helpers
 from tests.engine.test_data_scale import chunked_h5

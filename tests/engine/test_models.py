@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.models import create_model, list_models, model_options
 
 NAMES = [m.name for m in list_models()]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lab_workbench.engine import train
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from tests.helpers import cfg
 
 # three blobs, a tiny MLP: val_acc stays at 0.4167 for epochs 3-5 while val_loss goes on falling
@@ -55,13 +55,13 @@ def test_early_stopping_watches_the_monitor(tmp_path, monitor):
 
 
 def test_unknown_monitor_is_refused():
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     with pytest.raises(ConfigError, match="--monitor: expected one of val_acc, val_loss, train_loss"):
         TrainConfig(monitor="acc").validate()
 
 
 def test_best_row_follows_the_monitor():
-    from lab_workbench.engine.events import best_row
+    from lab_workbench.engine.contract.events import best_row
     rows = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.47, "val_acc": 0.9667},
             {"epoch": 2, "train_loss": 0.2, "val_loss": 0.044, "val_acc": 0.9667},
             {"epoch": 3, "train_loss": 0.1, "val_loss": 0.05, "val_acc": 0.9}]

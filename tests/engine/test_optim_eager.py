@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.training.optim import OPTIMIZERS, eager, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[2]

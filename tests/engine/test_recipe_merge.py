@@ -1,11 +1,11 @@
-"""A recipe merges with what was given by one rule (engine.recipes.with_recipe), for the flags of
+"""A recipe merges with what was given by one rule (engine.settings.recipes.with_recipe), for the flags of
 `lab train` and the edited fields of labtui's form: what was given wins, the recipe fills the rest."""
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig, config_from_text
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.recipes import recipe_values, with_recipe
+from lab_workbench.engine.settings.config import TrainConfig, config_from_text
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.settings.recipes import recipe_values, with_recipe
 
 
 def test_given_fields_win_and_the_recipe_fills_the_rest():

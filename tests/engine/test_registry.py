@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lab_workbench.engine.errors import ConfigError, DataError
+from lab_workbench.engine.core.errors import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_built_ins_list_first_even_when_a_plugin_registers_before_any_lookup():
-    from lab_workbench.engine.registry import Registry
+    from lab_workbench.engine.core.registry import Registry
     reg = Registry("--thing", load=lambda: reg.register("builtin", "a built-in")(len))
     reg.register("plugin", "registered by user code")(len)
     assert reg.names() == ["builtin", "plugin"]
@@ -90,7 +90,7 @@ def test_convert_and_predict_decode_an_image_alike(tmp_path):
 
 
 def test_old_configs_with_extra_still_load():
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.settings.config import TrainConfig
     cfg = TrainConfig.from_dict({"model": "cnn", "extra": {"note": "from an old checkpoint"}})
     assert cfg.model == "cnn" and not hasattr(cfg, "extra")
 
@@ -98,8 +98,8 @@ def test_old_configs_with_extra_still_load():
 def test_an_old_run_record_with_extra_still_reads_as_a_config_file(tmp_path):
     import json
 
-    from lab_workbench.engine.configfile import dump_config, read_config_file
-    from lab_workbench.engine.config import TrainConfig
+    from lab_workbench.engine.launch.configfile import dump_config, read_config_file
+    from lab_workbench.engine.settings.config import TrainConfig
     (tmp_path / "config.json").write_text(json.dumps({"model": "cnn", "lr": 0.01, "extra": {}}))
     assert read_config_file(tmp_path / "config.json") == {"model": "cnn", "lr": 0.01}
     assert "extra" not in dump_config(TrainConfig(), "yaml")

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.models import MODELS
-from lab_workbench.engine.registry import Registry, load_plugins
+from lab_workbench.engine.core.registry import Registry, load_plugins
 
 CLASH = '''
 from lab_workbench.engine.models import register_model

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lab_workbench.engine import train
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from lab_workbench.engine.runs import read_metrics
 from lab_workbench.engine.training.trainer import resume_config

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs import RunFolder, RunResult, read_run, run_of_file
 from lab_workbench.engine.runs.writer import RunWriter
-from lab_workbench.engine.events import History, RunEnded
+from lab_workbench.engine.contract.events import History, RunEnded
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("config.json", "metrics.csv", "results.json", "progress.json", "checkpoints.json", "confusion.json",

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.helpers import ROOT
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 
 # Forks one child per start from a process that imported torch and the CLI once. A child with
@@ -21,7 +21,7 @@ import glob, json, os, shutil, sys
 sys.path.insert(0, sys.argv[1])
 import torch
 from lab_workbench.commands.app import main
-import lab_workbench.engine.files as files
+import lab_workbench.engine.core.files as files
 from lab_workbench.engine.runs.checkpoint import load_checkpoint
 from lab_workbench.engine.runs import read_metrics
 from lab_workbench.engine.data.sources import load_digits

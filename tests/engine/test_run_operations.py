@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from lab_workbench.engine.errors import CheckpointError
+from lab_workbench.engine.core.errors import CheckpointError
 from lab_workbench.engine.runs import RunLock
 from lab_workbench.engine.runs.lock import parse_holder
 
@@ -37,8 +37,8 @@ def test_a_lock_record_names_its_holder(tmp_path):
 
 def _run(root, name, epochs_done=2, status="completed", epochs=2):
     """A run folder (no training): config.json, epoch rows, results.json."""
-    from lab_workbench.engine.config import TrainConfig
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.settings.config import TrainConfig
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import METRICS_HEADER
     d = root / name
     d.mkdir(parents=True)
@@ -65,7 +65,7 @@ def test_delete_run_removes_a_run_and_nothing_else(tmp_path):
 def test_delete_run_refuses_a_locked_or_live_run(tmp_path):
     import socket
 
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     from lab_workbench.engine.runs import delete_run
     runs = tmp_path / "runs"
     locked = _run(runs, "locked", status=None)
@@ -99,7 +99,7 @@ def test_delete_run_never_deletes_through_a_symlink(tmp_path, link):
 
 
 def test_plan_resume_auto(tmp_path):
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.core.errors import ConfigError
     from lab_workbench.engine.runs import plan_resume
     runs = tmp_path / "runs"
     with pytest.raises(ConfigError, match="--resume auto: needs --name"):
@@ -119,7 +119,7 @@ def test_plan_resume_auto(tmp_path):
 
 
 def test_plan_resume_refuses_a_change_that_may_not_change(tmp_path):
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.core.errors import ConfigError
     from lab_workbench.engine.runs import plan_resume
     runs = tmp_path / "runs"
     _run(runs, "a")
@@ -143,7 +143,7 @@ def test_evaluate_run_writes_what_lab_eval_writes_and_last_pt_apart(trained_runs
 
 def test_run_outputs_refuse_a_symlinked_run_and_bad_options_before_torch(trained_runs, tmp_path):
     from lab_workbench.engine.artifacts import check_export, evaluate_run, export_run
-    from lab_workbench.engine.errors import ConfigError
+    from lab_workbench.engine.core.errors import ConfigError
     run = trained_runs.get("small", into=tmp_path)
     (tmp_path / "runs" / "link").symlink_to(run)
     with pytest.raises(CheckpointError, match="symlink"):

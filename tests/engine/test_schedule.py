@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lab_workbench.engine import TrainConfig, train
-from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.settings.config import config_from_text
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from lab_workbench.engine.runs import read_metrics
 from lab_workbench.engine.training.schedule import Schedule

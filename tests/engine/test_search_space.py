@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.runs.search import (Param, check_space, parse_space, run_name, space_from_record, space_record,
                                 worker_alive)
 

@@ -14,7 +14,7 @@ def test_large_images_are_refused_without_running_the_conv_body_on_them():
     # ~1.5 GB; at 6000x6000, more than this machine has: killed instead of refused)
     # VmHWM, not ru_maxrss: Linux carries a process's peak across exec, so ru_maxrss would report the forking
     # pytest worker's size (1.5 GB in a full run)
-    code = ("from lab_workbench.engine.errors import LabError\nfrom lab_workbench.engine.models import create_model\n"
+    code = ("from lab_workbench.engine.core.errors import LabError\nfrom lab_workbench.engine.models import create_model\n"
             "try:\n    create_model('convnet', (1, 2000, 2000), 2)\nexcept LabError as e:\n    print(e)\n"
             "hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM')][0]\n"
             "print(int(hwm.split()[1]) // 1024)\n")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.settings.config import config_from_text
 from lab_workbench.engine.training.schedule import Schedule
 
 

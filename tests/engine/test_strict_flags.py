@@ -2,8 +2,8 @@
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig, config_from_text
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import TrainConfig, config_from_text
+from lab_workbench.engine.core.errors import ConfigError
 
 
 @pytest.mark.parametrize("values,flag", [

@@ -9,7 +9,7 @@ from lab_workbench.engine import train
 from lab_workbench.engine.evaluation.metrics import sample_split
 from lab_workbench.engine.runs import checkpoint
 from lab_workbench.engine.training import loop
-from lab_workbench.engine.events import RunEnded
+from lab_workbench.engine.contract.events import RunEnded
 from tests.helpers import cfg
 
 
@@ -66,7 +66,7 @@ def test_best_and_last_checkpoints_are_serialised_once(tmp_path, monkeypatch):
 def test_the_built_in_data_set_names_match_the_registered_ones():
     import subprocess
     import sys
-    code = ("import sys; from lab_workbench.engine.config import BUILTIN_DATASETS, _dataset_names; "
+    code = ("import sys; from lab_workbench.engine.settings.config import BUILTIN_DATASETS, _dataset_names; "
             "assert _dataset_names() == BUILTIN_DATASETS and 'numpy' not in sys.modules; "
             "from lab_workbench.engine.data.sources import list_datasets; assert tuple(list_datasets()) == BUILTIN_DATASETS")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -89,7 +89,7 @@ def test_validation_runs_at_the_training_precision_and_the_test_score_in_fp32(tm
 def test_a_checkpoint_is_written_while_the_next_epoch_trains(tmp_path, monkeypatch):
     import threading
     from lab_workbench.engine.runs import writer
-    from lab_workbench.engine.events import BatchEnded
+    from lab_workbench.engine.contract.events import BatchEnded
     real, next_epoch_ran, waited = writer.save_checkpoint, threading.Event(), []
 
     def slow_disk(path, state, data):

@@ -2,7 +2,7 @@
 
 import torch
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 
 
 def test_lr_find_at_fp16_scales_its_loss_through_the_grad_scaler(monkeypatch):

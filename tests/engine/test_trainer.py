@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from lab_workbench.engine import TrainConfig, train
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
-from lab_workbench.engine.events import BatchEnded, EpochEnded, RunEnded, RunStarted
+from lab_workbench.engine.contract.events import BatchEnded, EpochEnded, RunEnded, RunStarted
 from lab_workbench.engine.runs import METRICS_HEADER, read_metrics
 from lab_workbench.engine.training.trainer import resume_config
 from tests.helpers import cfg
@@ -188,7 +188,7 @@ def test_real_mnist_logistic_one_epoch(tmp_path, mnist_dir):
 
 
 def test_augment_flips_and_shifts_on_device():
-    from lab_workbench.engine.config import parse_augment
+    from lab_workbench.engine.settings.config import parse_augment
     from lab_workbench.engine.training.augment import augment
     x = torch.arange(64 * 8 * 8, dtype=torch.float32).view(64, 1, 8, 8)
     f = augment(x, ("flip",), torch.Generator().manual_seed(0))
@@ -221,7 +221,7 @@ def test_resume_with_more_epochs_under_onecycle_and_a_new_lr(tmp_path):
 
 
 def test_a_stop_while_the_data_loads_makes_no_run_folder(tmp_path):
-    from lab_workbench.engine.events import RunEnded
+    from lab_workbench.engine.contract.events import RunEnded
     events = []
     h = train(cfg(tmp_path, name="early"), on_event=events.append, should_stop=lambda: "interrupted")
     assert h.status == "interrupted" and h.run_dir is None and h.rows == []

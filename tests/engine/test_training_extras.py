@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from lab_workbench.engine import train
-from lab_workbench.engine.config import config_from_text
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import config_from_text
+from lab_workbench.engine.core.errors import ConfigError
 from lab_workbench.engine.models.catalog import builtin_entries
 from lab_workbench.engine.runtime.precision import resolve_precision
 from lab_workbench.engine.runtime.threads import available_cpus, configure_threads, default_threads

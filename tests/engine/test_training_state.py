@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lab_workbench.engine import train
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 from lab_workbench.engine.runs.checkpoint import load_checkpoint, save_checkpoint
 from lab_workbench.engine.training.state import FORMAT_VERSION, TrainingState, migrate
 from lab_workbench.engine.training.tracking import EpochTracker
@@ -175,13 +175,13 @@ def test_the_loop_is_built_complete_by_its_constructor(tmp_path):
 
 
 def test_a_checkpoint_is_written_by_files_atomic_write_and_a_failure_keeps_the_previous(tmp_path, monkeypatch):
-    import lab_workbench.engine.files
+    import lab_workbench.engine.core.files
     from lab_workbench import engine
     calls = []
 
     def recorded(path, write, durable=True, what=""):
         calls.append((Path(path).name, what))
-        engine.files.atomic_write(path, write, durable, what)
+        engine.core.files.atomic_write(path, write, durable, what)
     monkeypatch.setattr("lab_workbench.engine.runs.checkpoint.atomic_write", recorded)
     save_checkpoint(tmp_path / "last.pt", {"model_state_dict": {"w": torch.ones(2)}, "epoch": 1})
     assert calls == [("last.pt", "checkpoint")] and load_checkpoint(tmp_path / "last.pt")["epoch"] == 1

@@ -1,11 +1,11 @@
-"""One percent and one byte formatter (engine.units) for every face: None, NaN, inf, 0 and huge values."""
+"""One percent and one byte formatter (engine.core.units) for every face: None, NaN, inf, 0 and huge values."""
 
 import math
 
 import pytest
 
 from lab_workbench.engine.runs.info import RunInfo
-from lab_workbench.engine.units import format_bytes, is_number, percent
+from lab_workbench.engine.core.units import format_bytes, is_number, percent
 
 
 @pytest.mark.parametrize("v, want", [

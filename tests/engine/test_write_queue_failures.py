@@ -82,7 +82,7 @@ def test_a_queued_checkpoint_holds_its_bytes_not_the_state_it_was_made_from(tmp_
     import torch
 
     from lab_workbench.engine.runs.writer import RunWriter
-    from lab_workbench.engine.events import CheckpointReady
+    from lab_workbench.engine.contract.events import CheckpointReady
     writer = RunWriter(tmp_path)
     gate = threading.Event()
     writer.queue.submit(lambda: gate.wait(5))  # the writer thread is busy: the checkpoint waits in the queue

@@ -1,6 +1,6 @@
 """A deterministic stand-in for engine.train: fixed events, no disk, no clock."""
 
-from lab_workbench.engine.events import EpochEnded, History, RunEnded, RunStarted
+from lab_workbench.engine.contract.events import EpochEnded, History, RunEnded, RunStarted
 
 CLASSES = ["cat", "dog", "bird"]
 ROWS = [

@@ -2,8 +2,8 @@
 
 import time
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.files import write_json
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.files import write_json
 from lab_workbench.engine.runs.metrics_csv import METRICS_HEADER
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.pilot import make_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.compare import CompareScreen
@@ -220,7 +220,7 @@ async def test_runs_browser_groups_a_sweep_and_compares_all_of_its_runs(tmp_path
 
 def _progress(run, pid, **fields):
     import socket
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     write_json(run / "progress.json", {"pid": pid, "host": socket.gethostname(), "epochs": 3,
                                        "started": time.time() - 5, "time": time.time(), **fields})
 

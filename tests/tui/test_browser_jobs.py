@@ -5,7 +5,7 @@ and J shows each job's output. What they write is what `lab eval` and `lab expor
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.pilot import wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.choose import ChooseScreen

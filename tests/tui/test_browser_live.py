@@ -6,8 +6,8 @@ import os
 import socket
 import time
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.files import write_json
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.files import write_json
 from tests.tui.pilot import make_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen

@@ -2,7 +2,7 @@
 
 import threading
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.training.trainer import train
 from tests.tui.pilot import wait_for
 from lab_workbench.tui.app import make_app

@@ -4,8 +4,8 @@ charts at least 8 rows tall (tabs, not stacked), and a diff of only the options 
 
 import os
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.files import write_json
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.files import write_json
 from lab_workbench.engine.runs import MAX_ROWS, read_run
 from tests.tui.pilot import make_run
 from lab_workbench.tui.app import make_app

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.fake import fake_train
 from tests.tui.pilot import make_run, wait_for
 from lab_workbench.tui.app import make_app
@@ -128,7 +128,7 @@ async def test_a_points_run_shows_its_boundary_as_a_fourth_view(tmp_path):
 def test_first_paint_does_not_import_torch(tmp_path):
     code = """
 import asyncio, sys
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.tui.app import make_app
 async def main():
     for start in ("form", "runs"):

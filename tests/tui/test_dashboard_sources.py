@@ -7,9 +7,9 @@ import os
 import socket
 import time
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.files import write_json
-from lab_workbench.engine.events import BatchEnded, EpochEnded, PhaseChanged
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.files import write_json
+from lab_workbench.engine.contract.events import BatchEnded, EpochEnded, PhaseChanged
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.sources import Throttle
@@ -144,7 +144,7 @@ async def test_r_on_a_completed_run_offers_more_epochs_and_trains_it_on(tmp_path
 
 def polling_train(cfg, on_event=None, should_stop=None, **_):
     """Batches until asked to stop (at most 10 s), then the status the stop asked for."""
-    from lab_workbench.engine.events import History, RunEnded, RunStarted
+    from lab_workbench.engine.contract.events import History, RunEnded, RunStarted
     on_event(RunStarted(cfg.to_dict(), "runs/poll", 10, "cpu", {"classes": ["a", "b"]}))
     end, step, reason = time.monotonic() + 10, 0, None
     while reason is None and time.monotonic() < end:

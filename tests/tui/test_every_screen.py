@@ -6,8 +6,8 @@ import json
 import os
 import socket
 
-from lab_workbench.engine.config import TrainConfig, settings
-from lab_workbench.engine.files import write_json
+from lab_workbench.engine.settings.config import TrainConfig, settings
+from lab_workbench.engine.core.files import write_json
 from tests.tui.fake import fake_train
 from tests.tui.pilot import finished, make_run, wait_for
 from lab_workbench.tui.app import make_app
@@ -33,7 +33,7 @@ async def test_q_quits_from_the_form():
 async def test_q_and_help_stay_in_the_footer_of_a_live_run_at_80_columns():
     import threading
 
-    from lab_workbench.engine.events import History, RunStarted
+    from lab_workbench.engine.contract.events import History, RunStarted
     release = threading.Event()
 
     def training(cfg, on_event, should_stop, **_):  # runs until the test has looked

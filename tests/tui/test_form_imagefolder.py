@@ -1,6 +1,6 @@
 """labtui's New-run form takes a folder of class folders in its data field, as `lab train --data` does."""
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.new_run import NewRunScreen

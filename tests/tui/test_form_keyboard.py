@@ -1,6 +1,6 @@
 """Hostile review of the lazy "more settings" group: keyboard only, at 80x24."""
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.widgets.config_form import COMMON, ConfigForm, form_settings

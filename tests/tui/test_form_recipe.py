@@ -1,7 +1,7 @@
 """The New-run form merges a recipe with its fields by `lab train`'s rule: a field the user edited wins, even
 when its new value is the default (it used to be overwritten by the recipe's value)."""
 
-from lab_workbench.engine.config import config_from_text
+from lab_workbench.engine.settings.config import config_from_text
 from tests.helpers import MNIST_DIR
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app

@@ -6,8 +6,8 @@ run's whole history."""
 import json
 import threading
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.contract.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
 from tests.tui.pilot import make_run, wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.events import METRICS_HEADER
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.contract.events import METRICS_HEADER
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.screens.run import RunScreen
 from lab_workbench.tui.widgets.runs_table import RunsTable

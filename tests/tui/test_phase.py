@@ -3,8 +3,8 @@ evaluating the test split, cancelling; the status line keeps the batch loss at 8
 
 import threading
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.contract.events import BatchEnded, CheckpointReady, EpochEnded, History, PhaseChanged, RunEnded, RunStarted
 from tests.tui.pilot import wait_for
 from lab_workbench.tui.app import make_app
 from lab_workbench.tui.phase import CANCELLING, next_phase

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from lab_workbench.engine.runs import RunLock
 from tests.tui.pilot import make_run, recording_browser, resumable_run, wait_for
 from lab_workbench.tui.app import make_app
@@ -98,7 +98,7 @@ async def test_r_resumes_an_interrupted_run_live_and_refuses_a_running_one(tmp_p
 
 @pytest.mark.parametrize("link", ["sweep", "lone"])
 async def test_d_never_deletes_through_a_symlinked_run_or_sweep(tmp_path, link):
-    from lab_workbench.engine.files import write_json
+    from lab_workbench.engine.core.files import write_json
     outside = tmp_path / "outside"
     make_run(outside / "sweep", "p1", [0.5])
     write_json(outside / "sweep" / "sweep.json", {})

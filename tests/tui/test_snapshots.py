@@ -3,7 +3,7 @@
 Regenerate after an intended change of the layout: pytest tests/tui/test_snapshots.py --snapshot-update
 """
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.fake import fake_train
 from tests.tui.pilot import finished, make_run, on_tab, wait_for
 from lab_workbench.tui.app import make_app
@@ -79,7 +79,7 @@ def test_run_confusion_no_color(snap_compare, monkeypatch):
 def live_train(cfg, on_event=None, should_stop=None, **_):
     """One epoch done, the second at batch 7 of 20: then it waits (at most 5 s) to be cancelled."""
     import time
-    from lab_workbench.engine.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
+    from lab_workbench.engine.contract.events import BatchEnded, EpochEnded, History, RunEnded, RunStarted
     on_event(RunStarted(cfg.to_dict(), "runs/live", 123456789, "cuda:0", {"classes": ["cat", "dog"]}))
     on_event(EpochEnded(1, cfg.epochs, 0.71, 0.70, 0.69, 0.71, 1e-3, 12.5, [[5, 1], [2, 6]], True))
     on_event(BatchEnded(2, 7, 20, 0.4321))

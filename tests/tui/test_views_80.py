@@ -3,7 +3,7 @@ legend, the config view shows values as flags would."""
 
 import os
 
-from lab_workbench.engine.config import TrainConfig
+from lab_workbench.engine.settings.config import TrainConfig
 from tests.tui.pilot import make_run, on_tab
 from tests.tui.fake import fake_train
 from lab_workbench.tui.app import make_app

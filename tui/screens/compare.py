@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from lab_workbench.engine.runs import RunInfo, differing
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 from ..widgets.config_panel import flag, inapplicable
 from ..widgets.curve_plot import TRAIN_MARKER, CurveKeys, CurvePlot, glyph, run_style

@@ -7,8 +7,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static
 
-from lab_workbench.engine.config import TrainConfig
-from lab_workbench.engine.errors import LabError
+from lab_workbench.engine.settings.config import TrainConfig
+from lab_workbench.engine.core.errors import LabError
 
 from ..widgets.config_form import ConfigForm
 

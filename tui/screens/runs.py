@@ -140,7 +140,7 @@ class RunsScreen(Screen):
         """The live screen of `run` resumed from its last.pt, to `epochs` in all when given."""
         from functools import partial
 
-        from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.core.errors import LabError
         from lab_workbench.engine.runs.operations import plan_resume
 
         from .run import RunScreen
@@ -208,7 +208,7 @@ class RunsScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete {run.name} and every file in it?"), answered)
 
     def _delete(self, path) -> None:
-        from lab_workbench.engine.errors import LabError
+        from lab_workbench.engine.core.errors import LabError
         from lab_workbench.engine.runs.operations import delete_run
         try:
             delete_run(path, self.runs_dir)

@@ -8,7 +8,7 @@ Until then each rare setting keeps the initial config's value, exactly as its un
 from textual.containers import Grid, Vertical
 from textual.widgets import Collapsible, Input, Label, Select
 
-from lab_workbench.engine.config import TrainConfig, settings
+from lab_workbench.engine.settings.config import TrainConfig, settings
 
 COMMON = ("dataset", "data", "recipe", "model", "hidden", "channels", "dropout", "optimizer", "lr", "scheduler",
           "epochs", "batch_size", "augment", "name")
@@ -105,7 +105,7 @@ class ConfigForm(Vertical):
 
         An empty field or an unset select takes the field's default (for model fields: the model's own). The
         fields edited here are what was given, as flags are to `lab train`: a recipe fills the others."""
-        from lab_workbench.engine.recipes import with_recipe
+        from lab_workbench.engine.settings.recipes import with_recipe
         edited = {}
         for s, raw in zip(self.fields, self.values().values()):
             value = None if raw is None or (isinstance(raw, str) and not raw.strip()) else s.parse(raw)

@@ -3,8 +3,8 @@
 from rich.text import Text
 from textual.widgets import Static
 
-from lab_workbench.engine.config import flag_value, settings
-from lab_workbench.engine.errors import flag_of
+from lab_workbench.engine.settings.config import flag_value, settings
+from lab_workbench.engine.core.errors import flag_of
 from lab_workbench.engine.runs import RunFolder
 
 
@@ -57,7 +57,7 @@ def flag(key, value, config: dict | None = None) -> str:
 
 
 def _value(key, value, config: dict | None) -> str:
-    """The value after the flag, as engine.config.flag_value writes it (lab compare and sweep do the same); an
+    """The value after the flag, as engine.settings.config.flag_value writes it (lab compare and sweep do the same); an
     unset field whose placeholder is a hint for the form ('HDF5 file (optional)') is simply 'none'."""
     model = (config or {}).get("model")
     text = flag_value(str(key), value, config if isinstance(model, str) else None)  # a hostile file's model

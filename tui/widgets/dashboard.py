@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static, TabbedContent, TabPane
 
 from lab_workbench.engine.runs import number
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 from .. import messages as m
 from ..phase import BUSY, LOADING, TESTING, VALIDATING, Pace, Rate, folder_phase, next_phase

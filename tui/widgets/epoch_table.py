@@ -3,7 +3,7 @@
 from rich.text import Text
 from textual.widgets import DataTable
 
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 COLUMNS = ("epoch", "train loss", "train acc", "val loss", "val acc", "lr", "sec")
 

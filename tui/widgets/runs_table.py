@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from lab_workbench.engine.runs import RunFolder, RunInfo, number
-from lab_workbench.engine.units import percent
+from lab_workbench.engine.core.units import percent
 
 from .status_line import _hms
 

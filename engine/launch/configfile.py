@@ -10,8 +10,8 @@ import json
 import math
 from pathlib import Path
 
-from lab_workbench.engine.config import SETTINGS_BY_NAME, TrainConfig, _suggest, check_field
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.settings.config import SETTINGS_BY_NAME, TrainConfig, _suggest, check_field
+from lab_workbench.engine.core.errors import ConfigError
 
 FORMATS = ("yaml", "toml", "json")
 CONFIG_LIMIT = 1 << 20  # a config file holds a few dozen settings: a larger one would only take time to parse
@@ -38,7 +38,7 @@ def read_config_file(path: str | Path) -> dict:
     if path.is_dir():
         from lab_workbench.engine.runs.folder import RunFolder
         path = RunFolder(path).config
-    from lab_workbench.engine.files import read_limited
+    from lab_workbench.engine.core.files import read_limited
     data = read_limited(path, CONFIG_LIMIT, f"--config {path}", pipe_ok=True, error=ConfigError)
     try:
         text = data.decode("utf-8")
@@ -123,8 +123,8 @@ def layered_values(paths, flags: dict) -> tuple[dict, dict]:
 def config_from_layers(values: dict, origins: dict) -> TrainConfig:
     """A TrainConfig from layered_values, checked as a whole (the flags' rules); an error about a key that a
     file set names that file and key."""
-    from lab_workbench.engine.config import config_from_text
-    from lab_workbench.engine.preflight import with_run_architecture
+    from lab_workbench.engine.settings.config import config_from_text
+    from lab_workbench.engine.launch.preflight import with_run_architecture
     try:
         return config_from_text(with_run_architecture(values))
     except ConfigError as e:
@@ -148,7 +148,7 @@ def dump_config(cfg: TrainConfig, fmt: str = "yaml") -> str:
 
 def _lines(values: dict, line) -> list[str]:
     """One line per key, under a comment naming its group (data, model, optimisation, ...), as --help does."""
-    from lab_workbench.engine.config import GROUPS
+    from lab_workbench.engine.settings.config import GROUPS
     order = {key: GROUPS.index(s.group) if s.group in GROUPS else len(GROUPS) for key, s in SETTINGS_BY_NAME.items()}
     out, group = [], None
     for key, value in sorted(values.items(), key=lambda kv: order.get(kv[0], len(GROUPS))):

@@ -2,7 +2,7 @@
 
 Each field declares its flag, help, choices, check and whether it may change on resume once, in its
 metadata; `lab train` options and the `labtui` form are generated from `settings()`. Parsing and checking
-one value lives in engine.flags (its names are re-exported here).
+one value lives in engine.settings.flags (its names are re-exported here).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 
-from lab_workbench.engine.errors import ConfigError
-from lab_workbench.engine.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
-from lab_workbench.engine.monitor import MONITORS
-from lab_workbench.engine.registry import OPTIMIZERS, SCHEDULERS, TRACKERS  # choices: registries, which plugins add to
+from lab_workbench.engine.core.errors import ConfigError
+from lab_workbench.engine.settings.flags import Setting, _suggest, check_run_name  # noqa: F401  (re-exported)
+from lab_workbench.engine.contract.monitor import MONITORS
+from lab_workbench.engine.core.registry import OPTIMIZERS, SCHEDULERS, TRACKERS  # choices: registries, which plugins add to
 
 ACTIVATIONS = ("relu", "tanh", "lrelu", "gelu")
 INITS = ("default", "kaiming", "xavier")
@@ -40,7 +40,7 @@ def _model_names() -> tuple[str, ...]:
 
 
 def _recipe_names() -> tuple[str, ...]:
-    from lab_workbench.engine.recipes import RECIPES
+    from lab_workbench.engine.settings.recipes import RECIPES
     return tuple(RECIPES)
 
 
@@ -321,7 +321,7 @@ def config_from_text(values: dict, base: TrainConfig | None = None) -> TrainConf
         value = SETTINGS_BY_NAME[name].parse(raw)
         if value is not None:
             changes[name] = value
-    from lab_workbench.engine.recipes import with_recipe  # a recipe fills the fields not given
+    from lab_workbench.engine.settings.recipes import with_recipe  # a recipe fills the fields not given
     base = base if base is not None else TrainConfig()
     return base.replace(**with_recipe(changes, base)).validate()
 

@@ -12,7 +12,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from lab_workbench.engine.errors import CheckpointError, ConfigError
+from lab_workbench.engine.core.errors import CheckpointError, ConfigError
 
 TMP_SUFFIX = ".tmp"
 JSON_LIMIT = 64 << 20  # a run's JSON files: a confusion matrix of 1,000 classes takes a few MB
@@ -224,7 +224,7 @@ def read_limited(path: str | Path, limit: int, what: str = "", pipe_ok: bool = F
     finally:
         os.close(fd)
     if len(data) > limit:
-        from lab_workbench.engine.units import format_bytes
+        from lab_workbench.engine.core.units import format_bytes
         raise error(f"{name}: larger than {format_bytes(limit)}, more than such a file ever holds; refusing to read it")
     return data
 

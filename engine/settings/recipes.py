@@ -5,7 +5,7 @@ Each recipe is a set of TrainConfig values per data set, measured in bench/ (ben
 
 from __future__ import annotations
 
-from lab_workbench.engine.errors import ConfigError, flag_of
+from lab_workbench.engine.core.errors import ConfigError, flag_of
 
 _FAST_DIGITS = dict(
     # a 3-block conv->pool->BN->ReLU net, one epoch of SGD+Nesterov with one-cycle, label smoothing and

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab_workbench.engine.errors import ConfigError
+from lab_workbench.engine.core.errors import ConfigError
 
 # the fields that make a model's parameters (names, shapes) and what it computes: what --init-from RUN takes
 ARCHITECTURE = ("model", "hidden", "channels", "layers_per_block", "pool_every", "activation", "batchnorm",
@@ -54,7 +54,7 @@ def check_warmup(cfg) -> None:
     if cfg.warmup and cfg.warmup >= cfg.epochs:
         source = ""
         if cfg.recipe:
-            from lab_workbench.engine.recipes import recipe_values
+            from lab_workbench.engine.settings.recipes import recipe_values
             try:
                 if recipe_values(cfg.recipe, cfg.dataset).get("warmup") == cfg.warmup:
                     source = f" (from --recipe {cfg.recipe})"

@@ -1,6 +1,6 @@
 """RunResult: a run's outcome in one shape, whoever holds it.
 
-`train()` returns it (the trainer builds it epoch by epoch; `engine.events.History` is this class),
+`train()` returns it (the trainer builds it epoch by epoch; `engine.contract.events.History` is this class),
 `RunEnded` carries it, the run writer turns it into results.json, `lab train --json-lines` prints its
 summary, and a viewer reads results.json back into it (`RunInfo.result`).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from lab_workbench.engine.values import number
+from lab_workbench.engine.contract.values import number
 
 
 @dataclass

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
-from lab_workbench.engine.errors import ConfigError, LabError
+from lab_workbench.engine.core.errors import ConfigError, LabError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ each other count as equal, so that float noise neither moves best.pt nor resets 
 
 from __future__ import annotations
 
-MONITORS = ("val_acc", "val_loss", "train_loss")  # the choices of --monitor (engine.config declares the flag)
+MONITORS = ("val_acc", "val_loss", "train_loss")  # the choices of --monitor (engine.settings.config declares the flag)
 
 LOSS_DELTA = 1e-6
 # the metrics compared in order; val_acc is better higher, the losses lower

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lab_workbench.engine.monitor import MONITORS, improves
-from lab_workbench.engine.result import RunResult
+from lab_workbench.engine.contract.monitor import MONITORS, improves
+from lab_workbench.engine.contract.result import RunResult
 
 STATUSES = ("completed", "early-stopped", "cancelled", "interrupted", "pruned", "diverged", "failed")
 # the columns of metrics.csv and of every epoch row, declared once
@@ -13,7 +13,7 @@ METRICS_HEADER = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr
 
 
 def best_row(rows: list[dict], monitor: str = "val_acc") -> dict | None:
-    """The epoch row that best.pt holds: the best under --monitor (engine.monitor), the first of equals."""
+    """The epoch row that best.pt holds: the best under --monitor (engine.contract.monitor), the first of equals."""
     best = None
     for r in rows:
         if improves(monitor if monitor in MONITORS else "val_acc", r, best):
@@ -117,5 +117,5 @@ class RunEnded:
 
 
 # What a run returns: one row per epoch plus its outcome. One shape for a run's result, wherever it is held
-# (train()'s return, RunEnded, results.json, RunInfo.result): engine.result.RunResult.
+# (train()'s return, RunEnded, results.json, RunInfo.result): engine.contract.result.RunResult.
 History = RunResult

@@ -1,8 +1,8 @@
 """One TrainConfig field as a flag and a form field: its text parsed into a value, the value checked.
 
-engine.config declares the fields (the settings table) and checks whole configs; this module reads and
+engine.settings.config declares the fields (the settings table) and checks whole configs; this module reads and
 checks one value, for the CLI, the form and config files alike (one error text for all). It imports
-nothing of engine.config, which re-exports its names.
+nothing of engine.settings.config, which re-exports its names.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from lab_workbench.engine.errors import ConfigError, flag_of
+from lab_workbench.engine.core.errors import ConfigError, flag_of
 
 
 @dataclass(frozen=True)

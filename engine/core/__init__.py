@@ -1,0 +1,1 @@
+"""Foundations with no torch: errors, atomic files, lazy exports, registries, units."""

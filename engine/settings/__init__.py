@@ -1,0 +1,1 @@
+"""TrainConfig: every setting declared once with its flag and checks; flags; recipes."""
